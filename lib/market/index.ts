@@ -1,0 +1,72 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import { deployAave, mined, type AaveMarket } from "./aave";
+import { marketAccounts, type MarketAccounts } from "./accounts";
+import { ASSET_SYMBOLS, ASSETS, TWAP_WINDOW, type AssetSymbol } from "./config";
+import { deployFeeds, deployTokens, fund, type MarketTokens } from "./tokens";
+import { deployUniswap, type UniswapMarket } from "./uniswap";
+import { World } from "./world";
+import type { MockAggregatorV3 } from "../../typechain-types";
+
+export * from "./config";
+export { roleAddress, type MarketAccounts, type MarketRole } from "./accounts";
+export type { AaveMarket } from "./aave";
+export type { MarketTokens } from "./tokens";
+export type { PoolInfo, UniswapMarket } from "./uniswap";
+export { World, WorldArbitrageError } from "./world";
+
+export interface Market {
+  accounts: MarketAccounts;
+  tokens: MarketTokens;
+  feeds: Record<AssetSymbol, MockAggregatorV3>;
+  aave: AaveMarket;
+  uniswap: UniswapMarket;
+  world: World;
+}
+
+export type DeployStep = "accounts" | "tokens" | "aave" | "aave-liquidity" | "uniswap" | "twap-warmup";
+
+/**
+ * Deploys the whole local market: tokens, price feeds, Aave V3 with liquidity, Uniswap V3 with
+ * liquidity, and a world helper. Ends one TWAP window later, so a 30-minute TWAP is readable.
+ */
+export async function deployMarket(
+  hre: HardhatRuntimeEnvironment,
+  onStep: (step: DeployStep) => void = () => {},
+): Promise<Market> {
+  onStep("accounts");
+  const accounts = await marketAccounts(hre);
+  const { admin, lp } = accounts;
+
+  onStep("tokens");
+  const tokens = await deployTokens(admin);
+  const feeds = await deployFeeds(admin);
+
+  onStep("aave");
+  const assets = {} as Record<AssetSymbol, string>;
+  const sources = {} as Record<AssetSymbol, string>;
+  for (const symbol of ASSET_SYMBOLS) {
+    assets[symbol] = await tokens.erc20[symbol].getAddress();
+    sources[symbol] = await feeds[symbol].getAddress();
+  }
+  const aave = await deployAave(admin, accounts.treasury.address, assets, sources);
+
+  onStep("aave-liquidity");
+  for (const symbol of ASSET_SYMBOLS) {
+    const amount = ASSETS[symbol].aaveLiquidity * 10n ** BigInt(ASSETS[symbol].decimals);
+    await fund(tokens, admin, symbol, lp, amount);
+    await mined(tokens.erc20[symbol].connect(lp).approve(aave.pool, amount));
+    await mined(aave.pool.connect(lp).supply(assets[symbol], amount, lp.address, 0));
+  }
+
+  onStep("uniswap");
+  const uniswap = await deployUniswap(admin, lp, tokens);
+
+  onStep("twap-warmup");
+  const world = new World(hre, admin, accounts.arbitrageur, tokens, feeds, uniswap);
+  await world.init();
+  await world.advance(TWAP_WINDOW);
+  await world.refreshOracles();
+
+  return { accounts, tokens, feeds, aave, uniswap, world };
+}
