@@ -18,13 +18,13 @@ contract MockAggregatorV3 is IAggregatorV3 {
     /// @notice A read of a round that was never written.
     error MockAggregatorNoRound(uint80 roundId);
 
-    uint8 public immutable override decimals;
+    uint8 private immutable _DECIMALS;
     string public override description;
     uint80 public latestRound;
     mapping(uint80 => Round) private _rounds;
 
     constructor(uint8 decimals_, string memory description_, int256 initialAnswer) {
-        decimals = decimals_;
+        _DECIMALS = decimals_;
         description = description_;
         _write(initialAnswer, block.timestamp);
     }
@@ -40,14 +40,17 @@ contract MockAggregatorV3 is IAggregatorV3 {
     }
 
     /// @inheritdoc IAggregatorV3
+    function decimals() external view override returns (uint8) {
+        return _DECIMALS;
+    }
+
+    /// @inheritdoc IAggregatorV3
     function version() external pure override returns (uint256) {
         return 4;
     }
 
     /// @inheritdoc IAggregatorV3
-    function getRoundData(
-        uint80 roundId
-    ) external view override returns (uint80, int256, uint256, uint256, uint80) {
+    function getRoundData(uint80 roundId) external view override returns (uint80, int256, uint256, uint256, uint80) {
         Round memory round = _rounds[roundId];
         if (round.updatedAt == 0) revert MockAggregatorNoRound(roundId);
         return (roundId, round.answer, round.updatedAt, round.updatedAt, roundId);

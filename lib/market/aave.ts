@@ -29,7 +29,13 @@ import {
   type PoolConfigurator,
   type VariableDebtToken,
 } from "../../typechain-types";
-import { ASSET_SYMBOLS, ASSETS, FLASHLOAN_PREMIUM_TOTAL_BPS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "./config";
+import {
+  ASSET_SYMBOLS,
+  ASSETS,
+  FLASHLOAN_PREMIUM_TOTAL_BPS,
+  ORACLE_BASE_CURRENCY_UNIT,
+  type AssetSymbol,
+} from "./config";
 import type { RateStrategyParams } from "./config";
 
 export interface AaveMarket {
@@ -100,7 +106,10 @@ export async function deployAave(
   const pool = Pool__factory.connect(await addressesProvider.getPool(), admin);
 
   const configuratorImpl = await new PoolConfigurator__factory(
-    { "contracts/protocol/libraries/logic/ConfiguratorLogic.sol:ConfiguratorLogic": await configuratorLogic.getAddress() },
+    {
+      "contracts/protocol/libraries/logic/ConfiguratorLogic.sol:ConfiguratorLogic":
+        await configuratorLogic.getAddress(),
+    },
     admin,
   ).deploy();
   await mined(configuratorImpl.initialize(addressesProvider));
@@ -169,7 +178,9 @@ export async function deployAave(
     const p = ASSETS[symbol];
     const asset = assets[symbol];
     if (p.ltvBps > 0n) {
-      await mined(configurator.configureReserveAsCollateral(asset, p.ltvBps, p.liquidationThresholdBps, p.liquidationBonusBps));
+      await mined(
+        configurator.configureReserveAsCollateral(asset, p.ltvBps, p.liquidationThresholdBps, p.liquidationBonusBps),
+      );
     }
     await mined(configurator.setReserveBorrowing(asset, p.borrowingEnabled));
     await mined(configurator.setReserveFlashLoaning(asset, true));

@@ -29,7 +29,11 @@ export async function deployTokens(admin: HardhatEthersSigner): Promise<MarketTo
   const usdc = await new MintableERC20__factory(admin).deploy(ASSETS.USDC.name, "USDC", ASSETS.USDC.decimals);
   const mintable = { WBTC: wbtc, USDC: usdc };
   const erc20 = {} as Record<AssetSymbol, IERC20Detailed>;
-  for (const [symbol, token] of [["WETH", weth], ["WBTC", wbtc], ["USDC", usdc]] as const) {
+  for (const [symbol, token] of [
+    ["WETH", weth],
+    ["WBTC", wbtc],
+    ["USDC", usdc],
+  ] as const) {
     erc20[symbol] = IERC20Detailed__factory.connect(await token.getAddress(), admin);
   }
   return { weth, mintable, erc20 };

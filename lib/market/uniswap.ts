@@ -64,9 +64,10 @@ export async function deployUniswap(
   // The token descriptor only renders NFT metadata, which the market never reads.
   const positionManager = await new NonfungiblePositionManager__factory(admin).deploy(factory, weth, ZeroAddress);
 
-  const initialPrices = Object.fromEntries(
-    Object.values(ASSETS).map((a) => [a.symbol, a.initialPrice]),
-  ) as Record<AssetSymbol, bigint>;
+  const initialPrices = Object.fromEntries(Object.values(ASSETS).map((a) => [a.symbol, a.initialPrice])) as Record<
+    AssetSymbol,
+    bigint
+  >;
   const pools: Record<string, PoolInfo> = {};
   for (const params of POOLS) {
     const [token0, token1] = await sortAssets(tokens, params.base, params.quote);

@@ -118,10 +118,13 @@ export class World {
     const latest = await this.hre.ethers.provider.getBlock("latest");
     if (latest === null) throw new Error("World: the node returned no latest block");
     if (blocks > 1) {
+      // hardhat_mine stamps its first block with the node's wall clock; pin it so the spacing is exact.
+      const interval = Math.floor(seconds / blocks);
       await provider.request({
-        method: "hardhat_mine",
-        params: [toQuantity(blocks - 1), toQuantity(Math.floor(seconds / blocks))],
+        method: "evm_setNextBlockTimestamp",
+        params: [toQuantity(latest.timestamp + interval)],
       });
+      await provider.request({ method: "hardhat_mine", params: [toQuantity(blocks - 1), toQuantity(interval)] });
     }
     await provider.request({ method: "evm_setNextBlockTimestamp", params: [toQuantity(latest.timestamp + seconds)] });
     await provider.request({ method: "evm_mine", params: [] });

@@ -1,1 +1,11 @@
-export {};
+import { task, types } from "hardhat/config";
+
+task(
+  "market:deploy",
+  "Deploys the local market (real Aave V3 + Uniswap V3 from npm artifacts) and prints its addresses",
+)
+  .addOptionalParam("json", "Also write the addresses to this JSON file", undefined, types.string)
+  .setAction(async ({ json }: { json?: string }, hre) => {
+    const { deployMarketWithReport } = await import("./deploy");
+    await deployMarketWithReport(hre, json);
+  });
