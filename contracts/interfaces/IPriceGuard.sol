@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IAaveOracle} from "@aave/core-v3/contracts/interfaces/IAaveOracle.sol";
+import {IUniswapV3Factory} from "@uniswap/v3-core/contracts/interfaces/IUniswapV3Factory.sol";
+
+/// @title IPriceGuard
+/// @notice Ballast's price guard. It serves the Aave oracle price of an asset (the price Aave itself
+/// uses for the health factor) only when the asset's Chainlink source is fresh, and it bounds the
+/// deviation between that price and a Uniswap V3 TWAP, so that a rebalance never settles against an
+/// oracle price the market disagrees with.
+/// @dev Prices are in the Aave oracle's base currency (USD, 8 decimals, on Aave V3 Ethereum). Pair
+/// prices are "whole quote per whole base", scaled by 1e18 (WAD), whatever the tokens' decimals.
+interface IPriceGuard {
+    /// @notice An address argument that must be set is zero.
+    error PriceGuardZeroAddress();
+
+    /// @notice A governance parameter lies outside its bounds.
+    /// @param value The value given.
+    /// @param min The smallest value accepted.
+    /// @param max The largest value accepted.
+    error PriceGuardParameterOutOfBounds(uint256 value, uint256 min, uint256 max);
+
+    /// @notice The asset has no heartbeat configured, so its freshness cannot be judged.
+    /// @param asset The asset.
+    error PriceGuardNoHeartbeat(address asset);
+
+    /// @notice The Aave oracle has no Chainlink source for the asset.
+    /// @param asset The asset.
+    error PriceGuardNoFeed(address asset);
+
+    /// @notice The asset's Chainlink source answered zero or a negative price.
+    /// @param asset The asset.
+    /// @param answer The answer read from the source.
+    error PriceGuardInvalidAnswer(address asset, int256 answer);
+
+    /// @notice The asset's Chainlink answer is older than its heartbeat, or dated in the future.
+    /// @param asset The asset.
+    /// @param updatedAt The answer's `updatedAt`.
+    /// @param heartbeat The asset's heartbeat, in seconds.
+    error PriceGuardStalePrice(address asset, uint256 updatedAt, uint256 heartbeat);
+
+    /// @notice No reference pool is set for the pair, or the factory holds no pool for it.
+    /// @param base The first token of the pair, as given.
+    /// @param quote The second token of the pair, as given.
+    error PriceGuardNoReferencePool(address base, address quote);
+
+    /// @notice The oracle price of the pair deviates from the reference pool's TWAP by more than the bound.
+    /// @param base The base token.
+    /// @param quote The quote token.
+    /// @param oraclePriceWad Whole quote per whole base from the oracle, WAD.
+    /// @param twapPriceWad Whole quote per whole base from the TWAP, WAD.
+    /// @param maxDeviationBps The bound, in basis points of the oracle price.
+    error PriceGuardTwapDeviation(
+        address base,
+        address quote,
+        uint256 oraclePriceWad,
+        uint256 twapPriceWad,
+        uint256 maxDeviationBps
+    );
+
+    /// @notice Emitted when an asset's heartbeat is set.
+    /// @param asset The asset.
+    /// @param heartbeat The largest accepted age of its Chainlink answer, in seconds.
+    event HeartbeatSet(address indexed asset, uint256 heartbeat);
+
+    /// @notice Emitted when the reference pool of a pair is set (for both orders of the pair).
+    /// @param tokenA The first token, as given to `setReferencePool`.
+    /// @param tokenB The second token, as given to `setReferencePool`.
+    /// @param fee The pool's fee tier, in hundredths of a bip.
+    /// @param pool The pool.
+    event ReferencePoolSet(address indexed tokenA, address indexed tokenB, uint24 fee, address pool);
+
+    /// @notice Emitted when the TWAP parameters are set.
+    /// @param window The TWAP window, in seconds.
+    /// @param maxDeviationBps The largest accepted deviation of the oracle from the TWAP, in bps.
+    event TwapParametersSet(uint32 window, uint16 maxDeviationBps);
+
+    /// @notice The Aave oracle whose prices the guard serves.
+    function ORACLE() external view returns (IAaveOracle);
+
+    /// @notice The Uniswap V3 factory reference pools must belong to.
+    function UNISWAP_FACTORY() external view returns (IUniswapV3Factory);
+
+    /// @notice The TWAP window, in seconds.
+    function twapWindow() external view returns (uint32);
+
+    /// @notice The largest accepted deviation between the oracle price and the TWAP, in bps of the oracle price.
+    function maxDeviationBps() external view returns (uint16);
+
+    /// @notice The largest accepted age of an asset's Chainlink answer, in seconds; zero when not configured.
+    /// @param asset The asset.
+    function heartbeat(address asset) external view returns (uint256);
+
+    /// @notice The reference pool of a pair, whichever the order of the tokens; zero when none is set.
+    /// @param tokenA One token of the pair.
+    /// @param tokenB The other token.
+    function referencePool(address tokenA, address tokenB) external view returns (address);
+
+    /// @notice Sets an asset's heartbeat. Only the owner.
+    /// @dev Use the feed's own heartbeat plus a margin: a Chainlink feed updates at least once a heartbeat.
+    /// @param asset The asset; not zero.
+    /// @param heartbeat The largest accepted age of its Chainlink answer, in seconds, in [60, 2 days].
+    function setHeartbeat(address asset, uint256 heartbeat) external;
+
+    /// @notice Sets the reference pool of a pair, for both orders of the pair. Only the owner.
+    /// @dev The pool must exist in `UNISWAP_FACTORY`. The tokens' decimals are read once here and cached:
+    /// ERC-20 decimals do not change. The pool must hold enough observations for `twapWindow`, or TWAP
+    /// reads revert with Uniswap's "OLD". A token with more than 36 decimals is rejected with
+    /// `PriceGuardParameterOutOfBounds(decimals, 0, 36)`, as its WAD scaling could overflow.
+    /// @param tokenA One token of the pair.
+    /// @param tokenB The other token.
+    /// @param fee The pool's fee tier.
+    function setReferencePool(address tokenA, address tokenB, uint24 fee) external;
+
+    /// @notice Sets the TWAP window and the deviation bound. Only the owner.
+    /// @param window The TWAP window, in seconds, in [300, 7200].
+    /// @param maxDeviationBps The largest accepted deviation, in bps, in [10, 2000].
+    function setTwapParameters(uint32 window, uint16 maxDeviationBps) external;
+
+    /// @notice The Aave oracle price of `asset` in the oracle's base currency, after the staleness
+    /// check on its Chainlink source.
+    /// @dev Reverts with `PriceGuardNoHeartbeat`, `PriceGuardNoFeed`, `PriceGuardInvalidAnswer` or
+    /// `PriceGuardStalePrice`.
+    /// @param asset The asset.
+    /// @return The price `AaveOracle.getAssetPrice(asset)`.
+    function price(address asset) external view returns (uint256);
+
+    /// @notice The oracle prices of base and quote after the staleness checks on both and the TWAP
+    /// deviation check on the pair.
+    /// @dev Reverts as `price` does for either asset, with `PriceGuardNoReferencePool`, or with
+    /// `PriceGuardTwapDeviation` when |TWAP - oracle| / oracle exceeds `maxDeviationBps` (compared exactly,
+    /// without rounding).
+    /// @param base The base token.
+    /// @param quote The quote token.
+    /// @return basePrice The Aave oracle price of `base`.
+    /// @return quotePrice The Aave oracle price of `quote`.
+    function checkedPrices(address base, address quote) external view returns (uint256 basePrice, uint256 quotePrice);
+
+    /// @notice The price of one whole `base` in whole `quote` units, WAD, from the reference pool's
+    /// TWAP over `twapWindow`.
+    /// @dev The arithmetic mean tick is rounded toward negative infinity, as Uniswap's `OracleLibrary.consult`
+    /// does; the price at that tick is then rounded down.
+    /// @param base The base token.
+    /// @param quote The quote token.
+    /// @return The TWAP price, WAD.
+    function twapPriceWad(address base, address quote) external view returns (uint256);
+
+    /// @notice The same price from the Aave oracle: `basePrice * 1e18 / quotePrice`, rounded down.
+    /// @dev Both prices pass the staleness checks of `price`; the TWAP deviation is not checked.
+    /// @param base The base token.
+    /// @param quote The quote token.
+    /// @return The oracle price, WAD.
+    function oraclePriceWad(address base, address quote) external view returns (uint256);
+}

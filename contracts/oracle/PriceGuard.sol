@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IAaveOracle} from "@aave/core-v3/contracts/interfaces/IAaveOracle.sol";
+import {IUniswapV3Factory} from "@uniswap/v3-core/contracts/interfaces/IUniswapV3Factory.sol";
+import {IUniswapV3Pool} from "@uniswap/v3-core/contracts/interfaces/IUniswapV3Pool.sol";
+
+import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
+import {IAggregatorV3} from "../interfaces/external/IAggregatorV3.sol";
+import {TwapMath} from "../libraries/TwapMath.sol";
+
+/// @title PriceGuard
+/// @notice Serves Aave oracle prices behind a Chainlink staleness check and a bound on their deviation
+/// from a Uniswap V3 TWAP.
+contract PriceGuard is IPriceGuard, Ownable2Step {
+    /// @dev A reference pool as seen from one order of its pair: (first key, second key) = (base, quote).
+    /// Decimals are cached so that a TWAP read costs one storage slot and no token calls.
+    struct PoolRef {
+        address pool;
+        uint8 baseDecimals;
+        uint8 quoteDecimals;
+    }
+
+    /// @dev Both TWAP parameters share one slot and are read together.
+    struct TwapParams {
+        uint32 window;
+        uint16 maxDeviationBps;
+    }
+
+    uint256 public constant MIN_HEARTBEAT = 60;
+    uint256 public constant MAX_HEARTBEAT = 2 days;
+    uint32 public constant MIN_TWAP_WINDOW = 300;
+    uint32 public constant MAX_TWAP_WINDOW = 7200;
+    uint16 public constant MIN_DEVIATION_BPS = 10;
+    uint16 public constant MAX_DEVIATION_BPS = 2000;
+    /// @dev Beyond 36 decimals the WAD scaling of a TWAP price could overflow.
+    uint8 public constant MAX_TOKEN_DECIMALS = 36;
+    uint256 private constant _BPS = 10_000;
+
+    /// @inheritdoc IPriceGuard
+    IAaveOracle public immutable override ORACLE;
+    /// @inheritdoc IPriceGuard
+    IUniswapV3Factory public immutable override UNISWAP_FACTORY;
+
+    TwapParams private _twap;
+    mapping(address asset => uint256 maxAge) private _heartbeats;
+    mapping(address base => mapping(address quote => PoolRef)) private _pools;
+
+    /// @param oracle The Aave oracle.
+    /// @param factory The Uniswap V3 factory.
+    /// @param owner_ The governance owner.
+    /// @param window The TWAP window, in seconds, in [300, 7200].
+    /// @param maxDeviationBps_ The deviation bound, in bps, in [10, 2000].
+    constructor(
+        IAaveOracle oracle,
+        IUniswapV3Factory factory,
+        address owner_,
+        uint32 window,
+        uint16 maxDeviationBps_
+    ) Ownable(_nonZero(owner_)) {
+        ORACLE = IAaveOracle(_nonZero(address(oracle)));
+        UNISWAP_FACTORY = IUniswapV3Factory(_nonZero(address(factory)));
+        _setTwapParameters(window, maxDeviationBps_);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function twapWindow() external view override returns (uint32) {
+        return _twap.window;
+    }
+
+    /// @inheritdoc IPriceGuard
+    function maxDeviationBps() external view override returns (uint16) {
+        return _twap.maxDeviationBps;
+    }
+
+    /// @inheritdoc IPriceGuard
+    function heartbeat(address asset) external view override returns (uint256) {
+        return _heartbeats[asset];
+    }
+
+    /// @inheritdoc IPriceGuard
+    function referencePool(address tokenA, address tokenB) external view override returns (address) {
+        return _pools[tokenA][tokenB].pool;
+    }
+
+    /// @inheritdoc IPriceGuard
+    function setHeartbeat(address asset, uint256 heartbeat_) external override onlyOwner {
+        if (asset == address(0)) revert PriceGuardZeroAddress();
+        _checkBounds(heartbeat_, MIN_HEARTBEAT, MAX_HEARTBEAT);
+        _heartbeats[asset] = heartbeat_;
+        emit HeartbeatSet(asset, heartbeat_);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function setReferencePool(address tokenA, address tokenB, uint24 fee) external override onlyOwner {
+        // The factory knows no pool for a zero token or for a token paired with itself.
+        address pool = UNISWAP_FACTORY.getPool(tokenA, tokenB, fee);
+        if (pool == address(0)) revert PriceGuardNoReferencePool(tokenA, tokenB);
+        uint8 decimalsA = _decimals(tokenA);
+        uint8 decimalsB = _decimals(tokenB);
+        _pools[tokenA][tokenB] = PoolRef(pool, decimalsA, decimalsB);
+        _pools[tokenB][tokenA] = PoolRef(pool, decimalsB, decimalsA);
+        emit ReferencePoolSet(tokenA, tokenB, fee, pool);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function setTwapParameters(uint32 window, uint16 maxDeviationBps_) external override onlyOwner {
+        _setTwapParameters(window, maxDeviationBps_);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function price(address asset) external view override returns (uint256) {
+        return _checkedPrice(asset);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function checkedPrices(
+        address base,
+        address quote
+    ) external view override returns (uint256 basePrice, uint256 quotePrice) {
+        PoolRef memory ref = _poolRef(base, quote);
+        TwapParams memory params = _twap;
+        basePrice = _checkedPrice(base);
+        quotePrice = _checkedPrice(quote);
+        uint256 oracleWad = (basePrice * TwapMath.WAD) / quotePrice;
+        uint256 twapWad = _twapPriceWad(ref, base < quote, params.window);
+        uint256 diff = twapWad > oracleWad ? twapWad - oracleWad : oracleWad - twapWad;
+        // Compared without dividing, so a deviation a hair above the bound is not rounded down into it.
+        if (diff * _BPS > oracleWad * params.maxDeviationBps) {
+            revert PriceGuardTwapDeviation(base, quote, oracleWad, twapWad, params.maxDeviationBps);
+        }
+    }
+
+    /// @inheritdoc IPriceGuard
+    function twapPriceWad(address base, address quote) external view override returns (uint256) {
+        return _twapPriceWad(_poolRef(base, quote), base < quote, _twap.window);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function oraclePriceWad(address base, address quote) external view override returns (uint256) {
+        return (_checkedPrice(base) * TwapMath.WAD) / _checkedPrice(quote);
+    }
+
+    function _setTwapParameters(uint32 window, uint16 maxDeviationBps_) private {
+        _checkBounds(window, MIN_TWAP_WINDOW, MAX_TWAP_WINDOW);
+        _checkBounds(maxDeviationBps_, MIN_DEVIATION_BPS, MAX_DEVIATION_BPS);
+        _twap = TwapParams(window, maxDeviationBps_);
+        emit TwapParametersSet(window, maxDeviationBps_);
+    }
+
+    /// @dev The Aave oracle price, after checking the Chainlink source it reads.
+    function _checkedPrice(address asset) private view returns (uint256) {
+        uint256 maxAge = _heartbeats[asset];
+        if (maxAge == 0) revert PriceGuardNoHeartbeat(asset);
+        // Read the source live: Aave governance may replace it at any time.
+        address source = ORACLE.getSourceOfAsset(asset);
+        if (source == address(0)) revert PriceGuardNoFeed(asset);
+        (, int256 answer, , uint256 updatedAt, ) = IAggregatorV3(source).latestRoundData();
+        if (answer <= 0) revert PriceGuardInvalidAnswer(asset, answer);
+        // A Chainlink round is stamped with its block's time; a future stamp comes from a broken feed,
+        // so it is rejected rather than trusted as fresh.
+        if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) {
+            revert PriceGuardStalePrice(asset, updatedAt, maxAge);
+        }
+        // Aave values positions with getAssetPrice; with a positive answer it is this source's latestAnswer.
+        return ORACLE.getAssetPrice(asset);
+    }
+
+    function _poolRef(address base, address quote) private view returns (PoolRef memory ref) {
+        ref = _pools[base][quote];
+        if (ref.pool == address(0)) revert PriceGuardNoReferencePool(base, quote);
+    }
+
+    function _twapPriceWad(PoolRef memory ref, bool baseIsToken0, uint32 window) private view returns (uint256) {
+        uint32[] memory secondsAgos = new uint32[](2);
+        secondsAgos[0] = window;
+        (int56[] memory tickCumulatives, ) = IUniswapV3Pool(ref.pool).observe(secondsAgos);
+        int24 tick = TwapMath.meanTick(tickCumulatives[1] - tickCumulatives[0], window);
+        return TwapMath.priceWadAtTick(tick, baseIsToken0, ref.baseDecimals, ref.quoteDecimals);
+    }
+
+    function _decimals(address token) private view returns (uint8 decimals) {
+        decimals = IERC20Metadata(token).decimals();
+        if (decimals > MAX_TOKEN_DECIMALS) {
+            revert PriceGuardParameterOutOfBounds(decimals, 0, MAX_TOKEN_DECIMALS);
+        }
+    }
+
+    function _checkBounds(uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert PriceGuardParameterOutOfBounds(value, min, max);
+    }
+
+    function _nonZero(address account) private pure returns (address) {
+        if (account == address(0)) revert PriceGuardZeroAddress();
+        return account;
+    }
+}

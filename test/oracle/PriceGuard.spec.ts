@@ -1,0 +1,646 @@
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import { ZeroAddress, getBytes } from "ethers";
+import { ethers } from "hardhat";
+
+import { ASSETS, type AssetSymbol, type Market, type PoolInfo } from "../../lib/market";
+import { MAX_TICK, MIN_TICK, Q192 } from "../../lib/market/math";
+import {
+  MintableERC20__factory,
+  PriceGuard__factory,
+  TwapMathHarness__factory,
+  type TwapMathHarness,
+} from "../../typechain-types";
+import { marketFixture } from "../shared/fixtures";
+
+const WINDOW = 1800;
+const MAX_DEVIATION_BPS = 200;
+const HEARTBEAT = 3600n;
+const WAD = 10n ** 18n;
+const Q64 = 2n ** 64n;
+const Q128 = 2n ** 128n;
+const MAX_UINT128 = Q128 - 1n;
+const TWO_DAYS = 2n * 24n * 3600n;
+
+// ---------------------------------------------------------------------------------------------------------
+// BigInt reference of the guard's TWAP maths, written from Uniswap's published algorithms.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Uniswap V3 TickMath.getSqrtRatioAtTick, in BigInt. */
+function sqrtRatioAtTick(tick: bigint): bigint {
+  const absTick = tick < 0n ? -tick : tick;
+  if (absTick > BigInt(MAX_TICK)) throw new RangeError(`tick ${tick} out of range`);
+  const factors: [bigint, bigint][] = [
+    [0x2n, 0xfff97272373d413259a46990580e213an],
+    [0x4n, 0xfff2e50f5f656932ef12357cf3c7fdccn],
+    [0x8n, 0xffe5caca7e10e4e61c3624eaa0941cd0n],
+    [0x10n, 0xffcb9843d60f6159c9db58835c926644n],
+    [0x20n, 0xff973b41fa98c081472e6896dfb254c0n],
+    [0x40n, 0xff2ea16466c96a3843ec78b326b52861n],
+    [0x80n, 0xfe5dee046a99a2a811c461f1969c3053n],
+    [0x100n, 0xfcbe86c7900a88aedcffc83b479aa3a4n],
+    [0x200n, 0xf987a7253ac413176f2b074cf7815e54n],
+    [0x400n, 0xf3392b0822b70005940c7a398e4b70f3n],
+    [0x800n, 0xe7159475a2c29b7443b29c7fa6e889d9n],
+    [0x1000n, 0xd097f3bdfd2022b8845ad8f792aa5825n],
+    [0x2000n, 0xa9f746462d870fdf8a65dc1f90e061e5n],
+    [0x4000n, 0x70d869a156d2a1b890bb3df62baf32f7n],
+    [0x8000n, 0x31be135f97d08fd981231505542fcfa6n],
+    [0x10000n, 0x9aa508b5b7a84e1c677de54f3e99bc9n],
+    [0x20000n, 0x5d6af8dedb81196699c329225ee604n],
+    [0x40000n, 0x2216e584f5fa1ea926041bedfe98n],
+    [0x80000n, 0x48a170391f7dc42444e8fa2n],
+  ];
+  let ratio = (absTick & 1n) !== 0n ? 0xfffcb933bd6fad37aa2d162d1a594001n : Q128;
+  for (const [bit, factor] of factors) {
+    if ((absTick & bit) !== 0n) ratio = (ratio * factor) >> 128n;
+  }
+  if (tick > 0n) ratio = (2n ** 256n - 1n) / ratio;
+  return (ratio >> 32n) + (ratio % 2n ** 32n === 0n ? 0n : 1n);
+}
+
+/** OracleLibrary.consult's mean tick: BigInt division truncates toward zero, so step down for negative remainders. */
+function meanTickRef(delta: bigint, window: bigint): bigint {
+  const tick = delta / window;
+  return delta < 0n && delta % window !== 0n ? tick - 1n : tick;
+}
+
+/** Whole quote per whole base, WAD, at a tick; the same roundings as OracleLibrary.getQuoteAtTick. */
+function priceWadAtTickRef(tick: bigint, baseIsToken0: boolean, baseDecimals: number, quoteDecimals: number): bigint {
+  const sqrtPrice = sqrtRatioAtTick(tick);
+  const scale = 10n ** BigInt(baseDecimals) * WAD;
+  let raw: bigint;
+  if (sqrtPrice <= MAX_UINT128) {
+    const ratioX192 = sqrtPrice * sqrtPrice;
+    raw = baseIsToken0 ? (ratioX192 * scale) / Q192 : (Q192 * scale) / ratioX192;
+  } else {
+    const ratioX128 = (sqrtPrice * sqrtPrice) / Q64;
+    raw = baseIsToken0 ? (ratioX128 * scale) / Q128 : (Q128 * scale) / ratioX128;
+  }
+  return raw / 10n ** BigInt(quoteDecimals);
+}
+
+/** |a / b - 1| in bps, exact, as a rational compared by cross-multiplication. */
+function withinBps(a: bigint, b: bigint, bps: bigint): boolean {
+  const diff = a > b ? a - b : b - a;
+  return diff * 10_000n <= b * bps;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fixture
+// ---------------------------------------------------------------------------------------------------------
+
+async function priceGuardFixture() {
+  const market: Market = await marketFixture();
+  const [owner, stranger, newOwner] = await ethers.getSigners();
+  const guard = await new PriceGuard__factory(owner).deploy(
+    market.aave.oracle,
+    market.uniswap.factory,
+    owner.address,
+    WINDOW,
+    MAX_DEVIATION_BPS,
+  );
+  await guard.waitForDeployment();
+  const addr = {} as Record<AssetSymbol, string>;
+  for (const symbol of ["WETH", "WBTC", "USDC"] as const) {
+    addr[symbol] = await market.tokens.erc20[symbol].getAddress();
+    await (await guard.setHeartbeat(addr[symbol], HEARTBEAT)).wait();
+  }
+  await (await guard.setReferencePool(addr.WETH, addr.USDC, 500)).wait();
+  await (await guard.setReferencePool(addr.WBTC, addr.USDC, 3000)).wait();
+  const harness = await new TwapMathHarness__factory(owner).deploy();
+  return { market, guard, harness, owner, stranger, newOwner, addr };
+}
+
+type Fixture = Awaited<ReturnType<typeof priceGuardFixture>>;
+
+/** The guard's TWAP price recomputed in BigInt from the pool's own observations, at a pinned block. */
+async function referenceTwapWad(
+  info: PoolInfo,
+  base: AssetSymbol,
+  quote: AssetSymbol,
+  blockTag: number,
+  window = WINDOW,
+): Promise<bigint> {
+  const [tickCumulatives] = await info.pool.observe([window, 0], { blockTag });
+  const tick = meanTickRef(tickCumulatives[1] - tickCumulatives[0], BigInt(window));
+  return priceWadAtTickRef(tick, info.token0 === base, ASSETS[base].decimals, ASSETS[quote].decimals);
+}
+
+async function latestBlock(): Promise<{ number: number; timestamp: number }> {
+  const block = await ethers.provider.getBlock("latest");
+  if (block === null) throw new Error("no latest block");
+  return { number: block.number, timestamp: block.timestamp };
+}
+
+/** Gas the EVM spends executing `data` on `to`, without the intrinsic 21,000 and calldata costs. */
+async function executionGas(f: Fixture, to: string, data: string): Promise<bigint> {
+  const tx = await f.stranger.sendTransaction({ to, data });
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const calldataGas = getBytes(data).reduce((sum, byte) => sum + (byte === 0 ? 4n : 16n), 0n);
+  return receipt.gasUsed - 21_000n - calldataGas;
+}
+
+describe("PriceGuard", () => {
+  describe("#constructor", () => {
+    it("stores the oracle, factory, owner and TWAP parameters and emits TwapParametersSet", async () => {
+      const { market, guard, owner } = await loadFixture(priceGuardFixture);
+      expect(await guard.ORACLE()).to.equal(await market.aave.oracle.getAddress());
+      expect(await guard.UNISWAP_FACTORY()).to.equal(await market.uniswap.factory.getAddress());
+      expect(await guard.owner()).to.equal(owner.address);
+      expect(await guard.twapWindow()).to.equal(WINDOW);
+      expect(await guard.maxDeviationBps()).to.equal(MAX_DEVIATION_BPS);
+      await expect(guard.deploymentTransaction())
+        .to.emit(guard, "TwapParametersSet")
+        .withArgs(WINDOW, MAX_DEVIATION_BPS);
+    });
+
+    it("rejects a zero oracle, factory or owner", async () => {
+      const { market, owner } = await loadFixture(priceGuardFixture);
+      const factory = new PriceGuard__factory(owner);
+      const oracle = await market.aave.oracle.getAddress();
+      const uni = await market.uniswap.factory.getAddress();
+      await expect(
+        factory.deploy(ZeroAddress, uni, owner.address, WINDOW, MAX_DEVIATION_BPS),
+      ).to.be.revertedWithCustomError(factory, "PriceGuardZeroAddress");
+      await expect(
+        factory.deploy(oracle, ZeroAddress, owner.address, WINDOW, MAX_DEVIATION_BPS),
+      ).to.be.revertedWithCustomError(factory, "PriceGuardZeroAddress");
+      await expect(factory.deploy(oracle, uni, ZeroAddress, WINDOW, MAX_DEVIATION_BPS)).to.be.revertedWithCustomError(
+        factory,
+        "PriceGuardZeroAddress",
+      );
+    });
+
+    it("enforces the window and deviation bounds, inclusive at both ends", async () => {
+      const { market, owner } = await loadFixture(priceGuardFixture);
+      const factory = new PriceGuard__factory(owner);
+      const oracle = await market.aave.oracle.getAddress();
+      const uni = await market.uniswap.factory.getAddress();
+      for (const window of [299, 7201]) {
+        await expect(factory.deploy(oracle, uni, owner.address, window, MAX_DEVIATION_BPS))
+          .to.be.revertedWithCustomError(factory, "PriceGuardParameterOutOfBounds")
+          .withArgs(window, 300, 7200);
+      }
+      for (const bps of [9, 2001]) {
+        await expect(factory.deploy(oracle, uni, owner.address, WINDOW, bps))
+          .to.be.revertedWithCustomError(factory, "PriceGuardParameterOutOfBounds")
+          .withArgs(bps, 10, 2000);
+      }
+      const low = await factory.deploy(oracle, uni, owner.address, 300, 10);
+      expect([await low.twapWindow(), await low.maxDeviationBps()]).to.deep.equal([300n, 10n]);
+      const high = await factory.deploy(oracle, uni, owner.address, 7200, 2000);
+      expect([await high.twapWindow(), await high.maxDeviationBps()]).to.deep.equal([7200n, 2000n]);
+    });
+  });
+
+  describe("#setHeartbeat", () => {
+    it("sets the heartbeat and emits HeartbeatSet", async () => {
+      const { guard, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.setHeartbeat(addr.WETH, 86_400)).to.emit(guard, "HeartbeatSet").withArgs(addr.WETH, 86_400);
+      expect(await guard.heartbeat(addr.WETH)).to.equal(86_400n);
+      expect(await guard.heartbeat(addr.USDC)).to.equal(HEARTBEAT);
+    });
+
+    it("accepts both bounds and rejects values outside them, leaving the heartbeat unchanged", async () => {
+      const { guard, addr } = await loadFixture(priceGuardFixture);
+      for (const value of [59n, TWO_DAYS + 1n, 0n]) {
+        await expect(guard.setHeartbeat(addr.WETH, value))
+          .to.be.revertedWithCustomError(guard, "PriceGuardParameterOutOfBounds")
+          .withArgs(value, 60, TWO_DAYS);
+        expect(await guard.heartbeat(addr.WETH)).to.equal(HEARTBEAT);
+      }
+      await guard.setHeartbeat(addr.WETH, 60);
+      expect(await guard.heartbeat(addr.WETH)).to.equal(60n);
+      await guard.setHeartbeat(addr.WETH, TWO_DAYS);
+      expect(await guard.heartbeat(addr.WETH)).to.equal(TWO_DAYS);
+    });
+
+    it("rejects the zero address", async () => {
+      const { guard } = await loadFixture(priceGuardFixture);
+      await expect(guard.setHeartbeat(ZeroAddress, HEARTBEAT)).to.be.revertedWithCustomError(
+        guard,
+        "PriceGuardZeroAddress",
+      );
+      expect(await guard.heartbeat(ZeroAddress)).to.equal(0n);
+    });
+
+    it("rejects a caller other than the owner", async () => {
+      const { guard, stranger, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.connect(stranger).setHeartbeat(addr.WETH, 60))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(stranger.address);
+      expect(await guard.heartbeat(addr.WETH)).to.equal(HEARTBEAT);
+    });
+  });
+
+  describe("#setReferencePool", () => {
+    it("stores the factory's pool for both orders and emits ReferencePoolSet", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const pool500 = await market.uniswap.pools["WETH/USDC/500"].pool.getAddress();
+      const pool3000 = await market.uniswap.pools["WETH/USDC/3000"].pool.getAddress();
+      expect(await guard.referencePool(addr.WETH, addr.USDC)).to.equal(pool500);
+      expect(await guard.referencePool(addr.USDC, addr.WETH)).to.equal(pool500);
+
+      // Given in the reverse order, the pair still resolves to one pool for both orders.
+      await expect(guard.setReferencePool(addr.USDC, addr.WETH, 3000))
+        .to.emit(guard, "ReferencePoolSet")
+        .withArgs(addr.USDC, addr.WETH, 3000, pool3000);
+      expect(await guard.referencePool(addr.WETH, addr.USDC)).to.equal(pool3000);
+      expect(await guard.referencePool(addr.USDC, addr.WETH)).to.equal(pool3000);
+      expect(await guard.referencePool(addr.WETH, addr.WBTC)).to.equal(ZeroAddress);
+    });
+
+    it("rejects a pair or fee tier the factory has no pool for, leaving the pair unchanged", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const pool500 = await market.uniswap.pools["WETH/USDC/500"].pool.getAddress();
+      await expect(guard.setReferencePool(addr.WETH, addr.USDC, 10_000))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WETH, addr.USDC);
+      await expect(guard.setReferencePool(addr.WETH, addr.WBTC, 3000))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WETH, addr.WBTC);
+      await expect(guard.setReferencePool(addr.WETH, ZeroAddress, 500))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WETH, ZeroAddress);
+      expect(await guard.referencePool(addr.WETH, addr.USDC)).to.equal(pool500);
+      expect(await guard.referencePool(addr.WETH, addr.WBTC)).to.equal(ZeroAddress);
+    });
+
+    it("rejects a token with more decimals than the WAD scaling supports", async () => {
+      const { market, guard, owner, addr } = await loadFixture(priceGuardFixture);
+      const odd = await new MintableERC20__factory(owner).deploy("Odd", "ODD", 37);
+      await (await market.uniswap.factory.createPool(odd, addr.USDC, 3000)).wait();
+      await expect(guard.setReferencePool(odd, addr.USDC, 3000))
+        .to.be.revertedWithCustomError(guard, "PriceGuardParameterOutOfBounds")
+        .withArgs(37, 0, 36);
+      expect(await guard.referencePool(odd, addr.USDC)).to.equal(ZeroAddress);
+    });
+
+    it("rejects a caller other than the owner", async () => {
+      const { guard, stranger, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.connect(stranger).setReferencePool(addr.WETH, addr.USDC, 3000))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(stranger.address);
+    });
+  });
+
+  describe("#setTwapParameters", () => {
+    it("sets both parameters and emits TwapParametersSet", async () => {
+      const { guard } = await loadFixture(priceGuardFixture);
+      await expect(guard.setTwapParameters(900, 50)).to.emit(guard, "TwapParametersSet").withArgs(900, 50);
+      expect(await guard.twapWindow()).to.equal(900n);
+      expect(await guard.maxDeviationBps()).to.equal(50n);
+      await guard.setTwapParameters(300, 10);
+      await guard.setTwapParameters(7200, 2000);
+      expect([await guard.twapWindow(), await guard.maxDeviationBps()]).to.deep.equal([7200n, 2000n]);
+    });
+
+    it("rejects values outside the bounds, leaving both parameters unchanged", async () => {
+      const { guard } = await loadFixture(priceGuardFixture);
+      for (const window of [0, 299, 7201]) {
+        await expect(guard.setTwapParameters(window, 100))
+          .to.be.revertedWithCustomError(guard, "PriceGuardParameterOutOfBounds")
+          .withArgs(window, 300, 7200);
+      }
+      for (const bps of [0, 9, 2001]) {
+        await expect(guard.setTwapParameters(600, bps))
+          .to.be.revertedWithCustomError(guard, "PriceGuardParameterOutOfBounds")
+          .withArgs(bps, 10, 2000);
+      }
+      expect(await guard.twapWindow()).to.equal(WINDOW);
+      expect(await guard.maxDeviationBps()).to.equal(MAX_DEVIATION_BPS);
+    });
+
+    it("rejects a caller other than the owner", async () => {
+      const { guard, stranger } = await loadFixture(priceGuardFixture);
+      await expect(guard.connect(stranger).setTwapParameters(900, 50))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(stranger.address);
+      expect(await guard.twapWindow()).to.equal(WINDOW);
+    });
+  });
+
+  describe("#transferOwnership", () => {
+    it("hands governance over in two steps", async () => {
+      const { guard, owner, newOwner, addr } = await loadFixture(priceGuardFixture);
+      await guard.transferOwnership(newOwner.address);
+      expect(await guard.owner()).to.equal(owner.address);
+      await expect(guard.connect(newOwner).setHeartbeat(addr.WETH, 60))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(newOwner.address);
+      await guard.connect(newOwner).acceptOwnership();
+      expect(await guard.owner()).to.equal(newOwner.address);
+      await expect(guard.connect(newOwner).setHeartbeat(addr.WETH, 60)).to.emit(guard, "HeartbeatSet");
+      await expect(guard.setHeartbeat(addr.WETH, 120))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(owner.address);
+    });
+  });
+
+  describe("#price", () => {
+    it("returns the Aave oracle price of each asset", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      for (const symbol of ["WETH", "WBTC", "USDC"] as const) {
+        const expected = await market.aave.oracle.getAssetPrice(addr[symbol]);
+        expect(expected).to.equal(ASSETS[symbol].initialPrice);
+        expect(await guard.price(addr[symbol])).to.equal(expected);
+      }
+    });
+
+    it("accepts an answer exactly one heartbeat old and rejects one a second older", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const answer = ASSETS.WETH.initialPrice;
+      // Each write is mined at a chosen time; calls then run against that latest block's timestamp.
+      const first = BigInt((await latestBlock()).timestamp) + 10n;
+      await time.setNextBlockTimestamp(first);
+      await market.feeds.WETH.setRound(answer, first - HEARTBEAT);
+      expect(await guard.price(addr.WETH)).to.equal(answer);
+      const second = first + 10n;
+      await time.setNextBlockTimestamp(second);
+      await market.feeds.WETH.setRound(answer, second - HEARTBEAT - 1n);
+      await expect(guard.price(addr.WETH))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.WETH, second - HEARTBEAT - 1n, HEARTBEAT);
+    });
+
+    it("rejects every feed once the heartbeat has passed without an update", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      await market.world.advance(Number(HEARTBEAT) + 1);
+      for (const symbol of ["WETH", "WBTC", "USDC"] as const) {
+        const [, , , updatedAt] = await market.feeds[symbol].latestRoundData();
+        await expect(guard.price(addr[symbol]))
+          .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+          .withArgs(addr[symbol], updatedAt, HEARTBEAT);
+      }
+      await market.world.refreshOracles();
+      expect(await guard.price(addr.WETH)).to.equal(ASSETS.WETH.initialPrice);
+    });
+
+    it("rejects an answer dated in the future", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const future = BigInt((await latestBlock()).timestamp) + 3600n;
+      await market.feeds.WBTC.setRound(ASSETS.WBTC.initialPrice, future);
+      await expect(guard.price(addr.WBTC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.WBTC, future, HEARTBEAT);
+    });
+
+    it("rejects a zero or negative answer", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      for (const answer of [0n, -1n, -ASSETS.WETH.initialPrice]) {
+        await market.feeds.WETH.setAnswer(answer);
+        await expect(guard.price(addr.WETH))
+          .to.be.revertedWithCustomError(guard, "PriceGuardInvalidAnswer")
+          .withArgs(addr.WETH, answer);
+      }
+    });
+
+    it("rejects an asset without a heartbeat, then one the Aave oracle has no source for", async () => {
+      const { guard, owner } = await loadFixture(priceGuardFixture);
+      const unlisted = await (await new MintableERC20__factory(owner).deploy("Unlisted", "UNL", 18)).getAddress();
+      await expect(guard.price(unlisted))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoHeartbeat")
+        .withArgs(unlisted);
+      await guard.setHeartbeat(unlisted, HEARTBEAT);
+      await expect(guard.price(unlisted)).to.be.revertedWithCustomError(guard, "PriceGuardNoFeed").withArgs(unlisted);
+    });
+  });
+
+  describe("#twapPriceWad", () => {
+    const pairs: [AssetSymbol, AssetSymbol, string][] = [
+      ["WETH", "USDC", "WETH/USDC/500"],
+      ["USDC", "WETH", "WETH/USDC/500"],
+      ["WBTC", "USDC", "WBTC/USDC/3000"],
+      ["USDC", "WBTC", "WBTC/USDC/3000"],
+    ];
+
+    for (const [base, quote, key] of pairs) {
+      it(`${base}/${quote}: equals the BigInt reference exactly and the oracle price within 1 bp`, async () => {
+        const { market, guard, addr } = await loadFixture(priceGuardFixture);
+        const { number } = await latestBlock();
+        const twap = await guard.twapPriceWad(addr[base], addr[quote], { blockTag: number });
+        expect(twap).to.equal(await referenceTwapWad(market.uniswap.pools[key], base, quote, number));
+        const oracle = (ASSETS[base].initialPrice * WAD) / ASSETS[quote].initialPrice;
+        expect(await guard.oraclePriceWad(addr[base], addr[quote])).to.equal(oracle);
+        expect(withinBps(twap, oracle, 1n), `twap ${twap} vs oracle ${oracle}`).to.equal(true);
+      });
+    }
+
+    it("follows the mean tick over the window while the spot price has moved", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      await market.world.setPrice("WETH", 1_500n * 10n ** 8n);
+      await market.world.advance(600);
+      const { number } = await latestBlock();
+      const info = market.uniswap.pools["WETH/USDC/500"];
+      const twap = await guard.twapPriceWad(addr.WETH, addr.USDC, { blockTag: number });
+      expect(twap).to.equal(await referenceTwapWad(info, "WETH", "USDC", number));
+      // A third of the window at 1,500 and two thirds at 2,000, averaged in log space: about 1,817.
+      expect(twap > 1_800n * WAD && twap < 1_835n * WAD, `twap ${twap}`).to.equal(true);
+      await guard.setTwapParameters(300, MAX_DEVIATION_BPS);
+      const short = await guard.twapPriceWad(addr.WETH, addr.USDC, { blockTag: (await latestBlock()).number });
+      expect(withinBps(short, 1_500n * WAD, 2n), `short twap ${short}`).to.equal(true);
+    });
+
+    it("rejects a pair without a reference pool", async () => {
+      const { guard, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.twapPriceWad(addr.WETH, addr.WBTC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WETH, addr.WBTC);
+    });
+  });
+
+  describe("#oraclePriceWad", () => {
+    it("divides the oracle prices in WAD and applies the staleness checks", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      expect(await guard.oraclePriceWad(addr.WETH, addr.USDC)).to.equal(2_000n * WAD);
+      expect(await guard.oraclePriceWad(addr.USDC, addr.WETH)).to.equal(WAD / 2_000n);
+      expect(await guard.oraclePriceWad(addr.WBTC, addr.WETH)).to.equal(30n * WAD);
+      await market.feeds.USDC.setRound(ASSETS.USDC.initialPrice, 1);
+      await expect(guard.oraclePriceWad(addr.WETH, addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.USDC, 1, HEARTBEAT);
+    });
+  });
+
+  describe("#checkedPrices", () => {
+    it("returns the oracle prices of both assets in normal conditions, in either order", async () => {
+      const { guard, addr } = await loadFixture(priceGuardFixture);
+      expect(await guard.checkedPrices(addr.WETH, addr.USDC)).to.deep.equal([
+        ASSETS.WETH.initialPrice,
+        ASSETS.USDC.initialPrice,
+      ]);
+      expect(await guard.checkedPrices(addr.USDC, addr.WETH)).to.deep.equal([
+        ASSETS.USDC.initialPrice,
+        ASSETS.WETH.initialPrice,
+      ]);
+      expect(await guard.checkedPrices(addr.WBTC, addr.USDC)).to.deep.equal([
+        ASSETS.WBTC.initialPrice,
+        ASSETS.USDC.initialPrice,
+      ]);
+    });
+
+    it("gives reciprocal WAD prices for the two orders of a pair, within rounding", async () => {
+      const { guard, addr } = await loadFixture(priceGuardFixture);
+      for (const other of [addr.WETH, addr.WBTC]) {
+        const { number } = await latestBlock();
+        const a = await guard.twapPriceWad(other, addr.USDC, { blockTag: number });
+        const b = await guard.twapPriceWad(addr.USDC, other, { blockTag: number });
+        // a = floor(x) and b = floor(1e36 / x) for the same pool ratio x, so 1e36 - a - b - 1 < a * b <= 1e36.
+        expect(a * b <= WAD * WAD, `${a} * ${b}`).to.equal(true);
+        expect(a * b > WAD * WAD - a - b - 1n, `${a} * ${b}`).to.equal(true);
+      }
+    });
+
+    it("reverts on a sudden 30% move while the TWAP lags, and passes once the TWAP has caught up", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const crashed = (ASSETS.WETH.initialPrice * 7n) / 10n;
+      await market.world.setPrice("WETH", crashed);
+      expect(await market.aave.oracle.getAssetPrice(addr.WETH)).to.equal(crashed);
+
+      const { number } = await latestBlock();
+      const info = market.uniswap.pools["WETH/USDC/500"];
+      const oracleWad = (crashed * WAD) / ASSETS.USDC.initialPrice;
+      for (const [base, quote] of [
+        ["WETH", "USDC"],
+        ["USDC", "WETH"],
+      ] as const) {
+        const expectedOracle = base === "WETH" ? oracleWad : (ASSETS.USDC.initialPrice * WAD) / crashed;
+        const twap = await referenceTwapWad(info, base, quote, number);
+        await expect(guard.checkedPrices(addr[base], addr[quote], { blockTag: number }))
+          .to.be.revertedWithCustomError(guard, "PriceGuardTwapDeviation")
+          .withArgs(addr[base], addr[quote], expectedOracle, twap, MAX_DEVIATION_BPS);
+      }
+
+      await market.world.advance(WINDOW);
+      expect(await guard.checkedPrices(addr.WETH, addr.USDC)).to.deep.equal([crashed, ASSETS.USDC.initialPrice]);
+      expect(await guard.checkedPrices(addr.USDC, addr.WETH)).to.deep.equal([ASSETS.USDC.initialPrice, crashed]);
+      // The unrelated pair was never affected.
+      expect(await guard.checkedPrices(addr.WBTC, addr.USDC)).to.deep.equal([
+        ASSETS.WBTC.initialPrice,
+        ASSETS.USDC.initialPrice,
+      ]);
+    });
+
+    it("lets through a move inside the bound and stops the same move under a tighter bound", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      // A 1.5% drop: the lagging TWAP sits about 150 bps above the new oracle price.
+      const dropped = (ASSETS.WETH.initialPrice * 985n) / 1000n;
+      await market.world.setPrice("WETH", dropped);
+      const { number } = await latestBlock();
+      expect(await guard.checkedPrices(addr.WETH, addr.USDC, { blockTag: number })).to.deep.equal([
+        dropped,
+        ASSETS.USDC.initialPrice,
+      ]);
+      await guard.setTwapParameters(WINDOW, 140);
+      const after = await latestBlock();
+      const twap = await referenceTwapWad(market.uniswap.pools["WETH/USDC/500"], "WETH", "USDC", after.number);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC, { blockTag: after.number }))
+        .to.be.revertedWithCustomError(guard, "PriceGuardTwapDeviation")
+        .withArgs(addr.WETH, addr.USDC, (dropped * WAD) / ASSETS.USDC.initialPrice, twap, 140);
+    });
+
+    it("applies the staleness check to both assets", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      await market.feeds.USDC.setRound(ASSETS.USDC.initialPrice, 1);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.USDC, 1, HEARTBEAT);
+      await market.feeds.WETH.setAnswer(0);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardInvalidAnswer")
+        .withArgs(addr.WETH, 0);
+    });
+
+    it("rejects a pair without a reference pool", async () => {
+      const { guard, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.checkedPrices(addr.WETH, addr.WBTC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WETH, addr.WBTC);
+      await expect(guard.checkedPrices(addr.WBTC, addr.WETH))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WBTC, addr.WETH);
+    });
+
+    it("costs a bounded amount of gas", async () => {
+      const f = await loadFixture(priceGuardFixture);
+      const data = f.guard.interface.encodeFunctionData("checkedPrices", [f.addr.WETH, f.addr.USDC]);
+      const gas = await executionGas(f, await f.guard.getAddress(), data);
+      console.log(`      checkedPrices(WETH, USDC) execution gas, all cold: ${gas}`);
+      // About 44k of it is cold account and storage access (4 accounts, 16 slots), part of which a rebalance
+      // has already paid when Aave priced the position; the rest is calls, ABI decoding and the tick maths.
+      expect(gas <= 62_000n, `gas ${gas}`).to.equal(true);
+    });
+  });
+
+  describe("TwapMath", () => {
+    let harness: TwapMathHarness;
+    beforeEach(async () => {
+      ({ harness } = await loadFixture(priceGuardFixture));
+    });
+
+    describe("#meanTick", () => {
+      it("rounds toward negative infinity as OracleLibrary.consult does", async () => {
+        const cases: [bigint, number][] = [
+          [0n, 1800],
+          [1799n, 1800],
+          [1800n, 1800],
+          [-1n, 1800],
+          [-1800n, 1800],
+          [-1801n, 1800],
+          [-3600n, 1800],
+          [BigInt(MAX_TICK) * 7200n, 7200],
+          [BigInt(MIN_TICK) * 7200n, 7200],
+          [BigInt(MIN_TICK) * 7200n + 1n, 7200],
+          [-276_325n * 1800n - 17n, 1800],
+        ];
+        for (const [delta, window] of cases) {
+          expect(await harness.meanTick(delta, window), `${delta} / ${window}`).to.equal(
+            meanTickRef(delta, BigInt(window)),
+          );
+        }
+        expect(await harness.meanTick(-1n, 1800)).to.equal(-1n);
+      });
+    });
+
+    describe("#priceWadAtTick", () => {
+      // Ticks on both sides of 0 and of the 2^128 sqrt-price branch (near tick 443,636), and the extremes.
+      const ticks = [0n, 1n, -1n, 200_000n, -200_000n, 443_635n, 443_636n, 443_637n, -443_636n, 600_000n, -600_000n];
+      const decimals: [number, number][] = [
+        [18, 6],
+        [6, 18],
+        [8, 6],
+        [18, 18],
+      ];
+
+      it("matches the BigInt reference in both directions and for several decimals", async () => {
+        for (const tick of [...ticks, BigInt(MAX_TICK), BigInt(MIN_TICK)]) {
+          for (const [bd, qd] of decimals) {
+            for (const baseIsToken0 of [true, false]) {
+              const expected = priceWadAtTickRef(tick, baseIsToken0, bd, qd);
+              expect(
+                await harness.priceWadAtTick(tick, baseIsToken0, bd, qd),
+                `${tick} ${baseIsToken0} ${bd}/${qd}`,
+              ).to.equal(expected);
+            }
+          }
+        }
+      });
+
+      it("uses the same sqrt price as Uniswap's TickMath at the extremes", async () => {
+        expect(sqrtRatioAtTick(BigInt(MIN_TICK))).to.equal(4_295_128_739n);
+        expect(sqrtRatioAtTick(BigInt(MAX_TICK))).to.equal(
+          1_461_446_703_485_210_103_287_273_052_203_988_822_378_723_970_342n,
+        );
+        // At tick 0 one raw unit buys one raw unit: 1e18 WAD between tokens of equal decimals.
+        expect(await harness.priceWadAtTick(0, true, 18, 18)).to.equal(WAD);
+        expect(await harness.priceWadAtTick(0, false, 6, 6)).to.equal(WAD);
+      });
+
+      it("reverts instead of wrapping when the scaled price overflows", async () => {
+        await expect(harness.priceWadAtTick(MAX_TICK, true, 36, 0)).to.be.reverted;
+      });
+    });
+  });
+});
