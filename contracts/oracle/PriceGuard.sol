@@ -165,8 +165,9 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) {
             revert PriceGuardStalePrice(asset, updatedAt, maxAge);
         }
-        // Aave values positions with getAssetPrice; with a positive answer it is this source's latestAnswer.
-        return ORACLE.getAssetPrice(asset);
+        // AaveOracle.getAssetPrice returns this same source's latest answer when it is positive, so reading it
+        // again through Aave would cost two more calls for the same number.
+        return uint256(answer);
     }
 
     function _poolRef(address base, address quote) private view returns (PoolRef memory ref) {

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
+
+/// @title IBallastVault
+/// @notice One owner's leveraged Aave V3 position (one collateral asset supplied, one debt asset borrowed at the
+/// variable rate) and the health-factor band that keeps it out of liquidation. Anyone may rebalance the vault once its
+/// health factor (HF) leaves the band; the vault sizes the move, hands the plan to the executor and checks the outcome
+/// itself. HF values are WAD (1e18 = 1.0) as Aave reports them; values in "base" are Aave oracle base-currency units.
+interface IBallastVault {
+    /// @notice The owner's band and risk limits.
+    /// @param minHF Below this HF, a keeper may deleverage.
+    /// @param targetHF Where every rebalance lands.
+    /// @param maxHF Above this HF, a keeper may leverage up.
+    /// @param maxSlippageBps Largest accepted swap output shortfall against the oracle price.
+    /// @param maxKeeperRewardBps Largest keeper reward, as a share of the rebalanced value.
+    struct Policy {
+        uint64 minHF;
+        uint64 targetHF;
+        uint64 maxHF;
+        uint16 maxSlippageBps;
+        uint16 maxKeeperRewardBps;
+    }
+
+    /// @notice The vault's Aave position, valued at the Aave oracle price.
+    struct Position {
+        uint256 collateralBase;
+        uint256 debtBase;
+        uint256 liquidationThresholdBps;
+        uint256 healthFactor;
+    }
+
+    /// @notice What a rebalance did and what it cost, all costs valued in base at the oracle price.
+    /// @param direction Deleverage or leverage.
+    /// @param amountIn Tokens sold: collateral when deleveraging, debt asset when leveraging.
+    /// @param amountOut Tokens bought by the swap.
+    /// @param hfBefore HF before the rebalance.
+    /// @param hfAfter HF after the rebalance.
+    /// @param flashPremiumBase Aave flash-loan premium paid.
+    /// @param swapShortfallBase Oracle value of `amountIn` less oracle value of `amountOut` (fees and price impact).
+    /// @param equityLossBase Fall in collateral minus debt across the rebalance.
+    struct RebalanceReport {
+        IRebalanceExecutor.Direction direction;
+        uint256 amountIn;
+        uint256 amountOut;
+        uint256 hfBefore;
+        uint256 hfAfter;
+        uint256 flashPremiumBase;
+        uint256 swapShortfallBase;
+        uint256 equityLossBase;
+    }
+
+    /// @notice The caller is not the vault's owner.
+    error VaultNotOwner(address caller);
+    /// @notice The caller is not the factory.
+    error VaultNotFactory(address caller);
+    /// @notice The caller is not the executor, or no rebalance of this vault is running.
+    error VaultNotExecutor(address caller);
+    /// @notice A zero amount or address was given.
+    error VaultZeroAmount();
+    /// @notice The band breaks the protocol's bounds: it needs floor <= minHF, minHF + gap <= targetHF,
+    /// targetHF + gap <= maxHF <= ceiling (the factory's `policyBounds`).
+    error VaultPolicyBandInvalid(uint64 minHF, uint64 targetHF, uint64 maxHF);
+    /// @notice `maxSlippageBps` is above the protocol cap.
+    error VaultPolicySlippageAboveCap(uint16 maxSlippageBps, uint16 cap);
+    /// @notice `maxKeeperRewardBps` is above the protocol cap.
+    error VaultPolicyRewardAboveCap(uint16 maxKeeperRewardBps, uint16 cap);
+    /// @notice A keeper rebalance was asked for while the HF lies inside the band.
+    error VaultInBand(uint256 healthFactor, uint256 minHF, uint256 maxHF);
+    /// @notice The owner paused automation, so keepers may not rebalance.
+    error VaultAutomationPaused();
+    /// @notice The guardian paused new leverage.
+    error VaultLeveragePaused();
+    /// @notice The HF after a rebalance is not within the tolerance of its target.
+    error VaultTargetMissed(uint256 healthFactor, uint256 targetHF, uint256 tolerance);
+    /// @notice The HF after a rebalance is outside the policy band.
+    error VaultOutOfBand(uint256 healthFactor, uint256 minHF, uint256 maxHF);
+    /// @notice The equity lost in a rebalance exceeds the slippage bound plus the flash premium.
+    error VaultEquityLoss(uint256 lossBase, uint256 allowedBase);
+    /// @notice A withdrawal would leave the HF below `minHF`.
+    error VaultHealthBelowMin(uint256 healthFactor, uint256 minHF);
+    /// @notice An emergency delever target must be above the current HF.
+    error VaultTargetNotAbove(uint256 targetHF, uint256 healthFactor);
+    /// @notice `open` needs an empty position.
+    error VaultNotEmpty(uint256 collateralBase, uint256 debtBase);
+    /// @notice Debt remained after `close` unwound the position.
+    error VaultDebtRemaining(uint256 debtBase);
+    /// @notice `close` or a rebalance needs debt.
+    error VaultNoDebt();
+    /// @notice The keeper's amount hint is zero.
+    error VaultZeroHint();
+
+    /// @notice Emitted once, when the factory initialises the clone.
+    event VaultInitialized(address indexed owner, address indexed collateralAsset, address indexed debtAsset);
+    /// @notice Emitted when collateral was supplied to Aave for the vault.
+    event Deposited(address indexed from, uint256 amount);
+    /// @notice Emitted when collateral was withdrawn from Aave to `to`.
+    event Withdrawn(address indexed to, uint256 amount);
+    /// @notice Emitted when the owner repaid debt.
+    event Repaid(address indexed from, uint256 amount);
+    /// @notice Emitted when the policy changed.
+    event PolicySet(uint64 minHF, uint64 targetHF, uint64 maxHF, uint16 maxSlippageBps, uint16 maxKeeperRewardBps);
+    /// @notice Emitted when the owner paused or resumed automation.
+    event AutomationPaused(bool paused);
+    /// @notice Emitted after every verified rebalance, with its cost breakdown.
+    event Rebalanced(address indexed caller, RebalanceReport report);
+    /// @notice Emitted when the position was fully unwound and the remainder sent to `to`.
+    event Closed(address indexed to, uint256 collateralReturned, uint256 debtAssetReturned);
+
+    /// @notice Called once by the factory on a fresh clone.
+    function initialize(address owner, address collateralAsset, address debtAsset, Policy calldata policy) external;
+
+    /// @notice Pulls `amount` of collateral from the caller (the owner) and supplies it to Aave for the vault.
+    function deposit(uint256 amount) external;
+
+    /// @notice Withdraws `amount` of collateral (`type(uint256).max` for all) to `to`; the HF must stay >= `minHF`.
+    function withdraw(uint256 amount, address to) external;
+
+    /// @notice Pulls up to `amount` of the debt asset from the owner and repays the vault's debt with it.
+    function repay(uint256 amount) external;
+
+    /// @notice Deposits `amount` of collateral and levers the fresh position to `targetHF`, in one transaction.
+    /// @param path Uniswap V3 exactInput path from the debt asset to the collateral asset.
+    function open(uint256 amount, uint64 targetHF, bytes calldata path) external returns (RebalanceReport memory);
+
+    /// @notice Unwinds the position fully and sends the remaining collateral (and any debt asset left) to the owner.
+    /// @param path Uniswap V3 exactInput path from the collateral asset to the debt asset.
+    function close(bytes calldata path) external returns (uint256 collateralReturned, uint256 debtAssetReturned);
+
+    /// @notice The owner's ripcord: deleverages to `targetHF` now, whether or not automation is paused.
+    function emergencyDelever(uint64 targetHF, bytes calldata path) external returns (RebalanceReport memory);
+
+    /// @notice Replaces the policy, validated against the protocol's bounds.
+    function setPolicy(Policy calldata policy) external;
+
+    /// @notice Stops (or resumes) keeper rebalances; owner operations keep working.
+    function pauseAutomation(bool paused) external;
+
+    /// @notice Permissionless: brings the HF back to `targetHF` once it left the band.
+    /// @param path Uniswap V3 exactInput path, collateral to debt asset when deleveraging, the reverse when leveraging.
+    /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it; the outcome check
+    /// still holds, so a hint too small to reach the target reverts.
+    function rebalance(bytes calldata path, uint256 maxAmountIn) external returns (RebalanceReport memory);
+
+    /// @notice Executor callback during a deleverage or close: withdraws `amount` of collateral to the executor.
+    function releaseCollateral(uint256 amount) external;
+
+    /// @notice Whether a keeper may rebalance now, in which direction, how much it would sell and how urgent it is.
+    /// @return needed True when the HF is outside the band (and automation is on).
+    /// @return direction Deleverage or leverage (`None` when not needed).
+    /// @return amountIn Tokens to sell, sized before swap fees (the executed size also prices the path's fees).
+    /// @return urgency 0 at `minHF`, rising to 1e18 at HF 1.0; 0 when leveraging.
+    function rebalanceNeeded()
+        external
+        view
+        returns (bool needed, IRebalanceExecutor.Direction direction, uint256 amountIn, uint256 urgency);
+
+    /// @notice The vault's Aave position now.
+    function position() external view returns (Position memory);
+
+    /// @notice The owner.
+    function owner() external view returns (address);
+
+    /// @notice The asset supplied to Aave.
+    function collateralAsset() external view returns (address);
+
+    /// @notice The asset borrowed from Aave.
+    function debtAsset() external view returns (address);
+
+    /// @notice The current policy.
+    function policy() external view returns (Policy memory);
+
+    /// @notice Whether the owner paused keeper rebalances.
+    function automationPaused() external view returns (bool);
+}

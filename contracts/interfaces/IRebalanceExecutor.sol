@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+/// @title IRebalanceExecutor
+/// @notice The stateless engine behind every rebalance: an Aave V3 flash loan, a Uniswap V3 exactInput swap, then
+/// settlement on the calling vault's position. It acts only on its caller's own position, holds no funds and no
+/// allowances between transactions, and accepts flash-loan callbacks only from the Aave pool for loans it started.
+/// It emits nothing: the vault's `Rebalanced` event carries the whole breakdown, and Aave's `FlashLoan` the loan.
+interface IRebalanceExecutor {
+    /// @notice Which way a rebalance moves the position.
+    enum Direction {
+        None,
+        Deleverage,
+        Leverage,
+        Close
+    }
+
+    /// @notice A fully sized rebalance, built and checked by the vault.
+    /// @param direction Deleverage (sell collateral, repay debt), Leverage (borrow, buy collateral) or Close.
+    /// @param collateralAsset The vault's collateral asset.
+    /// @param debtAsset The vault's debt asset.
+    /// @param amountIn Tokens the swap sells: collateral for Deleverage and Close, debt asset for Leverage.
+    /// @param minAmountOut The least the swap may return, derived by the vault from oracle prices.
+    /// @param flashAmount Debt asset to flash-borrow: repaid on the vault first (Deleverage, Close), or borrowed on the
+    /// vault's credit and sold (Leverage, where it equals `amountIn`).
+    /// @param path Uniswap V3 exactInput path, already validated against the two assets.
+    struct Plan {
+        Direction direction;
+        address collateralAsset;
+        address debtAsset;
+        uint256 amountIn;
+        uint256 minAmountOut;
+        uint256 flashAmount;
+        bytes path;
+    }
+
+    /// @notice What the executor did.
+    /// @param amountOut Tokens the swap returned.
+    /// @param flashPremium Premium paid to Aave.
+    /// @param debtRepaid Vault debt repaid (Deleverage, Close).
+    /// @param leftover Debt asset sent back to the vault after settlement (only when its debt is fully repaid).
+    struct Execution {
+        uint256 amountOut;
+        uint256 flashPremium;
+        uint256 debtRepaid;
+        uint256 leftover;
+    }
+
+    /// @notice `executeOperation` was called by someone other than the Aave pool.
+    error ExecutorCallerNotPool(address caller);
+    /// @notice A flash loan was started by someone other than this executor.
+    error ExecutorInitiatorNotSelf(address initiator);
+    /// @notice A callback arrived while no execution was running.
+    error ExecutorNoActiveExecution();
+    /// @notice An execution was started inside another one.
+    error ExecutorReentered();
+    /// @notice The plan's direction is `None`, or its amount is zero.
+    error ExecutorEmptyPlan();
+    /// @notice The swap returned too little to repay the flash loan and its premium.
+    error ExecutorFlashUnpaid(uint256 amountOut, uint256 owed);
+
+    /// @notice Carries out `plan` on the caller's own Aave position and returns what happened.
+    /// @dev For Leverage the caller must have delegated exactly `plan.amountIn` of variable-debt credit to the
+    /// executor; the loan consumes it. For Deleverage and Close the caller must answer `releaseCollateral`.
+    function execute(Plan calldata plan) external returns (Execution memory);
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IBallastVault} from "./IBallastVault.sol";
+import {IPriceGuard} from "./IPriceGuard.sol";
+import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
+
+/// @title IVaultFactory
+/// @notice Deploys vault clones (EIP-1167) at an address fixed by (owner, salt), keeps the registry, holds the
+/// protocol parameters every vault reads, and lets governance (the Ownable2Step owner) choose the (collateral, debt)
+/// pairs and the guardian pause new leverage.
+interface IVaultFactory {
+    /// @notice Bounds every policy must respect.
+    /// @param minHFFloor Lowest allowed `minHF`.
+    /// @param maxHFCeiling Highest allowed `maxHF`.
+    /// @param minBandGap Least distance between `minHF` and `targetHF`, and between `targetHF` and `maxHF`.
+    /// @param hfTolerance How far from `targetHF` a rebalance may land.
+    /// @param maxSlippageBpsCap Highest allowed `maxSlippageBps`.
+    /// @param maxKeeperRewardBpsCap Highest allowed `maxKeeperRewardBps`.
+    struct PolicyBounds {
+        uint64 minHFFloor;
+        uint64 maxHFCeiling;
+        uint64 minBandGap;
+        uint64 hfTolerance;
+        uint16 maxSlippageBpsCap;
+        uint16 maxKeeperRewardBpsCap;
+    }
+
+    /// @notice The caller is not the guardian.
+    error FactoryNotGuardian(address caller);
+    /// @notice A zero address was given.
+    error FactoryZeroAddress();
+    /// @notice The (collateral, debt) pair is not allowed.
+    error FactoryPairNotAllowed(address collateralAsset, address debtAsset);
+    /// @notice The pair cannot be allowed: `reason` says which Aave or oracle requirement failed.
+    error FactoryPairInvalid(address collateralAsset, address debtAsset, string reason);
+    /// @notice Policy bounds outside the hard limits fixed in the code.
+    error FactoryBoundsInvalid();
+    /// @notice A vault already exists for this (owner, salt).
+    error FactoryVaultExists(address vault);
+
+    /// @notice Emitted when a vault was created.
+    event VaultCreated(
+        address indexed owner,
+        address indexed vault,
+        address indexed collateralAsset,
+        address debtAsset,
+        bytes32 salt
+    );
+    /// @notice Emitted when governance allowed or disallowed a pair.
+    event PairSet(address indexed collateralAsset, address indexed debtAsset, bool allowed);
+    /// @notice Emitted when governance changed the policy bounds.
+    event PolicyBoundsSet(PolicyBounds bounds);
+    /// @notice Emitted when the guardian paused or resumed new leverage.
+    event LeveragePaused(bool paused);
+    /// @notice Emitted when governance replaced the guardian.
+    event GuardianSet(address indexed guardian);
+
+    /// @notice Creates the caller's vault for `salt`, with `policy`.
+    function createVault(
+        address collateralAsset,
+        address debtAsset,
+        IBallastVault.Policy calldata policy,
+        bytes32 salt
+    ) external returns (IBallastVault vault);
+
+    /// @notice The address `createVault` gives for (owner, salt).
+    function predictVault(address owner, bytes32 salt) external view returns (address);
+
+    /// @notice Whether `vault` was created by this factory.
+    function isVault(address vault) external view returns (bool);
+
+    /// @notice Number of vaults created.
+    function vaultCount() external view returns (uint256);
+
+    /// @notice The vault created `index`-th.
+    function vaultAt(uint256 index) external view returns (address);
+
+    /// @notice Allows or disallows a pair; allowing checks it against Aave and the price guard.
+    function setPair(address collateralAsset, address debtAsset, bool allowed) external;
+
+    /// @notice Whether a pair is allowed.
+    function isPairAllowed(address collateralAsset, address debtAsset) external view returns (bool);
+
+    /// @notice Replaces the policy bounds, within the hard limits.
+    function setPolicyBounds(PolicyBounds calldata bounds) external;
+
+    /// @notice The policy bounds.
+    function policyBounds() external view returns (PolicyBounds memory);
+
+    /// @notice Guardian: pauses or resumes new leverage (open, leverage-up). Deleverage, repay, withdraw and close
+    /// are never paused by the protocol.
+    function setLeveragePaused(bool paused) external;
+
+    /// @notice Whether new leverage is paused.
+    function leveragePaused() external view returns (bool);
+
+    /// @notice What every rebalance reads, in one call: the guardian's leverage pause and the HF tolerance.
+    function rebalanceLimits() external view returns (bool leveragePaused, uint256 hfTolerance);
+
+    /// @notice Governance: replaces the guardian.
+    function setGuardian(address guardian) external;
+
+    /// @notice The guardian address.
+    function guardian() external view returns (address);
+
+    /// @notice The executor every vault uses.
+    function EXECUTOR() external view returns (IRebalanceExecutor);
+
+    /// @notice The price guard every vault uses.
+    function PRICE_GUARD() external view returns (IPriceGuard);
+
+    /// @notice The vault implementation the clones delegate to.
+    function VAULT_IMPLEMENTATION() external view returns (address);
+}

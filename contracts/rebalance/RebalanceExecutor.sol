@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
+import {IPoolAddressesProvider} from "@aave/core-v3/contracts/interfaces/IPoolAddressesProvider.sol";
+import {IFlashLoanReceiver} from "@aave/core-v3/contracts/flashloan/interfaces/IFlashLoanReceiver.sol";
+import {IFlashLoanSimpleReceiver} from "@aave/core-v3/contracts/flashloan/interfaces/IFlashLoanSimpleReceiver.sol";
+import {ISwapRouter} from "@uniswap/v3-periphery/contracts/interfaces/ISwapRouter.sol";
+
+import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
+
+/// @title RebalanceExecutor
+/// @notice See {IRebalanceExecutor}. Deleverage and Close use `flashLoanSimple`; Leverage uses `flashLoan` with
+/// interest-rate mode 2, which opens the debt on the vault through its one-shot credit delegation and charges no
+/// premium.
+contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFlashLoanReceiver {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant _VARIABLE_RATE = 2;
+
+    /// @inheritdoc IFlashLoanSimpleReceiver
+    IPoolAddressesProvider public immutable override(IFlashLoanReceiver, IFlashLoanSimpleReceiver) ADDRESSES_PROVIDER;
+    /// @inheritdoc IFlashLoanSimpleReceiver
+    IPool public immutable override(IFlashLoanReceiver, IFlashLoanSimpleReceiver) POOL;
+    /// @notice The Uniswap V3 SwapRouter, fixed at construction.
+    ISwapRouter public immutable ROUTER;
+
+    // One execution at a time, and the callbacks act only for the vault that started it.
+    address private transient _activeVault;
+    uint256 private transient _amountOut;
+    uint256 private transient _premium;
+    uint256 private transient _debtRepaid;
+    uint256 private transient _leftover;
+
+    constructor(IPoolAddressesProvider provider, ISwapRouter router) {
+        ADDRESSES_PROVIDER = provider;
+        POOL = IPool(provider.getPool());
+        ROUTER = router;
+    }
+
+    /// @inheritdoc IRebalanceExecutor
+    function execute(Plan calldata plan) external override returns (Execution memory execution) {
+        if (_activeVault != address(0)) revert ExecutorReentered();
+        if (plan.direction == Direction.None || plan.amountIn == 0 || plan.flashAmount == 0) revert ExecutorEmptyPlan();
+        _activeVault = msg.sender;
+        bytes memory params = abi.encode(plan);
+        if (plan.direction == Direction.Leverage) {
+            address[] memory assets = new address[](1);
+            uint256[] memory amounts = new uint256[](1);
+            uint256[] memory modes = new uint256[](1);
+            assets[0] = plan.debtAsset;
+            amounts[0] = plan.flashAmount;
+            modes[0] = _VARIABLE_RATE;
+            POOL.flashLoan(address(this), assets, amounts, modes, msg.sender, params, 0);
+        } else {
+            POOL.flashLoanSimple(address(this), plan.debtAsset, plan.flashAmount, params, 0);
+        }
+        execution = Execution({
+            amountOut: _amountOut,
+            flashPremium: _premium,
+            debtRepaid: _debtRepaid,
+            leftover: _leftover
+        });
+        _activeVault = address(0);
+    }
+
+    /// @inheritdoc IFlashLoanSimpleReceiver
+    /// @dev Deleverage and Close: repay the vault's debt with the loan, take its collateral, sell it, repay the loan.
+    function executeOperation(
+        address asset,
+        uint256 amount,
+        uint256 premium,
+        address initiator,
+        bytes calldata params
+    ) external override returns (bool) {
+        address vault = _authenticate(initiator);
+        Plan memory plan = abi.decode(params, (Plan));
+
+        IERC20(asset).forceApprove(address(POOL), amount);
+        _debtRepaid = POOL.repay(asset, amount, _VARIABLE_RATE, vault);
+        IBallastVault(vault).releaseCollateral(plan.amountIn);
+        uint256 amountOut = _swap(plan.collateralAsset, plan.path, plan.amountIn, plan.minAmountOut);
+        _amountOut = amountOut;
+        _premium = premium;
+
+        uint256 owed = amount + premium;
+        if (amountOut < owed) revert ExecutorFlashUnpaid(amountOut, owed);
+        _settleSurplus(asset, vault, amountOut - owed, plan.direction);
+        // Aave pulls exactly `owed`, leaving no allowance behind.
+        IERC20(asset).forceApprove(address(POOL), owed);
+        return true;
+    }
+
+    /// @inheritdoc IFlashLoanReceiver
+    /// @dev Leverage: the loan is already debt on the vault (mode 2); buy collateral with it and supply it to the
+    /// vault.
+    function executeOperation(
+        address[] calldata,
+        uint256[] calldata amounts,
+        uint256[] calldata,
+        address initiator,
+        bytes calldata params
+    ) external override returns (bool) {
+        address vault = _authenticate(initiator);
+        Plan memory plan = abi.decode(params, (Plan));
+
+        uint256 amountOut = _swap(plan.debtAsset, plan.path, amounts[0], plan.minAmountOut);
+        IERC20(plan.collateralAsset).forceApprove(address(POOL), amountOut);
+        POOL.supply(plan.collateralAsset, amountOut, vault, 0);
+
+        _amountOut = amountOut;
+        return true;
+    }
+
+    function _authenticate(address initiator) private view returns (address vault) {
+        if (msg.sender != address(POOL)) revert ExecutorCallerNotPool(msg.sender);
+        if (initiator != address(this)) revert ExecutorInitiatorNotSelf(initiator);
+        vault = _activeVault;
+        if (vault == address(0)) revert ExecutorNoActiveExecution();
+    }
+
+    /// @dev A Deleverage keeps some debt after the loan's repayment, so the surplus goes against it first; whatever
+    /// is left (all of it on Close) returns to the vault.
+    function _settleSurplus(address asset, address vault, uint256 surplus, Direction direction) private {
+        if (surplus != 0 && direction == Direction.Deleverage) {
+            IERC20(asset).forceApprove(address(POOL), surplus);
+            uint256 repaid = POOL.repay(asset, surplus, _VARIABLE_RATE, vault);
+            if (repaid != surplus) IERC20(asset).forceApprove(address(POOL), 0);
+            _debtRepaid += repaid;
+            surplus -= repaid;
+        }
+        if (surplus != 0) IERC20(asset).safeTransfer(vault, surplus);
+        _leftover = surplus;
+    }
+
+    function _swap(
+        address tokenIn,
+        bytes memory path,
+        uint256 amountIn,
+        uint256 minAmountOut
+    ) private returns (uint256) {
+        // exactInput pulls all of `amountIn`, so the allowance ends at zero.
+        IERC20(tokenIn).forceApprove(address(ROUTER), amountIn);
+        return
+            ROUTER.exactInput(
+                ISwapRouter.ExactInputParams({
+                    path: path,
+                    recipient: address(this),
+                    deadline: block.timestamp,
+                    amountIn: amountIn,
+                    amountOutMinimum: minAmountOut
+                })
+            );
+    }
+}

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
+import {ICreditDelegationToken} from "@aave/core-v3/contracts/interfaces/ICreditDelegationToken.sol";
+
+import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
+import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
+import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
+import {RebalanceMath} from "../libraries/RebalanceMath.sol";
+import {SwapPath} from "../libraries/SwapPath.sol";
+
+/// @title BallastVault
+/// @notice See {IBallastVault}. Deployed once as the implementation of the factory's EIP-1167 clones; each clone is
+/// one owner's position. Protocol addresses are immutables of the implementation, which clones share.
+contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient, Context {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant _VARIABLE_RATE = 2;
+    /// @dev Aave's base values round at each step (collateral, debt, each a few operations deep).
+    uint256 private constant _BASE_ROUNDING = 4;
+
+    /// @notice The factory that created this vault and holds the protocol parameters.
+    IVaultFactory public immutable FACTORY;
+    /// @notice The Aave V3 pool holding the position.
+    IPool public immutable POOL;
+    /// @notice The executor trusted with `releaseCollateral` during a rebalance.
+    IRebalanceExecutor public immutable EXECUTOR;
+    /// @notice The oracle guard every sizing and slippage bound reads.
+    IPriceGuard public immutable PRICE_GUARD;
+
+    /// @inheritdoc IBallastVault
+    address public override owner;
+    /// @inheritdoc IBallastVault
+    bool public override automationPaused;
+    /// @inheritdoc IBallastVault
+    address public override collateralAsset;
+    uint8 private _collateralDecimals;
+    /// @inheritdoc IBallastVault
+    address public override debtAsset;
+    uint8 private _debtDecimals;
+    address private _variableDebtToken;
+    Policy private _policy;
+
+    /// @dev Set only while this vault's own call to the executor runs: `releaseCollateral` is valid only then.
+    bool private transient _executing;
+
+    /// @dev Everything a rebalance needs, gathered once.
+    struct RebalanceContext {
+        IRebalanceExecutor.Direction direction;
+        uint256 targetHF;
+        uint256 collateralPrice;
+        uint256 debtPrice;
+        uint256 premiumBps;
+        uint256 hfTolerance;
+        Position before;
+    }
+
+    modifier onlyOwner() {
+        if (_msgSender() != owner) revert VaultNotOwner(_msgSender());
+        _;
+    }
+
+    constructor(IVaultFactory factory, IPool pool, IRebalanceExecutor executor, IPriceGuard priceGuard) {
+        FACTORY = factory;
+        POOL = pool;
+        EXECUTOR = executor;
+        PRICE_GUARD = priceGuard;
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IBallastVault
+    function initialize(
+        address owner_,
+        address collateralAsset_,
+        address debtAsset_,
+        Policy calldata policy_
+    ) external override initializer {
+        if (msg.sender != address(FACTORY)) revert VaultNotFactory(msg.sender);
+        owner = owner_;
+        collateralAsset = collateralAsset_;
+        debtAsset = debtAsset_;
+        _collateralDecimals = IERC20Metadata(collateralAsset_).decimals();
+        _debtDecimals = IERC20Metadata(debtAsset_).decimals();
+        _variableDebtToken = POOL.getReserveData(debtAsset_).variableDebtTokenAddress;
+        _setPolicy(policy_);
+        emit VaultInitialized(owner_, collateralAsset_, debtAsset_);
+    }
+
+    /// @inheritdoc IBallastVault
+    function deposit(uint256 amount) external override onlyOwner nonReentrant {
+        _deposit(amount);
+    }
+
+    /// @inheritdoc IBallastVault
+    function withdraw(uint256 amount, address to) external override onlyOwner nonReentrant {
+        if (amount == 0 || to == address(0)) revert VaultZeroAmount();
+        uint256 withdrawn = POOL.withdraw(collateralAsset, amount, to);
+        Position memory after_ = _position();
+        if (after_.debtBase != 0 && after_.healthFactor < _policy.minHF) {
+            revert VaultHealthBelowMin(after_.healthFactor, _policy.minHF);
+        }
+        emit Withdrawn(to, withdrawn);
+    }
+
+    /// @inheritdoc IBallastVault
+    function repay(uint256 amount) external override onlyOwner nonReentrant {
+        uint256 debt = IERC20(_variableDebtToken).balanceOf(address(this));
+        if (debt == 0) revert VaultNoDebt();
+        if (amount > debt) amount = debt;
+        if (amount == 0) revert VaultZeroAmount();
+        address asset = debtAsset;
+        IERC20(asset).safeTransferFrom(_msgSender(), address(this), amount);
+        IERC20(asset).forceApprove(address(POOL), amount);
+        POOL.repay(asset, amount, _VARIABLE_RATE, address(this));
+        emit Repaid(_msgSender(), amount);
+    }
+
+    /// @inheritdoc IBallastVault
+    function open(
+        uint256 amount,
+        uint64 targetHF,
+        bytes calldata path
+    ) external override onlyOwner nonReentrant returns (RebalanceReport memory) {
+        Policy memory p = _policy;
+        if (targetHF < p.minHF || targetHF > p.maxHF) revert VaultOutOfBand(targetHF, p.minHF, p.maxHF);
+        uint256 debt = IERC20(_variableDebtToken).balanceOf(address(this));
+        if (debt != 0) revert VaultNotEmpty(_position().collateralBase, debt);
+        _deposit(amount);
+        return _rebalance(IRebalanceExecutor.Direction.Leverage, targetHF, path, type(uint256).max, true, _position());
+    }
+
+    /// @inheritdoc IBallastVault
+    function close(
+        bytes calldata path
+    ) external override onlyOwner nonReentrant returns (uint256 collateralReturned, uint256 debtAssetReturned) {
+        address to = _msgSender();
+        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) _unwind(path);
+        collateralReturned = POOL.withdraw(collateralAsset, type(uint256).max, to);
+        debtAssetReturned = IERC20(debtAsset).balanceOf(address(this));
+        if (debtAssetReturned != 0) IERC20(debtAsset).safeTransfer(to, debtAssetReturned);
+        emit Closed(to, collateralReturned, debtAssetReturned);
+    }
+
+    /// @inheritdoc IBallastVault
+    function emergencyDelever(
+        uint64 targetHF,
+        bytes calldata path
+    ) external override onlyOwner nonReentrant returns (RebalanceReport memory) {
+        Position memory pos = _position();
+        if (targetHF <= pos.healthFactor) revert VaultTargetNotAbove(targetHF, pos.healthFactor);
+        return _rebalance(IRebalanceExecutor.Direction.Deleverage, targetHF, path, type(uint256).max, false, pos);
+    }
+
+    /// @inheritdoc IBallastVault
+    function setPolicy(Policy calldata policy_) external override onlyOwner {
+        _setPolicy(policy_);
+    }
+
+    /// @inheritdoc IBallastVault
+    function pauseAutomation(bool paused) external override onlyOwner {
+        automationPaused = paused;
+        emit AutomationPaused(paused);
+    }
+
+    /// @inheritdoc IBallastVault
+    function rebalance(
+        bytes calldata path,
+        uint256 maxAmountIn
+    ) external override nonReentrant returns (RebalanceReport memory) {
+        if (automationPaused) revert VaultAutomationPaused();
+        if (maxAmountIn == 0) revert VaultZeroHint();
+        Policy memory p = _policy;
+        Position memory pos = _position();
+        IRebalanceExecutor.Direction direction = _direction(pos, p);
+        if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
+        return _rebalance(direction, p.targetHF, path, maxAmountIn, true, pos);
+    }
+
+    /// @inheritdoc IBallastVault
+    function releaseCollateral(uint256 amount) external override {
+        if (msg.sender != address(EXECUTOR) || !_executing) revert VaultNotExecutor(msg.sender);
+        POOL.withdraw(collateralAsset, amount, msg.sender);
+    }
+
+    /// @inheritdoc IBallastVault
+    function rebalanceNeeded()
+        external
+        view
+        override
+        returns (bool needed, IRebalanceExecutor.Direction direction, uint256 amountIn, uint256 urgency)
+    {
+        Policy memory p = _policy;
+        Position memory pos = _position();
+        direction = automationPaused ? IRebalanceExecutor.Direction.None : _direction(pos, p);
+        needed = direction != IRebalanceExecutor.Direction.None;
+        if (!needed) return (false, direction, 0, 0);
+        if (direction == IRebalanceExecutor.Direction.Deleverage) {
+            uint256 premiumBps = POOL.FLASHLOAN_PREMIUM_TOTAL();
+            uint256 sellBase = RebalanceMath.deleverageSize(
+                pos.collateralBase,
+                pos.debtBase,
+                pos.liquidationThresholdBps,
+                p.targetHF,
+                premiumBps
+            );
+            amountIn = RebalanceMath.toAmount(sellBase, PRICE_GUARD.price(collateralAsset), _collateralDecimals);
+            urgency = RebalanceMath.urgency(pos.healthFactor, p.minHF);
+        } else {
+            uint256 borrowBase = RebalanceMath.leverageSize(
+                pos.collateralBase,
+                pos.debtBase,
+                pos.liquidationThresholdBps,
+                p.targetHF,
+                0
+            );
+            amountIn = RebalanceMath.toAmount(borrowBase, PRICE_GUARD.price(debtAsset), _debtDecimals);
+        }
+    }
+
+    /// @inheritdoc IBallastVault
+    function position() external view override returns (Position memory) {
+        return _position();
+    }
+
+    /// @inheritdoc IBallastVault
+    function policy() external view override returns (Policy memory) {
+        return _policy;
+    }
+
+    function _deposit(uint256 amount) private {
+        if (amount == 0) revert VaultZeroAmount();
+        address asset = collateralAsset;
+        IERC20(asset).safeTransferFrom(_msgSender(), address(this), amount);
+        // Aave pulls exactly `amount`, so the allowance returns to zero.
+        IERC20(asset).forceApprove(address(POOL), amount);
+        POOL.supply(asset, amount, address(this), 0);
+        emit Deposited(_msgSender(), amount);
+    }
+
+    function _setPolicy(Policy calldata p) private {
+        IVaultFactory.PolicyBounds memory b = FACTORY.policyBounds();
+        if (
+            p.minHF < b.minHFFloor ||
+            uint256(p.minHF) + b.minBandGap > p.targetHF ||
+            uint256(p.targetHF) + b.minBandGap > p.maxHF ||
+            p.maxHF > b.maxHFCeiling
+        ) revert VaultPolicyBandInvalid(p.minHF, p.targetHF, p.maxHF);
+        if (p.maxSlippageBps > b.maxSlippageBpsCap) {
+            revert VaultPolicySlippageAboveCap(p.maxSlippageBps, b.maxSlippageBpsCap);
+        }
+        if (p.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) {
+            revert VaultPolicyRewardAboveCap(p.maxKeeperRewardBps, b.maxKeeperRewardBpsCap);
+        }
+        _policy = p;
+        emit PolicySet(p.minHF, p.targetHF, p.maxHF, p.maxSlippageBps, p.maxKeeperRewardBps);
+    }
+
+    /// @dev Sizes the move in closed form, runs it through the executor, then verifies the outcome.
+    function _rebalance(
+        IRebalanceExecutor.Direction direction,
+        uint256 targetHF,
+        bytes calldata path,
+        uint256 maxAmountIn,
+        bool inBand,
+        Position memory before
+    ) private returns (RebalanceReport memory report) {
+        RebalanceContext memory ctx = _context(direction, targetHF, before);
+        IRebalanceExecutor.Plan memory plan = _plan(ctx, path, maxAmountIn);
+        if (direction == IRebalanceExecutor.Direction.Leverage) {
+            // One-shot credit: the flash loan in mode 2 consumes exactly this allowance.
+            ICreditDelegationToken(_variableDebtToken).approveDelegation(address(EXECUTOR), plan.flashAmount);
+        }
+        _executing = true;
+        IRebalanceExecutor.Execution memory ex = EXECUTOR.execute(plan);
+        _executing = false;
+        report = _verify(ctx, plan, ex, inBand);
+        emit Rebalanced(_msgSender(), report);
+    }
+
+    /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the
+    /// worst accepted price; what is left is returned by `close`.
+    function _unwind(bytes calldata path) private {
+        RebalanceContext memory ctx = _context(IRebalanceExecutor.Direction.Close, 0, _position());
+        IRebalanceExecutor.Plan memory plan = _plan(ctx, path, type(uint256).max);
+        _executing = true;
+        IRebalanceExecutor.Execution memory ex = EXECUTOR.execute(plan);
+        _executing = false;
+        Position memory after_ = _position();
+        if (after_.debtBase != 0) revert VaultDebtRemaining(after_.debtBase);
+        RebalanceReport memory report = _report(ctx, plan, ex, after_);
+        _checkLoss(ctx, plan, report);
+        emit Rebalanced(_msgSender(), report);
+    }
+
+    function _context(
+        IRebalanceExecutor.Direction direction,
+        uint256 targetHF,
+        Position memory before
+    ) private view returns (RebalanceContext memory ctx) {
+        ctx.direction = direction;
+        ctx.targetHF = targetHF;
+        if (direction != IRebalanceExecutor.Direction.Close) {
+            bool leveragePaused;
+            (leveragePaused, ctx.hfTolerance) = FACTORY.rebalanceLimits();
+            if (leveragePaused && direction == IRebalanceExecutor.Direction.Leverage) revert VaultLeveragePaused();
+        }
+        (ctx.collateralPrice, ctx.debtPrice) = PRICE_GUARD.checkedPrices(collateralAsset, debtAsset);
+        ctx.premiumBps = direction == IRebalanceExecutor.Direction.Leverage ? 0 : POOL.FLASHLOAN_PREMIUM_TOTAL();
+        ctx.before = before;
+    }
+
+    function _plan(
+        RebalanceContext memory ctx,
+        bytes calldata path,
+        uint256 maxAmountIn
+    ) private view returns (IRebalanceExecutor.Plan memory plan) {
+        bool leverage = ctx.direction == IRebalanceExecutor.Direction.Leverage;
+        (, uint256 feePips) = leverage
+            ? SwapPath.validate(path, debtAsset, collateralAsset)
+            : SwapPath.validate(path, collateralAsset, debtAsset);
+        // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target.
+        uint256 costBps = ctx.premiumBps + (feePips + 99) / 100;
+        uint16 slippageBps = _policy.maxSlippageBps;
+        plan.direction = ctx.direction;
+        plan.collateralAsset = collateralAsset;
+        plan.debtAsset = debtAsset;
+        plan.path = path;
+        if (leverage) {
+            uint256 borrowBase = RebalanceMath.leverageSize(
+                ctx.before.collateralBase,
+                ctx.before.debtBase,
+                ctx.before.liquidationThresholdBps,
+                ctx.targetHF,
+                costBps
+            );
+            plan.amountIn = _min(RebalanceMath.toAmount(borrowBase, ctx.debtPrice, _debtDecimals), maxAmountIn);
+            plan.flashAmount = plan.amountIn;
+            plan.minAmountOut = RebalanceMath.minAmountOut(
+                plan.amountIn,
+                ctx.debtPrice,
+                _debtDecimals,
+                ctx.collateralPrice,
+                _collateralDecimals,
+                slippageBps
+            );
+            return plan;
+        }
+        uint256 debt = IERC20(_variableDebtToken).balanceOf(address(this));
+        if (debt == 0) revert VaultNoDebt();
+        uint256 sellBase =
+            ctx.direction == IRebalanceExecutor.Direction.Close
+                ? _closeSellBase(ctx, debt, slippageBps)
+                : RebalanceMath.deleverageSize(
+                    ctx.before.collateralBase,
+                    ctx.before.debtBase,
+                    ctx.before.liquidationThresholdBps,
+                    ctx.targetHF,
+                    costBps
+                );
+        plan.amountIn = _min(RebalanceMath.toAmount(sellBase, ctx.collateralPrice, _collateralDecimals), maxAmountIn);
+        plan.minAmountOut = RebalanceMath.minAmountOut(
+            plan.amountIn,
+            ctx.collateralPrice,
+            _collateralDecimals,
+            ctx.debtPrice,
+            _debtDecimals,
+            slippageBps
+        );
+        // Borrow no more than the worst accepted swap output can repay with its premium; on Close, all the debt.
+        plan.flashAmount =
+            ctx.direction == IRebalanceExecutor.Direction.Close
+                ? debt
+                : _min(((plan.minAmountOut - 1) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps), debt - 1);
+    }
+
+    /// @dev Collateral value that, sold at the worst accepted price, repays all debt and the flash premium.
+    function _closeSellBase(
+        RebalanceContext memory ctx,
+        uint256 debt,
+        uint16 slippageBps
+    ) private view returns (uint256) {
+        uint256 owed = debt + (debt * ctx.premiumBps + RebalanceMath.BPS - 1) / RebalanceMath.BPS;
+        uint256 owedBase = RebalanceMath.toBase(owed, ctx.debtPrice, _debtDecimals) + 1;
+        uint256 sellBase = (owedBase * RebalanceMath.BPS) / (RebalanceMath.BPS - slippageBps) + 1;
+        return _min(sellBase, ctx.before.collateralBase);
+    }
+
+    function _verify(
+        RebalanceContext memory ctx,
+        IRebalanceExecutor.Plan memory plan,
+        IRebalanceExecutor.Execution memory ex,
+        bool inBand
+    ) private view returns (RebalanceReport memory report) {
+        Position memory after_ = _position();
+        uint256 hf = after_.healthFactor;
+        if (hf + ctx.hfTolerance < ctx.targetHF || hf > ctx.targetHF + ctx.hfTolerance) {
+            revert VaultTargetMissed(hf, ctx.targetHF, ctx.hfTolerance);
+        }
+        Policy memory p = _policy;
+        if (inBand && (hf < p.minHF || hf > p.maxHF)) revert VaultOutOfBand(hf, p.minHF, p.maxHF);
+        report = _report(ctx, plan, ex, after_);
+        _checkLoss(ctx, plan, report);
+    }
+
+    /// @dev Equity may fall by at most the slippage bound on the value sold, plus the flash premium.
+    function _checkLoss(
+        RebalanceContext memory ctx,
+        IRebalanceExecutor.Plan memory plan,
+        RebalanceReport memory report
+    ) private view {
+        uint256 allowed =
+            (_valueIn(ctx, plan) * _policy.maxSlippageBps) / RebalanceMath.BPS +
+                report.flashPremiumBase +
+                _roundingAllowance(ctx);
+        if (report.equityLossBase > allowed) revert VaultEquityLoss(report.equityLossBase, allowed);
+    }
+
+    function _report(
+        RebalanceContext memory ctx,
+        IRebalanceExecutor.Plan memory plan,
+        IRebalanceExecutor.Execution memory ex,
+        Position memory after_
+    ) private view returns (RebalanceReport memory report) {
+        bool leverage = ctx.direction == IRebalanceExecutor.Direction.Leverage;
+        uint256 valueOut =
+            leverage
+                ? RebalanceMath.toBase(ex.amountOut, ctx.collateralPrice, _collateralDecimals)
+                : RebalanceMath.toBase(ex.amountOut, ctx.debtPrice, _debtDecimals);
+        uint256 valueIn = _valueIn(ctx, plan);
+        uint256 equityBefore = _equity(ctx.before);
+        // Debt asset the executor handed back (all of the surplus on Close) is still the owner's equity.
+        uint256 equityAfter = _equity(after_) + RebalanceMath.toBase(ex.leftover, ctx.debtPrice, _debtDecimals);
+        report = RebalanceReport({
+            direction: ctx.direction,
+            amountIn: plan.amountIn,
+            amountOut: ex.amountOut,
+            hfBefore: ctx.before.healthFactor,
+            hfAfter: after_.healthFactor,
+            flashPremiumBase: RebalanceMath.toBase(ex.flashPremium, ctx.debtPrice, _debtDecimals),
+            swapShortfallBase: valueIn > valueOut ? valueIn - valueOut : 0,
+            equityLossBase: equityBefore > equityAfter ? equityBefore - equityAfter : 0
+        });
+    }
+
+    /// @dev Aave rounds every token amount to a wei and values it in 8-decimal base units, so the equity comparison
+    /// may be off by a wei of each asset, each worth up to ceil(price / 10^decimals) base units, plus base rounding.
+    function _roundingAllowance(RebalanceContext memory ctx) private view returns (uint256) {
+        return
+            _BASE_ROUNDING +
+            _ceilDiv(ctx.collateralPrice, 10 ** _collateralDecimals) +
+            _ceilDiv(ctx.debtPrice, 10 ** _debtDecimals);
+    }
+
+    function _valueIn(RebalanceContext memory ctx, IRebalanceExecutor.Plan memory plan) private view returns (uint256) {
+        return
+            ctx.direction == IRebalanceExecutor.Direction.Leverage
+                ? RebalanceMath.toBase(plan.amountIn, ctx.debtPrice, _debtDecimals)
+                : RebalanceMath.toBase(plan.amountIn, ctx.collateralPrice, _collateralDecimals);
+    }
+
+    function _position() private view returns (Position memory pos) {
+        (pos.collateralBase, pos.debtBase, , pos.liquidationThresholdBps, , pos.healthFactor) = POOL.getUserAccountData(
+            address(this)
+        );
+    }
+
+    /// @dev A vault without debt has no leveraged position to keep in band: its owner starts one with `open`.
+    function _direction(Position memory pos, Policy memory p) private pure returns (IRebalanceExecutor.Direction) {
+        uint256 hf = pos.healthFactor;
+        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
+        if (hf < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
+        if (hf > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
+        return IRebalanceExecutor.Direction.None;
+    }
+
+    function _equity(Position memory pos) private pure returns (uint256) {
+        return pos.collateralBase > pos.debtBase ? pos.collateralBase - pos.debtBase : 0;
+    }
+
+    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
+        return (a + b - 1) / b;
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}

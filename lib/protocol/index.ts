@@ -1,0 +1,98 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { parseUnits, solidityPacked } from "ethers";
+
+import {
+  PriceGuard__factory,
+  RebalanceExecutor__factory,
+  VaultFactory__factory,
+  type IBallastVault,
+  type IVaultFactory,
+  type PriceGuard,
+  type RebalanceExecutor,
+  type VaultFactory,
+} from "../../typechain-types";
+import { mined } from "../market/aave";
+import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
+
+/** Protocol parameters for a local deployment; the deployment issue moves them to per-network files. */
+export const LOCAL_PARAMS = {
+  twapWindow: 600,
+  maxTwapDeviationBps: 500,
+  heartbeat: 3_600,
+  bounds: {
+    minHFFloor: parseUnits("1.05", 18),
+    maxHFCeiling: parseUnits("5", 18),
+    minBandGap: parseUnits("0.05", 18),
+    maxSlippageBpsCap: 300,
+    maxKeeperRewardBpsCap: 500,
+    hfTolerance: parseUnits("0.02", 18),
+  } satisfies IVaultFactory.PolicyBoundsStruct,
+  /** (collateral, debt, reference pool fee) pairs. */
+  pairs: [
+    ["WETH", "USDC", 500],
+    ["WBTC", "USDC", 3_000],
+  ] as const satisfies readonly (readonly [AssetSymbol, AssetSymbol, number])[],
+};
+
+/** A policy every test and simulation can start from: band 1.3 / 1.5 / 1.8, 1% slippage, 1% reward cap. */
+export const DEFAULT_POLICY: IBallastVault.PolicyStruct = {
+  minHF: parseUnits("1.3", 18),
+  targetHF: parseUnits("1.5", 18),
+  maxHF: parseUnits("1.8", 18),
+  maxSlippageBps: 100,
+  maxKeeperRewardBps: 100,
+};
+
+export interface Protocol {
+  governance: HardhatEthersSigner;
+  guardian: HardhatEthersSigner;
+  priceGuard: PriceGuard;
+  executor: RebalanceExecutor;
+  factory: VaultFactory;
+}
+
+/** Deploys the price guard, executor and factory on a local market and allows the configured pairs. */
+export async function deployProtocol(
+  market: Market,
+  governance: HardhatEthersSigner,
+  guardian: HardhatEthersSigner,
+): Promise<Protocol> {
+  const { aave, uniswap, tokens } = market;
+  const priceGuard = await new PriceGuard__factory(governance).deploy(
+    aave.oracle,
+    uniswap.factory,
+    governance.address,
+    LOCAL_PARAMS.twapWindow,
+    LOCAL_PARAMS.maxTwapDeviationBps,
+  );
+  for (const symbol of ASSET_SYMBOLS) {
+    await mined(priceGuard.setHeartbeat(tokens.erc20[symbol], LOCAL_PARAMS.heartbeat));
+  }
+  const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);
+  const factory = await new VaultFactory__factory(governance).deploy(
+    aave.pool,
+    executor,
+    priceGuard,
+    governance.address,
+    guardian.address,
+    LOCAL_PARAMS.bounds,
+  );
+  for (const [collateral, debt, fee] of LOCAL_PARAMS.pairs) {
+    await mined(priceGuard.setReferencePool(tokens.erc20[collateral], tokens.erc20[debt], fee));
+    await mined(factory.setPair(tokens.erc20[collateral], tokens.erc20[debt], true));
+  }
+  return { governance, guardian, priceGuard, executor, factory };
+}
+
+/** A single-hop exactInput path through a market pool, in the given direction. */
+export async function singleHopPath(market: Market, tokenIn: AssetSymbol, tokenOut: AssetSymbol, fee: number) {
+  const known = POOLS.some(
+    (p) =>
+      p.fee === fee && ((p.base === tokenIn && p.quote === tokenOut) || (p.base === tokenOut && p.quote === tokenIn)),
+  );
+  if (!known) throw new RangeError(`No market pool ${poolKey({ base: tokenIn, quote: tokenOut, fee })}`);
+  return solidityPacked(
+    ["address", "uint24", "address"],
+    [await market.tokens.erc20[tokenIn].getAddress(), fee, await market.tokens.erc20[tokenOut].getAddress()],
+  );
+}

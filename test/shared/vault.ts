@@ -1,0 +1,115 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
+import { parseUnits, ZeroHash } from "ethers";
+import hre from "hardhat";
+
+import { BallastVault__factory, type BallastVault, type IBallastVault } from "../../typechain-types";
+import { ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/market";
+import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
+import { protocolFixture, type ProtocolFixture } from "./fixtures";
+
+export const DEPOSIT = parseUnits("10", 18);
+export const TARGET_HF = parseUnits("1.5", 18);
+export const WETH_PRICE = 2_000n * ORACLE_BASE_CURRENCY_UNIT;
+
+export interface VaultFixture extends ProtocolFixture {
+  alice: HardhatEthersSigner;
+  keeper: HardhatEthersSigner;
+  attacker: HardhatEthersSigner;
+  vault: BallastVault;
+  /** USDC -> WETH through the 0.05% pool (leverage, open). */
+  up: string;
+  /** WETH -> USDC through the 0.05% pool (deleverage, close). */
+  down: string;
+}
+
+/** The protocol with alice's empty WETH/USDC vault (salt 0, DEFAULT_POLICY); alice holds 10 WETH and approved it. */
+export async function emptyVaultFixture(): Promise<VaultFixture> {
+  const f = await protocolFixture();
+  const [, , alice, keeper, attacker] = await hre.ethers.getSigners();
+  const weth = f.tokens.erc20.WETH;
+  const usdc = f.tokens.erc20.USDC;
+  await (await f.factory.connect(alice).createVault(weth, usdc, DEFAULT_POLICY, ZeroHash)).wait();
+  const vault = BallastVault__factory.connect(await f.factory.predictVault(alice.address, ZeroHash), alice);
+  await f.world.fund("WETH", alice.address, DEPOSIT);
+  await (await weth.connect(alice).approve(vault, DEPOSIT)).wait();
+  const up = await singleHopPath(f, "USDC", "WETH", 500);
+  const down = await singleHopPath(f, "WETH", "USDC", 500);
+  return { ...f, alice, keeper, attacker, vault, up, down };
+}
+
+/** Alice's vault opened with 10 WETH at target HF 1.5. */
+export async function openVaultFixture(): Promise<VaultFixture> {
+  const f = await emptyVaultFixture();
+  await (await f.vault.open(DEPOSIT, TARGET_HF, f.up)).wait();
+  return f;
+}
+
+/** Moves an oracle price (pools arbitraged), then lets the 600-s TWAP catch up and refreshes every feed. */
+export async function movePrice(f: ProtocolFixture, symbol: AssetSymbol, price: bigint): Promise<void> {
+  await f.world.setPrice(symbol, price);
+  await f.world.advance(700);
+  await f.world.refreshOracles();
+}
+
+/** Every `Rebalanced` report a transaction emitted from `vault`. */
+export async function rebalancedReports(
+  vault: BallastVault,
+  tx: ContractTransactionResponse,
+): Promise<IBallastVault.RebalanceReportStructOutput[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const address = await vault.getAddress();
+  const reports: IBallastVault.RebalanceReportStructOutput[] = [];
+  for (const log of receipt.logs) {
+    if (log.address !== address) continue;
+    const parsed = vault.interface.parseLog(log);
+    if (parsed?.name === "Rebalanced") reports.push(parsed.args.report as IBallastVault.RebalanceReportStructOutput);
+  }
+  return reports;
+}
+
+/** Invariant 1: the executor holds no tokens and no allowances, and the vault delegates it no credit. */
+export async function expectExecutorClean(f: VaultFixture): Promise<void> {
+  const executor = await f.executor.getAddress();
+  for (const symbol of ["WETH", "USDC"] as const) {
+    const token = f.tokens.erc20[symbol];
+    expect(await token.balanceOf(executor), `executor ${symbol} balance`).to.equal(0n);
+    expect(await token.allowance(executor, f.aave.pool), `executor ${symbol} allowance to pool`).to.equal(0n);
+    expect(await token.allowance(executor, f.uniswap.router), `executor ${symbol} allowance to router`).to.equal(0n);
+  }
+  expect(await f.aave.variableDebtTokens.USDC.borrowAllowance(f.vault, executor), "credit delegation").to.equal(0n);
+}
+
+export interface StateSnapshot {
+  position: bigint[];
+  balances: bigint[];
+}
+
+/**
+ * The vault's position as Aave's scaled aWETH and variable-debt USDC balances, and the WETH/USDC balances of the
+ * owner, keeper, attacker and executor. Scaled balances, not `position()`: a reverted transaction still mines a
+ * block, and interest accrued over that second moves `debtBase` and the HF although nothing happened.
+ */
+export async function snapshotState(f: VaultFixture): Promise<StateSnapshot> {
+  const pos = [
+    await f.aave.aTokens.WETH.scaledBalanceOf(f.vault),
+    await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault),
+  ];
+  const balances: bigint[] = [];
+  for (const holder of [f.alice.address, f.keeper.address, f.attacker.address, await f.executor.getAddress()]) {
+    for (const symbol of ["WETH", "USDC"] as const) balances.push(await f.tokens.erc20[symbol].balanceOf(holder));
+  }
+  return {
+    position: pos,
+    balances,
+  };
+}
+
+/** Asserts a failed call left the position and every tracked balance unchanged. */
+export async function expectUnchanged(f: VaultFixture, before: StateSnapshot): Promise<void> {
+  const after = await snapshotState(f);
+  expect(after.position, "position").to.deep.equal(before.position);
+  expect(after.balances, "balances").to.deep.equal(before.balances);
+}

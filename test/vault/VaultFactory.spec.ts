@@ -1,0 +1,153 @@
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import { encodeBytes32String, ZeroAddress, ZeroHash } from "ethers";
+import hre from "hardhat";
+
+import { BallastVault__factory } from "../../typechain-types";
+import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { protocolFixture } from "../shared/fixtures";
+
+async function factoryFixture() {
+  const f = await protocolFixture();
+  const [, , alice, bob, stranger] = await hre.ethers.getSigners();
+  const weth = await f.tokens.erc20.WETH.getAddress();
+  const usdc = await f.tokens.erc20.USDC.getAddress();
+  const wbtc = await f.tokens.erc20.WBTC.getAddress();
+  return { ...f, alice, bob, stranger, weth, usdc, wbtc };
+}
+
+describe("VaultFactory", () => {
+  describe("#createVault", () => {
+    it("deploys at the predicted address, registers the vault and emits VaultCreated", async () => {
+      const f = await loadFixture(factoryFixture);
+      const salt = encodeBytes32String("one");
+      const predicted = await f.factory.predictVault(f.alice.address, salt);
+      expect(await f.factory.isVault(predicted)).to.equal(false);
+      await expect(f.factory.connect(f.alice).createVault(f.weth, f.usdc, DEFAULT_POLICY, salt))
+        .to.emit(f.factory, "VaultCreated")
+        .withArgs(f.alice.address, predicted, f.weth, f.usdc, salt);
+      expect(await f.factory.isVault(predicted)).to.equal(true);
+      expect(await f.factory.vaultCount()).to.equal(1n);
+      expect(await f.factory.vaultAt(0)).to.equal(predicted);
+      const vault = BallastVault__factory.connect(predicted, f.alice);
+      expect(await vault.owner()).to.equal(f.alice.address);
+      expect(await vault.collateralAsset()).to.equal(f.weth);
+      expect(await vault.debtAsset()).to.equal(f.usdc);
+      // The address depends on (owner, salt): bob's vault with the same salt lands elsewhere.
+      const bobs = await f.factory.predictVault(f.bob.address, salt);
+      expect(bobs).to.not.equal(predicted);
+      await (await f.factory.connect(f.bob).createVault(f.weth, f.usdc, DEFAULT_POLICY, salt)).wait();
+      expect(await f.factory.vaultCount()).to.equal(2n);
+      expect(await f.factory.vaultAt(1)).to.equal(bobs);
+    });
+
+    it("rejects the same (owner, salt) twice with FactoryVaultExists", async () => {
+      const f = await loadFixture(factoryFixture);
+      await (await f.factory.connect(f.alice).createVault(f.weth, f.usdc, DEFAULT_POLICY, ZeroHash)).wait();
+      await expect(f.factory.connect(f.alice).createVault(f.weth, f.usdc, DEFAULT_POLICY, ZeroHash))
+        .to.be.revertedWithCustomError(f.factory, "FactoryVaultExists")
+        .withArgs(await f.factory.predictVault(f.alice.address, ZeroHash));
+    });
+
+    it("rejects a pair that is not allowed with FactoryPairNotAllowed", async () => {
+      const f = await loadFixture(factoryFixture);
+      await expect(f.factory.connect(f.alice).createVault(f.weth, f.wbtc, DEFAULT_POLICY, ZeroHash))
+        .to.be.revertedWithCustomError(f.factory, "FactoryPairNotAllowed")
+        .withArgs(f.weth, f.wbtc);
+    });
+  });
+
+  describe("#setPair", () => {
+    it("is governance-only", async () => {
+      const f = await loadFixture(factoryFixture);
+      await expect(f.factory.connect(f.stranger).setPair(f.weth, f.usdc, false))
+        .to.be.revertedWithCustomError(f.factory, "OwnableUnauthorizedAccount")
+        .withArgs(f.stranger.address);
+    });
+
+    it("rejects invalid pairs with FactoryPairInvalid", async () => {
+      const f = await loadFixture(factoryFixture);
+      await expect(f.factory.setPair(f.weth, f.weth, true))
+        .to.be.revertedWithCustomError(f.factory, "FactoryPairInvalid")
+        .withArgs(f.weth, f.weth, "same asset");
+      await expect(f.factory.setPair(f.usdc, f.weth, true))
+        .to.be.revertedWithCustomError(f.factory, "FactoryPairInvalid")
+        .withArgs(f.usdc, f.weth, "collateral not usable on Aave");
+      await expect(f.factory.setPair(f.weth, f.wbtc, true))
+        .to.be.revertedWithCustomError(f.factory, "FactoryPairInvalid")
+        .withArgs(f.weth, f.wbtc, "no TWAP reference pool");
+      await expect(f.factory.setPair(ZeroAddress, f.usdc, true)).to.be.revertedWithCustomError(
+        f.factory,
+        "FactoryZeroAddress",
+      );
+    });
+
+    it("allows and disallows a pair", async () => {
+      const f = await loadFixture(factoryFixture);
+      await expect(f.factory.setPair(f.weth, f.usdc, false))
+        .to.emit(f.factory, "PairSet")
+        .withArgs(f.weth, f.usdc, false);
+      expect(await f.factory.isPairAllowed(f.weth, f.usdc)).to.equal(false);
+      await expect(f.factory.connect(f.alice).createVault(f.weth, f.usdc, DEFAULT_POLICY, ZeroHash))
+        .to.be.revertedWithCustomError(f.factory, "FactoryPairNotAllowed")
+        .withArgs(f.weth, f.usdc);
+    });
+  });
+
+  describe("#setPolicyBounds", () => {
+    it("rejects bounds outside the hard limits with FactoryBoundsInvalid", async () => {
+      const f = await loadFixture(factoryFixture);
+      const b = LOCAL_PARAMS.bounds;
+      const cases = [
+        { ...b, minHFFloor: 10n ** 18n },
+        { ...b, maxHFCeiling: 11n * 10n ** 18n },
+        { ...b, minBandGap: 10n ** 15n, hfTolerance: 10n ** 15n },
+        { ...b, maxSlippageBpsCap: 1_001 },
+        { ...b, maxKeeperRewardBpsCap: 1_001 },
+        { ...b, hfTolerance: 10n ** 14n },
+        { ...b, hfTolerance: b.minBandGap },
+        { ...b, minHFFloor: 4n * 10n ** 18n, maxHFCeiling: 4n * 10n ** 18n + 9n * 10n ** 16n },
+      ];
+      for (const bounds of cases) {
+        await expect(f.factory.setPolicyBounds(bounds)).to.be.revertedWithCustomError(
+          f.factory,
+          "FactoryBoundsInvalid",
+        );
+      }
+      await expect(f.factory.connect(f.stranger).setPolicyBounds(b))
+        .to.be.revertedWithCustomError(f.factory, "OwnableUnauthorizedAccount")
+        .withArgs(f.stranger.address);
+      await expect(f.factory.setPolicyBounds(b)).to.emit(f.factory, "PolicyBoundsSet");
+    });
+  });
+
+  describe("#setLeveragePaused", () => {
+    it("is guardian-only", async () => {
+      const f = await loadFixture(factoryFixture);
+      for (const caller of [f.stranger, f.governance]) {
+        await expect(f.factory.connect(caller).setLeveragePaused(true))
+          .to.be.revertedWithCustomError(f.factory, "FactoryNotGuardian")
+          .withArgs(caller.address);
+      }
+      await expect(f.factory.connect(f.guardian).setLeveragePaused(true))
+        .to.emit(f.factory, "LeveragePaused")
+        .withArgs(true);
+      expect(await f.factory.leveragePaused()).to.equal(true);
+    });
+  });
+
+  describe("#setGuardian", () => {
+    it("rejects zero and strangers, and hands the pause to the new guardian", async () => {
+      const f = await loadFixture(factoryFixture);
+      await expect(f.factory.setGuardian(ZeroAddress)).to.be.revertedWithCustomError(f.factory, "FactoryZeroAddress");
+      await expect(f.factory.connect(f.stranger).setGuardian(f.stranger.address))
+        .to.be.revertedWithCustomError(f.factory, "OwnableUnauthorizedAccount")
+        .withArgs(f.stranger.address);
+      await expect(f.factory.setGuardian(f.bob.address)).to.emit(f.factory, "GuardianSet").withArgs(f.bob.address);
+      await expect(f.factory.connect(f.guardian).setLeveragePaused(true))
+        .to.be.revertedWithCustomError(f.factory, "FactoryNotGuardian")
+        .withArgs(f.guardian.address);
+      await (await f.factory.connect(f.bob).setLeveragePaused(true)).wait();
+    });
+  });
+});
