@@ -86,7 +86,7 @@ interface IBallastVault {
     error VaultNotEmpty(uint256 collateralBase, uint256 debtBase);
     /// @notice Debt remained after `close` unwound the position.
     error VaultDebtRemaining(uint256 debtBase);
-    /// @notice `close` or a rebalance needs debt.
+    /// @notice `repay` was called on a vault without debt.
     error VaultNoDebt();
     /// @notice The keeper's amount hint is zero.
     error VaultZeroHint();

@@ -50,8 +50,6 @@ interface IRebalanceExecutor {
     error ExecutorCallerNotPool(address caller);
     /// @notice A flash loan was started by someone other than this executor.
     error ExecutorInitiatorNotSelf(address initiator);
-    /// @notice A callback arrived while no execution was running.
-    error ExecutorNoActiveExecution();
     /// @notice An execution was started inside another one.
     error ExecutorReentered();
     /// @notice The plan's direction is `None`, or its amount is zero.

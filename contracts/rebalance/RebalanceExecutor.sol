@@ -118,8 +118,8 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
     function _authenticate(address initiator) private view returns (address vault) {
         if (msg.sender != address(POOL)) revert ExecutorCallerNotPool(msg.sender);
         if (initiator != address(this)) revert ExecutorInitiatorNotSelf(initiator);
+        // Only `execute` starts loans with this executor as initiator, and it has set the vault first.
         vault = _activeVault;
-        if (vault == address(0)) revert ExecutorNoActiveExecution();
     }
 
     /// @dev A Deleverage keeps some debt after the loan's repayment, so the surplus goes against it first; whatever

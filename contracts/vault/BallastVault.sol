@@ -353,8 +353,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             );
             return plan;
         }
+        // Deleverage and Close only run with debt: the band check and `close` see to it.
         uint256 debt = IERC20(_variableDebtToken).balanceOf(address(this));
-        if (debt == 0) revert VaultNoDebt();
         uint256 sellBase =
             ctx.direction == IRebalanceExecutor.Direction.Close
                 ? _closeSellBase(ctx, debt, slippageBps)
