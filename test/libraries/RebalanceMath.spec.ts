@@ -4,6 +4,7 @@ import { isCallException } from "ethers";
 import { ethers } from "hardhat";
 
 import { RebalanceMathHarness__factory, type RebalanceMathHarness } from "../../typechain-types";
+import { skipUnderCoverage } from "../shared/coverage";
 import * as ref from "../shared/reference/rebalanceMath";
 import { BPS, MAX_UINT256, RebalanceMathRevert, WAD, type Position } from "../shared/reference/rebalanceMath";
 
@@ -608,6 +609,7 @@ describe("RebalanceMath", function () {
     // Measured with gasleft() around the library call (solc 0.8.28, 10k optimizer runs): delever 1968, lever 2344,
     // minAmountOut 1238. The budgets leave ~10% so that a regression shows up in review.
     it("deleverageSize, leverageSize and minAmountOut stay within their budgets", async function () {
+      skipUnderCoverage(this);
       const [w, delever] = await harness.deleverageSizeGas(1_000_000n * USD, 780_000n * USD, 8_250n, hf(1.3), 30n);
       const [b, lever] = await harness.leverageSizeGas(1_000_000n * USD, 400_000n * USD, 8_250n, hf(1.3), 30n);
       const [out, floor] = await harness.minAmountOutGas(10n ** 18n, 3_000n * USD, 18, USD, 6, 50n);
