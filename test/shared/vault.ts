@@ -1,6 +1,6 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
+import type { Addressable, ContractTransactionResponse } from "ethers";
 import { parseUnits, ZeroHash } from "ethers";
 import hre from "hardhat";
 
@@ -70,8 +70,14 @@ export async function rebalancedReports(
   return reports;
 }
 
+/** What `expectExecutorClean` reads: the market, an executor, and the vault (or stand-in) that called it. */
+export type ExecutorSubject = Pick<VaultFixture, "aave" | "tokens" | "uniswap"> & {
+  executor: Addressable;
+  vault: Addressable;
+};
+
 /** Invariant 1: the executor holds no tokens and no allowances, and the vault delegates it no credit. */
-export async function expectExecutorClean(f: VaultFixture): Promise<void> {
+export async function expectExecutorClean(f: ExecutorSubject): Promise<void> {
   const executor = await f.executor.getAddress();
   for (const symbol of ["WETH", "USDC"] as const) {
     const token = f.tokens.erc20[symbol];
@@ -87,12 +93,17 @@ export interface StateSnapshot {
   balances: bigint[];
 }
 
+/** What `snapshotState` reads: a vault, its owner, keeper and attacker, and the executor the vault trusts. */
+export type StateSubject = Pick<VaultFixture, "aave" | "tokens" | "vault" | "alice" | "keeper" | "attacker"> & {
+  executor: Addressable;
+};
+
 /**
  * The vault's position as Aave's scaled aWETH and variable-debt USDC balances, and the WETH/USDC balances of the
  * owner, keeper, attacker and executor. Scaled balances, not `position()`: a reverted transaction still mines a
  * block, and interest accrued over that second moves `debtBase` and the HF although nothing happened.
  */
-export async function snapshotState(f: VaultFixture): Promise<StateSnapshot> {
+export async function snapshotState(f: StateSubject): Promise<StateSnapshot> {
   const pos = [
     await f.aave.aTokens.WETH.scaledBalanceOf(f.vault),
     await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault),
@@ -108,8 +119,45 @@ export async function snapshotState(f: VaultFixture): Promise<StateSnapshot> {
 }
 
 /** Asserts a failed call left the position and every tracked balance unchanged. */
-export async function expectUnchanged(f: VaultFixture, before: StateSnapshot): Promise<void> {
+export async function expectUnchanged(f: StateSubject, before: StateSnapshot): Promise<void> {
   const after = await snapshotState(f);
   expect(after.position, "position").to.deep.equal(before.position);
   expect(after.balances, "balances").to.deep.equal(before.balances);
+}
+
+/**
+ * A `withArgs` predicate that accepts any bigint and records it. For revert arguments that depend on the block the
+ * transaction lands in (interest accrues every second): a reverted transaction is still mined, so the recorded value
+ * can then be checked against views read at that block (`latestBlock`).
+ */
+export class Captured {
+  private recorded: bigint | undefined;
+
+  readonly match = (value: unknown): boolean => {
+    if (typeof value !== "bigint") return false;
+    this.recorded = value;
+    return true;
+  };
+
+  get value(): bigint {
+    if (this.recorded === undefined) throw new Error("Captured: the predicate was never called");
+    return this.recorded;
+  }
+}
+
+/** The latest block's number, as a `blockTag` for views: right after a reverted transaction, the block it ran in. */
+export async function latestBlock(): Promise<number> {
+  return hre.ethers.provider.getBlockNumber();
+}
+
+const RAY = 10n ** 27n;
+
+/** Aave's WadRayMath.rayMul: a * b / RAY, rounded half up. */
+export function rayMul(a: bigint, b: bigint): bigint {
+  return (a * b + RAY / 2n) / RAY;
+}
+
+/** Aave's WadRayMath.rayDiv: a * RAY / b, rounded half up. */
+export function rayDiv(a: bigint, b: bigint): bigint {
+  return (a * RAY + b / 2n) / b;
 }

@@ -1,19 +1,24 @@
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { MaxUint256, parseUnits, solidityPacked } from "ethers";
+import { concat, MaxUint256, parseUnits, solidityPacked, toQuantity, ZeroAddress } from "ethers";
+import hre from "hardhat";
 
-import type { IBallastVault } from "../../typechain-types";
+import { BallastVault__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
 import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
 import {
+  Captured,
   DEPOSIT,
   emptyVaultFixture,
   expectExecutorClean,
   expectUnchanged,
+  latestBlock,
   movePrice,
   openVaultFixture,
+  rayDiv,
+  rayMul,
   rebalancedReports,
   snapshotState,
   TARGET_HF,
@@ -47,6 +52,13 @@ async function expectLandedOnTarget(f: VaultFixture, report: IBallastVault.Rebal
 /** The owner's loss bound: slippage on the value sold plus the premium, plus the vault's rounding allowance. */
 function allowedLoss(report: IBallastVault.RebalanceReportStructOutput, valueInBase: bigint): bigint {
   return (valueInBase * SLIPPAGE_BPS) / BPS + report.flashPremiumBase + 4n;
+}
+
+/** Alice's vault after a 20% drop: HF about 1.2, below the band, TWAP and feeds caught up. */
+async function droppedVaultFixture(): Promise<VaultFixture> {
+  const f = await openVaultFixture();
+  await movePrice(f, "WETH", price(1_600n));
+  return f;
 }
 
 describe("BallastVault", () => {
@@ -124,13 +136,6 @@ describe("BallastVault", () => {
   });
 
   describe("#rebalance reverts", () => {
-    /** Alice's vault after a 20% drop: HF about 1.2, below the band, TWAP and feeds caught up. */
-    async function droppedVaultFixture(): Promise<VaultFixture> {
-      const f = await openVaultFixture();
-      await movePrice(f, "WETH", price(1_600n));
-      return f;
-    }
-
     it("reverts on a sandwiched pool with the router's check of the oracle-derived minimum", async () => {
       const f = await loadFixture(droppedVaultFixture);
       const weth = f.tokens.erc20.WETH;
@@ -410,6 +415,363 @@ describe("BallastVault", () => {
       expect(report.amountIn).to.be.gte(need.amountIn);
       expect(((report.amountIn - need.amountIn) * BPS) / need.amountIn).to.be.lte(20n);
       await expectExecutorClean(f);
+    });
+  });
+
+  describe("#rebalance keeper hint", () => {
+    it("reverts with VaultTargetMissed when the hint is far below the needed size", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      const need = await f.vault.rebalanceNeeded();
+      const hint = parseUnits("1", 18);
+      expect(hint * 4n).to.be.lt(need.amountIn);
+      const hfBefore = (await f.vault.position()).healthFactor;
+      const before = await snapshotState(f);
+      // Measured: selling 1 WETH of the needed 6.8 lifts the HF from 1.19996 to 1.22615 only.
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, hint))
+        .to.be.revertedWithCustomError(f.vault, "VaultTargetMissed")
+        .withArgs((hf: bigint) => hf > hfBefore && hf + TOLERANCE < TARGET_HF, TARGET_HF, TOLERANCE);
+      await expectUnchanged(f, before);
+      await expectExecutorClean(f);
+    });
+
+    it("only shrinks the move: a hint at or above the computed size changes nothing", async () => {
+      // Each run restarts from the same snapshot and lands in a block with the same timestamp, so the interest
+      // accrued on the debt, and with it the sizing, is identical.
+      async function reportWithHint(hint: bigint): Promise<IBallastVault.RebalanceReportStructOutput> {
+        const f = await loadFixture(droppedVaultFixture);
+        await time.setNextBlockTimestamp((await time.latest()) + 12);
+        const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(f.down, hint));
+        return report;
+      }
+      const full = await reportWithHint(MaxUint256);
+      for (const hint of [full.amountIn, full.amountIn + 1n, full.amountIn * 1_000n]) {
+        expect([...(await reportWithHint(hint))], `hint ${hint}`).to.deep.equal([...full]);
+      }
+      // One wei below binds: the sale shrinks by that wei and still lands within tolerance.
+      expect((await reportWithHint(full.amountIn - 1n)).amountIn).to.equal(full.amountIn - 1n);
+    });
+  });
+
+  describe("#open band", () => {
+    it("rejects a target outside [minHF, maxHF] with VaultOutOfBand", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const before = await snapshotState(f);
+      for (const target of [MIN_HF - 1n, MAX_HF + 1n]) {
+        await expect(f.vault.open(DEPOSIT, target, f.up))
+          .to.be.revertedWithCustomError(f.vault, "VaultOutOfBand")
+          .withArgs(target, MIN_HF, MAX_HF);
+      }
+      await expectUnchanged(f, before);
+    });
+
+    it("opens at maxHF, landing just below it", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const [report] = await rebalancedReports(f.vault, await f.vault.open(DEPOSIT, MAX_HF, f.up));
+      // The sizing prices the 0.05% fee but not the swap's price impact, so a leverage lands a hair below its
+      // target, never above. Measured: 1.799962513.
+      expect(report.hfAfter).to.equal((await f.vault.position()).healthFactor);
+      expect(report.hfAfter)
+        .to.be.lte(MAX_HF)
+        .and.gt(MAX_HF - LANDING);
+      await expectExecutorClean(f);
+    });
+
+    it("reverts with VaultOutOfBand when opening at minHF: the landing falls just below the band", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const before = await snapshotState(f);
+      // Measured: 1.299923091, within the 0.02 tolerance of the target but under minHF.
+      await expect(f.vault.open(DEPOSIT, MIN_HF, f.up))
+        .to.be.revertedWithCustomError(f.vault, "VaultOutOfBand")
+        .withArgs((hf: bigint) => hf < MIN_HF && MIN_HF - hf < LANDING, MIN_HF, MAX_HF);
+      await expectUnchanged(f, before);
+      await expectExecutorClean(f);
+    });
+
+    it("rejects an open on an open vault with VaultNotEmpty", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await f.world.fund("WETH", f.alice.address, DEPOSIT);
+      await (await f.tokens.erc20.WETH.connect(f.alice).approve(f.vault, DEPOSIT)).wait();
+      const before = await snapshotState(f);
+      const collateral = new Captured();
+      const debt = new Captured();
+      await expect(f.vault.open(DEPOSIT, TARGET_HF, f.up))
+        .to.be.revertedWithCustomError(f.vault, "VaultNotEmpty")
+        .withArgs(collateral.match, debt.match);
+      await expectUnchanged(f, before);
+      const blockTag = await latestBlock();
+      expect(collateral.value).to.equal((await f.vault.position({ blockTag })).collateralBase);
+      expect(debt.value).to.equal((await f.vault.position({ blockTag })).debtBase);
+      expect(debt.value).to.be.gt(0n);
+    });
+  });
+
+  describe("#deposit", () => {
+    it("supplies the amount for the owner and emits Deposited", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const weth = f.tokens.erc20.WETH;
+      const amount = parseUnits("4", 18);
+      const tx = await f.vault.deposit(amount);
+      await expect(tx).to.emit(f.vault, "Deposited").withArgs(f.alice.address, amount);
+      await expect(tx).to.changeTokenBalances(weth, [f.alice, f.aave.aTokens.WETH, f.vault], [-amount, amount, 0n]);
+      expect(await weth.allowance(f.vault, f.aave.pool)).to.equal(0n);
+      // Aave mints amount / liquidityIndex scaled aWETH, the index as of this block.
+      const { liquidityIndex } = await f.aave.pool.getReserveData(weth);
+      expect(await f.aave.aTokens.WETH.scaledBalanceOf(f.vault)).to.equal(rayDiv(amount, liquidityIndex));
+      expect((await f.vault.position()).debtBase).to.equal(0n);
+    });
+
+    it("rejects zero with VaultZeroAmount", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const before = await snapshotState(f);
+      await expect(f.vault.deposit(0n)).to.be.revertedWithCustomError(f.vault, "VaultZeroAmount");
+      await expectUnchanged(f, before);
+    });
+  });
+
+  describe("#withdraw", () => {
+    it("sends collateral to any recipient and emits Withdrawn", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const amount = parseUnits("0.1", 18);
+      const scaledBefore = await f.aave.aTokens.WETH.scaledBalanceOf(f.vault);
+      const tx = await f.vault.withdraw(amount, f.keeper.address);
+      await expect(tx).to.emit(f.vault, "Withdrawn").withArgs(f.keeper.address, amount);
+      const { liquidityIndex } = await f.aave.pool.getReserveData(f.tokens.erc20.WETH);
+      expect(scaledBefore - (await f.aave.aTokens.WETH.scaledBalanceOf(f.vault))).to.equal(
+        rayDiv(amount, liquidityIndex),
+      );
+      await expect(tx).to.changeTokenBalances(
+        f.tokens.erc20.WETH,
+        [f.keeper, f.alice, f.aave.aTokens.WETH, f.vault],
+        [amount, 0n, -amount, 0n],
+      );
+      expect((await f.vault.position()).healthFactor)
+        .to.be.gte(MIN_HF)
+        .and.lt(TARGET_HF);
+    });
+
+    it("withdraws everything with type(uint256).max from a vault without debt", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      await (await f.vault.deposit(DEPOSIT)).wait();
+      const scaled = await f.aave.aTokens.WETH.scaledBalanceOf(f.vault);
+      const withdrawn = new Captured();
+      const tx = await f.vault.withdraw(MaxUint256, f.alice.address);
+      await expect(tx).to.emit(f.vault, "Withdrawn").withArgs(f.alice.address, withdrawn.match);
+      // The whole balance as of the withdrawal's block: the scaled balance times that block's index.
+      const { liquidityIndex } = await f.aave.pool.getReserveData(f.tokens.erc20.WETH);
+      expect(withdrawn.value).to.equal(rayMul(scaled, liquidityIndex));
+      expect(withdrawn.value).to.be.gte(DEPOSIT - 1n);
+      await expect(tx).to.changeTokenBalances(
+        f.tokens.erc20.WETH,
+        [f.alice, f.aave.aTokens.WETH],
+        [withdrawn.value, -withdrawn.value],
+      );
+      expect(await f.aave.aTokens.WETH.scaledBalanceOf(f.vault)).to.equal(0n);
+    });
+
+    it("rejects a zero amount or the zero address with VaultZeroAmount", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const before = await snapshotState(f);
+      await expect(f.vault.withdraw(0n, f.alice.address)).to.be.revertedWithCustomError(f.vault, "VaultZeroAmount");
+      await expect(f.vault.withdraw(1n, ZeroAddress)).to.be.revertedWithCustomError(f.vault, "VaultZeroAmount");
+      await expectUnchanged(f, before);
+    });
+  });
+
+  describe("#repay", () => {
+    async function fundedOpenVaultFixture(): Promise<VaultFixture> {
+      const f = await openVaultFixture();
+      const usdc = parseUnits("30000", 6);
+      await f.world.fund("USDC", f.alice.address, usdc);
+      await (await f.tokens.erc20.USDC.connect(f.alice).approve(f.vault, MaxUint256)).wait();
+      return f;
+    }
+
+    it("repays from the owner's balance and emits Repaid", async () => {
+      const f = await loadFixture(fundedOpenVaultFixture);
+      const amount = parseUnits("1000", 6);
+      const scaledBefore = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault);
+      const tx = await f.vault.repay(amount);
+      await expect(tx).to.emit(f.vault, "Repaid").withArgs(f.alice.address, amount);
+      await expect(tx).to.changeTokenBalances(
+        f.tokens.erc20.USDC,
+        [f.alice, f.aave.aTokens.USDC, f.vault],
+        [-amount, amount, 0n],
+      );
+      expect(await f.tokens.erc20.USDC.allowance(f.vault, f.aave.pool)).to.equal(0n);
+      // Aave burns amount / variableBorrowIndex scaled debt, the index as of this block.
+      const { variableBorrowIndex } = await f.aave.pool.getReserveData(f.tokens.erc20.USDC);
+      expect(scaledBefore - (await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault))).to.equal(
+        rayDiv(amount, variableBorrowIndex),
+      );
+    });
+
+    it("caps the amount at the debt, then rejects a second repay with VaultNoDebt", async () => {
+      const f = await loadFixture(fundedOpenVaultFixture);
+      const scaledDebt = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault);
+      const repaid = new Captured();
+      const tx = await f.vault.repay(MaxUint256);
+      await expect(tx).to.emit(f.vault, "Repaid").withArgs(f.alice.address, repaid.match);
+      // The whole debt as of the repay's block: the scaled debt times that block's index.
+      const { variableBorrowIndex } = await f.aave.pool.getReserveData(f.tokens.erc20.USDC);
+      expect(repaid.value).to.equal(rayMul(scaledDebt, variableBorrowIndex));
+      await expect(tx).to.changeTokenBalances(
+        f.tokens.erc20.USDC,
+        [f.alice, f.aave.aTokens.USDC],
+        [-repaid.value, repaid.value],
+      );
+      expect(await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault)).to.equal(0n);
+      expect((await f.vault.position()).debtBase).to.equal(0n);
+      const before = await snapshotState(f);
+      await expect(f.vault.repay(1n)).to.be.revertedWithCustomError(f.vault, "VaultNoDebt");
+      await expectUnchanged(f, before);
+    });
+
+    it("rejects repay on a fresh vault with VaultNoDebt and repay(0) with VaultZeroAmount", async () => {
+      const empty = await loadFixture(emptyVaultFixture);
+      const beforeEmpty = await snapshotState(empty);
+      await expect(empty.vault.repay(1n)).to.be.revertedWithCustomError(empty.vault, "VaultNoDebt");
+      await expectUnchanged(empty, beforeEmpty);
+
+      const f = await loadFixture(fundedOpenVaultFixture);
+      const before = await snapshotState(f);
+      // With debt, a zero amount passes the cap unchanged and is refused.
+      await expect(f.vault.repay(0n)).to.be.revertedWithCustomError(f.vault, "VaultZeroAmount");
+      await expectUnchanged(f, before);
+    });
+  });
+
+  describe("#initialize", () => {
+    it("rejects a caller other than the factory on a fresh clone with VaultNotFactory", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const implementation = await f.factory.VAULT_IMPLEMENTATION();
+      // EIP-1167 minimal proxy creation code around the implementation, as OpenZeppelin's Clones deploys it.
+      const data = concat([
+        "0x3d602d80600a3d3981f3363d3d373d3d3d363d73",
+        implementation,
+        "0x5af43d82803e903d91602b57fd5bf3",
+      ]);
+      const receipt = await (await f.attacker.sendTransaction({ data })).wait();
+      const address = receipt?.contractAddress;
+      if (address === null || address === undefined) throw new Error("clone not deployed");
+      const clone = BallastVault__factory.connect(address, f.attacker);
+      expect(await hre.ethers.provider.getCode(address)).to.equal(
+        concat(["0x363d3d373d3d3d363d73", implementation, "0x5af43d82803e903d91602b57fd5bf3"]).toLowerCase(),
+      );
+      const weth = await f.tokens.erc20.WETH.getAddress();
+      const usdc = await f.tokens.erc20.USDC.getAddress();
+      await expect(clone.initialize(f.attacker.address, weth, usdc, DEFAULT_POLICY))
+        .to.be.revertedWithCustomError(clone, "VaultNotFactory")
+        .withArgs(f.attacker.address);
+      expect([await clone.owner(), await clone.collateralAsset(), await clone.debtAsset()]).to.deep.equal([
+        ZeroAddress,
+        ZeroAddress,
+        ZeroAddress,
+      ]);
+      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
+      // The vault the factory deployed was initialised through the same code path.
+      expect(await f.vault.owner()).to.equal(f.alice.address);
+    });
+
+    it("rejects initialize on the implementation itself with InvalidInitialization", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const implementation = BallastVault__factory.connect(await f.factory.VAULT_IMPLEMENTATION(), f.attacker);
+      await expect(
+        implementation.initialize(f.attacker.address, f.tokens.erc20.WETH, f.tokens.erc20.USDC, DEFAULT_POLICY),
+      ).to.be.revertedWithCustomError(implementation, "InvalidInitialization");
+      expect(await implementation.owner()).to.equal(ZeroAddress);
+      expect(await implementation.collateralAsset()).to.equal(ZeroAddress);
+    });
+  });
+
+  describe("#pauseAutomation / #setPolicy events", () => {
+    it("emits AutomationPaused with the new state", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await expect(f.vault.pauseAutomation(true)).to.emit(f.vault, "AutomationPaused").withArgs(true);
+      expect(await f.vault.automationPaused()).to.equal(true);
+      await expect(f.vault.pauseAutomation(false)).to.emit(f.vault, "AutomationPaused").withArgs(false);
+      expect(await f.vault.automationPaused()).to.equal(false);
+    });
+
+    it("emits PolicySet with every field and stores the policy", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const next: IBallastVault.PolicyStruct = {
+        minHF: parseUnits("1.2", 18),
+        targetHF: parseUnits("1.4", 18),
+        maxHF: parseUnits("2", 18),
+        maxSlippageBps: 50,
+        maxKeeperRewardBps: 200,
+      };
+      await expect(f.vault.setPolicy(next))
+        .to.emit(f.vault, "PolicySet")
+        .withArgs(next.minHF, next.targetHF, next.maxHF, next.maxSlippageBps, next.maxKeeperRewardBps);
+      expect([...(await f.vault.policy())]).to.deep.equal([
+        next.minHF,
+        next.targetHF,
+        next.maxHF,
+        BigInt(next.maxSlippageBps),
+        BigInt(next.maxKeeperRewardBps),
+      ]);
+    });
+  });
+
+  describe("#rebalanceNeeded when nothing may be done", () => {
+    it("reports (false, None, 0, 0) while automation is paused, on either side of the band", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await (await f.vault.pauseAutomation(true)).wait();
+      for (const usd of [1_600n, 2_600n]) {
+        await movePrice(f, "WETH", price(usd));
+        const hf = (await f.vault.position()).healthFactor;
+        expect(hf < MIN_HF || hf > MAX_HF, `out of band at ${usd}`).to.equal(true);
+        expect([...(await f.vault.rebalanceNeeded())]).to.deep.equal([false, 0n, 0n, 0n]);
+      }
+    });
+
+    it("reports (false, None, 0, 0) for a vault without debt", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      expect([...(await f.vault.rebalanceNeeded())]).to.deep.equal([false, 0n, 0n, 0n]);
+      await (await f.vault.deposit(DEPOSIT)).wait();
+      expect((await f.vault.position()).healthFactor).to.equal(MaxUint256);
+      expect([...(await f.vault.rebalanceNeeded())]).to.deep.equal([false, 0n, 0n, 0n]);
+    });
+  });
+
+  describe("#releaseCollateral outside a rebalance", () => {
+    it("rejects the executor itself with VaultNotExecutor while no rebalance of this vault runs", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const executor = await f.executor.getAddress();
+      await hre.network.provider.request({ method: "hardhat_impersonateAccount", params: [executor] });
+      await hre.network.provider.request({ method: "hardhat_setBalance", params: [executor, toQuantity(WAD)] });
+      const before = await snapshotState(f);
+      const asExecutor = f.vault.connect(await hre.ethers.getSigner(executor));
+      await expect(asExecutor.releaseCollateral(parseUnits("1", 18)))
+        .to.be.revertedWithCustomError(f.vault, "VaultNotExecutor")
+        .withArgs(executor);
+      await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [executor] });
+      await expectUnchanged(f, before);
+    });
+  });
+
+  describe("#setPolicy band gap", () => {
+    it("rejects a minHF closer to the target than the band gap with VaultPolicyBandInvalid", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const minHF = BigInt(DEFAULT_POLICY.targetHF) - LOCAL_PARAMS.bounds.minBandGap + 1n;
+      await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, minHF }))
+        .to.be.revertedWithCustomError(f.vault, "VaultPolicyBandInvalid")
+        .withArgs(minHF, DEFAULT_POLICY.targetHF, DEFAULT_POLICY.maxHF);
+      expect([...(await f.vault.policy())]).to.deep.equal([
+        MIN_HF,
+        TARGET_HF,
+        MAX_HF,
+        SLIPPAGE_BPS,
+        BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+      ]);
+      // Exactly the gap is accepted.
+      await expect(
+        f.vault.setPolicy({
+          ...DEFAULT_POLICY,
+          minHF: BigInt(DEFAULT_POLICY.targetHF) - LOCAL_PARAMS.bounds.minBandGap,
+        }),
+      ).to.emit(f.vault, "PolicySet");
     });
   });
 });

@@ -1,9 +1,9 @@
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { encodeBytes32String, ZeroAddress, ZeroHash } from "ethers";
+import { encodeBytes32String, getCreateAddress, ZeroAddress, ZeroHash } from "ethers";
 import hre from "hardhat";
 
-import { BallastVault__factory } from "../../typechain-types";
+import { BallastVault__factory, PriceGuard__factory, VaultFactory__factory } from "../../typechain-types";
 import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
 import { protocolFixture } from "../shared/fixtures";
 
@@ -148,6 +148,83 @@ describe("VaultFactory", () => {
         .to.be.revertedWithCustomError(f.factory, "FactoryNotGuardian")
         .withArgs(f.guardian.address);
       await (await f.factory.connect(f.bob).setLeveragePaused(true)).wait();
+    });
+  });
+
+  describe("constructor", () => {
+    it("rejects a zero pool, executor, price guard or guardian with FactoryZeroAddress", async () => {
+      const f = await loadFixture(factoryFixture);
+      const deployer = new VaultFactory__factory(f.governance);
+      const args = {
+        pool: await f.aave.pool.getAddress(),
+        executor: await f.executor.getAddress(),
+        priceGuard: await f.priceGuard.getAddress(),
+        guardian: f.guardian.address,
+      };
+      const nonce = await f.governance.getNonce();
+      for (const key of ["pool", "executor", "priceGuard", "guardian"] as const) {
+        const a = { ...args, [key]: ZeroAddress };
+        await expect(
+          deployer.deploy(a.pool, a.executor, a.priceGuard, f.governance.address, a.guardian, LOCAL_PARAMS.bounds),
+          key,
+        ).to.be.revertedWithCustomError(deployer, "FactoryZeroAddress");
+      }
+      // Each failed deployment left no code at the address it would have created.
+      for (let i = 0; i < 4; i++) {
+        const address = getCreateAddress({ from: f.governance.address, nonce: nonce + i });
+        expect(await hre.ethers.provider.getCode(address)).to.equal("0x");
+      }
+    });
+
+    it("rejects bounds outside the hard limits with FactoryBoundsInvalid", async () => {
+      const f = await loadFixture(factoryFixture);
+      const deployer = new VaultFactory__factory(f.governance);
+      const bounds = { ...LOCAL_PARAMS.bounds, hfTolerance: LOCAL_PARAMS.bounds.minBandGap };
+      await expect(
+        deployer.deploy(f.aave.pool, f.executor, f.priceGuard, f.governance.address, f.guardian.address, bounds),
+      ).to.be.revertedWithCustomError(deployer, "FactoryBoundsInvalid");
+    });
+  });
+
+  describe("#setPair reserve and oracle checks", () => {
+    it("rejects a debt asset Aave does not lend with FactoryPairInvalid", async () => {
+      const f = await loadFixture(factoryFixture);
+      await (await f.factory.setPair(f.wbtc, f.usdc, false)).wait();
+      await (await f.aave.configurator.connect(f.accounts.admin).setReserveBorrowing(f.usdc, false)).wait();
+      await expect(f.factory.setPair(f.wbtc, f.usdc, true))
+        .to.be.revertedWithCustomError(f.factory, "FactoryPairInvalid")
+        .withArgs(f.wbtc, f.usdc, "debt asset not borrowable on Aave");
+      expect(await f.factory.isPairAllowed(f.wbtc, f.usdc)).to.equal(false);
+    });
+
+    it("rejects a pair the price guard has no heartbeat for with FactoryPairInvalid", async () => {
+      const f = await loadFixture(factoryFixture);
+      // A fresh guard, with the reference pool but no heartbeats, behind a fresh factory.
+      const guard = await new PriceGuard__factory(f.governance).deploy(
+        f.aave.oracle,
+        f.uniswap.factory,
+        f.governance.address,
+        LOCAL_PARAMS.twapWindow,
+        LOCAL_PARAMS.maxTwapDeviationBps,
+      );
+      await (await guard.setReferencePool(f.weth, f.usdc, 500)).wait();
+      const factory = await new VaultFactory__factory(f.governance).deploy(
+        f.aave.pool,
+        f.executor,
+        guard,
+        f.governance.address,
+        f.guardian.address,
+        LOCAL_PARAMS.bounds,
+      );
+      await expect(factory.setPair(f.weth, f.usdc, true))
+        .to.be.revertedWithCustomError(factory, "FactoryPairInvalid")
+        .withArgs(f.weth, f.usdc, "no oracle heartbeat");
+      // With the collateral's heartbeat alone, the debt asset's is still missing.
+      await (await guard.setHeartbeat(f.weth, LOCAL_PARAMS.heartbeat)).wait();
+      await expect(factory.setPair(f.weth, f.usdc, true))
+        .to.be.revertedWithCustomError(factory, "FactoryPairInvalid")
+        .withArgs(f.weth, f.usdc, "no oracle heartbeat");
+      expect(await factory.isPairAllowed(f.weth, f.usdc)).to.equal(false);
     });
   });
 });

@@ -1,0 +1,227 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import { parseUnits, type ContractTransactionResponse } from "ethers";
+import hre from "hardhat";
+
+import { ExecutorCaller__factory, type ExecutorCaller, type IRebalanceExecutor } from "../../typechain-types";
+import { mined } from "../../lib/market/aave";
+import { singleHopPath } from "../../lib/protocol";
+import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
+import { percentMul } from "../shared/reference/rebalanceMath";
+import { Captured, expectExecutorClean, latestBlock, rayDiv } from "../shared/vault";
+
+const COLLATERAL = parseUnits("10", 18);
+const BORROW = parseUnits("10000", 6);
+const NONE = 0n;
+const DELEVERAGE = 1n;
+const CLOSE = 3n;
+
+interface CallerFixture extends ProtocolFixture {
+  user: HardhatEthersSigner;
+  /** Stands in for a vault: supplies 10 WETH and borrows 10,000 USDC on Aave (HF 1.65). */
+  caller: ExecutorCaller;
+  /** WETH -> USDC through the 0.05% pool. */
+  down: string;
+}
+
+/** The protocol plus an ExecutorCaller with its own Aave position, wired to the protocol's executor. */
+async function executorCallerFixture(): Promise<CallerFixture> {
+  const f = await protocolFixture();
+  const [, , user] = await hre.ethers.getSigners();
+  const weth = f.tokens.erc20.WETH;
+  const caller = await new ExecutorCaller__factory(user).deploy(f.executor, f.aave.pool, weth, f.tokens.erc20.USDC);
+  await f.world.fund("WETH", user.address, COLLATERAL);
+  await mined(weth.connect(user).approve(caller, COLLATERAL));
+  await mined(caller.setUp(COLLATERAL, BORROW));
+  const down = await singleHopPath(f, "WETH", "USDC", 500);
+  return { ...f, user, caller, down };
+}
+
+/** A Deleverage plan for the caller's position; overrides change any field. */
+async function plan(
+  f: CallerFixture,
+  overrides: Partial<IRebalanceExecutor.PlanStruct> = {},
+): Promise<IRebalanceExecutor.PlanStruct> {
+  return {
+    direction: DELEVERAGE,
+    collateralAsset: await f.tokens.erc20.WETH.getAddress(),
+    debtAsset: await f.tokens.erc20.USDC.getAddress(),
+    amountIn: parseUnits("1", 18),
+    minAmountOut: 0n,
+    flashAmount: parseUnits("1500", 6),
+    path: f.down,
+    ...overrides,
+  };
+}
+
+/** What the swap of `amountIn` WETH along `down` returns now: QuoterV2 runs the same pool code. */
+async function quote(f: CallerFixture, amountIn: bigint): Promise<bigint> {
+  const [amountOut] = await f.uniswap.quoter.quoteExactInput.staticCall(f.down, amountIn);
+  return amountOut;
+}
+
+/** The caller's Aave position (scaled aWETH and variable-debt USDC) and the caller's and executor's token balances. */
+async function callerState(f: CallerFixture): Promise<bigint[]> {
+  const state = [
+    await f.aave.aTokens.WETH.scaledBalanceOf(f.caller),
+    await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.caller),
+  ];
+  for (const holder of [f.caller, f.executor]) {
+    for (const symbol of ["WETH", "USDC"] as const) state.push(await f.tokens.erc20[symbol].balanceOf(holder));
+  }
+  return state;
+}
+
+/** The executor's invariant 1, with the caller in the vault's place. */
+const expectClean = (f: CallerFixture): Promise<void> => expectExecutorClean({ ...f, vault: f.caller });
+
+interface Logs {
+  execution: IRebalanceExecutor.ExecutionStructOutput;
+  flashLoans: { target: string; initiator: string; asset: string; amount: bigint; mode: bigint; premium: bigint }[];
+  /** Amounts of Aave `Repay` events on the caller's debt. */
+  repays: bigint[];
+}
+
+async function parseLogs(f: CallerFixture, tx: ContractTransactionResponse): Promise<Logs> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const caller = await f.caller.getAddress();
+  const pool = await f.aave.pool.getAddress();
+  let execution: IRebalanceExecutor.ExecutionStructOutput | undefined;
+  const flashLoans: Logs["flashLoans"] = [];
+  const repays: bigint[] = [];
+  for (const log of receipt.logs) {
+    if (log.address === caller) {
+      const parsed = f.caller.interface.parseLog(log);
+      if (parsed?.name === "Executed") execution = parsed.args.execution as IRebalanceExecutor.ExecutionStructOutput;
+    } else if (log.address === pool) {
+      const parsed = f.aave.pool.interface.parseLog(log);
+      if (parsed?.name === "FlashLoan") {
+        const [target, initiator, asset, amount, mode, premium] = parsed.args;
+        flashLoans.push({ target, initiator, asset, amount, mode, premium });
+      } else if (parsed?.name === "Repay" && parsed.args.user === caller) {
+        repays.push(parsed.args.amount as bigint);
+      }
+    }
+  }
+  if (execution === undefined) throw new Error("no Executed event");
+  return { execution, flashLoans, repays };
+}
+
+describe("RebalanceExecutor", () => {
+  describe("#execute", () => {
+    it("rejects a plan with no direction, no amountIn or no flashAmount with ExecutorEmptyPlan", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const before = await callerState(f);
+      for (const overrides of [{ direction: NONE }, { amountIn: 0n }, { flashAmount: 0n }]) {
+        await expect(f.caller.execute(await plan(f, overrides))).to.be.revertedWithCustomError(
+          f.executor,
+          "ExecutorEmptyPlan",
+        );
+      }
+      expect(await callerState(f)).to.deep.equal(before);
+      await expectClean(f);
+    });
+
+    it("rejects a second execute from inside the vault callback with ExecutorReentered", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      await mined(f.caller.setReenter(true));
+      const before = await callerState(f);
+      await expect(f.caller.execute(await plan(f))).to.be.revertedWithCustomError(f.executor, "ExecutorReentered");
+      expect(await callerState(f)).to.deep.equal(before);
+      await expectClean(f);
+    });
+
+    it("reverts with ExecutorFlashUnpaid when the swap returns less than the loan and its premium", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const amountIn = parseUnits("0.01", 18);
+      const flashAmount = parseUnits("1000", 6);
+      // Repaying, releasing and supplying touch only Aave, so the swap returns exactly the quote.
+      const amountOut = await quote(f, amountIn);
+      const owed = flashAmount + percentMul(flashAmount, await f.aave.pool.FLASHLOAN_PREMIUM_TOTAL());
+      // Measured: 19.98 USDC out against 1,000.5 USDC owed.
+      expect(amountOut).to.be.lt(owed);
+      const before = await callerState(f);
+      await expect(f.caller.execute(await plan(f, { amountIn, flashAmount, minAmountOut: 0n })))
+        .to.be.revertedWithCustomError(f.executor, "ExecutorFlashUnpaid")
+        .withArgs(amountOut, owed);
+      expect(await callerState(f)).to.deep.equal(before);
+      await expectClean(f);
+    });
+
+    it("rejects a loan larger than the caller's debt with ExecutorFlashExceedsDebt instead of stranding it", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      // 12,000 USDC against about 10,000 of debt: Aave would repay only the debt and leave the rest here.
+      const flashAmount = parseUnits("12000", 6);
+      const before = await callerState(f);
+      const repaid = new Captured();
+      await expect(f.caller.execute(await plan(f, { direction: CLOSE, flashAmount })))
+        .to.be.revertedWithCustomError(f.executor, "ExecutorFlashExceedsDebt")
+        .withArgs(flashAmount, repaid.match);
+      const blockTag = await latestBlock();
+      expect(repaid.value).to.equal(await f.aave.variableDebtTokens.USDC.balanceOf(f.caller, { blockTag }));
+      expect(repaid.value).to.be.lt(flashAmount);
+      expect(await callerState(f)).to.deep.equal(before);
+      await expectClean(f);
+    });
+
+    it("deleverages the caller's position, reports it as Aave saw it and ends clean", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const weth = f.tokens.erc20.WETH;
+      const usdc = f.tokens.erc20.USDC;
+      const amountIn = parseUnits("1", 18);
+      const flashAmount = parseUnits("1500", 6);
+      const expectedOut = await quote(f, amountIn);
+      const p = await plan(f, { amountIn, flashAmount, minAmountOut: (expectedOut * 99n) / 100n });
+      const [collateralBefore, debtBefore, ...balancesBefore] = await callerState(f);
+
+      const tx = await f.caller.execute(p);
+      const { execution, flashLoans, repays } = await parseLogs(f, tx);
+
+      // One simple flash loan of the plan's amount, started by the executor for itself.
+      const executor = await f.executor.getAddress();
+      expect(flashLoans).to.have.length(1);
+      const [loan] = flashLoans;
+      expect([loan.target, loan.initiator, loan.asset, loan.amount, loan.mode]).to.deep.equal([
+        executor,
+        executor,
+        await usdc.getAddress(),
+        flashAmount,
+        0n,
+      ]);
+      expect(loan.premium).to.equal(percentMul(flashAmount, await f.aave.pool.FLASHLOAN_PREMIUM_TOTAL()));
+      expect(execution.flashPremium).to.equal(loan.premium);
+      expect(execution.amountOut).to.equal(expectedOut);
+      // The loan repays debt first, then the surplus over the loan and premium goes against the debt too.
+      const surplus = expectedOut - flashAmount - loan.premium;
+      expect(repays).to.deep.equal([flashAmount, surplus]);
+      expect(execution.debtRepaid).to.equal(flashAmount + surplus);
+      expect(execution.leftover).to.equal(0n);
+
+      // Aave burned exactly those repayments from the caller's scaled debt and the sale from its scaled collateral.
+      const reserves = {
+        usdc: await f.aave.pool.getReserveData(usdc),
+        weth: await f.aave.pool.getReserveData(weth),
+      };
+      const [collateralAfter, debtAfter, ...balancesAfter] = await callerState(f);
+      const index = reserves.usdc.variableBorrowIndex;
+      expect(debtBefore - debtAfter).to.equal(rayDiv(flashAmount, index) + rayDiv(surplus, index));
+      expect(collateralBefore - collateralAfter).to.equal(rayDiv(amountIn, reserves.weth.liquidityIndex));
+      // The caller's wallet is untouched (collateral moved straight from Aave to the executor) and the executor's
+      // balances stay at zero.
+      expect(balancesAfter).to.deep.equal(balancesBefore);
+      await expectClean(f);
+    });
+  });
+
+  describe("immutables", () => {
+    it("returns the Aave pool, the addresses provider and the router it was built with", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      expect(await f.executor.POOL()).to.equal(await f.aave.pool.getAddress());
+      expect(await f.executor.ADDRESSES_PROVIDER()).to.equal(await hre.ethers.resolveAddress(f.aave.addressesProvider));
+      expect(await f.executor.ROUTER()).to.equal(await f.uniswap.router.getAddress());
+      expect(await f.aave.addressesProvider.getPool()).to.equal(await f.executor.POOL());
+    });
+  });
+});
