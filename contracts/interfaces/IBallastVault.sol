@@ -82,7 +82,7 @@ interface IBallastVault {
     error VaultHealthBelowMin(uint256 healthFactor, uint256 minHF);
     /// @notice An emergency delever target must be above the current HF.
     error VaultTargetNotAbove(uint256 targetHF, uint256 healthFactor);
-    /// @notice `open` needs an empty position.
+    /// @notice `open` needs a vault without debt (collateral deposited beforehand is fine and is levered too).
     error VaultNotEmpty(uint256 collateralBase, uint256 debtBase);
     /// @notice Debt remained after `close` unwound the position.
     error VaultDebtRemaining(uint256 debtBase);

@@ -54,6 +54,8 @@ interface IRebalanceExecutor {
     error ExecutorReentered();
     /// @notice The plan's direction is `None`, or its amount is zero.
     error ExecutorEmptyPlan();
+    /// @notice The flash loan is larger than the caller's debt, so part of it could not be repaid on its behalf.
+    error ExecutorFlashExceedsDebt(uint256 flashAmount, uint256 repaid);
     /// @notice The swap returned too little to repay the flash loan and its premium.
     error ExecutorFlashUnpaid(uint256 amountOut, uint256 owed);
 

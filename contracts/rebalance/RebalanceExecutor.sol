@@ -80,7 +80,10 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
         Plan memory plan = abi.decode(params, (Plan));
 
         IERC20(asset).forceApprove(address(POOL), amount);
-        _debtRepaid = POOL.repay(asset, amount, _VARIABLE_RATE, vault);
+        uint256 repaid = POOL.repay(asset, amount, _VARIABLE_RATE, vault);
+        // Aave repays at most the debt; a loan larger than it would strand the difference here.
+        if (repaid != amount) revert ExecutorFlashExceedsDebt(amount, repaid);
+        _debtRepaid = repaid;
         IBallastVault(vault).releaseCollateral(plan.amountIn);
         uint256 amountOut = _swap(plan.collateralAsset, plan.path, plan.amountIn, plan.minAmountOut);
         _amountOut = amountOut;

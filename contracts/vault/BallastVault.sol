@@ -131,8 +131,10 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) external override onlyOwner nonReentrant returns (RebalanceReport memory) {
         Policy memory p = _policy;
         if (targetHF < p.minHF || targetHF > p.maxHF) revert VaultOutOfBand(targetHF, p.minHF, p.maxHF);
-        uint256 debt = IERC20(_variableDebtToken).balanceOf(address(this));
-        if (debt != 0) revert VaultNotEmpty(_position().collateralBase, debt);
+        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) {
+            Position memory pos = _position();
+            revert VaultNotEmpty(pos.collateralBase, pos.debtBase);
+        }
         _deposit(amount);
         return _rebalance(IRebalanceExecutor.Direction.Leverage, targetHF, path, type(uint256).max, true, _position());
     }
