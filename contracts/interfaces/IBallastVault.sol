@@ -31,6 +31,40 @@ interface IBallastVault {
         uint256 healthFactor;
     }
 
+    /// @notice Signed by the owner: replace the policy. EIP-712 type
+    /// `SetPolicy(address vault,Policy policy,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)` with
+    /// `Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps)`.
+    /// @param feeToken The collateral or debt asset the submitter is paid in.
+    /// @param maxFee The most the submitter may take.
+    struct SetPolicyIntent {
+        Policy policy;
+        address feeToken;
+        uint256 maxFee;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    /// @notice Signed by the owner: a one-shot rebalance to `targetHF` that anyone may carry out and be paid for.
+    /// EIP-712 type `Rebalance(address vault,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,
+    /// uint256 maxReward,uint256 nonce,uint256 deadline)`.
+    struct RebalanceIntent {
+        uint64 targetHF;
+        uint16 maxSlippageBps;
+        address rewardToken;
+        uint256 maxReward;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    /// @notice Signed by the owner: unwind and send everything to the owner. EIP-712 type
+    /// `Close(address vault,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)`.
+    struct CloseIntent {
+        address feeToken;
+        uint256 maxFee;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
     /// @notice What a rebalance did and what it cost, all costs valued in base at the oracle price.
     /// @param direction Deleverage or leverage.
     /// @param amountIn Tokens sold: collateral when deleveraging, debt asset when leveraging.
@@ -91,6 +125,19 @@ interface IBallastVault {
     /// @notice The keeper's amount hint is zero.
     error VaultZeroHint();
 
+    /// @notice The intent's deadline has passed.
+    error VaultIntentExpired(uint256 deadline);
+    /// @notice The nonce was used or cancelled already.
+    error VaultNonceUsed(uint256 nonce);
+    /// @notice The signature is not the owner's for this intent, chain and vault (EOA or EIP-1271 wallet).
+    error VaultInvalidSignature(address owner);
+    /// @notice The submitter asked for more than the signed maximum.
+    error VaultFeeAboveMax(uint256 fee, uint256 maxFee);
+    /// @notice Fees and rewards are paid in the vault's collateral or debt asset only.
+    error VaultFeeTokenInvalid(address token);
+    /// @notice After a close, too little of the fee token is left to pay the fee.
+    error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
+
     /// @notice Emitted once, when the factory initialises the clone.
     event VaultInitialized(address indexed owner, address indexed collateralAsset, address indexed debtAsset);
     /// @notice Emitted when collateral was supplied to Aave for the vault.
@@ -105,6 +152,10 @@ interface IBallastVault {
     event AutomationPaused(bool paused);
     /// @notice Emitted after every verified rebalance, with its cost breakdown.
     event Rebalanced(address indexed caller, RebalanceReport report);
+    /// @notice Emitted when a signed intent was carried out and its submitter paid.
+    event IntentExecuted(address indexed submitter, uint256 indexed nonce, address feeToken, uint256 fee);
+    /// @notice Emitted when the owner cancelled a nonce before anyone used it.
+    event NonceCancelled(address indexed owner, uint256 indexed nonce);
     /// @notice Emitted when the position was fully unwound and the remainder sent to `to`.
     event Closed(address indexed to, uint256 collateralReturned, uint256 debtAssetReturned);
 
@@ -142,6 +193,35 @@ interface IBallastVault {
     /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it; the outcome check
     /// still holds, so a hint too small to reach the target reverts.
     function rebalance(bytes calldata path, uint256 maxAmountIn) external returns (RebalanceReport memory);
+
+    /// @notice Anyone may submit the owner's signed policy change; the submitter takes up to `maxFee`, on success only.
+    /// @param fee What the submitter takes, at most `intent.maxFee`; paid after the change, and the HF must then
+    /// still be at least the new `minHF`.
+    function setPolicyBySig(SetPolicyIntent calldata intent, bytes calldata signature, uint256 fee) external;
+
+    /// @notice Anyone may carry out the owner's signed one-shot rebalance to `intent.targetHF`, with the owner's
+    /// slippage bound, and take up to `intent.maxReward`. Works while automation is paused; the band is not checked
+    /// (the owner chose the target), the tolerance and equity checks are.
+    function rebalanceBySig(
+        RebalanceIntent calldata intent,
+        bytes calldata signature,
+        bytes calldata path,
+        uint256 reward
+    ) external returns (RebalanceReport memory);
+
+    /// @notice Anyone may carry out the owner's signed close; the fee comes out of what the close returns.
+    function closeBySig(
+        CloseIntent calldata intent,
+        bytes calldata signature,
+        bytes calldata path,
+        uint256 fee
+    ) external returns (uint256 collateralReturned, uint256 debtAssetReturned);
+
+    /// @notice The owner cancels a nonce so that an intent signed with it can never run.
+    function cancelNonce(uint256 nonce) external;
+
+    /// @notice Whether `owner` used or cancelled `nonce` on this vault. Nonces are unordered: any unused one works.
+    function nonceUsed(address owner, uint256 nonce) external view returns (bool);
 
     /// @notice Executor callback during a deleverage or close: withdraws `amount` of collateral to the executor.
     function releaseCollateral(uint256 amount) external;

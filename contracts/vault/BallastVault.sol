@@ -4,8 +4,10 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
 import {ICreditDelegationToken} from "@aave/core-v3/contracts/interfaces/ICreditDelegationToken.sol";
@@ -19,11 +21,28 @@ import {SwapPath} from "../libraries/SwapPath.sol";
 
 /// @title BallastVault
 /// @notice See {IBallastVault}. Deployed once as the implementation of the factory's EIP-1167 clones; each clone is
-/// one owner's position. Protocol addresses are immutables of the implementation, which clones share.
-contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient, Context {
+/// one owner's position. Protocol addresses, the trusted forwarder and the EIP-712 name and version are immutables of
+/// the implementation, which clones share; the EIP-712 domain binds each clone's own address and the chain id.
+contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient, EIP712, ERC2771Context {
     using SafeERC20 for IERC20;
 
     uint256 private constant _VARIABLE_RATE = 2;
+
+    /// @notice EIP-712 type hashes of the owner's signed intents.
+    bytes32 public constant POLICY_TYPEHASH = keccak256(
+        "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps)"
+    );
+    bytes32 public constant SET_POLICY_TYPEHASH = keccak256(
+        "SetPolicy(address vault,Policy policy,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
+        "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps)"
+    );
+    bytes32 public constant REBALANCE_TYPEHASH = keccak256(
+        "Rebalance(address vault,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,uint256 maxReward,"
+        "uint256 nonce,uint256 deadline)"
+    );
+    bytes32 public constant CLOSE_TYPEHASH = keccak256(
+        "Close(address vault,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
+    );
     /// @dev Aave's base values round at each step (collateral, debt, each a few operations deep).
     uint256 private constant _BASE_ROUNDING = 4;
 
@@ -48,6 +67,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     uint8 private _debtDecimals;
     address private _variableDebtToken;
     Policy private _policy;
+    mapping(address owner => mapping(uint256 nonce => bool)) private _nonceUsed;
 
     /// @dev Set only while this vault's own call to the executor runs: `releaseCollateral` is valid only then.
     bool private transient _executing;
@@ -60,7 +80,19 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 debtPrice;
         uint256 premiumBps;
         uint256 hfTolerance;
+        uint256 slippageBps;
         Position before;
+    }
+
+    /// @dev What a caller asks of `_rebalance`; `payAmount` of `payToken` goes to the caller after execution.
+    struct Order {
+        IRebalanceExecutor.Direction direction;
+        uint256 targetHF;
+        uint256 maxAmountIn;
+        uint256 slippageBps;
+        bool inBand;
+        address payToken;
+        uint256 payAmount;
     }
 
     modifier onlyOwner() {
@@ -68,7 +100,13 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _;
     }
 
-    constructor(IVaultFactory factory, IPool pool, IRebalanceExecutor executor, IPriceGuard priceGuard) {
+    constructor(
+        IVaultFactory factory,
+        IPool pool,
+        IRebalanceExecutor executor,
+        IPriceGuard priceGuard,
+        address forwarder
+    ) EIP712("BallastVault", "1") ERC2771Context(forwarder) {
         FACTORY = factory;
         POOL = pool;
         EXECUTOR = executor;
@@ -136,19 +174,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             revert VaultNotEmpty(pos.collateralBase, pos.debtBase);
         }
         _deposit(amount);
-        return _rebalance(IRebalanceExecutor.Direction.Leverage, targetHF, path, type(uint256).max, true, _position());
+        return _rebalance(_order(IRebalanceExecutor.Direction.Leverage, targetHF, p, true), path, _position());
     }
 
     /// @inheritdoc IBallastVault
-    function close(
-        bytes calldata path
-    ) external override onlyOwner nonReentrant returns (uint256 collateralReturned, uint256 debtAssetReturned) {
-        address to = _msgSender();
-        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) _unwind(path);
-        collateralReturned = POOL.withdraw(collateralAsset, type(uint256).max, to);
-        debtAssetReturned = IERC20(debtAsset).balanceOf(address(this));
-        if (debtAssetReturned != 0) IERC20(debtAsset).safeTransfer(to, debtAssetReturned);
-        emit Closed(to, collateralReturned, debtAssetReturned);
+    function close(bytes calldata path) external override onlyOwner nonReentrant returns (uint256, uint256) {
+        return _close(path, address(0), 0);
     }
 
     /// @inheritdoc IBallastVault
@@ -158,7 +189,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) external override onlyOwner nonReentrant returns (RebalanceReport memory) {
         Position memory pos = _position();
         if (targetHF <= pos.healthFactor) revert VaultTargetNotAbove(targetHF, pos.healthFactor);
-        return _rebalance(IRebalanceExecutor.Direction.Deleverage, targetHF, path, type(uint256).max, false, pos);
+        return _rebalance(_order(IRebalanceExecutor.Direction.Deleverage, targetHF, _policy, false), path, pos);
     }
 
     /// @inheritdoc IBallastVault
@@ -183,7 +214,121 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Position memory pos = _position();
         IRebalanceExecutor.Direction direction = _direction(pos, p);
         if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
-        return _rebalance(direction, p.targetHF, path, maxAmountIn, true, pos);
+        Order memory order = _order(direction, p.targetHF, p, true);
+        order.maxAmountIn = maxAmountIn;
+        return _rebalance(order, path, pos);
+    }
+
+    /// @inheritdoc IBallastVault
+    function setPolicyBySig(
+        SetPolicyIntent calldata intent,
+        bytes calldata signature,
+        uint256 fee
+    ) external override nonReentrant {
+        if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
+        Policy calldata p = intent.policy;
+        bytes32 policyHash = keccak256(
+            abi.encode(POLICY_TYPEHASH, p.minHF, p.targetHF, p.maxHF, p.maxSlippageBps, p.maxKeeperRewardBps)
+        );
+        _useIntent(
+            keccak256(
+                abi.encode(
+                    SET_POLICY_TYPEHASH,
+                    address(this),
+                    policyHash,
+                    intent.feeToken,
+                    intent.maxFee,
+                    intent.nonce,
+                    intent.deadline
+                )
+            ),
+            intent.nonce,
+            intent.deadline,
+            signature
+        );
+        _setPolicy(p);
+        if (fee != 0) {
+            _pay(intent.feeToken, fee, _msgSender());
+            Position memory pos = _position();
+            if (pos.debtBase != 0 && pos.healthFactor < p.minHF) revert VaultHealthBelowMin(pos.healthFactor, p.minHF);
+        }
+        emit IntentExecuted(_msgSender(), intent.nonce, intent.feeToken, fee);
+    }
+
+    /// @inheritdoc IBallastVault
+    function rebalanceBySig(
+        RebalanceIntent calldata intent,
+        bytes calldata signature,
+        bytes calldata path,
+        uint256 reward
+    ) external override nonReentrant returns (RebalanceReport memory report) {
+        if (reward > intent.maxReward) revert VaultFeeAboveMax(reward, intent.maxReward);
+        _useIntent(
+            keccak256(
+                abi.encode(
+                    REBALANCE_TYPEHASH,
+                    address(this),
+                    intent.targetHF,
+                    intent.maxSlippageBps,
+                    intent.rewardToken,
+                    intent.maxReward,
+                    intent.nonce,
+                    intent.deadline
+                )
+            ),
+            intent.nonce,
+            intent.deadline,
+            signature
+        );
+        uint16 cap = FACTORY.policyBounds().maxSlippageBpsCap;
+        if (intent.maxSlippageBps > cap) revert VaultPolicySlippageAboveCap(intent.maxSlippageBps, cap);
+        Position memory pos = _position();
+        Order memory order = Order({
+            direction: intent.targetHF > pos.healthFactor
+                ? IRebalanceExecutor.Direction.Deleverage
+                : IRebalanceExecutor.Direction.Leverage,
+            targetHF: intent.targetHF,
+            maxAmountIn: type(uint256).max,
+            slippageBps: intent.maxSlippageBps,
+            inBand: false,
+            payToken: intent.rewardToken,
+            payAmount: reward
+        });
+        report = _rebalance(order, path, pos);
+        emit IntentExecuted(_msgSender(), intent.nonce, intent.rewardToken, reward);
+    }
+
+    /// @inheritdoc IBallastVault
+    function closeBySig(
+        CloseIntent calldata intent,
+        bytes calldata signature,
+        bytes calldata path,
+        uint256 fee
+    ) external override nonReentrant returns (uint256 collateralReturned, uint256 debtAssetReturned) {
+        if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
+        _useIntent(
+            keccak256(
+                abi.encode(CLOSE_TYPEHASH, address(this), intent.feeToken, intent.maxFee, intent.nonce, intent.deadline)
+            ),
+            intent.nonce,
+            intent.deadline,
+            signature
+        );
+        (collateralReturned, debtAssetReturned) = _close(path, intent.feeToken, fee);
+        emit IntentExecuted(_msgSender(), intent.nonce, intent.feeToken, fee);
+    }
+
+    /// @inheritdoc IBallastVault
+    function cancelNonce(uint256 nonce) external override onlyOwner {
+        address owner_ = owner;
+        if (_nonceUsed[owner_][nonce]) revert VaultNonceUsed(nonce);
+        _nonceUsed[owner_][nonce] = true;
+        emit NonceCancelled(owner_, nonce);
+    }
+
+    /// @inheritdoc IBallastVault
+    function nonceUsed(address owner_, uint256 nonce) external view override returns (bool) {
+        return _nonceUsed[owner_][nonce];
     }
 
     /// @inheritdoc IBallastVault
@@ -267,30 +412,103 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @dev Sizes the move in closed form, runs it through the executor, then verifies the outcome.
     function _rebalance(
-        IRebalanceExecutor.Direction direction,
-        uint256 targetHF,
+        Order memory order,
         bytes calldata path,
-        uint256 maxAmountIn,
-        bool inBand,
         Position memory before
     ) private returns (RebalanceReport memory report) {
-        RebalanceContext memory ctx = _context(direction, targetHF, before);
-        IRebalanceExecutor.Plan memory plan = _plan(ctx, path, maxAmountIn);
-        if (direction == IRebalanceExecutor.Direction.Leverage) {
+        RebalanceContext memory ctx = _context(order.direction, order.targetHF, order.slippageBps, before);
+        IRebalanceExecutor.Plan memory plan = _plan(ctx, path, order.maxAmountIn);
+        if (order.direction == IRebalanceExecutor.Direction.Leverage) {
             // One-shot credit: the flash loan in mode 2 consumes exactly this allowance.
             ICreditDelegationToken(_variableDebtToken).approveDelegation(address(EXECUTOR), plan.flashAmount);
         }
         _executing = true;
         IRebalanceExecutor.Execution memory ex = EXECUTOR.execute(plan);
         _executing = false;
-        report = _verify(ctx, plan, ex, inBand);
+        // A signed intent's reward is paid before the checks, so the HF and the loss bound account for it.
+        uint256 paidBase;
+        if (order.payAmount != 0) {
+            _pay(order.payToken, order.payAmount, _msgSender());
+            paidBase =
+                order.payToken == collateralAsset
+                    ? RebalanceMath.toBase(order.payAmount, ctx.collateralPrice, _collateralDecimals)
+                    : RebalanceMath.toBase(order.payAmount, ctx.debtPrice, _debtDecimals);
+        }
+        report = _verify(ctx, plan, ex, order.inBand, paidBase);
         emit Rebalanced(_msgSender(), report);
+    }
+
+    /// @dev The standard order: the whole computed size, the policy's slippage bound, nothing paid.
+    function _order(
+        IRebalanceExecutor.Direction direction,
+        uint256 targetHF,
+        Policy memory p,
+        bool inBand
+    ) private pure returns (Order memory) {
+        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0);
+    }
+
+    /// @dev Unwinds if there is debt, pays `fee` of `feeToken` to the caller out of what is left, and sends the rest to
+    /// the owner.
+    function _close(
+        bytes calldata path,
+        address feeToken,
+        uint256 fee
+    ) private returns (uint256 collateralReturned, uint256 debtAssetReturned) {
+        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) _unwind(path);
+        address to = owner;
+        address collateral = collateralAsset;
+        address debt = debtAsset;
+        if (fee != 0) {
+            if (feeToken == collateral) {
+                POOL.withdraw(collateral, fee, _msgSender());
+            } else if (feeToken == debt) {
+                uint256 available = IERC20(debt).balanceOf(address(this));
+                if (available < fee) revert VaultFeeUnavailable(feeToken, fee, available);
+                IERC20(debt).safeTransfer(_msgSender(), fee);
+            } else {
+                revert VaultFeeTokenInvalid(feeToken);
+            }
+        }
+        collateralReturned = POOL.withdraw(collateral, type(uint256).max, to);
+        debtAssetReturned = IERC20(debt).balanceOf(address(this));
+        if (debtAssetReturned != 0) IERC20(debt).safeTransfer(to, debtAssetReturned);
+        emit Closed(to, collateralReturned, debtAssetReturned);
+    }
+
+    /// @dev Checks the deadline, the nonce and the owner's signature (EOA or EIP-1271) over the EIP-712 digest of
+    /// `structHash`, then spends the nonce.
+    function _useIntent(bytes32 structHash, uint256 nonce, uint256 deadline, bytes calldata signature) private {
+        if (block.timestamp > deadline) revert VaultIntentExpired(deadline);
+        address owner_ = owner;
+        if (_nonceUsed[owner_][nonce]) revert VaultNonceUsed(nonce);
+        if (!SignatureChecker.isValidSignatureNowCalldata(owner_, _hashTypedDataV4(structHash), signature)) {
+            revert VaultInvalidSignature(owner_);
+        }
+        _nonceUsed[owner_][nonce] = true;
+    }
+
+    /// @dev Pays a submitter from the position: collateral is withdrawn from Aave, the debt asset is borrowed.
+    function _pay(address token, uint256 amount, address to) private {
+        if (token == collateralAsset) {
+            POOL.withdraw(token, amount, to);
+        } else if (token == debtAsset) {
+            POOL.borrow(token, amount, _VARIABLE_RATE, 0, address(this));
+            IERC20(token).safeTransfer(to, amount);
+        } else {
+            revert VaultFeeTokenInvalid(token);
+        }
     }
 
     /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the
     /// worst accepted price; what is left is returned by `close`.
     function _unwind(bytes calldata path) private {
-        RebalanceContext memory ctx = _context(IRebalanceExecutor.Direction.Close, 0, _position());
+        RebalanceContext memory ctx = _context(
+            IRebalanceExecutor.Direction.Close,
+            0,
+            _policy.maxSlippageBps,
+            _position()
+        );
         IRebalanceExecutor.Plan memory plan = _plan(ctx, path, type(uint256).max);
         _executing = true;
         IRebalanceExecutor.Execution memory ex = EXECUTOR.execute(plan);
@@ -298,17 +516,19 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Position memory after_ = _position();
         if (after_.debtBase != 0) revert VaultDebtRemaining(after_.debtBase);
         RebalanceReport memory report = _report(ctx, plan, ex, after_);
-        _checkLoss(ctx, plan, report);
+        _checkLoss(ctx, plan, report, 0);
         emit Rebalanced(_msgSender(), report);
     }
 
     function _context(
         IRebalanceExecutor.Direction direction,
         uint256 targetHF,
+        uint256 slippageBps,
         Position memory before
     ) private view returns (RebalanceContext memory ctx) {
         ctx.direction = direction;
         ctx.targetHF = targetHF;
+        ctx.slippageBps = slippageBps;
         if (direction != IRebalanceExecutor.Direction.Close) {
             bool leveragePaused;
             (leveragePaused, ctx.hfTolerance) = FACTORY.rebalanceLimits();
@@ -330,7 +550,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             : SwapPath.validate(path, collateralAsset, debtAsset);
         // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target.
         uint256 costBps = ctx.premiumBps + (feePips + 99) / 100;
-        uint16 slippageBps = _policy.maxSlippageBps;
+        uint256 slippageBps = ctx.slippageBps;
         plan.direction = ctx.direction;
         plan.collateralAsset = collateralAsset;
         plan.debtAsset = debtAsset;
@@ -387,7 +607,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     function _closeSellBase(
         RebalanceContext memory ctx,
         uint256 debt,
-        uint16 slippageBps
+        uint256 slippageBps
     ) private view returns (uint256) {
         uint256 owed = debt + (debt * ctx.premiumBps + RebalanceMath.BPS - 1) / RebalanceMath.BPS;
         uint256 owedBase = RebalanceMath.toBase(owed, ctx.debtPrice, _debtDecimals) + 1;
@@ -399,7 +619,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         RebalanceContext memory ctx,
         IRebalanceExecutor.Plan memory plan,
         IRebalanceExecutor.Execution memory ex,
-        bool inBand
+        bool inBand,
+        uint256 paidBase
     ) private view returns (RebalanceReport memory report) {
         Position memory after_ = _position();
         uint256 hf = after_.healthFactor;
@@ -409,18 +630,21 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Policy memory p = _policy;
         if (inBand && (hf < p.minHF || hf > p.maxHF)) revert VaultOutOfBand(hf, p.minHF, p.maxHF);
         report = _report(ctx, plan, ex, after_);
-        _checkLoss(ctx, plan, report);
+        _checkLoss(ctx, plan, report, paidBase);
     }
 
-    /// @dev Equity may fall by at most the slippage bound on the value sold, plus the flash premium.
+    /// @dev Equity may fall by at most the slippage bound on the value sold, plus the flash premium, plus what a
+    /// signed intent paid its submitter.
     function _checkLoss(
         RebalanceContext memory ctx,
         IRebalanceExecutor.Plan memory plan,
-        RebalanceReport memory report
+        RebalanceReport memory report,
+        uint256 paidBase
     ) private view {
         uint256 allowed =
-            (_valueIn(ctx, plan) * _policy.maxSlippageBps) / RebalanceMath.BPS +
+            (_valueIn(ctx, plan) * ctx.slippageBps) / RebalanceMath.BPS +
                 report.flashPremiumBase +
+                paidBase +
                 _roundingAllowance(ctx);
         if (report.equityLossBase > allowed) revert VaultEquityLoss(report.equityLossBase, allowed);
     }

@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
 import {DataTypes} from "@aave/core-v3/contracts/protocol/libraries/types/DataTypes.sol";
@@ -16,8 +18,9 @@ import {BallastVault} from "./BallastVault.sol";
 
 /// @title VaultFactory
 /// @notice See {IVaultFactory}. Deploys its own vault implementation, so the implementation's immutable link back to
-/// the factory needs no setter.
-contract VaultFactory is IVaultFactory, Ownable2Step {
+/// the factory needs no setter. Trusts one ERC-2771 forwarder, fixed at construction and shared with the vaults, so
+/// an owner can create a vault without gas.
+contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     using ReserveConfiguration for DataTypes.ReserveConfigurationMap;
 
     /// @dev Hard limits on the policy bounds, fixed in code so governance cannot stray past them.
@@ -50,20 +53,22 @@ contract VaultFactory is IVaultFactory, Ownable2Step {
         IPool pool,
         IRebalanceExecutor executor,
         IPriceGuard priceGuard,
+        address forwarder,
         address governance,
         address guardian_,
         PolicyBounds memory bounds
-    ) Ownable(governance) {
+    ) Ownable(governance) ERC2771Context(forwarder) {
         if (
             address(pool) == address(0) ||
             address(executor) == address(0) ||
             address(priceGuard) == address(0) ||
+            forwarder == address(0) ||
             guardian_ == address(0)
         ) revert FactoryZeroAddress();
         POOL = pool;
         EXECUTOR = executor;
         PRICE_GUARD = priceGuard;
-        VAULT_IMPLEMENTATION = address(new BallastVault(this, pool, executor, priceGuard));
+        VAULT_IMPLEMENTATION = address(new BallastVault(this, pool, executor, priceGuard, forwarder));
         guardian = guardian_;
         emit GuardianSet(guardian_);
         _setPolicyBounds(bounds);
@@ -77,7 +82,7 @@ contract VaultFactory is IVaultFactory, Ownable2Step {
         bytes32 salt
     ) external override returns (IBallastVault vault) {
         if (!_pairAllowed[collateralAsset][debtAsset]) revert FactoryPairNotAllowed(collateralAsset, debtAsset);
-        address owner_ = msg.sender;
+        address owner_ = _msgSender();
         bytes32 key = _key(owner_, salt);
         address predicted = Clones.predictDeterministicAddress(VAULT_IMPLEMENTATION, key);
         if (predicted.code.length != 0) revert FactoryVaultExists(predicted);
@@ -132,7 +137,7 @@ contract VaultFactory is IVaultFactory, Ownable2Step {
 
     /// @inheritdoc IVaultFactory
     function setLeveragePaused(bool paused) external override {
-        if (msg.sender != guardian) revert FactoryNotGuardian(msg.sender);
+        if (_msgSender() != guardian) revert FactoryNotGuardian(_msgSender());
         leveragePaused = paused;
         emit LeveragePaused(paused);
     }
@@ -147,6 +152,18 @@ contract VaultFactory is IVaultFactory, Ownable2Step {
         if (guardian_ == address(0)) revert FactoryZeroAddress();
         guardian = guardian_;
         emit GuardianSet(guardian_);
+    }
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
     }
 
     function _setPolicyBounds(PolicyBounds memory b) private {

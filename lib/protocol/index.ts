@@ -2,10 +2,12 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { parseUnits, solidityPacked } from "ethers";
 
 import {
+  BallastForwarder__factory,
   PriceGuard__factory,
   RebalanceExecutor__factory,
   VaultFactory__factory,
   type IBallastVault,
+  type BallastForwarder,
   type IVaultFactory,
   type PriceGuard,
   type RebalanceExecutor,
@@ -46,12 +48,13 @@ export const DEFAULT_POLICY: IBallastVault.PolicyStruct = {
 export interface Protocol {
   governance: HardhatEthersSigner;
   guardian: HardhatEthersSigner;
+  forwarder: BallastForwarder;
   priceGuard: PriceGuard;
   executor: RebalanceExecutor;
   factory: VaultFactory;
 }
 
-/** Deploys the price guard, executor and factory on a local market and allows the configured pairs. */
+/** Deploys the price guard, executor, forwarder and factory on a local market and allows the configured pairs. */
 export async function deployProtocol(
   market: Market,
   governance: HardhatEthersSigner,
@@ -69,10 +72,12 @@ export async function deployProtocol(
     await mined(priceGuard.setHeartbeat(tokens.erc20[symbol], LOCAL_PARAMS.heartbeat));
   }
   const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);
+  const forwarder = await new BallastForwarder__factory(governance).deploy();
   const factory = await new VaultFactory__factory(governance).deploy(
     aave.pool,
     executor,
     priceGuard,
+    forwarder,
     governance.address,
     guardian.address,
     LOCAL_PARAMS.bounds,
@@ -81,7 +86,7 @@ export async function deployProtocol(
     await mined(priceGuard.setReferencePool(tokens.erc20[collateral], tokens.erc20[debt], fee));
     await mined(factory.setPair(tokens.erc20[collateral], tokens.erc20[debt], true));
   }
-  return { governance, guardian, priceGuard, executor, factory };
+  return { governance, guardian, forwarder, priceGuard, executor, factory };
 }
 
 /** A single-hop exactInput path through a market pool, in the given direction. */

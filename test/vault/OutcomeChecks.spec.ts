@@ -63,6 +63,7 @@ async function skimmingVaultFixture(): Promise<SkimmingFixture> {
     f.aave.pool,
     skimmer,
     f.priceGuard,
+    f.forwarder,
     governance.address,
     guardian.address,
     LOCAL_PARAMS.bounds,

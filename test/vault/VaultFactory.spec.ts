@@ -159,18 +159,28 @@ describe("VaultFactory", () => {
         pool: await f.aave.pool.getAddress(),
         executor: await f.executor.getAddress(),
         priceGuard: await f.priceGuard.getAddress(),
+        forwarder: await f.forwarder.getAddress(),
         guardian: f.guardian.address,
       };
       const nonce = await f.governance.getNonce();
-      for (const key of ["pool", "executor", "priceGuard", "guardian"] as const) {
+      const keys = ["pool", "executor", "priceGuard", "forwarder", "guardian"] as const;
+      for (const key of keys) {
         const a = { ...args, [key]: ZeroAddress };
         await expect(
-          deployer.deploy(a.pool, a.executor, a.priceGuard, f.governance.address, a.guardian, LOCAL_PARAMS.bounds),
+          deployer.deploy(
+            a.pool,
+            a.executor,
+            a.priceGuard,
+            a.forwarder,
+            f.governance.address,
+            a.guardian,
+            LOCAL_PARAMS.bounds,
+          ),
           key,
         ).to.be.revertedWithCustomError(deployer, "FactoryZeroAddress");
       }
       // Each failed deployment left no code at the address it would have created.
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < keys.length; i++) {
         const address = getCreateAddress({ from: f.governance.address, nonce: nonce + i });
         expect(await hre.ethers.provider.getCode(address)).to.equal("0x");
       }
@@ -181,7 +191,15 @@ describe("VaultFactory", () => {
       const deployer = new VaultFactory__factory(f.governance);
       const bounds = { ...LOCAL_PARAMS.bounds, hfTolerance: LOCAL_PARAMS.bounds.minBandGap };
       await expect(
-        deployer.deploy(f.aave.pool, f.executor, f.priceGuard, f.governance.address, f.guardian.address, bounds),
+        deployer.deploy(
+          f.aave.pool,
+          f.executor,
+          f.priceGuard,
+          f.forwarder,
+          f.governance.address,
+          f.guardian.address,
+          bounds,
+        ),
       ).to.be.revertedWithCustomError(deployer, "FactoryBoundsInvalid");
     });
   });
@@ -212,6 +230,7 @@ describe("VaultFactory", () => {
         f.aave.pool,
         f.executor,
         guard,
+        f.forwarder,
         f.governance.address,
         f.guardian.address,
         LOCAL_PARAMS.bounds,
