@@ -7,15 +7,24 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
-import { parseUnits, ZeroHash, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  parseUnits,
+  ZeroAddress,
+  ZeroHash,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+} from "ethers";
 import hre from "hardhat";
 
 import { deployMarket, ORACLE_BASE_CURRENCY_UNIT, type Market } from "../lib/market";
+import { signForwardRequest, signIntent } from "../lib/intents";
 import { DEFAULT_POLICY, deployProtocol, singleHopPath } from "../lib/protocol";
 import {
   BallastVault__factory,
   BareRebalancer__factory,
+  type BallastForwarder,
   type BallastVault,
   type IBallastVault,
 } from "../typechain-types";
@@ -61,6 +70,37 @@ async function measure(market: Market, vault: BallastVault, r: ContractTransacti
   return measured;
 }
 
+/**
+ * The same owner operation (`setPolicy` to a new slippage bound) sent by the owner, relayed through the forwarder,
+ * and submitted as a signed intent, each from the same state.
+ */
+async function ownerOperation(
+  forwarder: BallastForwarder,
+  vault: BallastVault,
+  relayer: HardhatEthersSigner,
+): Promise<{ direct: bigint; relayed: bigint; bySig: bigint }> {
+  const policy = { ...DEFAULT_POLICY, maxSlippageBps: 50 };
+  const owner = vault.runner as HardhatEthersSigner;
+  const before = await takeSnapshot();
+  const direct = (await receipt(vault.setPolicy(policy))).gasUsed;
+  await before.restore();
+  const deadline = BigInt((await time.latest()) + 3_600);
+  const request = await signForwardRequest(owner, forwarder.connect(relayer), {
+    to: await vault.getAddress(),
+    data: vault.interface.encodeFunctionData("setPolicy", [policy]),
+    gas: 100_000n,
+    deadline,
+  });
+  const relayed = (await receipt(forwarder.connect(relayer).execute(request))).gasUsed;
+  await before.restore();
+  const intent = { policy, feeToken: ZeroAddress, maxFee: 0n, nonce: 1n, deadline };
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const signature = await signIntent(owner, "SetPolicy", await vault.getAddress(), chainId, intent);
+  const bySig = (await receipt(vault.connect(relayer).setPolicyBySig(intent, signature, 0n))).gasUsed;
+  await before.restore();
+  return { direct, relayed, bySig };
+}
+
 async function movePrice(market: Market, price: bigint): Promise<void> {
   await market.world.setPrice("WETH", price);
   await market.world.advance(700);
@@ -69,7 +109,7 @@ async function movePrice(market: Market, price: bigint): Promise<void> {
 
 async function main(): Promise<void> {
   const market = await deployMarket(hre);
-  const [governance, guardian, owner] = await hre.ethers.getSigners();
+  const [governance, guardian, owner, relayer] = await hre.ethers.getSigners();
   const protocol = await deployProtocol(market, governance, guardian);
   const weth = market.tokens.erc20.WETH;
   const usdc = market.tokens.erc20.USDC;
@@ -86,6 +126,7 @@ async function main(): Promise<void> {
   );
   await receipt(weth.connect(owner).approve(vault, DEPOSIT));
   const open = await measure(market, vault, await receipt(vault.open(DEPOSIT, TARGET_HF, up)));
+  const ownerOps = await ownerOperation(protocol.forwarder, vault, relayer);
   await movePrice(market, MOVES.deleverage);
   const delever = await measure(market, vault, await receipt(vault.rebalance(down, hre.ethers.MaxUint256)));
   await movePrice(market, MOVES.leverage);
@@ -116,6 +157,8 @@ async function main(): Promise<void> {
     leverage: row(lever.gas, bareLever.gasUsed),
     open: row(open.gas, bareOpen.gasUsed),
     close: row(close.gas, bareClose.gasUsed),
+    forwarder: { direct: Number(ownerOps.direct), relayed: Number(ownerOps.relayed) },
+    intent: { setPolicyBySig: Number(ownerOps.bySig) },
     leverageVariants: {
       flashLoanMode2: Number(bareLever.gasUsed),
       flashLoanSimpleThenBorrow: Number(bareLeverSimple.gasUsed),
@@ -123,14 +166,31 @@ async function main(): Promise<void> {
   };
   console.table(Object.fromEntries((["deleverage", "leverage", "open", "close"] as const).map((k) => [k, report[k]])));
   console.log("leverage variants (bare):", report.leverageVariants);
+  console.log(
+    "setPolicy: direct",
+    report.forwarder.direct,
+    "relayed",
+    report.forwarder.relayed,
+    "by signature",
+    report.intent.setPolicyBySig,
+  );
 
   if (process.env.BENCH_CHECK === "1") {
     const committed = JSON.parse(fs.readFileSync(REPORT, "utf8")) as typeof report;
-    const regressions = (["deleverage", "leverage", "open", "close"] as const).filter(
-      (k) => report[k].gas > committed[k].gas,
-    );
+    const flat = (r: typeof report): Record<string, number> => ({
+      deleverage: r.deleverage.gas,
+      leverage: r.leverage.gas,
+      open: r.open.gas,
+      close: r.close.gas,
+      "forwarder.direct": r.forwarder.direct,
+      "forwarder.relayed": r.forwarder.relayed,
+      "intent.setPolicyBySig": r.intent.setPolicyBySig,
+    });
+    const now = flat(report);
+    const before = flat(committed);
+    const regressions = Object.keys(now).filter((k) => before[k] === undefined || now[k] > before[k]);
     if (regressions.length > 0) {
-      for (const k of regressions) console.error(`gas regression in ${k}: ${committed[k].gas} -> ${report[k].gas}`);
+      for (const k of regressions) console.error(`gas regression in ${k}: ${before[k]} -> ${now[k]}`);
       console.error(
         "Find the cause, or if the increase buys something, run `npm run bench` and commit reports/gas.json.",
       );
