@@ -6,11 +6,11 @@ import hre from "hardhat";
 
 import {
   BallastVault__factory,
-  SkimmingExecutor__factory,
+  RogueExecutor__factory,
   VaultFactory__factory,
   type BallastVault,
   type IBallastVault,
-  type SkimmingExecutor,
+  type RogueExecutor,
   type VaultFactory,
 } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
@@ -19,10 +19,14 @@ import { DEFAULT_POLICY, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol"
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { BPS, healthFactor, toBase } from "../shared/reference/rebalanceMath";
 import {
+  Captured,
   DEPOSIT,
+  expectExecutorClean,
   expectUnchanged,
   latestBlock,
   movePrice,
+  rayDiv,
+  rayMul,
   rebalancedReports,
   snapshotState,
   TARGET_HF,
@@ -36,67 +40,74 @@ const BASE_ROUNDING = 4n;
 /** Every compared rebalance lands this many seconds after the fixture's last block, so all accrue the same interest. */
 const SETTLE_AFTER = 60;
 
-interface SkimmingFixture extends ProtocolFixture {
+/** `RogueExecutor.Mode`. */
+const Mode = { Skim: 0n, ShortRepay: 1n, Reenter: 2n } as const;
+
+interface RogueFixture extends ProtocolFixture {
   alice: HardhatEthersSigner;
   keeper: HardhatEthersSigner;
   attacker: HardhatEthersSigner;
-  skimmer: SkimmingExecutor;
-  /** A second factory, wired to the skimming executor. */
-  skimFactory: VaultFactory;
-  /** Alice's vault on `skimFactory`. */
+  rogue: RogueExecutor;
+  /** A second factory, wired to the rogue executor. */
+  rogueFactory: VaultFactory;
+  /** Alice's vault on `rogueFactory`. */
   vault: BallastVault;
-  /** USDC -> WETH through the 0.05% pool. */
+  /** USDC -> WETH through the 0.05% pool (leverage, open). */
   up: string;
+  /** WETH -> USDC through the 0.05% pool (close). */
+  down: string;
 }
 
 /**
- * The protocol, plus a second VaultFactory on the same pool and price guard whose executor is the SkimmingExecutor,
- * with WETH/USDC allowed; alice's vault on it is opened with 10 WETH at HF 1.5 through the skimmer at 0 bps.
+ * The protocol, plus a second VaultFactory on the same pool and price guard whose executor is the RogueExecutor,
+ * with WETH/USDC allowed; alice's vault on it is opened with 10 WETH at HF 1.5 through the rogue in Skim mode at
+ * 0 bps, which is an honest leverage.
  */
-async function skimmingVaultFixture(): Promise<SkimmingFixture> {
+async function rogueVaultFixture(): Promise<RogueFixture> {
   const f = await protocolFixture();
   const [governance, guardian, alice, keeper, attacker] = await hre.ethers.getSigners();
   const weth = f.tokens.erc20.WETH;
   const usdc = f.tokens.erc20.USDC;
-  const skimmer = await new SkimmingExecutor__factory(governance).deploy(f.aave.addressesProvider, f.uniswap.router);
-  const skimFactory = await new VaultFactory__factory(governance).deploy(
+  const rogue = await new RogueExecutor__factory(governance).deploy(f.aave.addressesProvider, f.uniswap.router);
+  const rogueFactory = await new VaultFactory__factory(governance).deploy(
     f.aave.pool,
-    skimmer,
+    rogue,
     f.priceGuard,
     f.forwarder,
     governance.address,
     guardian.address,
     LOCAL_PARAMS.bounds,
   );
-  await mined(skimFactory.setPair(weth, usdc, true));
-  await mined(skimFactory.connect(alice).createVault(weth, usdc, DEFAULT_POLICY, ZeroHash));
-  const vault = BallastVault__factory.connect(await skimFactory.predictVault(alice.address, ZeroHash), alice);
+  await mined(rogueFactory.setPair(weth, usdc, true));
+  await mined(rogueFactory.connect(alice).createVault(weth, usdc, DEFAULT_POLICY, ZeroHash));
+  const vault = BallastVault__factory.connect(await rogueFactory.predictVault(alice.address, ZeroHash), alice);
   await f.world.fund("WETH", alice.address, DEPOSIT);
   await mined(weth.connect(alice).approve(vault, DEPOSIT));
   const up = await singleHopPath(f, "USDC", "WETH", 500);
-  await mined(skimmer.setSkimBps(0n));
+  const down = await singleHopPath(f, "WETH", "USDC", 500);
+  await mined(rogue.setMode(Mode.Skim, 0n));
   await mined(vault.open(DEPOSIT, TARGET_HF, up));
-  return { ...f, alice, keeper, attacker, skimmer, skimFactory, vault, up };
+  return { ...f, alice, keeper, attacker, rogue, rogueFactory, vault, up, down };
 }
 
-/** The skimming vault after a 30% WETH rise: HF about 1.95, above the band, so a keeper may leverage up. */
-async function raisedSkimmingVaultFixture(): Promise<SkimmingFixture> {
-  const f = await skimmingVaultFixture();
+/** The rogue vault after a 30% WETH rise: HF about 1.95, above the band, so a keeper may leverage up. */
+async function raisedRogueVaultFixture(): Promise<RogueFixture> {
+  const f = await rogueVaultFixture();
   await movePrice(f, "WETH", 2_600n * ORACLE_BASE_CURRENCY_UNIT);
   return f;
 }
 
-/** `snapshotState`'s view of the fixture: the skimmer is the executor whose balances must not move. */
-const subject = (f: SkimmingFixture): StateSubject => ({ ...f, executor: f.skimmer });
+/** `snapshotState`'s view of the fixture: the rogue is the executor whose balances must not move. */
+const subject = (f: RogueFixture): StateSubject => ({ ...f, executor: f.rogue });
 
 /**
  * Restores the raised fixture, sets the skim and the policy, and pins the next block to the common settlement time:
  * every run then sizes the same plan and gets the same swap.
  */
-async function prepare(skimBps: bigint, policy: IBallastVault.PolicyStruct = DEFAULT_POLICY): Promise<SkimmingFixture> {
-  const f = await loadFixture(raisedSkimmingVaultFixture);
+async function prepare(skimBps: bigint, policy: IBallastVault.PolicyStruct = DEFAULT_POLICY): Promise<RogueFixture> {
+  const f = await loadFixture(raisedRogueVaultFixture);
   const start = await time.latest();
-  await mined(f.skimmer.setSkimBps(skimBps));
+  await mined(f.rogue.setMode(Mode.Skim, skimBps));
   if (policy !== DEFAULT_POLICY) await mined(f.vault.setPolicy(policy));
   await time.setNextBlockTimestamp(start + SETTLE_AFTER);
   return f;
@@ -122,7 +133,7 @@ async function settle(skimBps: bigint, policy: IBallastVault.PolicyStruct = DEFA
   };
 }
 
-/** Oracle value of the WETH the skimmer keeps back out of `amountOut`. */
+/** Oracle value of the WETH the rogue keeps back out of `amountOut`. */
 function skimmedBase(amountOut: bigint, skimBps: bigint, wethPrice: bigint): bigint {
   const supplied = (amountOut * (BPS - skimBps)) / BPS;
   return toBase(amountOut - supplied, wethPrice, 18n);
@@ -136,7 +147,7 @@ function allowedLoss(amountIn: bigint, wethPrice: bigint, usdcPrice: bigint): bi
 }
 
 describe("BallastVault outcome checks against a skimming executor", () => {
-  it("accepts an honest leverage-up through the skimmer at 0 bps", async () => {
+  it("accepts an honest leverage-up through the rogue executor skimming 0 bps", async () => {
     const honest = await settle(0n);
     const { report } = honest;
     expect(report.direction).to.equal(2n);
@@ -192,6 +203,79 @@ describe("BallastVault outcome checks against a skimming executor", () => {
     await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256))
       .to.be.revertedWithCustomError(f.vault, "VaultEquityLoss")
       .withArgs(loss, allowed);
+    await expectUnchanged(subject(f), before);
+  });
+});
+
+/** The rogue's ShortRepay share: half of the flash loan (the vault's whole debt) goes against the debt. */
+const HALF_BPS = 5_000n;
+
+/** Alice's rogue vault with the executor switched to `mode` at `bps`. */
+async function rogueInMode(mode: bigint, bps: bigint): Promise<RogueFixture> {
+  const f = await loadFixture(rogueVaultFixture);
+  await mined(f.rogue.setMode(mode, bps));
+  return f;
+}
+
+describe("BallastVault outcome checks against a short-repaying executor", () => {
+  it("closes through the rogue when it repays the whole loan on the debt (control)", async () => {
+    const f = await rogueInMode(Mode.ShortRepay, BPS);
+    const tx = await f.vault.close(f.down);
+    const [report] = await rebalancedReports(f.vault, tx);
+    await expect(tx).to.emit(f.vault, "Closed");
+    expect(report.direction).to.equal(3n);
+    expect(await f.aave.variableDebtTokens.USDC.balanceOf(f.vault)).to.equal(0n);
+    expect(await f.aave.aTokens.WETH.balanceOf(f.vault)).to.equal(0n);
+    await expectExecutorClean({ ...f, executor: f.rogue });
+  });
+
+  it("reverts close with VaultDebtRemaining when the executor repays only half the debt", async () => {
+    const f = await rogueInMode(Mode.ShortRepay, HALF_BPS);
+    const usdc = f.tokens.erc20.USDC;
+    const before = await snapshotState(subject(f));
+    const debtBase = new Captured();
+    await expect(f.vault.close(f.down))
+      .to.be.revertedWithCustomError(f.vault, "VaultDebtRemaining")
+      .withArgs(debtBase.match);
+    await expectUnchanged(subject(f), before);
+
+    // The vault's debt as of the close's block: its scaled debt times that block's borrow index. The vault flash-
+    // borrowed all of it; the rogue burned rayDiv(half, index) scaled debt, leaving the rest, valued as Aave does.
+    const blockTag = await latestBlock();
+    const scaled = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault, { blockTag });
+    const index = await f.aave.pool.getReserveNormalizedVariableDebt(usdc, { blockTag });
+    const debt = rayMul(scaled, index);
+    const repaid = (debt * HALF_BPS) / BPS;
+    const remaining = rayMul(scaled - rayDiv(repaid, index), index);
+    const usdcPrice = await f.aave.oracle.getAssetPrice(usdc, { blockTag });
+    // Measured: 24,429.515296 USDC of debt at that block, 12,214.757648 left, VaultDebtRemaining(1221475764800).
+    expect(debtBase.value).to.equal((remaining * usdcPrice) / 10n ** 6n);
+    // Half the position's debt stayed, to the value of a wei of USDC either way.
+    const { debtBase: debtBefore } = await f.vault.position({ blockTag });
+    const weiBase = usdcPrice / 10n ** 6n;
+    expect(2n * debtBase.value - debtBefore)
+      .to.be.gte(-weiBase)
+      .and.lte(weiBase);
+  });
+});
+
+describe("BallastVault reentrancy guard against a re-entering executor", () => {
+  it("reverts a keeper's rebalance with ReentrancyGuardReentrantCall when the executor calls rebalance back", async () => {
+    const f = await loadFixture(raisedRogueVaultFixture);
+    await mined(f.rogue.setMode(Mode.Reenter, 0n));
+    const before = await snapshotState(subject(f));
+    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256))
+      .to.be.revertedWithCustomError(f.vault, "ReentrancyGuardReentrantCall")
+      .withArgs();
+    await expectUnchanged(subject(f), before);
+  });
+
+  it("reverts the owner's close with ReentrancyGuardReentrantCall when the executor calls rebalance back", async () => {
+    const f = await rogueInMode(Mode.Reenter, 0n);
+    const before = await snapshotState(subject(f));
+    await expect(f.vault.close(f.down))
+      .to.be.revertedWithCustomError(f.vault, "ReentrancyGuardReentrantCall")
+      .withArgs();
     await expectUnchanged(subject(f), before);
   });
 });
