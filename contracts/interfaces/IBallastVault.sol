@@ -135,7 +135,7 @@ interface IBallastVault {
     error VaultFeeAboveMax(uint256 fee, uint256 maxFee);
     /// @notice Fees and rewards are paid in the vault's collateral or debt asset only.
     error VaultFeeTokenInvalid(address token);
-    /// @notice After a close, too little of the fee token is left to pay the fee.
+    /// @notice After a close, too little of the fee token (collateral or debt asset) is left to pay the fee.
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
 
     /// @notice Emitted once, when the factory initialises the clone.

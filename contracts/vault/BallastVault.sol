@@ -226,6 +226,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 fee
     ) external override nonReentrant {
         if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
+        _checkFeeToken(intent.feeToken);
         Policy calldata p = intent.policy;
         bytes32 policyHash = keccak256(
             abi.encode(POLICY_TYPEHASH, p.minHF, p.targetHF, p.maxHF, p.maxSlippageBps, p.maxKeeperRewardBps)
@@ -263,6 +264,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 reward
     ) external override nonReentrant returns (RebalanceReport memory report) {
         if (reward > intent.maxReward) revert VaultFeeAboveMax(reward, intent.maxReward);
+        _checkFeeToken(intent.rewardToken);
         _useIntent(
             keccak256(
                 abi.encode(
@@ -306,6 +308,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 fee
     ) external override nonReentrant returns (uint256 collateralReturned, uint256 debtAssetReturned) {
         if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
+        _checkFeeToken(intent.feeToken);
         _useIntent(
             keccak256(
                 abi.encode(CLOSE_TYPEHASH, address(this), intent.feeToken, intent.maxFee, intent.nonce, intent.deadline)
@@ -460,15 +463,14 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         address collateral = collateralAsset;
         address debt = debtAsset;
         if (fee != 0) {
-            if (feeToken == collateral) {
-                POOL.withdraw(collateral, fee, _msgSender());
-            } else if (feeToken == debt) {
-                uint256 available = IERC20(debt).balanceOf(address(this));
-                if (available < fee) revert VaultFeeUnavailable(feeToken, fee, available);
-                IERC20(debt).safeTransfer(_msgSender(), fee);
-            } else {
-                revert VaultFeeTokenInvalid(feeToken);
-            }
+            // The fee token was checked to be one of the two assets; the fee comes out of what is returned.
+            uint256 available =
+                feeToken == collateral
+                    ? IERC20(POOL.getReserveData(collateral).aTokenAddress).balanceOf(address(this))
+                    : IERC20(debt).balanceOf(address(this));
+            if (available < fee) revert VaultFeeUnavailable(feeToken, fee, available);
+            if (feeToken == collateral) POOL.withdraw(collateral, fee, _msgSender());
+            else IERC20(debt).safeTransfer(_msgSender(), fee);
         }
         collateralReturned = POOL.withdraw(collateral, type(uint256).max, to);
         debtAssetReturned = IERC20(debt).balanceOf(address(this));
@@ -488,15 +490,19 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _nonceUsed[owner_][nonce] = true;
     }
 
-    /// @dev Pays a submitter from the position: collateral is withdrawn from Aave, the debt asset is borrowed.
+    /// @dev Fees and rewards are paid in the vault's own assets only, checked whether or not any is asked for.
+    function _checkFeeToken(address token) private view {
+        if (token != collateralAsset && token != debtAsset) revert VaultFeeTokenInvalid(token);
+    }
+
+    /// @dev Pays a submitter from the position (the token was checked): collateral is withdrawn from Aave, the debt
+    /// asset is borrowed.
     function _pay(address token, uint256 amount, address to) private {
         if (token == collateralAsset) {
             POOL.withdraw(token, amount, to);
-        } else if (token == debtAsset) {
+        } else {
             POOL.borrow(token, amount, _VARIABLE_RATE, 0, address(this));
             IERC20(token).safeTransfer(to, amount);
-        } else {
-            revert VaultFeeTokenInvalid(token);
         }
     }
 

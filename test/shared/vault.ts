@@ -1,7 +1,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import type { Addressable, ContractTransactionResponse } from "ethers";
-import { parseUnits, ZeroHash } from "ethers";
+import { concat, dataSlice, getAddress, getBytes, parseUnits, Signature, toBeHex, toBigInt, ZeroHash } from "ethers";
 import hre from "hardhat";
 
 import { BallastVault__factory, type BallastVault, type IBallastVault } from "../../typechain-types";
@@ -160,4 +160,35 @@ export function rayMul(a: bigint, b: bigint): bigint {
 /** Aave's WadRayMath.rayDiv: a * RAY / b, rounded half up. */
 export function rayDiv(a: bigint, b: bigint): bigint {
   return (a * RAY + b / 2n) / b;
+}
+
+/** The order n of secp256k1's group. */
+export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/**
+ * The malleable twin of a 65-byte signature: s' = n - s (now in the upper half) and v flipped between 27 and 28. The
+ * `ecrecover` precompile returns the same signer for both; OpenZeppelin's ECDSA refuses a high s (EIP-2).
+ */
+export function highSSignature(signature: string): string {
+  const bytes = getBytes(signature);
+  if (bytes.length !== 65) throw new RangeError(`highSSignature: ${bytes.length}-byte signature`);
+  const s = toBigInt(bytes.slice(32, 64));
+  const v = bytes[64];
+  if (v !== 27 && v !== 28) throw new RangeError(`highSSignature: v = ${v}`);
+  return concat([bytes.slice(0, 32), toBeHex(SECP256K1_N - s, 32), toBeHex(v === 27 ? 28 : 27, 1)]);
+}
+
+/** The 64-byte EIP-2098 compact form (r, yParity and s packed) of a 65-byte signature. */
+export function compactSignature(signature: string): string {
+  return Signature.from(signature).compactSerialized;
+}
+
+/** What the `ecrecover` precompile (address 0x01, which accepts a high s) returns for a digest and a 65-byte signature. */
+export async function ecrecoverPrecompile(digest: string, signature: string): Promise<string> {
+  const bytes = getBytes(signature);
+  const result = await hre.ethers.provider.call({
+    to: "0x0000000000000000000000000000000000000001",
+    data: concat([digest, toBeHex(bytes[64], 32), bytes.slice(0, 32), bytes.slice(32, 64)]),
+  });
+  return getAddress(dataSlice(result, 12));
 }
