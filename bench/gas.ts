@@ -9,13 +9,7 @@ import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  parseUnits,
-  ZeroAddress,
-  ZeroHash,
-  type ContractTransactionReceipt,
-  type ContractTransactionResponse,
-} from "ethers";
+import { parseUnits, ZeroHash, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
 import { deployMarket, ORACLE_BASE_CURRENCY_UNIT, type Market } from "../lib/market";
@@ -93,7 +87,8 @@ async function ownerOperation(
   });
   const relayed = (await receipt(forwarder.connect(relayer).execute(request))).gasUsed;
   await before.restore();
-  const intent = { policy, feeToken: ZeroAddress, maxFee: 0n, nonce: 1n, deadline };
+  // A relayer working for free still names one of the vault's assets as the fee token.
+  const intent = { policy, feeToken: await vault.collateralAsset(), maxFee: 0n, nonce: 1n, deadline };
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const signature = await signIntent(owner, "SetPolicy", await vault.getAddress(), chainId, intent);
   const bySig = (await receipt(vault.connect(relayer).setPolicyBySig(intent, signature, 0n))).gasUsed;

@@ -1,3 +1,6 @@
 // Task modules only register tasks; their actions import the heavy code lazily so that
 // `npx hardhat compile` works before typechain-types/ exists.
 import "./market";
+import "./local";
+import "./intent";
+import "./vault";

@@ -97,9 +97,11 @@ export interface ForwardCall {
   /** Gas the target call must receive; the forwarder checks it (EIP-150's 1/64 rule). */
   gas: bigint;
   deadline: bigint;
+  /** Defaults to the signer's current forwarder nonce; set it to sign several requests ahead for one batch. */
+  nonce?: bigint;
 }
 
-/** Signs an ERC-2771 request with the signer's current forwarder nonce and returns it ready for `execute`. */
+/** Signs an ERC-2771 request and returns it ready for `execute`. */
 export async function signForwardRequest(
   signer: Signer,
   forwarder: BallastForwarder,
@@ -109,7 +111,7 @@ export async function signForwardRequest(
   const network = await forwarder.runner?.provider?.getNetwork();
   if (network === undefined) throw new Error("signForwardRequest: the forwarder has no provider attached");
   const value = call.value ?? 0n;
-  const nonce = await forwarder.nonces(from);
+  const nonce = call.nonce ?? (await forwarder.nonces(from));
   const domain: TypedDataDomain = {
     ...FORWARDER_DOMAIN,
     chainId: network.chainId,

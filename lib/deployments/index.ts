@@ -1,0 +1,123 @@
+/**
+ * The address book of a Ballast deployment: one JSON file per network, `deployments/<network>.json` by default.
+ * `npx hardhat local:deploy` writes it; the intent and vault tasks read it. Plain data, no Hardhat imports, so the
+ * keeper bot and scripts can use it too.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import { getAddress, isAddress } from "ethers";
+
+export const DEPLOYMENT_TOKENS = ["WETH", "WBTC", "USDC"] as const;
+export type DeploymentToken = (typeof DEPLOYMENT_TOKENS)[number];
+
+export const DEPLOYMENT_CONTRACTS = [
+  "factory",
+  "forwarder",
+  "priceGuard",
+  "executor",
+  "pool",
+  "router",
+  "quoter",
+] as const;
+export type DeploymentContract = (typeof DEPLOYMENT_CONTRACTS)[number];
+
+export interface BallastDeployment {
+  network: string;
+  chainId: number;
+  contracts: Record<DeploymentContract, string> & { tokens: Record<DeploymentToken, string> };
+}
+
+/** A missing, unreadable or malformed address book; the message says what to run. */
+export class DeploymentError extends Error {
+  override readonly name = "DeploymentError";
+}
+
+/** Where the address book of `network` lives unless a file is given: `<root>/deployments/<network>.json`. */
+export function deploymentPath(network: string, root: string = process.cwd()): string {
+  return path.join(root, "deployments", `${network}.json`);
+}
+
+function deployHint(network: string): string {
+  return `run \`npx hardhat local:deploy --network ${network}\` first (or pass --deployments <file>)`;
+}
+
+function address(value: unknown, field: string, file: string): string {
+  if (typeof value !== "string" || !isAddress(value)) {
+    throw new DeploymentError(`${file}: ${field} must be an address, got ${JSON.stringify(value)}`);
+  }
+  return getAddress(value);
+}
+
+/** Checks the shape of parsed JSON and normalises the addresses to their checksummed form. */
+export function parseDeployment(raw: unknown, file = "address book"): BallastDeployment {
+  if (typeof raw !== "object" || raw === null) throw new DeploymentError(`${file}: expected a JSON object`);
+  const obj = raw as Record<string, unknown>;
+  if (typeof obj.network !== "string" || obj.network === "") {
+    throw new DeploymentError(`${file}: "network" must be a non-empty string`);
+  }
+  const chainId = typeof obj.chainId === "string" ? Number(obj.chainId) : obj.chainId;
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
+    throw new DeploymentError(`${file}: "chainId" must be a positive integer, got ${JSON.stringify(obj.chainId)}`);
+  }
+  const contracts = obj.contracts;
+  if (typeof contracts !== "object" || contracts === null) {
+    throw new DeploymentError(`${file}: "contracts" must be an object`);
+  }
+  const c = contracts as Record<string, unknown>;
+  const tokensRaw = c.tokens;
+  if (typeof tokensRaw !== "object" || tokensRaw === null) {
+    throw new DeploymentError(`${file}: "contracts.tokens" must be an object`);
+  }
+  const t = tokensRaw as Record<string, unknown>;
+  const tokens = Object.fromEntries(
+    DEPLOYMENT_TOKENS.map((symbol) => [symbol, address(t[symbol], `contracts.tokens.${symbol}`, file)]),
+  ) as Record<DeploymentToken, string>;
+  const named = Object.fromEntries(
+    DEPLOYMENT_CONTRACTS.map((name) => [name, address(c[name], `contracts.${name}`, file)]),
+  ) as Record<DeploymentContract, string>;
+  return { network: obj.network, chainId, contracts: { ...named, tokens } };
+}
+
+/**
+ * Reads the address book of `network` from `file` (default `deployments/<network>.json` under `root`).
+ * @throws DeploymentError naming the command to run when the file is missing or malformed.
+ */
+export function readDeployment(network: string, file?: string, root?: string): BallastDeployment {
+  const resolved = file !== undefined ? path.resolve(file) : deploymentPath(network, root);
+  if (!fs.existsSync(resolved)) {
+    throw new DeploymentError(
+      file !== undefined
+        ? `Deployment file ${resolved} does not exist: ${deployHint(network)}`
+        : `No Ballast deployment for network ${network}: ${deployHint(network)}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(resolved, "utf8"));
+  } catch (e) {
+    throw new DeploymentError(`${resolved} is not valid JSON (${(e as Error).message}): ${deployHint(network)}`);
+  }
+  return parseDeployment(raw, resolved);
+}
+
+/** Writes the address book (creating the folder) and returns the absolute path written. */
+export function writeDeployment(deployment: BallastDeployment, file?: string, root?: string): string {
+  const resolved = file !== undefined ? path.resolve(file) : deploymentPath(deployment.network, root);
+  const checked = parseDeployment(deployment, resolved);
+  fs.mkdirSync(path.dirname(resolved), { recursive: true });
+  fs.writeFileSync(resolved, `${JSON.stringify(checked, null, 2)}\n`);
+  return resolved;
+}
+
+/** A token of the book by symbol (case-insensitive), or `undefined`. */
+export function tokenBySymbol(deployment: BallastDeployment, symbol: string): string | undefined {
+  const key = DEPLOYMENT_TOKENS.find((s) => s.toLowerCase() === symbol.toLowerCase());
+  return key === undefined ? undefined : deployment.contracts.tokens[key];
+}
+
+/** The symbol the book gives an address, or `undefined`. */
+export function symbolOf(deployment: BallastDeployment, token: string): DeploymentToken | undefined {
+  const wanted = token.toLowerCase();
+  return DEPLOYMENT_TOKENS.find((s) => deployment.contracts.tokens[s].toLowerCase() === wanted);
+}
