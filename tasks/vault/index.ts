@@ -24,6 +24,23 @@ function gaslessParams(t: ConfigurableTaskDefinition, what: string): Configurabl
     .addOptionalParam("relayerKey", "With --gasless: relayer's hex private key", undefined, types.string);
 }
 
+/** What the relayer of a signed intent may take (vault:policy, vault:close). */
+function feeParams(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+  return t
+    .addOptionalParam(
+      "fee",
+      "With --gasless: fee the relayer takes, whole fee-token units (default 0)",
+      undefined,
+      types.string,
+    )
+    .addOptionalParam(
+      "feeToken",
+      "With --gasless: fee token, the vault's collateral or debt asset (default: debt)",
+      undefined,
+      types.string,
+    );
+}
+
 function policyParams(t: ConfigurableTaskDefinition, defaults: string): ConfigurableTaskDefinition {
   return t
     .addOptionalParam(
@@ -110,20 +127,11 @@ const policy = task(
     "HF every rebalance lands on, decimal like 1.5 (default: current)",
     undefined,
     types.string,
-  )
-  .addOptionalParam(
-    "fee",
-    "With --gasless: fee the relayer takes, whole fee-token units (default 0)",
-    undefined,
-    types.string,
-  )
-  .addOptionalParam(
-    "feeToken",
-    "With --gasless: fee token, the vault's collateral or debt asset (default: debt)",
-    undefined,
-    types.string,
   );
-policyParams(ownerParams(gaslessParams(policy, "a SetPolicy intent relayed to setPolicyBySig")), "default: current");
+policyParams(
+  feeParams(ownerParams(gaslessParams(policy, "a SetPolicy intent relayed to setPolicyBySig"))),
+  "default: current",
+);
 policy
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: PolicyArgs, hre) => {
@@ -140,20 +148,8 @@ const close = task("vault:close", "Unwinds a vault fully and returns everything 
     undefined,
     types.int,
   )
-  .addOptionalParam("path", "Hex Uniswap V3 path collateral -> debt (instead of --fee-tier)", undefined, types.string)
-  .addOptionalParam(
-    "fee",
-    "With --gasless: fee the relayer takes, whole fee-token units (default 0)",
-    undefined,
-    types.string,
-  )
-  .addOptionalParam(
-    "feeToken",
-    "With --gasless: fee token, the vault's collateral or debt asset (default: debt)",
-    undefined,
-    types.string,
-  );
-ownerParams(gaslessParams(close, "a Close intent relayed to closeBySig"));
+  .addOptionalParam("path", "Hex Uniswap V3 path collateral -> debt (instead of --fee-tier)", undefined, types.string);
+feeParams(ownerParams(gaslessParams(close, "a Close intent relayed to closeBySig")));
 close
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: CloseArgs, hre) => {

@@ -21,7 +21,6 @@ import {
   BallastVault__factory,
   type BallastForwarder,
   type BallastVault,
-  type IBallastVault,
 } from "../../typechain-types";
 import { FORWARD_REQUEST_TYPES, FORWARDER_DOMAIN, signForwardRequest } from "../../lib/intents";
 import { mined } from "../../lib/market/aave";
@@ -36,23 +35,10 @@ import {
   snapshotState,
   type StateSnapshot,
   type VaultFixture,
+  NEW_POLICY,
+  NEW_POLICY_VALUES,
 } from "../shared/vault";
 
-/** The policy relayed `setPolicy` calls install. */
-const NEW_POLICY: IBallastVault.PolicyStruct = {
-  minHF: parseUnits("1.2", 18),
-  targetHF: parseUnits("1.4", 18),
-  maxHF: parseUnits("2", 18),
-  maxSlippageBps: 50,
-  maxKeeperRewardBps: 200,
-};
-const NEW_POLICY_VALUES = [
-  BigInt(NEW_POLICY.minHF),
-  BigInt(NEW_POLICY.targetHF),
-  BigInt(NEW_POLICY.maxHF),
-  BigInt(NEW_POLICY.maxSlippageBps),
-  BigInt(NEW_POLICY.maxKeeperRewardBps),
-];
 const GAS = 1_000_000n;
 
 interface ForwarderFixture extends VaultFixture {

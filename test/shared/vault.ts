@@ -11,6 +11,24 @@ import { protocolFixture, type ProtocolFixture } from "./fixtures";
 
 export const DEPOSIT = parseUnits("10", 18);
 export const TARGET_HF = parseUnits("1.5", 18);
+/** A valid policy other than DEFAULT_POLICY (a wider band), for the tests that change a vault's policy. */
+export const NEW_POLICY: IBallastVault.PolicyStruct = {
+  minHF: parseUnits("1.2", 18),
+  targetHF: parseUnits("1.4", 18),
+  maxHF: parseUnits("2", 18),
+  maxSlippageBps: 50,
+  maxKeeperRewardBps: 200,
+};
+
+/** NEW_POLICY as `vault.policy()` returns it. */
+export const NEW_POLICY_VALUES = [
+  BigInt(NEW_POLICY.minHF),
+  BigInt(NEW_POLICY.targetHF),
+  BigInt(NEW_POLICY.maxHF),
+  BigInt(NEW_POLICY.maxSlippageBps),
+  BigInt(NEW_POLICY.maxKeeperRewardBps),
+];
+
 export const WETH_PRICE = 2_000n * ORACLE_BASE_CURRENCY_UNIT;
 
 export interface VaultFixture extends ProtocolFixture {

@@ -49,27 +49,13 @@ import {
   TARGET_HF,
   type StateSnapshot,
   type VaultFixture,
+  NEW_POLICY,
+  NEW_POLICY_VALUES,
 } from "../shared/vault";
 
 const WAD = 10n ** 18n;
 const TOLERANCE = LOCAL_PARAMS.bounds.hfTolerance;
 const SLIPPAGE_CAP = LOCAL_PARAMS.bounds.maxSlippageBpsCap;
-
-/** The policy every signed SetPolicy intent installs: a wider band than DEFAULT_POLICY. */
-const NEW_POLICY: IBallastVault.PolicyStruct = {
-  minHF: parseUnits("1.2", 18),
-  targetHF: parseUnits("1.4", 18),
-  maxHF: parseUnits("2", 18),
-  maxSlippageBps: 50,
-  maxKeeperRewardBps: 200,
-};
-const NEW_POLICY_VALUES = [
-  BigInt(NEW_POLICY.minHF),
-  BigInt(NEW_POLICY.targetHF),
-  BigInt(NEW_POLICY.maxHF),
-  BigInt(NEW_POLICY.maxSlippageBps),
-  BigInt(NEW_POLICY.maxKeeperRewardBps),
-];
 
 const WETH_FEE = parseUnits("0.01", 18);
 const USDC_FEE = parseUnits("10", 6);
