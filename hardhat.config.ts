@@ -11,7 +11,6 @@ const SOLC_VERSION = "0.8.28";
 // No network access for compiler downloads: compile with the soljson.js of the npm `solc`
 // package, which package.json pins to SOLC_VERSION.
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }: { solcVersion: string }) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const solc = require("solc") as { version(): string };
   const longVersion = solc.version().replace(/\.Emscripten\.clang$/, "");
   if (solcVersion !== SOLC_VERSION || !longVersion.startsWith(`${SOLC_VERSION}+`)) {

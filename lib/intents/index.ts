@@ -17,8 +17,10 @@ const POLICY_FIELDS: TypedDataField[] = [
   { name: "maxKeeperRewardBps", type: "uint16" },
 ];
 
+export type IntentKind = "SetPolicy" | "Rebalance" | "Close";
+
 /** The vault's intent types, exactly as `BallastVault`'s type hashes spell them. */
-export const INTENT_TYPES = {
+export const INTENT_TYPES: Record<IntentKind, Record<string, TypedDataField[]>> = {
   SetPolicy: {
     SetPolicy: [
       { name: "vault", type: "address" },
@@ -50,9 +52,7 @@ export const INTENT_TYPES = {
       { name: "deadline", type: "uint256" },
     ],
   },
-} as const satisfies Record<string, Record<string, TypedDataField[]>>;
-
-export type IntentKind = keyof typeof INTENT_TYPES;
+};
 
 /** Each intent kind's message as the vault's `*BySig` functions take it (without the `vault` field). */
 export interface IntentMessages {
@@ -86,8 +86,7 @@ export async function signIntent<K extends IntentKind>(
   chainId: bigint,
   message: IntentMessages[K],
 ): Promise<string> {
-  const types = INTENT_TYPES[kind] as unknown as Record<string, TypedDataField[]>;
-  return signer.signTypedData(vaultDomain(vault, chainId), types, { vault, ...message });
+  return signer.signTypedData(vaultDomain(vault, chainId), INTENT_TYPES[kind], { vault, ...message });
 }
 
 export interface ForwardCall {

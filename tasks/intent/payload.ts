@@ -2,7 +2,7 @@
  * Signed payloads as `intent:sign` writes them and `intent:relay` reads them: the vault's EIP-712 intents and ERC-2771
  * forward requests. Numbers are decimal strings in the JSON (see tasks/README.md for the shape).
  */
-import { getAddress, isAddress, isHexString, verifyTypedData, type Signer, type TypedDataField } from "ethers";
+import { getAddress, isAddress, isHexString, verifyTypedData, type Signer } from "ethers";
 
 import { INTENT_TYPES, signForwardRequest, signIntent, vaultDomain, type ForwardCall } from "../../lib/intents";
 import type { ERC2771Forwarder } from "../../typechain-types";
@@ -109,9 +109,13 @@ function typedValue(intent: SignedVaultIntent): Record<string, unknown> {
 
 /** Who signed a vault intent, recovered locally (EOA signatures; an EIP-1271 wallet's is checked on-chain only). */
 export function recoverIntentSigner(intent: SignedVaultIntent): string | undefined {
-  const types = INTENT_TYPES[intent.kind] as unknown as Record<string, TypedDataField[]>;
   try {
-    return verifyTypedData(vaultDomain(intent.vault, intent.chainId), types, typedValue(intent), intent.signature);
+    return verifyTypedData(
+      vaultDomain(intent.vault, intent.chainId),
+      INTENT_TYPES[intent.kind],
+      typedValue(intent),
+      intent.signature,
+    );
   } catch {
     return undefined;
   }

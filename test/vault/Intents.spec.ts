@@ -11,7 +11,6 @@ import {
   type ContractTransactionResponse,
   type Signer,
   type TypedDataDomain,
-  type TypedDataField,
 } from "ethers";
 import hre from "hardhat";
 
@@ -101,10 +100,6 @@ async function deadlineIn(seconds: bigint): Promise<bigint> {
   return BigInt(await time.latest()) + seconds;
 }
 
-function typesOf(kind: IntentKind): Record<string, TypedDataField[]> {
-  return INTENT_TYPES[kind] as unknown as Record<string, TypedDataField[]>;
-}
-
 /** Signs an intent under any domain and with any `vault` field: for signatures the vault must refuse. */
 async function signRaw<K extends IntentKind>(
   signer: Signer,
@@ -113,7 +108,7 @@ async function signRaw<K extends IntentKind>(
   vault: string,
   message: IntentMessages[K],
 ): Promise<string> {
-  return signer.signTypedData(domain, typesOf(kind), { vault, ...message });
+  return signer.signTypedData(domain, INTENT_TYPES[kind], { vault, ...message });
 }
 
 /** The EIP-712 digest the vault computes for an intent. */
@@ -123,7 +118,7 @@ function intentDigest<K extends IntentKind>(
   chainId: bigint,
   message: IntentMessages[K],
 ): string {
-  return TypedDataEncoder.hash(vaultDomain(vault, chainId), typesOf(kind), { vault, ...message });
+  return TypedDataEncoder.hash(vaultDomain(vault, chainId), INTENT_TYPES[kind], { vault, ...message });
 }
 
 /** The arguments of the one `name` event `vault` emitted in `tx`. */
