@@ -674,39 +674,28 @@ describe("BallastVault intents", () => {
       await expectClosed(run);
     });
 
-    it("refuses a USDC fee above the leftover with VaultFeeUnavailable", async () => {
-      const baseline = await closeRun("USDC", 0n);
-      const f = await loadFixture(intentFixture);
-      const at = (await time.latest()) + 60;
-      const fee = baseline.debtAssetReturned + 1n;
-      const intent = { feeToken: f.usdc, maxFee: fee, nonce: 5n, deadline: BigInt(at + 3_600) };
-      const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
-      const before = await vaultState(f);
-      await time.setNextBlockTimestamp(at);
-      // In the same block as the baseline, the leftover available is exactly what the baseline returned.
-      await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, fee))
-        .to.be.revertedWithCustomError(f.vault, "VaultFeeUnavailable")
-        .withArgs(f.usdc, fee, baseline.debtAssetReturned);
-      await expectRefused(f, before, f.alice.address, 5n);
-      await expectExecutorClean(f);
-    });
-
-    it("refuses a WETH fee above the collateral left after the unwind with VaultFeeUnavailable", async () => {
-      const baseline = await closeRun("WETH", 0n);
-      const f = await loadFixture(intentFixture);
-      const at = (await time.latest()) + 60;
-      const fee = baseline.collateralReturned + 1n;
-      const intent = { feeToken: f.weth, maxFee: fee, nonce: 5n, deadline: BigInt(at + 3_600) };
-      const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
-      const before = await vaultState(f);
-      await time.setNextBlockTimestamp(at);
-      // In the same block as the baseline, the collateral left is exactly what the baseline returned.
-      await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, fee))
-        .to.be.revertedWithCustomError(f.vault, "VaultFeeUnavailable")
-        .withArgs(f.weth, fee, baseline.collateralReturned);
-      await expectRefused(f, before, f.alice.address, 5n);
-      await expectExecutorClean(f);
-    });
+    for (const [symbol, returned] of [
+      ["USDC", "debtAssetReturned"],
+      ["WETH", "collateralReturned"],
+    ] as const) {
+      it(`refuses a ${symbol} fee above what the close returns with VaultFeeUnavailable`, async () => {
+        const baseline = await closeRun(symbol, 0n);
+        const f = await loadFixture(intentFixture);
+        const token = symbol === "WETH" ? f.weth : f.usdc;
+        const at = (await time.latest()) + 60;
+        const fee = baseline[returned] + 1n;
+        const intent = { feeToken: token, maxFee: fee, nonce: 5n, deadline: BigInt(at + 3_600) };
+        const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
+        const before = await vaultState(f);
+        await time.setNextBlockTimestamp(at);
+        // In the same block as the baseline, what is available is exactly what the baseline returned.
+        await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, fee))
+          .to.be.revertedWithCustomError(f.vault, "VaultFeeUnavailable")
+          .withArgs(token, fee, baseline[returned]);
+        await expectRefused(f, before, f.alice.address, 5n);
+        await expectExecutorClean(f);
+      });
+    }
 
     it("refuses a fee token other than the vault's even when no fee is asked for", async () => {
       const f = await loadFixture(intentFixture);
