@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { parseUnits, solidityPacked } from "ethers";
+import { parseUnits } from "ethers";
 
 import {
   BallastForwarder__factory,
@@ -15,6 +15,9 @@ import {
 } from "../../typechain-types";
 import { mined } from "../market/aave";
 import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
+import { encodePath } from "./path";
+
+export { encodePath };
 
 /** Protocol parameters for a local deployment; the deployment issue moves them to per-network files. */
 export const LOCAL_PARAMS = {
@@ -96,8 +99,8 @@ export async function singleHopPath(market: Market, tokenIn: AssetSymbol, tokenO
       p.fee === fee && ((p.base === tokenIn && p.quote === tokenOut) || (p.base === tokenOut && p.quote === tokenIn)),
   );
   if (!known) throw new RangeError(`No market pool ${poolKey({ base: tokenIn, quote: tokenOut, fee })}`);
-  return solidityPacked(
-    ["address", "uint24", "address"],
-    [await market.tokens.erc20[tokenIn].getAddress(), fee, await market.tokens.erc20[tokenOut].getAddress()],
+  return encodePath(
+    [await market.tokens.erc20[tokenIn].getAddress(), await market.tokens.erc20[tokenOut].getAddress()],
+    [fee],
   );
 }

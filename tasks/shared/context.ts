@@ -11,7 +11,6 @@ import {
   isAddress,
   isHexString,
   parseUnits,
-  solidityPacked,
   toBeHex,
   Wallet,
   ZeroAddress,
@@ -43,6 +42,7 @@ import {
   type PriceGuard,
   type VaultFactory,
 } from "../../typechain-types";
+import { encodePath } from "../../lib/protocol/path";
 import { explain, TaskError } from "./errors";
 import * as fmt from "./format";
 
@@ -269,7 +269,7 @@ export async function swapPath(
     );
   }
   return {
-    path: solidityPacked(["address", "uint24", "address"], [tokenIn.address, fee, tokenOut.address]),
+    path: encodePath([tokenIn.address, tokenOut.address], [fee]),
     label: `${tokenIn.symbol} -> ${tokenOut.symbol} (${fee / 10_000}% pool)`,
   };
 }

@@ -1,9 +1,10 @@
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { getAddress, hexlify, solidityPacked } from "ethers";
+import { getAddress, hexlify } from "ethers";
 import { ethers } from "hardhat";
 
 import { SwapPathHarness__factory, type SwapPathHarness } from "../../typechain-types";
+import { encodePath } from "../../lib/protocol/path";
 import { skipUnderCoverage } from "../shared/coverage";
 
 const token = (byte: string): string => getAddress(`0x${byte.repeat(20)}`);
@@ -12,18 +13,6 @@ const USDC = token("22");
 const WBTC = token("33");
 const DAI = token("44");
 const LINK = token("55");
-
-/** Encodes tokens[0] | fees[0] | tokens[1] | ... as Uniswap V3's `exactInput` expects. */
-function encodePath(tokens: string[], fees: number[]): string {
-  expect(tokens.length).to.equal(fees.length + 1);
-  const types: string[] = ["address"];
-  const values: (string | number)[] = [tokens[0]];
-  fees.forEach((fee, i) => {
-    types.push("uint24", "address");
-    values.push(fee, tokens[i + 1]);
-  });
-  return solidityPacked(types, values);
-}
 
 async function harnessFixture(): Promise<SwapPathHarness> {
   const [deployer] = await ethers.getSigners();

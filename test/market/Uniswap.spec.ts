@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
-import { AbiCoder, getCreate2Address, keccak256, MaxUint256, solidityPacked } from "ethers";
+import { AbiCoder, getCreate2Address, keccak256, MaxUint256 } from "ethers";
 import { ethers } from "hardhat";
 
 import {
@@ -17,6 +17,7 @@ import {
 } from "../../lib/market";
 import { deviationBps, tickAtSqrtPrice } from "../../lib/market/math";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
+import { encodePath } from "../../lib/protocol/path";
 import { UniswapV3Pool__factory, type UniswapV3Pool } from "../../typechain-types";
 import { marketFixture } from "../shared/fixtures";
 import { fundAndApprove, units, usd } from "./helpers";
@@ -147,7 +148,7 @@ describe("Uniswap V3 local market", function () {
     const [wbtc, usdc, weth] = await Promise.all(
       (["WBTC", "USDC", "WETH"] as const).map((s) => market.tokens.erc20[s].getAddress()),
     );
-    const path = solidityPacked(["address", "uint24", "address", "uint24", "address"], [wbtc, 3_000, usdc, 500, weth]);
+    const path = encodePath([wbtc, usdc, weth], [3_000, 500]);
     const amountIn = units("WBTC", 1n);
     await fundAndApprove(market, "WBTC", trader, market.uniswap.router, amountIn);
     const quote = await market.uniswap.quoter.quoteExactInput.staticCall(path, amountIn);

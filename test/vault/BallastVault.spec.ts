@@ -1,13 +1,13 @@
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { concat, MaxUint256, parseUnits, solidityPacked, toQuantity, ZeroAddress } from "ethers";
+import { concat, MaxUint256, parseUnits, toQuantity, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { BallastVault__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
-import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS } from "../../lib/protocol";
 import {
   Captured,
   DEPOSIT,
@@ -206,7 +206,7 @@ describe("BallastVault", () => {
       await expect(keeperVault.rebalance(f.up, MaxUint256))
         .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenIn")
         .withArgs(weth, usdc);
-      const wrongOut = solidityPacked(["address", "uint24", "address"], [weth, 500, wbtc]);
+      const wrongOut = encodePath([weth, wbtc], [500]);
       await expect(keeperVault.rebalance(wrongOut, MaxUint256))
         .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenOut")
         .withArgs(usdc, wbtc);
@@ -214,7 +214,7 @@ describe("BallastVault", () => {
       await expect(keeperVault.rebalance(short, MaxUint256))
         .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidLength")
         .withArgs(42n);
-      const badFee = solidityPacked(["address", "uint24", "address"], [weth, 400, usdc]);
+      const badFee = encodePath([weth, usdc], [400]);
       await expect(keeperVault.rebalance(badFee, MaxUint256))
         .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidFee")
         .withArgs(400n);
