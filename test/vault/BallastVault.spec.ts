@@ -416,6 +416,20 @@ describe("BallastVault", () => {
       expect(((report.amountIn - need.amountIn) * BPS) / need.amountIn).to.be.lte(20n);
       await expectExecutorClean(f);
     });
+
+    it("reports a leverage with no urgency after a rise, sized within the fee of what executes", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await movePrice(f, "WETH", price(2_600n));
+      const need = await f.vault.rebalanceNeeded();
+      expect([need.needed, need.direction, need.urgency]).to.deep.equal([true, 2n, 0n]);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256);
+      const [report] = await rebalancedReports(f.vault, tx);
+      // The view sizes without the pool fee, so it borrows a little more than the execution, which prices the
+      // 0.05% fee in; the gap stays within the same 20 bps as on the delever side.
+      expect(need.amountIn).to.be.gte(report.amountIn);
+      expect(((need.amountIn - report.amountIn) * BPS) / report.amountIn).to.be.lte(20n);
+      await expectExecutorClean(f);
+    });
   });
 
   describe("#rebalance keeper hint", () => {
