@@ -196,7 +196,11 @@ async function main(): Promise<void> {
     return;
   }
   fs.mkdirSync(path.dirname(REPORT), { recursive: true });
-  fs.writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
+  // Other benchmarks (e.g. the lens scan) write their own keys into the same report: keep them.
+  const previous = fs.existsSync(REPORT)
+    ? (JSON.parse(fs.readFileSync(REPORT, "utf8")) as Record<string, unknown>)
+    : {};
+  fs.writeFileSync(REPORT, `${JSON.stringify({ ...previous, ...report }, null, 2)}\n`);
   console.log(`Wrote ${path.relative(process.cwd(), REPORT)}`);
 }
 
