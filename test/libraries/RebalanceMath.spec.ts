@@ -185,6 +185,29 @@ function sizeCases(rng: Rng, ratioPpm: () => bigint, zeroDebtChance: number): Si
   return cases;
 }
 
+/**
+ * Runs `call` on every case, checks it against `reference` exactly, and checks that every non-zero size lands on the
+ * target (`lands`). The sweep must mostly exercise that property, not the reverts.
+ */
+async function expectSweep(
+  cases: SizeCase[],
+  call: (c: SizeCase) => Promise<Outcome>,
+  reference: (c: SizeCase) => Outcome,
+  lands: (c: SizeCase, size: bigint) => void,
+): Promise<void> {
+  const results = await inBatches(cases, call);
+  let landed = 0;
+  cases.forEach((c, i) => {
+    expect(results[i], describeCase(c)).to.deep.equal(reference(c));
+    const result = results[i];
+    if ("value" in result && result.value > 0n) {
+      lands(c, result.value);
+      landed++;
+    }
+  });
+  expect(landed).to.be.greaterThan(SWEEP_CASES / 2);
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 
 describe("RebalanceMath", function () {
@@ -328,18 +351,7 @@ describe("RebalanceMath", function () {
       const rng = new Rng(SEED + 1);
       // HF between 0.3 and 0.999 of the target: some below lt/k, where no sale helps.
       const cases = sizeCases(rng, () => rng.int(300_000n, 999_999n), 0);
-      const results = await inBatches(cases, (c) => actual(harness, call(c)));
-      let landed = 0;
-      cases.forEach((c, i) => {
-        expect(results[i], describeCase(c)).to.deep.equal(reference(c));
-        const result = results[i];
-        if ("value" in result && result.value > 0n) {
-          expectDeleverageLands(c, result.value);
-          landed++;
-        }
-      });
-      // The sweep must mostly exercise the property, not the reverts.
-      expect(landed).to.be.greaterThan(SWEEP_CASES / 2);
+      await expectSweep(cases, (c) => actual(harness, call(c)), reference, expectDeleverageLands);
     });
   });
 
@@ -415,17 +427,7 @@ describe("RebalanceMath", function () {
       const rng = new Rng(SEED + 2);
       // HF between 1.001 and 3 times the target; 5% open from no debt.
       const cases = sizeCases(rng, () => rng.int(1_001_000n, 3_000_000n), 0.05);
-      const results = await inBatches(cases, (c) => actual(harness, call(c)));
-      let landed = 0;
-      cases.forEach((c, i) => {
-        expect(results[i], describeCase(c)).to.deep.equal(reference(c));
-        const result = results[i];
-        if ("value" in result && result.value > 0n) {
-          expectLeverageLands(c, result.value);
-          landed++;
-        }
-      });
-      expect(landed).to.be.greaterThan(SWEEP_CASES / 2);
+      await expectSweep(cases, (c) => actual(harness, call(c)), reference, expectLeverageLands);
     });
   });
 
