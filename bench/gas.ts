@@ -126,9 +126,9 @@ async function main(): Promise<void> {
   const open = await measure(market, vault, await receipt(vault.open(DEPOSIT, TARGET_HF, up)));
   const ownerOps = await ownerOperation(protocol.forwarder, vault, relayer);
   await movePrice(market, MOVES.deleverage);
-  const delever = await measure(market, vault, await receipt(vault.rebalance(down, hre.ethers.MaxUint256)));
+  const delever = await measure(market, vault, await receipt(vault.rebalance(down, hre.ethers.MaxUint256, 0)));
   await movePrice(market, MOVES.leverage);
-  const lever = await measure(market, vault, await receipt(vault.rebalance(up, hre.ethers.MaxUint256)));
+  const lever = await measure(market, vault, await receipt(vault.rebalance(up, hre.ethers.MaxUint256, 0)));
   const close = await measure(market, vault, await receipt(vault.close(down)));
 
   // The bare sequence, from the same state, with the amounts Ballast used.

@@ -73,7 +73,9 @@ interface IBallastVault {
     /// @param hfAfter HF after the rebalance.
     /// @param flashPremiumBase Aave flash-loan premium paid.
     /// @param swapShortfallBase Oracle value of `amountIn` less oracle value of `amountOut` (fees and price impact).
-    /// @param equityLossBase Fall in collateral minus debt across the rebalance.
+    /// @param equityLossBase Fall in collateral minus debt across the rebalance, the keeper reward included.
+    /// @param keeperReward Debt asset paid to the caller as the keeper auction's reward (0 outside the auction).
+    /// @param gasUsed Gas the rebalance itself used, from sizing to the last check (transaction overhead excluded).
     struct RebalanceReport {
         IRebalanceExecutor.Direction direction;
         uint256 amountIn;
@@ -83,6 +85,8 @@ interface IBallastVault {
         uint256 flashPremiumBase;
         uint256 swapShortfallBase;
         uint256 equityLossBase;
+        uint256 keeperReward;
+        uint256 gasUsed;
     }
 
     /// @notice The caller is not the vault's owner.
@@ -124,6 +128,10 @@ interface IBallastVault {
     error VaultNoDebt();
     /// @notice The keeper's amount hint is zero.
     error VaultZeroHint();
+    /// @notice Only the keeper auction may ask for a reward.
+    error VaultNotAuction(address caller);
+    /// @notice The reward asked for is above the owner's `maxKeeperRewardBps`.
+    error VaultRewardAboveCap(uint16 rewardBps, uint16 maxKeeperRewardBps);
 
     /// @notice The intent's deadline has passed.
     error VaultIntentExpired(uint256 deadline);
@@ -189,10 +197,18 @@ interface IBallastVault {
     function pauseAutomation(bool paused) external;
 
     /// @notice Permissionless: brings the HF back to `targetHF` once it left the band.
+    /// @dev With a reward, the vault sizes the move with the reward as one more cost, so the HF still lands on target,
+    /// and pays the reward to the caller in the debt asset only after every outcome check passed.
     /// @param path Uniswap V3 exactInput path, collateral to debt asset when deleveraging, the reverse when leveraging.
     /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it; the outcome check
     /// still holds, so a hint too small to reach the target reverts.
-    function rebalance(bytes calldata path, uint256 maxAmountIn) external returns (RebalanceReport memory);
+    /// @param rewardBps The keeper reward as bps of the value sold: 0 for anyone, more only for the keeper auction and
+    /// at most the owner's `maxKeeperRewardBps`.
+    function rebalance(
+        bytes calldata path,
+        uint256 maxAmountIn,
+        uint16 rewardBps
+    ) external returns (RebalanceReport memory);
 
     /// @notice Anyone may submit the owner's signed policy change; the submitter takes up to `maxFee`, on success only.
     /// @param fee What the submitter takes, at most `intent.maxFee`; paid after the change, and the HF must then
@@ -253,4 +269,7 @@ interface IBallastVault {
 
     /// @notice Whether the owner paused keeper rebalances.
     function automationPaused() external view returns (bool);
+
+    /// @notice The keeper auction, the one caller that may ask `rebalance` for a reward.
+    function AUCTION() external view returns (address);
 }

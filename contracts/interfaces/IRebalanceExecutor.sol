@@ -22,7 +22,9 @@ interface IRebalanceExecutor {
     /// @param amountIn Tokens the swap sells: collateral for Deleverage and Close, debt asset for Leverage.
     /// @param minAmountOut The least the swap may return, derived by the vault from oracle prices.
     /// @param flashAmount Debt asset to flash-borrow: repaid on the vault first (Deleverage, Close), or borrowed on the
-    /// vault's credit and sold (Leverage, where it equals `amountIn`).
+    /// vault's credit (Leverage, where it equals `amountIn + keep`).
+    /// @param keep Debt asset handed to the vault rather than put into the position: taken from the swap output before
+    /// the surplus repays debt (Deleverage), or borrowed on top of `amountIn` (Leverage). It funds the keeper reward.
     /// @param path Uniswap V3 exactInput path, already validated against the two assets.
     struct Plan {
         Direction direction;
@@ -31,6 +33,7 @@ interface IRebalanceExecutor {
         uint256 amountIn;
         uint256 minAmountOut;
         uint256 flashAmount;
+        uint256 keep;
         bytes path;
     }
 
@@ -38,7 +41,7 @@ interface IRebalanceExecutor {
     /// @param amountOut Tokens the swap returned.
     /// @param flashPremium Premium paid to Aave.
     /// @param debtRepaid Vault debt repaid (Deleverage, Close).
-    /// @param leftover Debt asset sent back to the vault after settlement (only when its debt is fully repaid).
+    /// @param leftover Debt asset sent to the vault: `keep`, plus any surplus its debt could not absorb.
     struct Execution {
         uint256 amountOut;
         uint256 flashPremium;
@@ -60,7 +63,7 @@ interface IRebalanceExecutor {
     error ExecutorFlashUnpaid(uint256 amountOut, uint256 owed);
 
     /// @notice Carries out `plan` on the caller's own Aave position and returns what happened.
-    /// @dev For Leverage the caller must have delegated exactly `plan.amountIn` of variable-debt credit to the
+    /// @dev For Leverage the caller must have delegated exactly `plan.flashAmount` of variable-debt credit to the
     /// executor; the loan consumes it. For Deleverage and Close the caller must answer `releaseCollateral`.
     function execute(Plan calldata plan) external returns (Execution memory);
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IBallastVault} from "./IBallastVault.sol";
+import {IKeeperAuction} from "./IKeeperAuction.sol";
 import {IPriceGuard} from "./IPriceGuard.sol";
 import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
 
@@ -112,4 +113,7 @@ interface IVaultFactory {
 
     /// @notice The vault implementation the clones delegate to.
     function VAULT_IMPLEMENTATION() external view returns (address);
+
+    /// @notice The keeper auction, deployed with the factory; the only caller a vault pays a keeper reward.
+    function AUCTION() external view returns (IKeeperAuction);
 }

@@ -90,19 +90,19 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
         _premium = premium;
 
         uint256 owed = amount + premium;
-        if (amountOut < owed) revert ExecutorFlashUnpaid(amountOut, owed);
-        _settleSurplus(asset, vault, amountOut - owed, plan.direction);
+        if (amountOut < owed + plan.keep) revert ExecutorFlashUnpaid(amountOut, owed + plan.keep);
+        _settleSurplus(asset, vault, amountOut - owed - plan.keep, plan.keep, plan.direction);
         // Aave pulls exactly `owed`, leaving no allowance behind.
         IERC20(asset).forceApprove(address(POOL), owed);
         return true;
     }
 
     /// @inheritdoc IFlashLoanReceiver
-    /// @dev Leverage: the loan is already debt on the vault (mode 2); buy collateral with it and supply it to the
-    /// vault.
+    /// @dev Leverage: the loan is already debt on the vault (mode 2); buy collateral with `amountIn` of it, supply it
+    /// to the vault and hand the vault the `keep` on top.
     function executeOperation(
         address[] calldata,
-        uint256[] calldata amounts,
+        uint256[] calldata,
         uint256[] calldata,
         address initiator,
         bytes calldata params
@@ -110,11 +110,13 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
         address vault = _authenticate(initiator);
         Plan memory plan = abi.decode(params, (Plan));
 
-        uint256 amountOut = _swap(plan.debtAsset, plan.path, amounts[0], plan.minAmountOut);
+        uint256 amountOut = _swap(plan.debtAsset, plan.path, plan.amountIn, plan.minAmountOut);
         IERC20(plan.collateralAsset).forceApprove(address(POOL), amountOut);
         POOL.supply(plan.collateralAsset, amountOut, vault, 0);
+        if (plan.keep != 0) IERC20(plan.debtAsset).safeTransfer(vault, plan.keep);
 
         _amountOut = amountOut;
+        _leftover = plan.keep;
         return true;
     }
 
@@ -126,8 +128,8 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
     }
 
     /// @dev A Deleverage keeps some debt after the loan's repayment, so the surplus goes against it first; whatever
-    /// is left (all of it on Close) returns to the vault.
-    function _settleSurplus(address asset, address vault, uint256 surplus, Direction direction) private {
+    /// is left (all of it on Close), plus `keep`, goes to the vault.
+    function _settleSurplus(address asset, address vault, uint256 surplus, uint256 keep, Direction direction) private {
         if (surplus != 0 && direction == Direction.Deleverage) {
             IERC20(asset).forceApprove(address(POOL), surplus);
             uint256 repaid = POOL.repay(asset, surplus, _VARIABLE_RATE, vault);
@@ -135,6 +137,7 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
             _debtRepaid += repaid;
             surplus -= repaid;
         }
+        surplus += keep;
         if (surplus != 0) IERC20(asset).safeTransfer(vault, surplus);
         _leftover = surplus;
     }

@@ -90,7 +90,7 @@ contract RogueExecutor is IRebalanceExecutor, IFlashLoanReceiver {
         _vault = msg.sender;
         Mode mode_ = mode;
         if (mode_ == Mode.Reenter) {
-            IBallastVault(msg.sender).rebalance(plan.path, 1);
+            IBallastVault(msg.sender).rebalance(plan.path, 1, 0);
         } else if (mode_ == Mode.Skim && plan.direction == Direction.Leverage) {
             _flashLoan(plan, _VARIABLE_RATE, msg.sender);
         } else if (mode_ == Mode.ShortRepay && plan.direction == Direction.Close) {

@@ -54,6 +54,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     IRebalanceExecutor public immutable EXECUTOR;
     /// @notice The oracle guard every sizing and slippage bound reads.
     IPriceGuard public immutable PRICE_GUARD;
+    /// @inheritdoc IBallastVault
+    address public immutable override AUCTION;
 
     /// @inheritdoc IBallastVault
     address public override owner;
@@ -81,10 +83,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 premiumBps;
         uint256 hfTolerance;
         uint256 slippageBps;
+        uint256 rewardBps;
         Position before;
     }
 
-    /// @dev What a caller asks of `_rebalance`; `payAmount` of `payToken` goes to the caller after execution.
+    /// @dev What a caller asks of `_rebalance`: `payAmount` of `payToken` goes to the caller after execution (a
+    /// signed intent's fixed reward), `rewardBps` of the value sold is kept from the swap for the keeper auction.
     struct Order {
         IRebalanceExecutor.Direction direction;
         uint256 targetHF;
@@ -93,6 +97,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         bool inBand;
         address payToken;
         uint256 payAmount;
+        uint256 rewardBps;
     }
 
     modifier onlyOwner() {
@@ -105,12 +110,14 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         IPool pool,
         IRebalanceExecutor executor,
         IPriceGuard priceGuard,
-        address forwarder
+        address forwarder,
+        address auction
     ) EIP712("BallastVault", "1") ERC2771Context(forwarder) {
         FACTORY = factory;
         POOL = pool;
         EXECUTOR = executor;
         PRICE_GUARD = priceGuard;
+        AUCTION = auction;
         _disableInitializers();
     }
 
@@ -206,16 +213,22 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     /// @inheritdoc IBallastVault
     function rebalance(
         bytes calldata path,
-        uint256 maxAmountIn
+        uint256 maxAmountIn,
+        uint16 rewardBps
     ) external override nonReentrant returns (RebalanceReport memory) {
         if (automationPaused) revert VaultAutomationPaused();
         if (maxAmountIn == 0) revert VaultZeroHint();
         Policy memory p = _policy;
+        if (rewardBps != 0) {
+            if (msg.sender != AUCTION) revert VaultNotAuction(msg.sender);
+            if (rewardBps > p.maxKeeperRewardBps) revert VaultRewardAboveCap(rewardBps, p.maxKeeperRewardBps);
+        }
         Position memory pos = _position();
         IRebalanceExecutor.Direction direction = _direction(pos, p);
         if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
         Order memory order = _order(direction, p.targetHF, p, true);
         order.maxAmountIn = maxAmountIn;
+        order.rewardBps = rewardBps;
         return _rebalance(order, path, pos);
     }
 
@@ -294,7 +307,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             slippageBps: intent.maxSlippageBps,
             inBand: false,
             payToken: intent.rewardToken,
-            payAmount: reward
+            payAmount: reward,
+            rewardBps: 0
         });
         report = _rebalance(order, path, pos);
         emit IntentExecuted(_msgSender(), intent.nonce, intent.rewardToken, reward);
@@ -419,7 +433,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         bytes calldata path,
         Position memory before
     ) private returns (RebalanceReport memory report) {
+        uint256 gasStart = gasleft();
         RebalanceContext memory ctx = _context(order.direction, order.targetHF, order.slippageBps, before);
+        ctx.rewardBps = order.rewardBps;
         IRebalanceExecutor.Plan memory plan = _plan(ctx, path, order.maxAmountIn);
         if (order.direction == IRebalanceExecutor.Direction.Leverage) {
             // One-shot credit: the flash loan in mode 2 consumes exactly this allowance.
@@ -428,16 +444,22 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _executing = true;
         IRebalanceExecutor.Execution memory ex = EXECUTOR.execute(plan);
         _executing = false;
-        // A signed intent's reward is paid before the checks, so the HF and the loss bound account for it.
-        uint256 paidBase;
+        // The kept keeper reward and a signed intent's reward (paid now, before the checks, so that the HF accounts
+        // for it) both count against the owner's equity, within the loss bound.
+        uint256 paidBase = RebalanceMath.toBase(plan.keep, ctx.debtPrice, _debtDecimals);
         if (order.payAmount != 0) {
             _pay(order.payToken, order.payAmount, _msgSender());
-            paidBase =
+            paidBase +=
                 order.payToken == collateralAsset
                     ? RebalanceMath.toBase(order.payAmount, ctx.collateralPrice, _collateralDecimals)
                     : RebalanceMath.toBase(order.payAmount, ctx.debtPrice, _debtDecimals);
         }
+        ex.leftover -= plan.keep;
         report = _verify(ctx, plan, ex, order.inBand, paidBase);
+        // The keeper reward leaves only once every outcome check has passed.
+        if (plan.keep != 0) IERC20(debtAsset).safeTransfer(msg.sender, plan.keep);
+        report.keeperReward = plan.keep;
+        report.gasUsed = gasStart - gasleft();
         emit Rebalanced(_msgSender(), report);
     }
 
@@ -448,7 +470,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Policy memory p,
         bool inBand
     ) private pure returns (Order memory) {
-        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0);
+        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0, 0);
     }
 
     /// @dev Unwinds if there is debt, pays `fee` of `feeToken` to the caller out of what is left, and sends the rest to
@@ -554,8 +576,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         (, uint256 feePips) = leverage
             ? SwapPath.validate(path, debtAsset, collateralAsset)
             : SwapPath.validate(path, collateralAsset, debtAsset);
-        // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target.
-        uint256 costBps = ctx.premiumBps + (feePips + 99) / 100;
+        // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target. The
+        // reward is one more cost: kept from the swap output, or borrowed on top of what is sold.
+        uint256 costBps = ctx.premiumBps + (feePips + 99) / 100 + ctx.rewardBps;
         uint256 slippageBps = ctx.slippageBps;
         plan.direction = ctx.direction;
         plan.collateralAsset = collateralAsset;
@@ -569,8 +592,10 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
                 ctx.targetHF,
                 costBps
             );
-            plan.amountIn = _min(RebalanceMath.toAmount(borrowBase, ctx.debtPrice, _debtDecimals), maxAmountIn);
-            plan.flashAmount = plan.amountIn;
+            uint256 borrow = RebalanceMath.toAmount(borrowBase, ctx.debtPrice, _debtDecimals);
+            plan.amountIn = _min(borrow - (borrow * ctx.rewardBps) / RebalanceMath.BPS, maxAmountIn);
+            plan.keep = (plan.amountIn * ctx.rewardBps) / RebalanceMath.BPS;
+            plan.flashAmount = plan.amountIn + plan.keep;
             plan.minAmountOut = RebalanceMath.minAmountOut(
                 plan.amountIn,
                 ctx.debtPrice,
@@ -602,11 +627,20 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             _debtDecimals,
             slippageBps
         );
-        // Borrow no more than the worst accepted swap output can repay with its premium; on Close, all the debt.
+        plan.keep = RebalanceMath.toAmount(
+            (_valueIn(ctx, plan) * ctx.rewardBps) / RebalanceMath.BPS,
+            ctx.debtPrice,
+            _debtDecimals
+        );
+        // Borrow no more than the worst accepted swap output, less the reward, can repay with its premium; on Close,
+        // all the debt.
         plan.flashAmount =
             ctx.direction == IRebalanceExecutor.Direction.Close
                 ? debt
-                : _min(((plan.minAmountOut - 1) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps), debt - 1);
+                : _min(
+                    ((plan.minAmountOut - 1 - plan.keep) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps),
+                    debt - 1
+                );
     }
 
     /// @dev Collateral value that, sold at the worst accepted price, repays all debt and the flash premium.
@@ -639,8 +673,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _checkLoss(ctx, plan, report, paidBase);
     }
 
-    /// @dev Equity may fall by at most the slippage bound on the value sold, plus the flash premium, plus what a
-    /// signed intent paid its submitter.
+    /// @dev Equity may fall by at most the slippage bound on the value sold, plus the flash premium, plus the rewards
+    /// paid (keeper auction or signed intent).
     function _checkLoss(
         RebalanceContext memory ctx,
         IRebalanceExecutor.Plan memory plan,
@@ -678,7 +712,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             hfAfter: after_.healthFactor,
             flashPremiumBase: RebalanceMath.toBase(ex.flashPremium, ctx.debtPrice, _debtDecimals),
             swapShortfallBase: valueIn > valueOut ? valueIn - valueOut : 0,
-            equityLossBase: equityBefore > equityAfter ? equityBefore - equityAfter : 0
+            equityLossBase: equityBefore > equityAfter ? equityBefore - equityAfter : 0,
+            keeperReward: 0,
+            gasUsed: 0
         });
     }
 

@@ -11,14 +11,16 @@ import {DataTypes} from "@aave/core-v3/contracts/protocol/libraries/types/DataTy
 import {ReserveConfiguration} from "@aave/core-v3/contracts/protocol/libraries/configuration/ReserveConfiguration.sol";
 
 import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IKeeperAuction} from "../interfaces/IKeeperAuction.sol";
 import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
+import {KeeperAuction} from "../keeper/KeeperAuction.sol";
 import {BallastVault} from "./BallastVault.sol";
 
 /// @title VaultFactory
-/// @notice See {IVaultFactory}. Deploys its own vault implementation, so the implementation's immutable link back to
-/// the factory needs no setter. Trusts one ERC-2771 forwarder, fixed at construction and shared with the vaults, so
+/// @notice See {IVaultFactory}. Deploys its own keeper auction and vault implementation, so their immutable links back
+/// to the factory (and the vaults' link to the auction) need no setter. Trusts one ERC-2771 forwarder, fixed at construction and shared with the vaults, so
 /// an owner can create a vault without gas.
 contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     using ReserveConfiguration for DataTypes.ReserveConfigurationMap;
@@ -39,6 +41,8 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     IPriceGuard public immutable override PRICE_GUARD;
     /// @inheritdoc IVaultFactory
     address public immutable override VAULT_IMPLEMENTATION;
+    /// @inheritdoc IVaultFactory
+    IKeeperAuction public immutable override AUCTION;
 
     /// @inheritdoc IVaultFactory
     address public override guardian;
@@ -56,7 +60,8 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
         address forwarder,
         address governance,
         address guardian_,
-        PolicyBounds memory bounds
+        PolicyBounds memory bounds,
+        IKeeperAuction.Config memory auctionConfig
     ) Ownable(governance) ERC2771Context(forwarder) {
         if (
             address(pool) == address(0) ||
@@ -68,7 +73,8 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
         POOL = pool;
         EXECUTOR = executor;
         PRICE_GUARD = priceGuard;
-        VAULT_IMPLEMENTATION = address(new BallastVault(this, pool, executor, priceGuard, forwarder));
+        AUCTION = new KeeperAuction(address(this), auctionConfig);
+        VAULT_IMPLEMENTATION = address(new BallastVault(this, pool, executor, priceGuard, forwarder, address(AUCTION)));
         guardian = guardian_;
         emit GuardianSet(guardian_);
         _setPolicyBounds(bounds);

@@ -3,12 +3,15 @@ import { parseUnits } from "ethers";
 
 import {
   BallastForwarder__factory,
+  KeeperAuction__factory,
   PriceGuard__factory,
   RebalanceExecutor__factory,
   VaultFactory__factory,
   type IBallastVault,
   type BallastForwarder,
+  type IKeeperAuction,
   type IVaultFactory,
+  type KeeperAuction,
   type PriceGuard,
   type RebalanceExecutor,
   type VaultFactory,
@@ -18,6 +21,13 @@ import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "..
 import { encodePath } from "./path";
 
 export { encodePath };
+
+/** `IKeeperAuction.CurveKind`, as typechain passes enums: by ordinal. */
+export enum CurveKind {
+  Linear = 0,
+  Stairstep = 1,
+  Exponential = 2,
+}
 
 /** Protocol parameters for a local deployment; the deployment issue moves them to per-network files. */
 export const LOCAL_PARAMS = {
@@ -32,6 +42,17 @@ export const LOCAL_PARAMS = {
     maxKeeperRewardBpsCap: 500,
     hfTolerance: parseUnits("0.02", 18),
   } satisfies IVaultFactory.PolicyBoundsStruct,
+  /** Keeper reward: 0.1% of the value sold at the kick, rising linearly to 1% over 10 minutes, doubled at HF 1.0. */
+  auction: {
+    kind: CurveKind.Linear,
+    startBps: 10,
+    maxBps: 100,
+    urgencyBoostBps: 10_000,
+    duration: 600,
+    step: 60,
+    minHFMove: parseUnits("0.01", 18),
+    minDebtBase: 1_000n * 10n ** 8n,
+  } satisfies IKeeperAuction.ConfigStruct,
   /** (collateral, debt, reference pool fee) pairs. */
   pairs: [
     ["WETH", "USDC", 500],
@@ -55,9 +76,11 @@ export interface Protocol {
   priceGuard: PriceGuard;
   executor: RebalanceExecutor;
   factory: VaultFactory;
+  /** Deployed by the factory's constructor. */
+  auction: KeeperAuction;
 }
 
-/** Deploys the price guard, executor, forwarder and factory on a local market and allows the configured pairs. */
+/** Deploys the price guard, executor, forwarder and factory (which deploys the auction) on a local market and allows the configured pairs. */
 export async function deployProtocol(
   market: Market,
   governance: HardhatEthersSigner,
@@ -84,12 +107,14 @@ export async function deployProtocol(
     governance.address,
     guardian.address,
     LOCAL_PARAMS.bounds,
+    LOCAL_PARAMS.auction,
   );
+  const auction = KeeperAuction__factory.connect(await factory.AUCTION(), governance);
   for (const [collateral, debt, fee] of LOCAL_PARAMS.pairs) {
     await mined(priceGuard.setReferencePool(tokens.erc20[collateral], tokens.erc20[debt], fee));
     await mined(factory.setPair(tokens.erc20[collateral], tokens.erc20[debt], true));
   }
-  return { governance, guardian, forwarder, priceGuard, executor, factory };
+  return { governance, guardian, forwarder, priceGuard, executor, factory, auction };
 }
 
 /** A single-hop exactInput path through a market pool, in the given direction. */

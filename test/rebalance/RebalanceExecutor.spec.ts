@@ -50,6 +50,7 @@ async function plan(
     amountIn: parseUnits("1", 18),
     minAmountOut: 0n,
     flashAmount: parseUnits("1500", 6),
+    keep: 0n,
     path: f.down,
     ...overrides,
   };

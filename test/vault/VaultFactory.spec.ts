@@ -175,6 +175,7 @@ describe("VaultFactory", () => {
             f.governance.address,
             a.guardian,
             LOCAL_PARAMS.bounds,
+            LOCAL_PARAMS.auction,
           ),
           key,
         ).to.be.revertedWithCustomError(deployer, "FactoryZeroAddress");
@@ -199,6 +200,7 @@ describe("VaultFactory", () => {
           f.governance.address,
           f.guardian.address,
           bounds,
+          LOCAL_PARAMS.auction,
         ),
       ).to.be.revertedWithCustomError(deployer, "FactoryBoundsInvalid");
     });
@@ -234,6 +236,7 @@ describe("VaultFactory", () => {
         f.governance.address,
         f.guardian.address,
         LOCAL_PARAMS.bounds,
+        LOCAL_PARAMS.auction,
       );
       await expect(factory.setPair(f.weth, f.usdc, true))
         .to.be.revertedWithCustomError(factory, "FactoryPairInvalid")

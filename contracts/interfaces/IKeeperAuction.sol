@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
+
+/// @title IKeeperAuction
+/// @notice Pays keepers to rebalance vaults. Anyone may `kick` a vault whose HF has left its band; from then on the
+/// reward for rebalancing it grows with time, on a curve governance picks, and with urgency as the HF approaches 1.0.
+/// The first keeper to `execute` wins; the vault checks the outcome, then pays the reward out of the rebalance itself,
+/// in its debt asset, and the auction passes it on. Rewards are bps of the value the rebalance sells, capped by the
+/// owner's `maxKeeperRewardBps` and by the protocol cap in the factory's policy bounds. The auction holds no funds
+/// between transactions except rewards it could not push to a keeper, which wait for `claim`.
+interface IKeeperAuction {
+    /// @notice How the reward grows with the time since the kick (after Maker's Clipper abacuses).
+    /// @dev With s = `startBps`, m = `maxBps`, d = `duration`, t = seconds since the kick, each capped at m:
+    /// Linear s + (m - s)·t/d; Stairstep the same with t rounded down to a multiple of `step`;
+    /// Exponential s·2^(t/d), interpolated linearly within each doubling (d is the doubling time).
+    enum CurveKind {
+        Linear,
+        Stairstep,
+        Exponential
+    }
+
+    /// @notice The reward curve and the anti-farming thresholds, set by governance within the hard limits.
+    /// @param kind The time curve.
+    /// @param startBps Reward at the kick, bps of the value sold; at least 1 for Exponential.
+    /// @param maxBps Where the time curve stops growing.
+    /// @param urgencyBoostBps At HF 1.0 the time curve's value is raised by this share (10,000 doubles it); linear in
+    /// the vault's urgency (0 at `minHF`, 1 at HF 1.0), and nothing when leveraging up.
+    /// @param duration Linear and Stairstep: seconds from `startBps` to `maxBps`. Exponential: doubling time.
+    /// @param step Stairstep: seconds per step; at most `duration`. Ignored by the other curves.
+    /// @param minHFMove No reward when the rebalance would move the HF (current HF to the target) by less than this.
+    /// @param minDebtBase No auction for a position with less debt than this (Aave base units): dust.
+    struct Config {
+        CurveKind kind;
+        uint16 startBps;
+        uint16 maxBps;
+        uint16 urgencyBoostBps;
+        uint32 duration;
+        uint32 step;
+        uint64 minHFMove;
+        uint128 minDebtBase;
+    }
+
+    /// @notice One running auction.
+    /// @param kickedAt When it started (0 = no auction).
+    /// @param hfAtKick The vault's HF at the kick.
+    /// @param direction The way the vault had to move at the kick.
+    struct Auction {
+        uint64 kickedAt;
+        uint128 hfAtKick;
+        IRebalanceExecutor.Direction direction;
+    }
+
+    /// @notice One vault of a batch.
+    /// @param vault The vault to rebalance.
+    /// @param path Uniswap V3 exactInput path for its swap.
+    /// @param maxAmountIn The keeper's hint, as in `IBallastVault.rebalance`.
+    struct Call {
+        address vault;
+        bytes path;
+        uint256 maxAmountIn;
+    }
+
+    /// @notice What became of one vault of a batch.
+    /// @param ok Whether it was rebalanced.
+    /// @param reward The reward paid for it (debt asset of that vault).
+    /// @param reason The revert data when `ok` is false.
+    struct Result {
+        bool ok;
+        uint256 reward;
+        bytes reason;
+    }
+
+    /// @notice The caller is not governance (the factory's owner).
+    error AuctionNotGovernance(address caller);
+    /// @notice The address is not a vault of this auction's factory.
+    error AuctionUnknownVault(address vault);
+    /// @notice The vault may not be rebalanced now: its HF is inside the band, it has no debt, or its owner paused
+    /// automation.
+    error AuctionNotNeeded(address vault);
+    /// @notice The vault's debt is below the dust threshold.
+    error AuctionDustPosition(address vault, uint256 debtBase, uint256 minDebtBase);
+    /// @notice An auction for the vault is running already.
+    error AuctionActive(address vault, uint256 kickedAt);
+    /// @notice No auction for the vault is running (never kicked, or executed or cancelled already).
+    error AuctionNotActive(address vault);
+    /// @notice The vault still needs the rebalance the auction was kicked for, so it cannot be cancelled.
+    error AuctionStillNeeded(address vault);
+    /// @notice The reward recipient is the zero address.
+    error AuctionZeroRecipient();
+    /// @notice The configuration breaks the hard limits (see `setConfig`).
+    error AuctionConfigInvalid();
+    /// @notice Nothing of that token is owed to the caller.
+    error AuctionNothingOwed(address token);
+    /// @notice `executeOne` is internal to batches: only the auction itself may call it.
+    error AuctionOnlySelf(address caller);
+
+    /// @notice Emitted when an auction started.
+    event Kicked(address indexed vault, address indexed kicker, IRebalanceExecutor.Direction direction, uint256 hf);
+    /// @notice Emitted when a keeper rebalanced a vault and the auction ended.
+    event Executed(
+        address indexed vault,
+        address indexed keeper,
+        address recipient,
+        uint16 rewardBps,
+        uint256 reward,
+        uint256 hfBefore,
+        uint256 hfAfter
+    );
+    /// @notice Emitted when one vault of a batch failed; the others went on.
+    event ExecutionFailed(address indexed vault, bytes reason);
+    /// @notice Emitted when an auction was cancelled because the vault no longer needed it.
+    event Cancelled(address indexed vault, address indexed caller);
+    /// @notice Emitted when a reward could not be pushed to its recipient and was credited for `claim` instead.
+    event RewardDeferred(address indexed recipient, address indexed token, uint256 amount);
+    /// @notice Emitted when a recipient claimed deferred rewards.
+    event Claimed(address indexed recipient, address indexed token, address to, uint256 amount);
+    /// @notice Emitted when governance changed the configuration.
+    event ConfigSet(Config config);
+
+    /// @notice Starts the auction for `vault`, which must be a factory vault that needs a rebalance now and is not
+    /// dust.
+    function kick(address vault) external;
+
+    /// @notice Rebalances `vault` and pays its reward to `recipient`. Reverts, at little cost, when no auction runs:
+    /// of two keepers racing for one vault, the second finds it gone.
+    /// @param vault The vault.
+    /// @param path Uniswap V3 exactInput path for its swap.
+    /// @param maxAmountIn The keeper's hint, as in `IBallastVault.rebalance`.
+    /// @param recipient Who is paid; pushed now, or credited for `claim` if the push fails.
+    /// @return reward The reward, in the vault's debt asset.
+    function execute(
+        address vault,
+        bytes calldata path,
+        uint256 maxAmountIn,
+        address recipient
+    ) external returns (uint256 reward);
+
+    /// @notice Executes several vaults; one that fails is reported and skipped, and its auction keeps running.
+    /// @return results One per call, in order.
+    function executeBatch(Call[] calldata calls, address recipient) external returns (Result[] memory results);
+
+    /// @notice One vault of a batch, run as a call of the auction to itself so that its failure unwinds alone.
+    function executeOne(Call calldata call, address keeper, address recipient) external returns (uint256 reward);
+
+    /// @notice Ends the auction at no cost once the vault no longer needs the rebalance it was kicked for.
+    function cancel(address vault) external;
+
+    /// @notice Pays the caller's deferred rewards in `token` to `to`.
+    function claim(address token, address to) external returns (uint256 amount);
+
+    /// @notice Governance: replaces the configuration. Hard limits: `startBps <= maxBps <= 1,000`,
+    /// `urgencyBoostBps <= 10,000`, `60 <= duration <= 1 day`, for Stairstep `1 <= step <= duration`, for Exponential
+    /// `startBps >= 1`, `minHFMove <= 0.5e18`.
+    function setConfig(Config calldata config) external;
+
+    /// @notice The configuration.
+    function config() external view returns (Config memory);
+
+    /// @notice The auction running for `vault` (`kickedAt` 0 when none).
+    function auctionOf(address vault) external view returns (Auction memory);
+
+    /// @notice The reward `execute` would ask for now, in bps of the value sold; 0 when no auction runs.
+    function currentRewardBps(address vault) external view returns (uint16);
+
+    /// @notice The curve alone: the reward `elapsed` seconds after a kick at `urgency` (WAD), before the owner's and
+    /// the protocol's caps.
+    function rewardBpsAt(uint256 elapsed, uint256 urgency) external view returns (uint256);
+
+    /// @notice Rewards owed to `recipient` in `token`, waiting for `claim`.
+    function owed(address recipient, address token) external view returns (uint256);
+
+    /// @notice The factory whose vaults this auction serves.
+    function FACTORY() external view returns (address);
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IKeeperAuction} from "../interfaces/IKeeperAuction.sol";
+import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
+import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
+import {RebalanceMath} from "../libraries/RebalanceMath.sol";
+import {RewardCurve} from "../libraries/RewardCurve.sol";
+
+/// @title KeeperAuction
+/// @notice See {IKeeperAuction}. Deployed by the factory in its constructor, so that every vault can trust it as an
+/// immutable; governance is the factory's owner, read on each call, so one Ownable2Step transfer moves both.
+contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    uint16 public constant HARD_MAX_REWARD_BPS = 1_000;
+    uint16 public constant HARD_MAX_URGENCY_BOOST_BPS = 10_000;
+    uint32 public constant HARD_MIN_DURATION = 60;
+    uint32 public constant HARD_MAX_DURATION = 1 days;
+    uint64 public constant HARD_MAX_HF_MOVE = 0.5e18;
+
+    /// @inheritdoc IKeeperAuction
+    address public immutable override FACTORY;
+
+    Config private _config;
+    mapping(address vault => Auction) private _auctions;
+    mapping(address recipient => mapping(address token => uint256)) private _owed;
+
+    constructor(address factory, Config memory config_) {
+        FACTORY = factory;
+        _setConfig(config_);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function kick(address vault) external override {
+        if (!IVaultFactory(FACTORY).isVault(vault)) revert AuctionUnknownVault(vault);
+        Auction memory a = _auctions[vault];
+        if (a.kickedAt != 0) revert AuctionActive(vault, a.kickedAt);
+        (bool needed, IRebalanceExecutor.Direction direction, , ) = IBallastVault(vault).rebalanceNeeded();
+        if (!needed) revert AuctionNotNeeded(vault);
+        IBallastVault.Position memory pos = IBallastVault(vault).position();
+        uint256 minDebt = _config.minDebtBase;
+        if (pos.debtBase < minDebt) revert AuctionDustPosition(vault, pos.debtBase, minDebt);
+        _auctions[vault] = Auction(uint64(block.timestamp), uint128(pos.healthFactor), direction);
+        emit Kicked(vault, msg.sender, direction, pos.healthFactor);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function execute(
+        address vault,
+        bytes calldata path,
+        uint256 maxAmountIn,
+        address recipient
+    ) external override nonReentrant returns (uint256) {
+        if (recipient == address(0)) revert AuctionZeroRecipient();
+        return _execute(vault, path, maxAmountIn, msg.sender, recipient);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function executeBatch(
+        Call[] calldata calls,
+        address recipient
+    ) external override nonReentrant returns (Result[] memory results) {
+        if (recipient == address(0)) revert AuctionZeroRecipient();
+        results = new Result[](calls.length);
+        for (uint256 i = 0; i < calls.length; ++i) {
+            try this.executeOne(calls[i], msg.sender, recipient) returns (uint256 reward) {
+                results[i].ok = true;
+                results[i].reward = reward;
+            } catch (bytes memory reason) {
+                results[i].reason = reason;
+                emit ExecutionFailed(calls[i].vault, reason);
+            }
+        }
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function executeOne(Call calldata call, address keeper, address recipient) external override returns (uint256) {
+        if (msg.sender != address(this)) revert AuctionOnlySelf(msg.sender);
+        return _execute(call.vault, call.path, call.maxAmountIn, keeper, recipient);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function cancel(address vault) external override {
+        Auction memory a = _auctions[vault];
+        if (a.kickedAt == 0) revert AuctionNotActive(vault);
+        (bool needed, IRebalanceExecutor.Direction direction, , ) = IBallastVault(vault).rebalanceNeeded();
+        if (needed && direction == a.direction) revert AuctionStillNeeded(vault);
+        delete _auctions[vault];
+        emit Cancelled(vault, msg.sender);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function claim(address token, address to) external override nonReentrant returns (uint256 amount) {
+        amount = _owed[msg.sender][token];
+        if (amount == 0) revert AuctionNothingOwed(token);
+        _owed[msg.sender][token] = 0;
+        IERC20(token).safeTransfer(to, amount);
+        emit Claimed(msg.sender, token, to, amount);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function setConfig(Config calldata config_) external override {
+        if (msg.sender != Ownable(FACTORY).owner()) revert AuctionNotGovernance(msg.sender);
+        _setConfig(config_);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function config() external view override returns (Config memory) {
+        return _config;
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function auctionOf(address vault) external view override returns (Auction memory) {
+        return _auctions[vault];
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function currentRewardBps(address vault) external view override returns (uint16) {
+        Auction memory a = _auctions[vault];
+        return a.kickedAt == 0 ? 0 : _rewardBps(vault, a);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function rewardBpsAt(uint256 elapsed, uint256 urgency) external view override returns (uint256) {
+        return RewardCurve.rewardBps(_config, elapsed, urgency);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function owed(address recipient, address token) external view override returns (uint256) {
+        return _owed[recipient][token];
+    }
+
+    /// @dev Ends the auction before the vault is called, so a second execution in the same transaction finds none;
+    /// a revert anywhere restores it.
+    function _execute(
+        address vault,
+        bytes calldata path,
+        uint256 maxAmountIn,
+        address keeper,
+        address recipient
+    ) private returns (uint256 reward) {
+        Auction memory a = _auctions[vault];
+        if (a.kickedAt == 0) revert AuctionNotActive(vault);
+        delete _auctions[vault];
+        uint16 bps = _rewardBps(vault, a);
+        IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(path, maxAmountIn, bps);
+        reward = report.keeperReward;
+        if (reward != 0) _payOut(IBallastVault(vault).debtAsset(), recipient, reward);
+        emit Executed(vault, keeper, recipient, bps, reward, report.hfBefore, report.hfAfter);
+    }
+
+    /// @dev The curve at the current urgency, capped by the owner and the protocol; nothing for dust or for a move
+    /// smaller than `minHFMove` (the vault lands within its tolerance of the target, so the move is known up front).
+    function _rewardBps(address vault, Auction memory a) private view returns (uint16) {
+        Config memory c = _config;
+        IBallastVault.Policy memory p = IBallastVault(vault).policy();
+        IBallastVault.Position memory pos = IBallastVault(vault).position();
+        uint256 hf = pos.healthFactor;
+        uint256 move = hf > p.targetHF ? hf - p.targetHF : p.targetHF - hf;
+        if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return 0;
+        uint256 urgency = hf < p.minHF ? RebalanceMath.urgency(hf, p.minHF) : 0;
+        uint256 bps = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
+        uint256 protocolCap = IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
+        if (bps > p.maxKeeperRewardBps) bps = p.maxKeeperRewardBps;
+        if (bps > protocolCap) bps = protocolCap;
+        return uint16(bps);
+    }
+
+    /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.
+    function _payOut(address token, address recipient, uint256 amount) private {
+        if (!IERC20(token).trySafeTransfer(recipient, amount)) {
+            _owed[recipient][token] += amount;
+            emit RewardDeferred(recipient, token, amount);
+        }
+    }
+
+    function _setConfig(Config memory c) private {
+        if (
+            c.startBps > c.maxBps ||
+            c.maxBps > HARD_MAX_REWARD_BPS ||
+            c.urgencyBoostBps > HARD_MAX_URGENCY_BOOST_BPS ||
+            c.duration < HARD_MIN_DURATION ||
+            c.duration > HARD_MAX_DURATION ||
+            (c.kind == CurveKind.Stairstep && (c.step == 0 || c.step > c.duration)) ||
+            (c.kind == CurveKind.Exponential && c.startBps == 0) ||
+            c.minHFMove > HARD_MAX_HF_MOVE
+        ) revert AuctionConfigInvalid();
+        _config = c;
+        emit ConfigSet(c);
+    }
+}
