@@ -22,6 +22,9 @@ interface IVaultLens {
     /// @param direction Second value of `vault.rebalanceNeeded()`; `None` when `ok` is false.
     /// @param amountIn Third value of `vault.rebalanceNeeded()`; 0 when `ok` is false.
     /// @param urgency Fourth value of `vault.rebalanceNeeded()`; 0 when `ok` is false.
+    /// @param kickedAt When the keeper auction for this vault started (`auction.auctionOf(vault).kickedAt`, 0 = none
+    /// running), from the vault's own `AUCTION()`.
+    /// @param rewardBps `auction.currentRewardBps(vault)` when an auction runs, else 0.
     /// @param ok False when `position()` or `rebalanceNeeded()` reverted (e.g. a stale price feed); the other fields
     /// are still filled in.
     /// @param revertData The revert data of the call that failed (`position()` first, else `rebalanceNeeded()`);
@@ -38,6 +41,8 @@ interface IVaultLens {
         IRebalanceExecutor.Direction direction;
         uint256 amountIn;
         uint256 urgency;
+        uint64 kickedAt;
+        uint16 rewardBps;
         bool ok;
         bytes revertData;
     }
