@@ -22,10 +22,18 @@ export const DEPLOYMENT_CONTRACTS = [
 ] as const;
 export type DeploymentContract = (typeof DEPLOYMENT_CONTRACTS)[number];
 
+/**
+ * Contracts a book may leave out: books written before `local:deploy` recorded them still parse. The keeper bot needs
+ * the lens (or `--lens`); the auction is also the factory's `AUCTION()`.
+ */
+export const OPTIONAL_DEPLOYMENT_CONTRACTS = ["lens", "auction"] as const;
+export type OptionalDeploymentContract = (typeof OPTIONAL_DEPLOYMENT_CONTRACTS)[number];
+
 export interface BallastDeployment {
   network: string;
   chainId: number;
-  contracts: Record<DeploymentContract, string> & { tokens: Record<DeploymentToken, string> };
+  contracts: Record<DeploymentContract, string> &
+    Partial<Record<OptionalDeploymentContract, string>> & { tokens: Record<DeploymentToken, string> };
 }
 
 /** A missing, unreadable or malformed address book; the message says what to run. */
@@ -76,7 +84,11 @@ export function parseDeployment(raw: unknown, file = "address book"): BallastDep
   const named = Object.fromEntries(
     DEPLOYMENT_CONTRACTS.map((name) => [name, address(c[name], `contracts.${name}`, file)]),
   ) as Record<DeploymentContract, string>;
-  return { network: obj.network, chainId, contracts: { ...named, tokens } };
+  const optional: Partial<Record<OptionalDeploymentContract, string>> = {};
+  for (const name of OPTIONAL_DEPLOYMENT_CONTRACTS) {
+    if (c[name] !== undefined) optional[name] = address(c[name], `contracts.${name}`, file);
+  }
+  return { network: obj.network, chainId, contracts: { ...named, ...optional, tokens } };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   PriceGuard__factory,
   RebalanceExecutor__factory,
   VaultFactory__factory,
+  VaultLens__factory,
   type IBallastVault,
   type BallastForwarder,
   type IKeeperAuction,
@@ -15,6 +16,7 @@ import {
   type PriceGuard,
   type RebalanceExecutor,
   type VaultFactory,
+  type VaultLens,
 } from "../../typechain-types";
 import { mined } from "../market/aave";
 import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
@@ -78,9 +80,14 @@ export interface Protocol {
   factory: VaultFactory;
   /** Deployed by the factory's constructor. */
   auction: KeeperAuction;
+  /** The stateless read-only view keepers scan vaults with. */
+  lens: VaultLens;
 }
 
-/** Deploys the price guard, executor, forwarder and factory (which deploys the auction) on a local market and allows the configured pairs. */
+/**
+ * Deploys the price guard, executor, forwarder and factory (which deploys the auction) on a local market, allows the
+ * configured pairs, and deploys the vault lens.
+ */
 export async function deployProtocol(
   market: Market,
   governance: HardhatEthersSigner,
@@ -114,7 +121,9 @@ export async function deployProtocol(
     await mined(priceGuard.setReferencePool(tokens.erc20[collateral], tokens.erc20[debt], fee));
     await mined(factory.setPair(tokens.erc20[collateral], tokens.erc20[debt], true));
   }
-  return { governance, guardian, forwarder, priceGuard, executor, factory, auction };
+  // Last, so that adding it moved no other contract's address.
+  const lens = await new VaultLens__factory(governance).deploy();
+  return { governance, guardian, forwarder, priceGuard, executor, factory, auction, lens };
 }
 
 /** A single-hop exactInput path through a market pool, in the given direction. */

@@ -60,6 +60,8 @@ export async function buildDeployment(
       pool: await market.aave.pool.getAddress(),
       router: await market.uniswap.router.getAddress(),
       quoter: await market.uniswap.quoter.getAddress(),
+      lens: await protocol.lens.getAddress(),
+      auction: await protocol.auction.getAddress(),
       tokens,
     },
   };

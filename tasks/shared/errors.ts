@@ -8,6 +8,7 @@ import { HardhatPluginError } from "hardhat/plugins";
 import {
   BallastForwarder__factory,
   BallastVault__factory,
+  KeeperAuction__factory,
   PriceGuard__factory,
   RebalanceExecutor__factory,
   RebalanceMath__factory,
@@ -32,6 +33,7 @@ function knownInterfaces(): Interface[] {
   interfaces ??= [
     BallastVault__factory.createInterface(),
     VaultFactory__factory.createInterface(),
+    KeeperAuction__factory.createInterface(),
     BallastForwarder__factory.createInterface(),
     PriceGuard__factory.createInterface(),
     RebalanceExecutor__factory.createInterface(),
@@ -115,6 +117,28 @@ export function describeError(e: ErrorDescription): string {
       return `${String(a[0])} is neither the vault's collateral nor its debt asset: fees are paid in one of those`;
     case "VaultFeeUnavailable":
       return `only ${big(2)} of the fee token ${String(a[0])} is left after the close, fee ${big(1)}: take the fee in the collateral asset or a smaller fee`;
+    case "VaultZeroHint":
+      return "the keeper's amount hint (maxAmountIn) is zero";
+    case "VaultNotAuction":
+      return `${String(a[0])} asked for a keeper reward but only the keeper auction may: call the auction instead`;
+    case "VaultRewardAboveCap":
+      return `a reward of ${fmt.bps(big(0))} is above the owner's cap ${fmt.bps(big(1))}`;
+    case "AuctionUnknownVault":
+      return `${String(a[0])} is not a vault of the auction's factory`;
+    case "AuctionNotNeeded":
+      return `vault ${String(a[0])} does not need a rebalance now (in band, no debt, or automation paused)`;
+    case "AuctionDustPosition":
+      return `vault ${String(a[0])} has only ${fmt.usd(big(1))} of debt, below the auction's dust threshold ${fmt.usd(big(2))}`;
+    case "AuctionActive":
+      return `an auction for vault ${String(a[0])} is already running (kicked at ${fmt.timestamp(big(1))})`;
+    case "AuctionNotActive":
+      return `no auction is running for vault ${String(a[0])}: it was executed or cancelled already, or never kicked`;
+    case "AuctionStillNeeded":
+      return `vault ${String(a[0])} still needs the rebalance its auction was kicked for: execute it instead of cancelling`;
+    case "AuctionZeroRecipient":
+      return "the reward recipient is the zero address: pass another --recipient";
+    case "AuctionNothingOwed":
+      return `nothing of ${String(a[0])} is owed to the caller`;
     case "FactoryPairNotAllowed":
       return `the factory does not allow the pair ${String(a[0])} / ${String(a[1])}: pick an allowed pair`;
     case "FactoryVaultExists":

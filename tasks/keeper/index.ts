@@ -1,0 +1,48 @@
+import { task, types } from "hardhat/config";
+
+import type { KeeperArgs } from "./run";
+
+task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper auctions when the reward beats the gas")
+  .addOptionalParam("account", "Keeper: index of a Hardhat account (default 0)", undefined, types.int)
+  .addOptionalParam("key", "Keeper: hex private key (instead of --account)", undefined, types.string)
+  .addOptionalParam("recipient", "Address paid the rewards (default: the keeper)", undefined, types.string)
+  .addOptionalParam(
+    "deployments",
+    "Address book to read (default: deployments/<network>.json, written by local:deploy)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("factory", "VaultFactory address (instead of the address book's)", undefined, types.string)
+  .addOptionalParam("lens", "VaultLens address (instead of the address book's)", undefined, types.string)
+  .addOptionalParam("quoter", "Uniswap QuoterV2 address (instead of the address book's)", undefined, types.string)
+  .addOptionalParam(
+    "fromBlock",
+    "First block searched for VaultCreated events (the factory's deployment block)",
+    0,
+    types.int,
+  )
+  .addOptionalParam("blockRange", "Most blocks per eth_getLogs request", 5_000, types.int)
+  .addOptionalParam("pageSize", "Vaults per VaultLens.statuses call", 100, types.int)
+  .addOptionalParam("interval", "Seconds between passes (without --once)", 15, types.float)
+  .addFlag("once", "Run a single pass, print its summary and exit")
+  .addOptionalParam("minProfit", "Least profit in USD (reward less gas) for an execution, e.g. 0.5", "0", types.string)
+  .addOptionalParam(
+    "maxGasPrice",
+    "Send nothing while gas (base fee + tip) costs more than this many gwei, e.g. 30",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("batchSize", "Most vaults per executeBatch; 1 executes each alone", 5, types.int)
+  .addFlag("noCancel", "Do not cancel the auctions of vaults back in band")
+  .addOptionalParam(
+    "via",
+    "Intermediate tokens for two-hop routes, comma-separated symbols or addresses (default: WETH,USDC)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("logFormat", "Log lines as json (one object per line) or pretty", "json", types.string)
+  .addFlag("logDebug", "Also log debug lines: every route quote, skipped cancels, dust")
+  .setAction(async (args: KeeperArgs, hre) => {
+    const { keeperRun } = await import("./run");
+    return keeperRun(args, hre);
+  });

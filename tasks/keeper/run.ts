@@ -1,0 +1,286 @@
+/**
+ * `keeper:run`: checks the flags, finds the contracts (address book, or `--factory` / `--lens` / `--quoter`), builds
+ * the bot and runs one pass (`--once`) or passes every `--interval` seconds until SIGINT or SIGTERM.
+ */
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { getAddress, isAddress, parseUnits, type Provider } from "ethers";
+
+import {
+  DeploymentError,
+  deploymentPath,
+  readDeployment,
+  tokenBySymbol,
+  type BallastDeployment,
+} from "../../lib/deployments";
+import {
+  IAaveOracle__factory,
+  IPriceGuard__factory,
+  IUniswapV3Factory__factory,
+  IVaultLens__factory,
+  KeeperAuction__factory,
+  QuoterV2__factory,
+  VaultFactory__factory,
+} from "../../typechain-types";
+import { parseAddress, resolveSigner } from "../shared/context";
+import { explain, TaskError } from "../shared/errors";
+import { KeeperBot } from "./bot";
+import { runLoop, type LoopResult } from "./loop";
+import type { PassSummary } from "./types";
+import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
+
+/** The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). */
+export type KeeperArgs = {
+  account?: number;
+  key?: string;
+  recipient?: string;
+  deployments?: string;
+  factory?: string;
+  lens?: string;
+  quoter?: string;
+  fromBlock: number;
+  blockRange: number;
+  pageSize: number;
+  interval: number;
+  once: boolean;
+  minProfit: string;
+  maxGasPrice?: string;
+  batchSize: number;
+  noCancel: boolean;
+  via?: string;
+  logFormat: string;
+  logDebug: boolean;
+};
+
+export interface KeeperSetup {
+  bot: KeeperBot;
+  log: KeeperLog;
+  keeper: string;
+  recipient: string;
+  factory: string;
+  lens: string;
+  auction: string;
+  quoter: string;
+}
+
+function positiveInt(value: number, flag: string, min = 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TaskError(`${flag} must be a whole number of at least ${min}, got ${value}`);
+  }
+  return value;
+}
+
+function decimal(value: string, flag: string, example: string): string {
+  const v = value.trim();
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new TaskError(`${flag} must be a decimal number like ${example}, got "${value}"`);
+  return v;
+}
+
+/** Flags that need no chain: checked before anything is read. */
+function checkFlags(args: KeeperArgs): LogFormat {
+  positiveInt(args.fromBlock, "--from-block", 0);
+  positiveInt(args.blockRange, "--block-range");
+  positiveInt(args.pageSize, "--page-size");
+  positiveInt(args.batchSize, "--batch-size");
+  if (!Number.isFinite(args.interval) || args.interval <= 0) {
+    throw new TaskError(`--interval must be a number of seconds above 0, got ${args.interval}`);
+  }
+  decimal(args.minProfit, "--min-profit", "0.5 (USD)");
+  if (args.maxGasPrice !== undefined) decimal(args.maxGasPrice, "--max-gas-price", "30 (gwei)");
+  const format = LOG_FORMATS.find((f) => f === args.logFormat);
+  if (format === undefined) {
+    throw new TaskError(`--log-format must be one of ${LOG_FORMATS.join(", ")}, got "${args.logFormat}"`);
+  }
+  return format;
+}
+
+async function requireCode(provider: Provider, address: string, what: string, remedy: string): Promise<void> {
+  if ((await provider.getCode(address)) === "0x")
+    throw new TaskError(`No contract at the ${what} address ${address}: ${remedy}`);
+}
+
+/** The bot as the task builds it; tests pass `logOptions` to capture the log. */
+export async function setupKeeper(
+  hre: HardhatRuntimeEnvironment,
+  args: KeeperArgs,
+  logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
+): Promise<KeeperSetup> {
+  const format = checkFlags(args);
+  const log = new KeeperLog({ ...logOptions, format, verbose: args.logDebug });
+  const provider = hre.ethers.provider;
+  const network = hre.network.name;
+  const redeploy = `run \`npx hardhat local:deploy --network ${network}\` again (or pass the right --deployments)`;
+  const bookFile =
+    args.deployments !== undefined ? path.resolve(args.deployments) : deploymentPath(network, hre.config.paths.root);
+
+  let book: BallastDeployment | undefined;
+  try {
+    book = readDeployment(network, args.deployments, hre.config.paths.root);
+  } catch (e) {
+    if (!(e instanceof DeploymentError)) throw e;
+    const overridden = args.factory !== undefined && args.lens !== undefined && args.quoter !== undefined;
+    if (!overridden || args.deployments !== undefined) {
+      throw new TaskError(`${e.message}; or give the keeper --factory, --lens and --quoter`);
+    }
+  }
+  const chainId = (await provider.getNetwork()).chainId;
+  if (book !== undefined && BigInt(book.chainId) !== chainId) {
+    throw new TaskError(
+      `${bookFile} is for chain ${book.chainId} (${book.network}) but network ${network} is chain ${chainId}: ${redeploy}`,
+    );
+  }
+
+  const factoryAddress =
+    args.factory !== undefined
+      ? parseAddress(args.factory, "--factory")
+      : (book as BallastDeployment).contracts.factory;
+  await requireCode(
+    provider,
+    factoryAddress,
+    "factory",
+    args.factory !== undefined ? "check --factory" : `the chain was reset since ${bookFile} was written; ${redeploy}`,
+  );
+  const lensAddress = args.lens !== undefined ? parseAddress(args.lens, "--lens") : book?.contracts.lens;
+  if (lensAddress === undefined) {
+    throw new TaskError(
+      `${bookFile} records no VaultLens (it was written before local:deploy deployed one): run ` +
+        `\`npx hardhat local:deploy --network ${network}\` again, or deploy contracts/lens/VaultLens.sol and pass --lens <address>`,
+    );
+  }
+  await requireCode(provider, lensAddress, "lens", args.lens !== undefined ? "check --lens" : redeploy);
+  const quoterAddress =
+    args.quoter !== undefined ? parseAddress(args.quoter, "--quoter") : (book as BallastDeployment).contracts.quoter;
+  await requireCode(provider, quoterAddress, "QuoterV2", args.quoter !== undefined ? "check --quoter" : redeploy);
+
+  const factory = VaultFactory__factory.connect(factoryAddress, provider);
+  let auctionAddress: string;
+  let priceGuardAddress: string;
+  try {
+    [auctionAddress, priceGuardAddress] = await Promise.all([factory.AUCTION(), factory.PRICE_GUARD()]);
+  } catch (e) {
+    throw explain(
+      `Reading AUCTION() and PRICE_GUARD() of ${factoryAddress} (is it a Ballast VaultFactory? check --factory)`,
+      e,
+    );
+  }
+  if (book?.contracts.auction !== undefined && book.contracts.auction !== getAddress(auctionAddress)) {
+    log.warn("book-mismatch", {
+      book: book.contracts.auction,
+      factoryAuction: auctionAddress,
+      reason: `${bookFile} names another auction than the factory's AUCTION(); using the factory's`,
+    });
+  }
+  const quoter = QuoterV2__factory.connect(quoterAddress, provider);
+  const [oracleAddress, uniswapFactoryAddress, weth] = await Promise.all([
+    IPriceGuard__factory.connect(priceGuardAddress, provider).ORACLE(),
+    quoter.factory(),
+    quoter.WETH9(),
+  ]);
+  const oracle = IAaveOracle__factory.connect(oracleAddress, provider);
+  const baseDecimals = (await oracle.BASE_CURRENCY_UNIT()).toString().length - 1;
+
+  const intermediates: string[] = [];
+  if (args.via !== undefined) {
+    for (const item of args.via
+      .split(",")
+      .map((v) => v.trim())
+      .filter((v) => v !== "")) {
+      const token = isAddress(item) ? getAddress(item) : book !== undefined ? tokenBySymbol(book, item) : undefined;
+      if (token === undefined) {
+        throw new TaskError(`--via "${item}" is neither an address nor a token symbol of ${bookFile}`);
+      }
+      intermediates.push(token);
+    }
+  } else {
+    intermediates.push(getAddress(weth));
+    if (book !== undefined) intermediates.push(book.contracts.tokens.USDC);
+  }
+
+  const signer = await resolveSigner(hre, args.key, args.account, {
+    names: ["--key", "--account"],
+    fallbackAccount: 0,
+  });
+  const keeper = getAddress(await signer.getAddress());
+  const recipient = args.recipient !== undefined ? parseAddress(args.recipient, "--recipient") : keeper;
+  const symbols = new Map<string, string>(
+    book !== undefined ? Object.entries(book.contracts.tokens).map(([symbol, address]) => [address, symbol]) : [],
+  );
+
+  const bot = new KeeperBot({
+    provider,
+    signer,
+    log,
+    contracts: {
+      factory,
+      lens: IVaultLens__factory.connect(lensAddress, provider),
+      auction: KeeperAuction__factory.connect(auctionAddress, provider),
+      quoter,
+      uniswapFactory: IUniswapV3Factory__factory.connect(uniswapFactoryAddress, provider),
+      oracle,
+    },
+    settings: {
+      fromBlock: args.fromBlock,
+      blockRange: args.blockRange,
+      pageSize: args.pageSize,
+      minProfitBase: parseUnits(args.minProfit.trim(), baseDecimals),
+      maxGasPrice: args.maxGasPrice !== undefined ? parseUnits(args.maxGasPrice.trim(), 9) : undefined,
+      batchSize: args.batchSize,
+      cancel: !args.noCancel,
+      recipient,
+      intermediates,
+      wrappedNative: getAddress(weth),
+      symbols,
+    },
+  });
+  return {
+    bot,
+    log,
+    keeper,
+    recipient,
+    factory: factoryAddress,
+    lens: lensAddress,
+    auction: getAddress(auctionAddress),
+    quoter: quoterAddress,
+  };
+}
+
+/** `keeper:run`: one pass with `--once` (its summary), else the loop until SIGINT/SIGTERM (its totals). */
+export async function keeperRun(
+  args: KeeperArgs,
+  hre: HardhatRuntimeEnvironment,
+  logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
+): Promise<PassSummary | LoopResult> {
+  const setup = await setupKeeper(hre, args, logOptions);
+  const { bot, log } = setup;
+  log.info("start", {
+    network: hre.network.name,
+    keeper: setup.keeper,
+    recipient: setup.recipient,
+    factory: setup.factory,
+    lens: setup.lens,
+    auction: setup.auction,
+    quoter: setup.quoter,
+    mode: args.once ? "once" : `every ${args.interval}s`,
+  });
+  if (args.once) {
+    try {
+      return await bot.pass();
+    } catch (e) {
+      throw explain("The keeper pass", e);
+    }
+  }
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    log.info("stopping", { signal, reason: "finishing the current pass" });
+    controller.abort();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    return await runLoop(bot, { intervalMs: args.interval * 1000, signal: controller.signal });
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}

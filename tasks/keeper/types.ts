@@ -1,0 +1,112 @@
+/** What a keeper pass decides and reports: plain data, shared by the bot, the loop and the tests. */
+import type { Quote } from "./routing";
+import type { Failure, FeeOverrides } from "./tx";
+
+/** `IRebalanceExecutor.Direction`. */
+export const DIRECTIONS = ["none", "deleverage", "leverage", "close"] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export function direction(value: bigint): Direction {
+  return DIRECTIONS[Number(value)] ?? "none";
+}
+
+export interface ExecutedVault {
+  vault: string;
+  rewardBps: number;
+  /** Reward paid, in the vault's debt asset (smallest units). */
+  reward: bigint;
+  hfBefore: bigint;
+  hfAfter: bigint;
+  tx: string;
+  batched: boolean;
+}
+
+export type FailureStage = "status" | "kick" | "cancel" | "simulate" | "execute";
+
+export interface FailedVault extends Failure {
+  vault: string;
+  stage: FailureStage;
+}
+
+export type SkipReason = "dust" | "no-reward" | "no-route" | "unprofitable" | "gas-price";
+
+export interface SkippedVault {
+  vault: string;
+  reason: SkipReason;
+}
+
+/** What a pass saw and did. */
+export interface PassSummary {
+  block: number;
+  /** Vaults known after the event sync. */
+  vaults: number;
+  /** Vaults first seen in this pass. */
+  discovered: number;
+  /** Vaults whose status says a rebalance is needed. */
+  outOfBand: number;
+  kicked: string[];
+  /** Kicks that found an auction started by someone else (`AuctionActive`). */
+  kickRaces: string[];
+  cancelled: string[];
+  executed: ExecutedVault[];
+  /** Executions another keeper got to first (`AuctionNotActive`). */
+  lostRaces: string[];
+  failed: FailedVault[];
+  skipped: SkippedVault[];
+  /** Hashes of the transactions sent. */
+  transactions: string[];
+}
+
+export interface Execution {
+  vault: string;
+  direction: Direction;
+  tokenIn: string;
+  tokenOut: string;
+  debtAsset: string;
+  amountIn: bigint;
+  rewardBps: bigint;
+  rewardBase: bigint;
+  gas: bigint;
+  gasCostBase: bigint;
+  profitBase: bigint;
+  route: Quote;
+}
+
+export interface Cancellation {
+  vault: string;
+  /** Set when the auction runs the other way from what the vault needs now: kick again, this way, after cancelling. */
+  rekick?: Direction;
+}
+
+export interface Kick {
+  vault: string;
+  direction: Direction;
+}
+
+/** The decisions of a pass, before anything is sent. */
+export interface PassPlan {
+  summary: PassSummary;
+  fees: FeeOverrides;
+  gasPrice: bigint;
+  sendAllowed: boolean;
+  cancels: Cancellation[];
+  kicks: Kick[];
+  executions: Execution[];
+}
+
+export function emptySummary(block: number): PassSummary {
+  return {
+    block,
+    vaults: 0,
+    discovered: 0,
+    outOfBand: 0,
+    kicked: [],
+    kickRaces: [],
+    cancelled: [],
+    executed: [],
+    lostRaces: [],
+    failed: [],
+    skipped: [],
+    transactions: [],
+  };
+}

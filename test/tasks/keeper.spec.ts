@@ -1,0 +1,513 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import fs from "node:fs";
+import { getAddress, MaxUint256, parseUnits, toBeHex, zeroPadValue } from "ethers";
+import hre from "hardhat";
+
+import { BallastVault__factory, type BallastVault } from "../../typechain-types";
+import { ASSETS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/market";
+import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
+import { sortAssets } from "../../lib/market/uniswap";
+import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
+import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
+import { parseLogLines, type LogRecord } from "../../tasks/keeper/log";
+import { Router } from "../../tasks/keeper/routing";
+import { setupKeeper, type KeeperArgs, type KeeperSetup } from "../../tasks/keeper/run";
+import type { PassSummary } from "../../tasks/keeper/types";
+import { movePrice } from "../shared/vault";
+import { expectNear, expectTaskError, runTask, tasksFixture, tmpFile, type TasksFixture } from "./helpers";
+
+const TARGET = parseUnits("1.5", 18);
+const TOLERANCE = parseUnits("0.02", 18);
+/** Signer indices: 2 owns the vaults (helpers' ALICE), 6 runs the bot, 7 is a rival keeper. */
+const KEEPER = 6;
+const RIVAL = 7;
+
+interface KeeperFixture extends TasksFixture {
+  keeper: HardhatEthersSigner;
+  rival: HardhatEthersSigner;
+  /** WETH/USDC at HF 1.5: below its band after WETH falls 15%. */
+  v1: BallastVault;
+  /** WETH/USDC at HF 1.7: still in band (1.445) after the fall. */
+  v2: BallastVault;
+  /** WETH/USDC at HF 1.45: below its band after the fall. */
+  v3: BallastVault;
+  /** WBTC/USDC at HF 1.5: above its band after WBTC rises 25%. */
+  btc: BallastVault;
+  /** WETH -> USDC through the 0.05% pool. */
+  down: string;
+}
+
+async function openVault(
+  f: TasksFixture,
+  salt: number,
+  collateral: "WETH" | "WBTC",
+  amount: bigint,
+  targetHf: string,
+): Promise<BallastVault> {
+  const owner = f.alice;
+  const saltHex = zeroPadValue(toBeHex(salt), 32);
+  const token = f.tokens.erc20[collateral];
+  await (await f.factory.connect(owner).createVault(token, f.tokens.erc20.USDC, DEFAULT_POLICY, saltHex)).wait();
+  const vault = BallastVault__factory.connect(await f.factory.predictVault(owner.address, saltHex), owner);
+  await f.world.fund(collateral, owner.address, amount);
+  await (await token.connect(owner).approve(vault, amount)).wait();
+  const path = await singleHopPath(f, "USDC", collateral, collateral === "WETH" ? 500 : 3_000);
+  await (await vault.open(amount, parseUnits(targetHf, 18), path)).wait();
+  return vault;
+}
+
+/** Three WETH/USDC vaults and one WBTC/USDC vault, all in band. */
+async function keeperFixture(): Promise<KeeperFixture> {
+  const f = await tasksFixture();
+  const signers = await hre.ethers.getSigners();
+  const v1 = await openVault(f, 1, "WETH", parseUnits("10", 18), "1.5");
+  const v2 = await openVault(f, 2, "WETH", parseUnits("10", 18), "1.7");
+  const v3 = await openVault(f, 3, "WETH", parseUnits("10", 18), "1.45");
+  const btc = await openVault(f, 4, "WBTC", parseUnits("1", 8), "1.5");
+  const down = await singleHopPath(f, "WETH", "USDC", 500);
+  return { ...f, keeper: signers[KEEPER], rival: signers[RIVAL], v1, v2, v3, btc, down };
+}
+
+/** WETH -15% (v1, v3 below minHF 1.3), WBTC +25% (btc above maxHF 1.8); v2 stays in band. */
+async function outOfBandFixture(): Promise<KeeperFixture> {
+  const f = await keeperFixture();
+  await movePrice(f, "WETH", 1_700n * ORACLE_BASE_CURRENCY_UNIT);
+  await movePrice(f, "WBTC", 75_000n * ORACLE_BASE_CURRENCY_UNIT);
+  return f;
+}
+
+/** The bot's first pass kicked the three auctions; five minutes later the rewards have grown. */
+async function kickedFixture(): Promise<KeeperFixture> {
+  const f = await outOfBandFixture();
+  await runTask("keeper:run", keeperArgs(f));
+  await f.world.advance(300);
+  return f;
+}
+
+function keeperArgs(f: KeeperFixture | TasksFixture, extra: Partial<KeeperArgs> = {}): KeeperArgs {
+  return {
+    account: KEEPER,
+    deployments: f.book,
+    fromBlock: 0,
+    blockRange: 5_000,
+    pageSize: 100,
+    interval: 15,
+    once: true,
+    minProfit: "0",
+    batchSize: 5,
+    noCancel: false,
+    logFormat: "json",
+    logDebug: false,
+    ...extra,
+  };
+}
+
+/** The bot as the task builds it, with its log lines captured. */
+async function bot(f: KeeperFixture, extra: Partial<KeeperArgs> = {}): Promise<KeeperSetup & { lines: string[] }> {
+  const lines: string[] = [];
+  const setup = await setupKeeper(hre, keeperArgs(f, extra), { sink: (line) => lines.push(line) });
+  return { ...setup, lines };
+}
+
+async function runOnce(f: KeeperFixture, extra: Partial<KeeperArgs> = {}) {
+  const { result, output } = await runTask<PassSummary>("keeper:run", keeperArgs(f, extra));
+  const records = parseLogLines(output.split("\n").filter((l) => l.startsWith("{")));
+  return { summary: result, records };
+}
+
+const addr = async (...vaults: BallastVault[]): Promise<string[]> =>
+  (await Promise.all(vaults.map((v) => v.getAddress()))).map((a) => getAddress(a)).sort();
+
+const sorted = (list: readonly string[]): string[] => [...list].sort();
+
+function events(records: LogRecord[], event: string): LogRecord[] {
+  return records.filter((r) => r.event === event);
+}
+
+/** Aave's scaled balances of a WETH vault: they move only when the position does. */
+async function scaled(f: KeeperFixture, vault: BallastVault): Promise<bigint[]> {
+  return [
+    await f.aave.aTokens.WETH.scaledBalanceOf(vault),
+    await f.aave.variableDebtTokens.USDC.scaledBalanceOf(vault),
+  ];
+}
+
+describe("keeper:run", () => {
+  describe("a pass", () => {
+    it("kicks exactly the vaults out of band, and executes nothing in the pass that kicked", async () => {
+      const f = await loadFixture(outOfBandFixture);
+      const { summary, records } = await runOnce(f);
+      expect(summary.vaults).to.equal(4);
+      expect(summary.discovered).to.equal(4);
+      expect(summary.outOfBand).to.equal(3);
+      expect(sorted(summary.kicked)).to.deep.equal(await addr(f.v1, f.v3, f.btc));
+      expect(summary.executed).to.have.length(0);
+      expect(summary.failed).to.have.length(0);
+      for (const v of [f.v1, f.v3, f.btc]) expect((await f.auction.auctionOf(v)).kickedAt).to.not.equal(0n);
+      expect((await f.auction.auctionOf(f.v2)).kickedAt).to.equal(0n);
+      const kicked = events(records, "kicked");
+      expect(kicked.map((r) => r.direction).sort()).to.deep.equal(["deleverage", "deleverage", "leverage"]);
+      for (const r of records) expect(Object.keys(r).slice(0, 3)).to.deep.equal(["ts", "level", "event"]);
+    });
+
+    it("later, executes exactly the kicked vaults in one batch: back on target, rewards paid, v2 untouched", async () => {
+      const f = await loadFixture(kickedFixture);
+      const usdc = f.tokens.erc20.USDC;
+      const before = await usdc.balanceOf(f.keeper);
+      const v2Before = await scaled(f, f.v2);
+      const { summary, records } = await runOnce(f);
+
+      expect(sorted(summary.executed.map((e) => e.vault))).to.deep.equal(await addr(f.v1, f.v3, f.btc));
+      expect(summary.kicked).to.have.length(0);
+      expect(summary.lostRaces).to.have.length(0);
+      expect(summary.failed).to.have.length(0);
+      expect(summary.transactions).to.have.length(1);
+      for (const e of summary.executed) {
+        expect(e.batched).to.equal(true);
+        expect(e.reward > 0n, "reward").to.equal(true);
+        expect(e.rewardBps).to.be.greaterThan(10);
+      }
+      for (const v of [f.v1, f.v3, f.btc]) {
+        expectNear((await v.position()).healthFactor, TARGET, TOLERANCE, `HF of ${await v.getAddress()}`);
+        expect((await f.auction.auctionOf(v)).kickedAt).to.equal(0n);
+      }
+      const paid = summary.executed.reduce((sum, e) => sum + e.reward, 0n);
+      expect((await usdc.balanceOf(f.keeper)) - before).to.equal(paid);
+      expect(await scaled(f, f.v2)).to.deep.equal(v2Before);
+
+      const executed = events(records, "executed");
+      expect(executed).to.have.length(3);
+      const weth = executed.filter((r) => r.direction === "deleverage");
+      for (const r of weth) expect(r.route).to.equal("WETH -500-> USDC");
+      expect(executed.find((r) => r.direction === "leverage")?.route).to.equal("USDC -3000-> WBTC");
+      expect(events(records, "profitable")).to.have.length(3);
+    });
+
+    it("with nothing to do, sends nothing", async () => {
+      const f = await loadFixture(kickedFixture);
+      await runOnce(f);
+      const nonce = await hre.ethers.provider.getTransactionCount(f.keeper);
+      const { summary } = await runOnce(f);
+      expect(summary.outOfBand).to.equal(0);
+      expect(summary.kicked).to.have.length(0);
+      expect(summary.cancelled).to.have.length(0);
+      expect(summary.executed).to.have.length(0);
+      expect(summary.transactions).to.have.length(0);
+      expect(await hre.ethers.provider.getTransactionCount(f.keeper)).to.equal(nonce);
+    });
+
+    it("all in band: nothing kicked, nothing sent", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { summary, records } = await runOnce(f);
+      expect(summary.vaults).to.equal(4);
+      expect(summary.outOfBand).to.equal(0);
+      expect(summary.transactions).to.have.length(0);
+      expect(events(records, "pass")).to.have.length(1);
+    });
+
+    it("cancels the auctions of vaults back in band, unless --no-cancel", async () => {
+      const f = await loadFixture(kickedFixture);
+      await movePrice(f, "WETH", 2_000n * ORACLE_BASE_CURRENCY_UNIT);
+      // A minimum profit no reward reaches keeps the WBTC vault's execution out of the way.
+      const held = await runOnce(f, { noCancel: true, minProfit: "1000000" });
+      expect(held.summary.cancelled).to.have.length(0);
+      expect(held.summary.skipped).to.deep.equal([{ vault: await f.btc.getAddress(), reason: "unprofitable" }]);
+      expect(events(held.records, "unprofitable")[0].minProfitUsd).to.equal("1000000.00");
+      expect((await f.auction.auctionOf(f.v1)).kickedAt).to.not.equal(0n);
+
+      const { summary, records } = await runOnce(f, { minProfit: "1000000" });
+      expect(sorted(summary.cancelled)).to.deep.equal(await addr(f.v1, f.v3));
+      expect(events(records, "cancelled")).to.have.length(2);
+      for (const v of [f.v1, f.v3]) expect((await f.auction.auctionOf(v)).kickedAt).to.equal(0n);
+      expect((await f.auction.auctionOf(f.btc)).kickedAt).to.not.equal(0n);
+    });
+
+    it("an auction kicked one way for a vault that now needs the other is cancelled and kicked again", async () => {
+      const f = await loadFixture(kickedFixture);
+      // WETH at 2,500: v1 (1.875) and v3 (1.81) are now above maxHF 1.8, v2 (2.12) too; their auctions say deleverage.
+      await movePrice(f, "WETH", 2_500n * ORACLE_BASE_CURRENCY_UNIT);
+      const { summary } = await runOnce(f, { minProfit: "1000000" });
+      expect(sorted(summary.cancelled)).to.deep.equal(await addr(f.v1, f.v3));
+      expect(sorted(summary.kicked)).to.deep.equal(await addr(f.v1, f.v2, f.v3));
+      for (const v of [f.v1, f.v2, f.v3]) expect((await f.auction.auctionOf(v)).direction).to.equal(2n);
+    });
+
+    it("sends nothing while gas costs more than --max-gas-price", async () => {
+      const f = await loadFixture(kickedFixture);
+      const nonce = await hre.ethers.provider.getTransactionCount(f.keeper);
+      const { summary, records } = await runOnce(f, { maxGasPrice: "0.000000001" });
+      expect(summary.transactions).to.have.length(0);
+      expect(summary.skipped.map((s) => s.reason)).to.deep.equal(["gas-price", "gas-price", "gas-price"]);
+      expect(events(records, "gas-price-too-high")).to.have.length(1);
+      expect(await hre.ethers.provider.getTransactionCount(f.keeper)).to.equal(nonce);
+    });
+  });
+
+  describe("races and failures", () => {
+    it("a kick that finds an auction started by another keeper is logged and the others go on", async () => {
+      const f = await loadFixture(outOfBandFixture);
+      const k = await bot(f);
+      const plan = await k.bot.plan();
+      expect(plan.kicks).to.have.length(3);
+      await (await f.auction.connect(f.rival).kick(f.v1)).wait();
+      const summary = await k.bot.act(plan);
+      expect(summary.kickRaces).to.deep.equal(await addr(f.v1));
+      expect(sorted(summary.kicked)).to.deep.equal(await addr(f.v3, f.btc));
+      const raced = events(parseLogLines(k.lines), "kick-raced");
+      expect(raced).to.have.length(1);
+      expect(raced[0].reason).to.match(/already running/);
+    });
+
+    for (const batchSize of [5, 1]) {
+      const mode = batchSize === 1 ? "alone" : "in a batch";
+      it(`executing ${mode}: a lost race (another keeper executed first) is logged and survived`, async () => {
+        const f = await loadFixture(kickedFixture);
+        const k = await bot(f, { batchSize });
+        const plan = await k.bot.plan();
+        expect(plan.executions).to.have.length(3);
+        await (await f.auction.connect(f.rival).execute(f.v1, f.down, MaxUint256, f.rival)).wait();
+        const summary = await k.bot.act(plan);
+        expect(summary.lostRaces).to.deep.equal(await addr(f.v1));
+        expect(sorted(summary.executed.map((e) => e.vault))).to.deep.equal(await addr(f.v3, f.btc));
+        expect(summary.failed).to.have.length(0);
+        expect(summary.transactions).to.have.length(batchSize === 1 ? 3 : 1);
+        const lost = events(parseLogLines(k.lines), "lost-race");
+        expect(lost).to.have.length(1);
+        expect(lost[0].vault).to.equal(await f.v1.getAddress());
+        expect(lost[0].stage).to.equal("execute");
+        expect(lost[0].reason).to.match(/no auction is running/);
+        // The next pass finds nothing left to do.
+        const next = await k.bot.pass();
+        expect(next.transactions).to.have.length(0);
+      });
+
+      it(`executing ${mode}: a vault whose execution reverts does not stop the others`, async () => {
+        const f = await loadFixture(kickedFixture);
+        const k = await bot(f, { batchSize });
+        const plan = await k.bot.plan();
+        expect(plan.executions).to.have.length(3);
+        // v3's owner tightens the slippage bound to nothing: its swap can no longer meet the oracle minimum.
+        await (await f.v3.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 0 })).wait();
+        const summary = await k.bot.act(plan);
+        expect(sorted(summary.executed.map((e) => e.vault))).to.deep.equal(await addr(f.v1, f.btc));
+        expect(summary.failed).to.have.length(1);
+        expect(summary.failed[0]).to.include({ vault: await f.v3.getAddress(), stage: "execute" });
+        expect(summary.failed[0].reason).to.match(/Too little received/);
+        const failed = events(parseLogLines(k.lines), "execute-failed");
+        expect(failed).to.have.length(1);
+        expect((await f.auction.auctionOf(f.v3)).kickedAt).to.not.equal(0n);
+      });
+    }
+
+    it("a vault whose simulation reverts is logged with the decoded error and skipped", async () => {
+      const f = await loadFixture(kickedFixture);
+      await (await f.v3.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 0 })).wait();
+      const { summary, records } = await runOnce(f);
+      expect(sorted(summary.executed.map((e) => e.vault))).to.deep.equal(await addr(f.v1, f.btc));
+      expect(summary.failed).to.have.length(1);
+      expect(summary.failed[0]).to.include({ vault: await f.v3.getAddress(), stage: "simulate" });
+      const failed = events(records, "simulation-failed");
+      expect(failed[0].route).to.equal("WETH -500-> USDC");
+      expect(failed[0].reason).to.match(/Too little received/);
+    });
+
+    it("re-syncs the nonce and retries once when another process used the keeper's account", async () => {
+      const f = await loadFixture(outOfBandFixture);
+      const k = await bot(f);
+      expect((await k.bot.pass()).kicked).to.have.length(3);
+      // The bot's cached nonce is now stale.
+      await (await f.keeper.sendTransaction({ to: f.keeper.address, value: 0n })).wait();
+      await f.world.advance(300);
+      const summary = await k.bot.pass();
+      expect(summary.executed).to.have.length(3);
+      const resync = events(parseLogLines(k.lines), "nonce-resync");
+      expect(resync).to.have.length(1);
+      expect(resync[0].action).to.equal("executeBatch");
+    });
+
+    it("the loop logs a failing pass, goes on, and stops when aborted", async () => {
+      const f = await loadFixture(keeperFixture);
+      const lines: string[] = [];
+      const controller = new AbortController();
+      // The forwarder has code but no statuses(): every pass fails at the scan.
+      const setup = await setupKeeper(hre, keeperArgs(f, { lens: await f.forwarder.getAddress() }), {
+        sink: (line) => {
+          lines.push(line);
+          if (lines.filter((l) => l.includes('"pass-failed"')).length === 2) controller.abort();
+        },
+      });
+      const result: LoopResult = await runLoop(setup.bot, { intervalMs: 5, signal: controller.signal });
+      expect(result).to.include({ passes: 0, failedPasses: 2 });
+      const records = parseLogLines(lines);
+      expect(events(records, "pass-failed")).to.have.length(2);
+      expect(events(records, "stopped")).to.have.length(1);
+    });
+  });
+
+  describe("routing", () => {
+    it("quotes every pool of the pair and picks the better one when a pool is pushed off price", async () => {
+      const f = await loadFixture(keeperFixture);
+      const [weth, usdc] = [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()];
+      const router = new Router(f.uniswap.quoter, f.uniswap.factory, [weth, usdc]);
+      const tenEth = parseUnits("10", 18);
+      const twentyK = parseUnits("20000", 6);
+      const sell = await router.route(weth, usdc, tenEth);
+      expect(sell.quotes.map((q) => q.fees)).to.deep.equal([[500], [3_000]]);
+      expect(sell.best?.fees).to.deep.equal([500]);
+      expect((await router.route(usdc, weth, twentyK)).best?.fees).to.deep.equal([500]);
+
+      // Dump WETH into the 0.3% pool: WETH is cheap there now, so buying WETH goes there and selling it does not.
+      const whale = f.rival;
+      const dump = parseUnits("2000", 18);
+      await f.world.fund("WETH", whale.address, dump);
+      await (await f.tokens.erc20.WETH.connect(whale).approve(f.uniswap.router, dump)).wait();
+      await (
+        await f.uniswap.router.connect(whale).exactInputSingle({
+          tokenIn: weth,
+          tokenOut: usdc,
+          fee: 3_000,
+          recipient: whale.address,
+          deadline: MaxUint256,
+          amountIn: dump,
+          amountOutMinimum: 0n,
+          sqrtPriceLimitX96: 0n,
+        })
+      ).wait();
+      const buy = await router.route(usdc, weth, twentyK);
+      expect(buy.best?.fees).to.deep.equal([3_000]);
+      expect(buy.quotes[1].amountOut > buy.quotes[0].amountOut).to.equal(true);
+      expect((await router.route(weth, usdc, tenEth)).best?.fees).to.deep.equal([500]);
+    });
+
+    it("takes a two-hop route through WETH when it quotes better than the direct pool", async () => {
+      const f = await loadFixture(keeperFixture);
+      const [wbtc, weth, usdc] = await Promise.all(
+        (["WBTC", "WETH", "USDC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
+      );
+      const router = new Router(f.uniswap.quoter, f.uniswap.factory, [weth, usdc]);
+      const oneBtc = parseUnits("1", 8);
+      expect((await router.route(wbtc, usdc, oneBtc)).best?.fees).to.deep.equal([3_000]);
+
+      // A deep WBTC/WETH 0.05% pool at the oracle price, then WBTC dumped into the direct WBTC/USDC pool.
+      await addFullRangePool(f, "WBTC", "WETH", 500, 200n);
+      const fresh = new Router(f.uniswap.quoter, f.uniswap.factory, [weth, usdc]);
+      const whale = f.rival;
+      const dump = parseUnits("100", 8);
+      await f.world.fund("WBTC", whale.address, dump);
+      await (await f.tokens.erc20.WBTC.connect(whale).approve(f.uniswap.router, dump)).wait();
+      await (
+        await f.uniswap.router.connect(whale).exactInputSingle({
+          tokenIn: wbtc,
+          tokenOut: usdc,
+          fee: 3_000,
+          recipient: whale.address,
+          deadline: MaxUint256,
+          amountIn: dump,
+          amountOutMinimum: 0n,
+          sqrtPriceLimitX96: 0n,
+        })
+      ).wait();
+      const choice = await fresh.route(wbtc, usdc, oneBtc);
+      // Direct, then through WETH at each WETH/USDC tier.
+      expect(choice.quotes.map((q) => q.fees)).to.deep.equal([[3_000], [500, 500], [500, 3_000]]);
+      expect(choice.best?.tokens).to.deep.equal([wbtc, weth, usdc].map((a) => getAddress(a)));
+      expect(choice.best?.fees).to.deep.equal([500, 500]);
+    });
+  });
+
+  describe("setup", () => {
+    it("an address book without a lens says how to get one", async () => {
+      const f = await loadFixture(keeperFixture);
+      const book = JSON.parse(fs.readFileSync(f.book, "utf8")) as { contracts: Record<string, unknown> };
+      delete book.contracts.lens;
+      const file = tmpFile("book-without-lens.json");
+      fs.writeFileSync(file, JSON.stringify(book));
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { deployments: file }),
+        /records no VaultLens .*npx hardhat local:deploy --network hardhat.* or deploy contracts\/lens\/VaultLens\.sol and pass --lens <address>/,
+      );
+      // --lens fills the gap.
+      const { result } = await runTask<PassSummary>(
+        "keeper:run",
+        keeperArgs(f, { deployments: file, lens: await f.lens.getAddress() }),
+      );
+      expect(result.vaults).to.equal(4);
+    });
+
+    it("refuses bad flags before reading the chain", async () => {
+      const f = await loadFixture(keeperFixture);
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { logFormat: "xml" }),
+        /--log-format must be one of json, pretty/,
+      );
+      await expectTaskError("keeper:run", keeperArgs(f, { minProfit: "-1" }), /--min-profit must be a decimal number/);
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { batchSize: 0 }),
+        /--batch-size must be a whole number of at least 1/,
+      );
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { deployments: tmpFile("missing.json") }),
+        /does not exist: .*or give the keeper --factory, --lens and --quoter/,
+      );
+    });
+
+    it("pretty log lines carry the same fields", async () => {
+      const f = await loadFixture(outOfBandFixture);
+      const { output } = await runTask("keeper:run", keeperArgs(f, { logFormat: "pretty" }));
+      expect(output).to.match(/Z INFO {2}kicked {13}vault=0x[0-9a-fA-F]{40} direction=deleverage hf=1\.\d{4} tx=0x/);
+    });
+  });
+});
+
+/** Creates a `fee` pool of two market assets at their oracle prices with full-range liquidity of `baseAmount` whole
+ * `base` tokens (and the matching quote). */
+async function addFullRangePool(
+  f: KeeperFixture,
+  base: AssetSymbol,
+  quote: AssetSymbol,
+  fee: number,
+  baseAmount: bigint,
+): Promise<void> {
+  const lp = f.rival;
+  const [token0, token1] = await sortAssets(f.tokens, base, quote);
+  const prices = await f.world.oraclePrices();
+  const sqrtPriceX96 = sqrtPriceX96FromUsd(
+    prices[token0],
+    ASSETS[token0].decimals,
+    prices[token1],
+    ASSETS[token1].decimals,
+  );
+  const [address0, address1] = [await f.tokens.erc20[token0].getAddress(), await f.tokens.erc20[token1].getAddress()];
+  const pm = f.uniswap.positionManager.connect(lp);
+  await (await pm.createAndInitializePoolIfNecessary(address0, address1, fee, sqrtPriceX96)).wait();
+  const amounts: Record<string, bigint> = {
+    [base]: baseAmount * 10n ** BigInt(ASSETS[base].decimals),
+    [quote]: (baseAmount * prices[base] * 10n ** BigInt(ASSETS[quote].decimals)) / prices[quote],
+  };
+  for (const symbol of [token0, token1]) {
+    await f.world.fund(symbol, lp.address, amounts[symbol]);
+    await (await f.tokens.erc20[symbol].connect(lp).approve(pm, amounts[symbol])).wait();
+  }
+  const spacing = TICK_SPACINGS[fee];
+  await (
+    await pm.mint({
+      token0: address0,
+      token1: address1,
+      fee,
+      tickLower: alignTick(MIN_TICK, spacing),
+      tickUpper: alignTick(MAX_TICK, spacing),
+      amount0Desired: amounts[token0],
+      amount1Desired: amounts[token1],
+      amount0Min: 0n,
+      amount1Min: 0n,
+      recipient: lp.address,
+      deadline: MaxUint256,
+    })
+  ).wait();
+}
