@@ -302,8 +302,13 @@ describe("KeeperAuction", () => {
         .to.be.revertedWithCustomError(f.auction, "AuctionActive")
         .withArgs(await f.vault.getAddress(), f.kickedAt);
       await expectSnapshotUnchanged(f, before);
-      // The running auction kept its start, so its reward kept growing.
-      expect(await f.auction.currentRewardBps(f.vault)).to.be.gt(referenceRewardBps(curveOf(CONFIG), 0n, 0n));
+      // The running auction kept its start: its reward is the curve at the time since the first kick.
+      const elapsed = BigInt(await time.latest()) - f.kickedAt;
+      expect(elapsed).to.be.gte(120n);
+      const u = urgency((await f.vault.position()).healthFactor, MIN_HF);
+      const bps = await f.auction.currentRewardBps(f.vault);
+      expect(bps).to.equal(referenceRewardBps(curveOf(CONFIG), elapsed, u));
+      expect(bps).to.be.gt(referenceRewardBps(curveOf(CONFIG), 0n, u));
     });
   });
 
