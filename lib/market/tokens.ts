@@ -3,14 +3,16 @@ import type { AddressLike } from "ethers";
 
 import {
   IERC20Detailed__factory,
-  MintableERC20__factory,
   MockAggregatorV3__factory,
   WETH9__factory,
   type IERC20Detailed,
-  type MintableERC20,
   type MockAggregatorV3,
   type WETH9,
 } from "../../typechain-types";
+// Aave's published build, by path: a test contract that inherits MintableERC20 makes Hardhat compile it too, and the
+// top-level typechain export would then name that recompiled copy.
+import { MintableERC20__factory } from "../../typechain-types/factories/cache/npm-artifacts/MintableERC20__factory";
+import type { MintableERC20 } from "../../typechain-types/cache/npm-artifacts/MintableERC20";
 import { mined } from "./aave";
 import { ASSET_SYMBOLS, ASSETS, ORACLE_DECIMALS, type AssetSymbol } from "./config";
 

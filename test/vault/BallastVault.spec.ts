@@ -164,7 +164,9 @@ describe("BallastVault", () => {
       const before = await snapshotState(f);
       // The 3% spot move weighs 1/600 in the 600-s TWAP, so the price guard passes; the vault's minAmountOut
       // (oracle price less 1%) is what stops the trade, enforced by the SwapRouter's own amountOutMinimum check.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWith("Too little received");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWith(
+        "Too little received",
+      );
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -789,5 +791,105 @@ describe("BallastVault", () => {
         }),
       ).to.emit(f.vault, "PolicySet");
     });
+  });
+
+  describe("#rebalance keeper reward", () => {
+    const OWNER_CAP = BigInt(DEFAULT_POLICY.maxKeeperRewardBps);
+    const USDC_PRICE = price(1n);
+
+    /** Alice's vault after a 30% rise: HF about 1.95, above the band, TWAP and feeds caught up. */
+    async function raisedVaultFixture(): Promise<VaultFixture> {
+      const f = await openVaultFixture();
+      await movePrice(f, "WETH", price(2_600n));
+      return f;
+    }
+
+    /** The keeper auction as a signer: the one caller the vault lets ask for a reward. */
+    async function impersonateAuction(f: VaultFixture) {
+      const auction = await f.auction.getAddress();
+      await hre.network.provider.request({ method: "hardhat_impersonateAccount", params: [auction] });
+      await hre.network.provider.request({ method: "hardhat_setBalance", params: [auction, toQuantity(WAD)] });
+      return hre.ethers.getSigner(auction);
+    }
+
+    it("rejects a reward asked for by anyone but the auction with VaultNotAuction", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      const before = await snapshotState(f);
+      const auctionUsdc = await f.tokens.erc20.USDC.balanceOf(f.auction);
+      for (const [caller, bps] of [
+        [f.keeper, 1n],
+        [f.attacker, OWNER_CAP],
+        [f.alice, OWNER_CAP],
+      ] as const) {
+        await expect(f.vault.connect(caller).rebalance(f.down, MaxUint256, bps))
+          .to.be.revertedWithCustomError(f.vault, "VaultNotAuction")
+          .withArgs(caller.address);
+      }
+      await expectUnchanged(f, before);
+      expect(await f.tokens.erc20.USDC.balanceOf(f.auction)).to.equal(auctionUsdc);
+      // Without a reward the same keeper may rebalance: only the reward was refused.
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.emit(f.vault, "Rebalanced");
+    });
+
+    it("rejects a reward above the owner's cap, even from the auction, with VaultRewardAboveCap", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      const auction = await impersonateAuction(f);
+      const before = await snapshotState(f);
+      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, OWNER_CAP + 1n))
+        .to.be.revertedWithCustomError(f.vault, "VaultRewardAboveCap")
+        .withArgs(OWNER_CAP + 1n, OWNER_CAP);
+      await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxKeeperRewardBps: 20 })).wait();
+      const afterPolicy = await snapshotState(f);
+      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, 21))
+        .to.be.revertedWithCustomError(f.vault, "VaultRewardAboveCap")
+        .withArgs(21n, 20n);
+      await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });
+      await expectUnchanged(f, afterPolicy);
+      expect(afterPolicy).to.deep.equal(before);
+      expect(await f.tokens.erc20.USDC.balanceOf(auction)).to.equal(0n);
+    });
+
+    for (const side of [
+      { label: "deleverage", fixture: droppedVaultFixture, path: "down", direction: 1n },
+      { label: "leverage", fixture: raisedVaultFixture, path: "up", direction: 2n },
+    ] as const) {
+      it(`prices the reward as a cost: a ${side.label} rewarded at the owner's cap still lands on target`, async () => {
+        // The same state and block time, once without and once with the reward.
+        async function run(bps: bigint) {
+          const f = await loadFixture(side.fixture);
+          const auction = await impersonateAuction(f);
+          await time.setNextBlockTimestamp((await time.latest()) + 12);
+          const tx = await f.vault.connect(auction).rebalance(f[side.path], MaxUint256, bps);
+          const [report] = await rebalancedReports(f.vault, tx);
+          await expect(tx).to.changeTokenBalance(f.tokens.erc20.USDC, auction, report.keeperReward);
+          await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });
+          return { f, report };
+        }
+        const plain = (await run(0n)).report;
+        expect(plain.keeperReward).to.equal(0n);
+        const { f, report } = await run(OWNER_CAP);
+        expect(report.direction).to.equal(side.direction);
+        const wethPrice = await f.aave.oracle.getAssetPrice(f.tokens.erc20.WETH);
+        const valueIn = side.direction === 1n ? (report.amountIn * wethPrice) / WAD : report.amountIn * 100n;
+        // The reward is the cap's share of the value sold, in USDC (100 base units per USDC unit at 1 USD).
+        const expected =
+          side.direction === 1n
+            ? (((report.amountIn * wethPrice) / WAD) * OWNER_CAP * 10n ** 6n) / BPS / USDC_PRICE
+            : (report.amountIn * OWNER_CAP) / BPS;
+        expect(report.keeperReward).to.equal(expected).and.be.gt(0n);
+        const rewardBase = report.keeperReward * 100n;
+        // Sized with the reward as one more cost: a deleverage sells more, to repay the same debt after the reward;
+        // a leverage borrows less in all (swap plus reward), since each unit borrowed now buys less collateral.
+        if (side.direction === 1n) expect(report.amountIn).to.be.gt(plain.amountIn);
+        else expect(report.amountIn + report.keeperReward).to.be.lt(plain.amountIn);
+        await expectLandedOnTarget(f, report);
+        expect(distance(report.hfAfter, plain.hfAfter)).to.be.lt(LANDING);
+        // Invariant 3 with the reward: the owner pays it out of equity, within slippage + premium + reward.
+        expect(report.equityLossBase).to.be.lte(allowedLoss(report, valueIn) + rewardBase);
+        expect(report.equityLossBase).to.be.gte(rewardBase);
+        await expectExecutorClean(f);
+        expect(await f.tokens.erc20.USDC.balanceOf(f.executor)).to.equal(0n);
+      });
+    }
   });
 });
