@@ -4,3 +4,4 @@ import "./market";
 import "./local";
 import "./intent";
 import "./vault";
+import "./policy";
