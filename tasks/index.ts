@@ -5,3 +5,4 @@ import "./local";
 import "./intent";
 import "./vault";
 import "./keeper";
+import "./policy";

@@ -62,6 +62,15 @@ export const LOCAL_PARAMS = {
   ] as const satisfies readonly (readonly [AssetSymbol, AssetSymbol, number])[],
 };
 
+/** A vault policy with every field a bigint, as the vault returns it and as tasks and the simulation build it. */
+export interface PolicyValues {
+  minHF: bigint;
+  targetHF: bigint;
+  maxHF: bigint;
+  maxSlippageBps: bigint;
+  maxKeeperRewardBps: bigint;
+}
+
 /** A policy every test and simulation can start from: band 1.3 / 1.5 / 1.8, 1% slippage, 1% reward cap. */
 export const DEFAULT_POLICY: IBallastVault.PolicyStruct = {
   minHF: parseUnits("1.3", 18),

@@ -5,17 +5,12 @@
 import { getAddress, isAddress, isHexString, verifyTypedData, type Signer } from "ethers";
 
 import { INTENT_TYPES, signForwardRequest, signIntent, vaultDomain, type ForwardCall } from "../../lib/intents";
+import type { PolicyValues } from "../../lib/protocol";
 import type { ERC2771Forwarder } from "../../typechain-types";
 import { TaskError } from "../shared/errors";
 import type { TaskContext } from "../shared/context";
 
-export interface PolicyValues {
-  minHF: bigint;
-  targetHF: bigint;
-  maxHF: bigint;
-  maxSlippageBps: bigint;
-  maxKeeperRewardBps: bigint;
-}
+export type { PolicyValues };
 
 export interface SetPolicyMessage {
   policy: PolicyValues;
@@ -153,7 +148,7 @@ export function forwardRequestData(payload: SignedForwardRequest): ERC2771Forwar
 }
 
 /** JSON text: every bigint as a decimal string. */
-export function toJson(payload: SignedPayload): string {
+export function toJson(payload: unknown): string {
   return `${JSON.stringify(payload, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value), 2)}\n`;
 }
 

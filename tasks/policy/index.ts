@@ -1,0 +1,43 @@
+import { task, types } from "hardhat/config";
+
+import { scenarioNames } from "../../lib/simulation/scenarios";
+import type { RecommendArgs } from "./recommend";
+
+// 900 s: the price guard compares the oracle with a 600 s TWAP and may refuse a rebalance until the TWAP catches
+// up with a fast move; 300 s more (25 blocks) covers the kick, the keepers' auction and inclusion.
+const DEFAULT_HORIZON = 900;
+
+task(
+  "policy:recommend",
+  "Recommends a health-factor band: the minHF that survives the keepers' response horizon with a given probability",
+)
+  .addOptionalParam(
+    "scenario",
+    `Measure the realized volatility of a built-in price path: ${scenarioNames.join(", ")}`,
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "prices",
+    "Measure the realized volatility of a CSV price path (header timestamp,price; unix seconds, USD)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("vol", "Use this annualized volatility, a fraction: 0.8 for 80%", undefined, types.string)
+  .addOptionalParam(
+    "horizon",
+    "Keepers' response horizon in seconds: the price guard's 600 s TWAP window plus 25 blocks for kick and auction",
+    DEFAULT_HORIZON,
+    types.int,
+  )
+  .addOptionalParam(
+    "survival",
+    "Probability that a vault at minHF stays above HF 1 over the horizon, between 0.5 and 1",
+    "0.99",
+    types.string,
+  )
+  .addFlag("json", "Print the recommendation as JSON on stdout, HFs as WAD decimal strings, and nothing else")
+  .setAction(async (args: RecommendArgs) => {
+    const { recommendTask } = await import("./recommend");
+    return recommendTask(args);
+  });
