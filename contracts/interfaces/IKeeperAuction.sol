@@ -95,6 +95,14 @@ interface IKeeperAuction {
     error AuctionNothingOwed(address token);
     /// @notice `executeOne` is internal to batches: only the auction itself may call it.
     error AuctionOnlySelf(address caller);
+    /// @notice The vault now needs the opposite move to the one the auction was kicked for: cancel and kick again.
+    error AuctionDirectionChanged(
+        address vault,
+        IRebalanceExecutor.Direction kicked,
+        IRebalanceExecutor.Direction current
+    );
+    /// @notice Call `index` of a batch ran out of gas: send the batch with more gas (or fewer calls).
+    error AuctionBatchOutOfGas(uint256 index);
 
     /// @notice Emitted when an auction started.
     event Kicked(address indexed vault, address indexed kicker, IRebalanceExecutor.Direction direction, uint256 hf);
@@ -137,7 +145,9 @@ interface IKeeperAuction {
         address recipient
     ) external returns (uint256 reward);
 
-    /// @notice Executes several vaults; one that fails is reported and skipped, and its auction keeps running.
+    /// @notice Executes several vaults; one that fails is reported and skipped, and its auction keeps running. A call
+    /// that fails for want of gas fails the whole batch instead (`AuctionBatchOutOfGas`), so that a gas estimate
+    /// covers every call.
     /// @return results One per call, in order.
     function executeBatch(Call[] calldata calls, address recipient) external returns (Result[] memory results);
 

@@ -42,9 +42,8 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (!IVaultFactory(FACTORY).isVault(vault)) revert AuctionUnknownVault(vault);
         Auction memory a = _auctions[vault];
         if (a.kickedAt != 0) revert AuctionActive(vault, a.kickedAt);
-        (bool needed, IRebalanceExecutor.Direction direction, , ) = IBallastVault(vault).rebalanceNeeded();
-        if (!needed) revert AuctionNotNeeded(vault);
-        IBallastVault.Position memory pos = IBallastVault(vault).position();
+        (IRebalanceExecutor.Direction direction, , IBallastVault.Position memory pos) = _state(vault);
+        if (direction == IRebalanceExecutor.Direction.None) revert AuctionNotNeeded(vault);
         uint256 minDebt = _config.minDebtBase;
         if (pos.debtBase < minDebt) revert AuctionDustPosition(vault, pos.debtBase, minDebt);
         _auctions[vault] = Auction(uint64(block.timestamp), uint128(pos.healthFactor), direction);
@@ -70,10 +69,15 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
+            uint256 available = gasleft();
             try this.executeOne(calls[i], msg.sender, recipient) returns (uint256 reward) {
                 results[i].ok = true;
                 results[i].reward = reward;
             } catch (bytes memory reason) {
+                // Running out of gas, in this call or deeper (each level keeps back 1/64), ends with empty revert data
+                // and little gas left. That is a want of gas, not a failure on the vault's merits: fail the batch, so
+                // that a gas estimate covers every call instead of settling on a partial batch.
+                if (reason.length == 0 && gasleft() < available / 4) revert AuctionBatchOutOfGas(i);
                 results[i].reason = reason;
                 emit ExecutionFailed(calls[i].vault, reason);
             }
@@ -90,8 +94,8 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     function cancel(address vault) external override {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
-        (bool needed, IRebalanceExecutor.Direction direction, , ) = IBallastVault(vault).rebalanceNeeded();
-        if (needed && direction == a.direction) revert AuctionStillNeeded(vault);
+        (IRebalanceExecutor.Direction direction, , ) = _state(vault);
+        if (direction == a.direction) revert AuctionStillNeeded(vault);
         delete _auctions[vault];
         emit Cancelled(vault, msg.sender);
     }
@@ -149,6 +153,11 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         delete _auctions[vault];
+        (IRebalanceExecutor.Direction direction, , ) = _state(vault);
+        // An auction kicked one way must not pay, with the time it accrued, for a move the other way.
+        if (direction != a.direction && direction != IRebalanceExecutor.Direction.None) {
+            revert AuctionDirectionChanged(vault, a.direction, direction);
+        }
         uint16 bps = _rewardBps(vault, a);
         IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(path, maxAmountIn, bps);
         reward = report.keeperReward;
@@ -160,8 +169,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     /// smaller than `minHFMove` (the vault lands within its tolerance of the target, so the move is known up front).
     function _rewardBps(address vault, Auction memory a) private view returns (uint16) {
         Config memory c = _config;
-        IBallastVault.Policy memory p = IBallastVault(vault).policy();
-        IBallastVault.Position memory pos = IBallastVault(vault).position();
+        (, IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _state(vault);
         uint256 hf = pos.healthFactor;
         uint256 move = hf > p.targetHF ? hf - p.targetHF : p.targetHF - hf;
         if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return 0;
@@ -171,6 +179,26 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (bps > p.maxKeeperRewardBps) bps = p.maxKeeperRewardBps;
         if (bps > protocolCap) bps = protocolCap;
         return uint16(bps);
+    }
+
+    /// @dev The vault's own band rule (`rebalanceNeeded` without its sizing): `None` without debt, while automation
+    /// is paused, or inside the band.
+    function _state(
+        address vault
+    )
+        private
+        view
+        returns (
+            IRebalanceExecutor.Direction direction,
+            IBallastVault.Policy memory p,
+            IBallastVault.Position memory pos
+        )
+    {
+        p = IBallastVault(vault).policy();
+        pos = IBallastVault(vault).position();
+        if (pos.debtBase == 0 || IBallastVault(vault).automationPaused()) return (direction, p, pos);
+        if (pos.healthFactor < p.minHF) direction = IRebalanceExecutor.Direction.Deleverage;
+        else if (pos.healthFactor > p.maxHF) direction = IRebalanceExecutor.Direction.Leverage;
     }
 
     /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.

@@ -409,6 +409,26 @@ describe("KeeperAuction", () => {
     });
   });
 
+  describe("#execute after the vault turned", () => {
+    it("reverts with AuctionDirectionChanged when a Deleverage auction's vault now needs a Leverage", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      // WETH rallies past the band's top: the vault kicked for a Deleverage (HF 1.2) now sits at about 2.03.
+      await movePrice(f, "WETH", 2_700n * 10n ** 8n);
+      expect((await f.vault.position()).healthFactor).to.be.gt(MAX_HF);
+      const before = await snapshot(f);
+      await expect(f.auction.connect(f.keeper).execute(f.vault, f.up, MaxUint256, f.recipient.address))
+        .to.be.revertedWithCustomError(f.auction, "AuctionDirectionChanged")
+        .withArgs(await f.vault.getAddress(), DELEVERAGE, LEVERAGE);
+      await expectSnapshotUnchanged(f, before);
+      // The way out: cancel (the kicked move is no longer needed) and kick afresh, the reward starting over.
+      await (await f.auction.connect(f.keeper2).cancel(f.vault)).wait();
+      await (await f.auction.connect(f.keeper2).kick(f.vault)).wait();
+      const a = await f.auction.auctionOf(f.vault);
+      expect(a.direction).to.equal(LEVERAGE);
+      expect(a.kickedAt).to.equal(BigInt(await time.latest()));
+    });
+  });
+
   describe("#rewardBpsAt", () => {
     const HALF = WAD / 2n;
     /** Each row's `bps` is worked out by hand from the curve's definition in IKeeperAuction, not by the model. */
@@ -908,6 +928,24 @@ describe("KeeperAuction", () => {
       expect((await usdc.balanceOf(f.recipient)) - recipientBefore).to.equal(report.keeperReward);
       // The other two vaults were not in the batch: their auctions still run.
       expect((await auctionsOf(f, f.vaults.slice(1))).map((a) => a[0])).to.deep.equal(f.kicks.slice(1));
+      await expectAuctionClean(f, f.vaults);
+    });
+
+    it("fails the whole batch with AuctionBatchOutOfGas when a call runs out of gas, and an estimate covers all", async () => {
+      const f = await loadFixture(kickedBatchFixture);
+      const calls = await batchCalls(f);
+      const batch = f.auction.connect(f.keeper).executeBatch;
+      const single = await f.auction.connect(f.keeper).execute.estimateGas(f.vault, f.down, MaxUint256, f.recipient);
+      const before = await snapshot(f, f.vaults);
+      // Room for the first (cold) call and little more: the second fails for want of gas, so nothing is kept.
+      await expect(batch(calls, f.recipient.address, { gasLimit: single + 150_000n }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionBatchOutOfGas")
+        .withArgs(1n);
+      await expectSnapshotUnchanged(f, before, f.vaults);
+      // The node's estimate is therefore one at which every call runs: all three are rebalanced.
+      const estimate = await batch.estimateGas(calls, f.recipient.address);
+      const tx = await batch(calls, f.recipient.address, { gasLimit: estimate });
+      expect(await executedEvents(f.auction, tx)).to.have.lengthOf(3);
       await expectAuctionClean(f, f.vaults);
     });
 
