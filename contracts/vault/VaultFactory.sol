@@ -20,8 +20,8 @@ import {BallastVault} from "./BallastVault.sol";
 
 /// @title VaultFactory
 /// @notice See {IVaultFactory}. Deploys its own keeper auction and vault implementation, so their immutable links back
-/// to the factory (and the vaults' link to the auction) need no setter. Trusts one ERC-2771 forwarder, fixed at construction and shared with the vaults, so
-/// an owner can create a vault without gas.
+/// to the factory (and the vaults' link to the auction) need no setter. Trusts one ERC-2771 forwarder, fixed at
+/// construction and shared with the vaults, so an owner can create a vault without gas.
 contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     using ReserveConfiguration for DataTypes.ReserveConfigurationMap;
 
