@@ -1,6 +1,7 @@
 /**
  * Gas benchmark: each Ballast operation against BareRebalancer, a contract making the same Aave V3 and Uniswap V3
- * calls on the same position and amounts with no checks, measured in the same run from the same chain state.
+ * calls on the same position and amounts with no checks, measured in the same run from the same chain state; the
+ * deleverage once more through the keeper auction; and `executeBatch` gas per vault for batches of 1, 5 and 20.
  * Writes reports/gas.json; with BENCH_CHECK=1 it compares against the committed file instead and fails on any
  * increase (a gas regression is a bug).
  */
@@ -8,19 +9,29 @@ import fs from "node:fs";
 import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
-import { parseUnits, ZeroHash, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
+import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import {
+  getAddress,
+  keccak256,
+  MaxUint256,
+  parseUnits,
+  toUtf8Bytes,
+  ZeroHash,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+} from "ethers";
 import hre from "hardhat";
 
 import { deployMarket, ORACLE_BASE_CURRENCY_UNIT, type Market } from "../lib/market";
 import { signForwardRequest, signIntent } from "../lib/intents";
-import { DEFAULT_POLICY, deployProtocol, singleHopPath } from "../lib/protocol";
+import { DEFAULT_POLICY, deployProtocol, singleHopPath, type Protocol } from "../lib/protocol";
 import {
   BallastVault__factory,
   BareRebalancer__factory,
   type BallastForwarder,
   type BallastVault,
   type IBallastVault,
+  type KeeperAuction,
 } from "../typechain-types";
 
 const REPORT = path.join(__dirname, "..", "reports", "gas.json");
@@ -30,6 +41,10 @@ const DEPOSIT = parseUnits("10", 18);
 const TARGET_HF = parseUnits("1.5", 18);
 const PRICE = (usd: bigint) => usd * ORACLE_BASE_CURRENCY_UNIT;
 const MOVES = { deleverage: PRICE(1_600n), leverage: PRICE(2_400n) };
+/** Batch sizes for `executeBatch`; the largest is the number of vaults opened for it. */
+const BATCH_SIZES = [1, 5, 20] as const;
+/** Seconds from the kick to the execution: fixed, so the reward, and with it the gas, is the same every run. */
+const AUCTION_DELAY = 60;
 
 interface Measured {
   gas: bigint;
@@ -99,6 +114,70 @@ async function ownerOperation(
   return { direct, relayed, bySig };
 }
 
+/** Kicks `vault`, then has `keeper` execute its auction `AUCTION_DELAY` seconds later; the execution's receipt. */
+async function viaAuction(
+  auction: KeeperAuction,
+  vault: BallastVault,
+  path: string,
+  keeper: HardhatEthersSigner,
+): Promise<ContractTransactionReceipt> {
+  await receipt(auction.connect(keeper).kick(vault));
+  await time.setNextBlockTimestamp((await time.latest()) + AUCTION_DELAY);
+  const r = await receipt(auction.connect(keeper).execute(vault, path, MaxUint256, keeper.address));
+  if (executed(auction, r) !== 1) throw new Error("the auction did not execute");
+  return r;
+}
+
+/** How many `Executed` events the auction emitted; a batch that lost a vault emits `ExecutionFailed` instead. */
+function executed(auction: KeeperAuction, r: ContractTransactionReceipt): number {
+  return r.logs.filter((log) => auction.interface.parseLog(log)?.name === "Executed").length;
+}
+
+/**
+ * `executeBatch` gas per vault for each of BATCH_SIZES: as many vaults as the largest batch, each its own owner's
+ * (fixed impersonated addresses, so the vault addresses and the calldata are the same every run) and opened like the
+ * main one, all pushed below `minHF` and kicked; then each batch size runs from that same snapshot.
+ */
+async function auctionBatches(
+  market: Market,
+  protocol: Protocol,
+  keeper: HardhatEthersSigner,
+  paths: { up: string; down: string },
+): Promise<Record<(typeof BATCH_SIZES)[number], number>> {
+  const size = Math.max(...BATCH_SIZES);
+  const weth = market.tokens.erc20.WETH;
+  const usdc = market.tokens.erc20.USDC;
+  const vaults: BallastVault[] = [];
+  for (let i = 0; i < size; i++) {
+    const address = getAddress(keccak256(toUtf8Bytes(`ballast.bench.owner.${i}`)).slice(0, 42));
+    await hre.network.provider.request({ method: "hardhat_impersonateAccount", params: [address] });
+    await hre.network.provider.request({ method: "hardhat_setBalance", params: [address, "0x56bc75e2d63100000"] });
+    const owner = await hre.ethers.getSigner(address);
+    await market.world.fund("WETH", address, DEPOSIT);
+    await receipt(protocol.factory.connect(owner).createVault(weth, usdc, DEFAULT_POLICY, ZeroHash));
+    const vault = BallastVault__factory.connect(await protocol.factory.predictVault(address, ZeroHash), owner);
+    await receipt(weth.connect(owner).approve(vault, DEPOSIT));
+    await receipt(vault.open(DEPOSIT, TARGET_HF, paths.up));
+    vaults.push(vault);
+  }
+  await movePrice(market, MOVES.deleverage);
+  for (const vault of vaults) await receipt(protocol.auction.connect(keeper).kick(vault));
+  const kicked = await takeSnapshot();
+  const kickedAt = await time.latest();
+  const calls = await Promise.all(
+    vaults.map(async (vault) => ({ vault: await vault.getAddress(), path: paths.down, maxAmountIn: MaxUint256 })),
+  );
+  const perVault = {} as Record<(typeof BATCH_SIZES)[number], number>;
+  for (const n of BATCH_SIZES) {
+    await kicked.restore();
+    await time.setNextBlockTimestamp(kickedAt + AUCTION_DELAY);
+    const r = await receipt(protocol.auction.connect(keeper).executeBatch(calls.slice(0, n), keeper.address));
+    if (executed(protocol.auction, r) !== n) throw new Error(`a batch of ${n} did not execute every vault`);
+    perVault[n] = Math.round(Number(r.gasUsed) / n);
+  }
+  return perVault;
+}
+
 async function movePrice(market: Market, price: bigint): Promise<void> {
   await market.world.setPrice("WETH", price);
   await market.world.advance(700);
@@ -107,13 +186,15 @@ async function movePrice(market: Market, price: bigint): Promise<void> {
 
 async function main(): Promise<void> {
   const market = await deployMarket(hre);
-  const [governance, guardian, owner, relayer] = await hre.ethers.getSigners();
+  const [governance, guardian, owner, relayer, keeper] = await hre.ethers.getSigners();
   const protocol = await deployProtocol(market, governance, guardian);
   const weth = market.tokens.erc20.WETH;
   const usdc = market.tokens.erc20.USDC;
   const up = await singleHopPath(market, "USDC", "WETH", 500);
   const down = await singleHopPath(market, "WETH", "USDC", 500);
   await market.world.fund("WETH", owner.address, DEPOSIT);
+  // A working keeper has been paid before: its USDC balance is not zero, so a reward does not pay for a new slot.
+  await market.world.fund("USDC", keeper.address, parseUnits("1", 6));
   const start = await takeSnapshot();
 
   // Ballast.
@@ -126,6 +207,10 @@ async function main(): Promise<void> {
   const open = await measure(market, vault, await receipt(vault.open(DEPOSIT, TARGET_HF, up)));
   const ownerOps = await ownerOperation(protocol.forwarder, vault, relayer);
   await movePrice(market, MOVES.deleverage);
+  // The same deleverage through the keeper auction (kick, then execute with a reward), from the same state.
+  const beforeDelever = await takeSnapshot();
+  const auctionDelever = await measure(market, vault, await viaAuction(protocol.auction, vault, down, keeper));
+  await beforeDelever.restore();
   const delever = await measure(market, vault, await receipt(vault.rebalance(down, hre.ethers.MaxUint256, 0)));
   await movePrice(market, MOVES.leverage);
   const lever = await measure(market, vault, await receipt(vault.rebalance(up, hre.ethers.MaxUint256, 0)));
@@ -145,13 +230,16 @@ async function main(): Promise<void> {
   const bareLever = await receipt(bare.leverage(lever.amountIn, up, lever.amountOut));
   const bareClose = await receipt(bare.close(close.flashAmount, close.amountIn, down, close.amountOut));
 
+  await start.restore();
+  const batch = await auctionBatches(market, protocol, keeper, { up, down });
+
   const row = (gas: bigint, bareGas: bigint) => ({
     gas: Number(gas),
     bare: Number(bareGas),
     ratio: Math.round((Number(gas) / Number(bareGas)) * 1000) / 1000,
   });
   const report = {
-    deleverage: row(delever.gas, bareDelever.gasUsed),
+    deleverage: { ...row(delever.gas, bareDelever.gasUsed), auction: Number(auctionDelever.gas) },
     leverage: row(lever.gas, bareLever.gasUsed),
     open: row(open.gas, bareOpen.gasUsed),
     close: row(close.gas, bareClose.gasUsed),
@@ -161,6 +249,7 @@ async function main(): Promise<void> {
       flashLoanMode2: Number(bareLever.gasUsed),
       flashLoanSimpleThenBorrow: Number(bareLeverSimple.gasUsed),
     },
+    batch: { ...batch, ratio: Math.round((batch[20] / batch[1]) * 1000) / 1000 },
   };
   console.table(Object.fromEntries((["deleverage", "leverage", "open", "close"] as const).map((k) => [k, report[k]])));
   console.log("leverage variants (bare):", report.leverageVariants);
@@ -172,6 +261,8 @@ async function main(): Promise<void> {
     "by signature",
     report.intent.setPolicyBySig,
   );
+  console.log("deleverage through the auction (kick, then execute):", report.deleverage.auction);
+  console.log("executeBatch gas per vault by batch size:", report.batch);
 
   if (process.env.BENCH_CHECK === "1") {
     const committed = JSON.parse(fs.readFileSync(REPORT, "utf8")) as typeof report;
@@ -183,6 +274,8 @@ async function main(): Promise<void> {
       "forwarder.direct": r.forwarder.direct,
       "forwarder.relayed": r.forwarder.relayed,
       "intent.setPolicyBySig": r.intent.setPolicyBySig,
+      "deleverage.auction": r.deleverage.auction,
+      ...Object.fromEntries(BATCH_SIZES.map((n) => [`batch.${n}`, r.batch?.[n]])),
     });
     const now = flat(report);
     const before = flat(committed);

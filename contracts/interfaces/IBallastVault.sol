@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BUSL-1.1
 pragma solidity 0.8.28;
 
+import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
+
+import {IPriceGuard} from "./IPriceGuard.sol";
 import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
 
 /// @title IBallastVault
@@ -272,4 +275,11 @@ interface IBallastVault {
 
     /// @notice The keeper auction, the one caller that may ask `rebalance` for a reward.
     function AUCTION() external view returns (address);
+
+    /// @notice The Aave V3 pool holding the position. Like `AUCTION` and `PRICE_GUARD`, an immutable of the
+    /// implementation, which every clone of a factory shares.
+    function POOL() external view returns (IPool);
+
+    /// @notice The price guard every sizing and slippage bound reads (`rebalanceNeeded` included).
+    function PRICE_GUARD() external view returns (IPriceGuard);
 }

@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: BUSL-1.1
 pragma solidity 0.8.28;
 
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+
 import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IKeeperAuction} from "../interfaces/IKeeperAuction.sol";
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
 import {IVaultLens} from "../interfaces/IVaultLens.sol";
+import {RebalanceMath} from "../libraries/RebalanceMath.sol";
 
 /// @title VaultLens
 /// @notice Reads the status of many Ballast vaults in one call, for keepers and front ends. Stateless.
+/// @dev Memory never shrinks within a call and its cost grows with the square of its size, so a scan of a thousand
+/// vaults keeps it to the result itself: each status is filled in the struct `new VaultStatus[](n)` allocated for it,
+/// and the per-vault views are read with `_view`, which copies return data into that struct or scratch space rather
+/// than leaving a copy in memory as a high-level call does.
 contract VaultLens is IVaultLens {
     /// @inheritdoc IVaultLens
     function statuses(address[] calldata vaults) external view override returns (VaultStatus[] memory result) {
         uint256 n = vaults.length;
         result = new VaultStatus[](n);
         for (uint256 i = 0; i < n; ++i) {
-            result[i] = _status(IBallastVault(vaults[i]));
+            _fill(result[i], vaults[i]);
         }
     }
 
@@ -28,36 +36,180 @@ contract VaultLens is IVaultLens {
         uint256 n = start < total ? _min(count, total - start) : 0;
         result = new VaultStatus[](n);
         for (uint256 i = 0; i < n; ++i) {
-            result[i] = _status(IBallastVault(factory.vaultAt(start + i)));
+            _fill(result[i], address(uint160(_word(address(factory), IVaultFactory.vaultAt.selector, start + i))));
         }
     }
 
-    /// @dev One call per view. `position()` and `rebalanceNeeded()` depend on the market (Aave, the price guard) and
-    /// may revert; they are caught so that one vault cannot fail the whole read. The rest are plain storage reads.
-    function _status(IBallastVault vault) private view returns (VaultStatus memory s) {
-        s.vault = address(vault);
-        s.owner = vault.owner();
-        s.collateralAsset = vault.collateralAsset();
-        s.debtAsset = vault.debtAsset();
-        s.policy = vault.policy();
-        s.automationPaused = vault.automationPaused();
-        try vault.position() returns (IBallastVault.Position memory pos) {
-            s.position = pos;
-        } catch (bytes memory reason) {
-            s.revertData = reason;
-            return s;
+    /// @inheritdoc IVaultLens
+    function sizeRebalance(
+        IBallastVault vault,
+        IRebalanceExecutor.Direction direction,
+        address asset,
+        IBallastVault.Position calldata pos,
+        IBallastVault.Policy calldata policy
+    ) external view override returns (uint256 amountIn, uint256 urgency) {
+        // `BallastVault.rebalanceNeeded()` step for step, so that a revert carries the same data.
+        if (direction == IRebalanceExecutor.Direction.Deleverage) {
+            uint256 premiumBps = vault.POOL().FLASHLOAN_PREMIUM_TOTAL();
+            uint256 sellBase = RebalanceMath.deleverageSize(
+                pos.collateralBase,
+                pos.debtBase,
+                pos.liquidationThresholdBps,
+                policy.targetHF,
+                premiumBps
+            );
+            amountIn = _toAmount(vault, sellBase, asset);
+            urgency = RebalanceMath.urgency(pos.healthFactor, policy.minHF);
+        } else {
+            uint256 borrowBase = RebalanceMath.leverageSize(
+                pos.collateralBase,
+                pos.debtBase,
+                pos.liquidationThresholdBps,
+                policy.targetHF,
+                0
+            );
+            amountIn = _toAmount(vault, borrowBase, asset);
         }
-        try vault.rebalanceNeeded() returns (
-            bool needed,
-            IRebalanceExecutor.Direction direction,
+    }
+
+    /// @dev The static views are plain storage reads and revert only for an address that is not a vault. The
+    /// position is read once (`rebalanceNeeded()` would read Aave's account data again) and the band check is
+    /// repeated here; only the sizing, which reads prices and may revert, runs in a caught call, and only for a vault
+    /// that needs a rebalance.
+    function _fill(VaultStatus memory s, address vault) private view {
+        s.vault = vault;
+        s.owner = address(uint160(_word(vault, IBallastVault.owner.selector, 0)));
+        s.collateralAsset = address(uint160(_word(vault, IBallastVault.collateralAsset.selector, 0)));
+        s.debtAsset = address(uint160(_word(vault, IBallastVault.debtAsset.selector, 0)));
+        IBallastVault.Policy memory p = s.policy;
+        if (!_view(vault, IBallastVault.policy.selector, 0, _ptr(p), 0xa0)) _bubble();
+        _cleanPolicy(p);
+        s.automationPaused = _word(vault, IBallastVault.automationPaused.selector, 0) != 0;
+        (s.kickedAt, s.rewardBps) = _auction(vault);
+        IBallastVault.Position memory pos = s.position;
+        if (!_view(vault, IBallastVault.position.selector, 0, _ptr(pos), 0x80)) {
+            // A failed call copies its revert data where the return data would have gone.
+            (pos.collateralBase, pos.debtBase, pos.liquidationThresholdBps, pos.healthFactor) = (0, 0, 0, 0);
+            s.revertData = _returnData();
+            return;
+        }
+        IRebalanceExecutor.Direction direction =
+            s.automationPaused ? IRebalanceExecutor.Direction.None : _direction(pos, p);
+        if (direction == IRebalanceExecutor.Direction.None) s.ok = true;
+        else _size(s, direction);
+    }
+
+    /// @dev Fills the sizing of a vault that needs a rebalance, or the revert data of `sizeRebalance`.
+    function _size(VaultStatus memory s, IRebalanceExecutor.Direction direction) private view {
+        address asset = direction == IRebalanceExecutor.Direction.Deleverage ? s.collateralAsset : s.debtAsset;
+        try this.sizeRebalance(IBallastVault(s.vault), direction, asset, s.position, s.policy) returns (
             uint256 amountIn,
             uint256 urgency
         ) {
-            (s.needed, s.direction, s.amountIn, s.urgency) = (needed, direction, amountIn, urgency);
-            s.ok = true;
+            (s.needed, s.direction, s.amountIn, s.urgency, s.ok) = (true, direction, amountIn, urgency, true);
         } catch (bytes memory reason) {
             s.revertData = reason;
         }
+    }
+
+    /// @dev The auction the vault itself trusts. `currentRewardBps` reads the position again, so it is called only
+    /// for a kicked vault; it reverts only where `position()` does, which `ok` reports.
+    function _auction(address vault) private view returns (uint64 kickedAt, uint16 rewardBps) {
+        address auction = address(uint160(_word(vault, IBallastVault.AUCTION.selector, 0)));
+        kickedAt = uint64(_word(auction, IKeeperAuction.auctionOf.selector, uint256(uint160(vault))));
+        if (kickedAt == 0) return (0, 0);
+        try IKeeperAuction(auction).currentRewardBps(vault) returns (uint16 bps) {
+            rewardBps = bps;
+        } catch {
+            rewardBps = 0;
+        }
+    }
+
+    /// @dev The vault divides by the decimals it cached at `initialize`; ERC-20 decimals do not change.
+    function _toAmount(IBallastVault vault, uint256 valueBase, address asset) private view returns (uint256) {
+        uint256 price = vault.PRICE_GUARD().price(asset);
+        return RebalanceMath.toAmount(valueBase, price, IERC20Metadata(asset).decimals());
+    }
+
+    /// @dev The first word `target.selector(arg)` returns; reverts as the call did.
+    function _word(address target, bytes4 selector, uint256 arg) private view returns (uint256 value) {
+        if (!_view(target, selector, arg, 0, 0x20)) _bubble();
+        assembly ("memory-safe") {
+            value := mload(0)
+        }
+    }
+
+    /// @dev Static call of `target.selector(arg)` (`arg` is ignored by a view without one), copying the first `size`
+    /// bytes it returns to `out`: scratch space or memory the caller allocated. Fails, as the ABI decoder would,
+    /// when fewer than `size` bytes come back (an account without code returns none).
+    function _view(
+        address target,
+        bytes4 selector,
+        uint256 arg,
+        uint256 out,
+        uint256 size
+    ) private view returns (bool ok) {
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, arg)
+            ok := staticcall(gas(), target, 0x00, 0x24, out, size)
+            // Separate statement: Yul evaluates arguments right to left, before the call.
+            if lt(returndatasize(), size) {
+                ok := 0
+            }
+        }
+    }
+
+    /// @dev Reverts with the return data of the last call, as a high-level call would.
+    function _bubble() private pure {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            returndatacopy(p, 0, returndatasize())
+            revert(p, returndatasize())
+        }
+    }
+
+    function _returnData() private pure returns (bytes memory data) {
+        assembly ("memory-safe") {
+            data := mload(0x40)
+            mstore(data, returndatasize())
+            returndatacopy(add(data, 0x20), 0, returndatasize())
+            mstore(0x40, add(add(data, 0x20), and(add(returndatasize(), 0x1f), not(0x1f))))
+        }
+    }
+
+    /// @dev Masks each field to its type (three `uint64`, two `uint16`), as the ABI decoder would have checked it.
+    function _cleanPolicy(IBallastVault.Policy memory p) private pure {
+        assembly ("memory-safe") {
+            mstore(p, and(mload(p), 0xffffffffffffffff))
+            mstore(add(p, 0x20), and(mload(add(p, 0x20)), 0xffffffffffffffff))
+            mstore(add(p, 0x40), and(mload(add(p, 0x40)), 0xffffffffffffffff))
+            mstore(add(p, 0x60), and(mload(add(p, 0x60)), 0xffff))
+            mstore(add(p, 0x80), and(mload(add(p, 0x80)), 0xffff))
+        }
+    }
+
+    function _ptr(IBallastVault.Policy memory p) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := p
+        }
+    }
+
+    function _ptr(IBallastVault.Position memory pos) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := pos
+        }
+    }
+
+    /// @dev `BallastVault._direction`: a vault without debt has nothing to keep in band.
+    function _direction(
+        IBallastVault.Position memory pos,
+        IBallastVault.Policy memory p
+    ) private pure returns (IRebalanceExecutor.Direction) {
+        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
+        if (pos.healthFactor < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
+        if (pos.healthFactor > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
+        return IRebalanceExecutor.Direction.None;
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { MaxUint256, parseUnits, ZeroHash } from "ethers";
 import hre from "hardhat";
@@ -87,8 +87,12 @@ async function addresses(vaults: BallastVault[]): Promise<string[]> {
   return Promise.all(vaults.map(async (v) => v.getAddress()));
 }
 
-/** The lens's status equals what the vault's own views return in the same block. */
-async function expectMatches(status: IVaultLens.VaultStatusStructOutput, vault: BallastVault): Promise<void> {
+/** The lens's status equals what the vault's own views (and its auction's) return in the same block. */
+async function expectMatches(
+  f: ProtocolFixture,
+  status: IVaultLens.VaultStatusStructOutput,
+  vault: BallastVault,
+): Promise<void> {
   const address = await vault.getAddress();
   expect(status.vault, "vault").to.equal(address);
   expect(status.owner, "owner").to.equal(await vault.owner());
@@ -104,6 +108,37 @@ async function expectMatches(status: IVaultLens.VaultStatusStructOutput, vault: 
   expect(status.direction, "direction").to.equal(direction);
   expect(status.amountIn, "amountIn").to.equal(amountIn);
   expect(status.urgency, "urgency").to.equal(urgency);
+  expect(await vault.AUCTION(), "AUCTION").to.equal(await f.auction.getAddress());
+  expect(status.kickedAt, "kickedAt").to.equal((await f.auction.auctionOf(address)).kickedAt);
+  expect(status.rewardBps, "rewardBps").to.equal(await f.auction.currentRewardBps(address));
+}
+
+/** `position()` and `policy()` as plain objects, as `sizeRebalance` takes them (ethers results are read-only). */
+async function viewsOf(vault: BallastVault): Promise<[IBallastVault.PositionStruct, IBallastVault.PolicyStruct]> {
+  const pos = await vault.position();
+  const p = await vault.policy();
+  return [
+    {
+      collateralBase: pos.collateralBase,
+      debtBase: pos.debtBase,
+      liquidationThresholdBps: pos.liquidationThresholdBps,
+      healthFactor: pos.healthFactor,
+    },
+    {
+      minHF: p.minHF,
+      targetHF: p.targetHF,
+      maxHF: p.maxHF,
+      maxSlippageBps: p.maxSlippageBps,
+      maxKeeperRewardBps: p.maxKeeperRewardBps,
+    },
+  ];
+}
+
+/** A further WETH/USDC vault for `signer`, opened at HF 1.5 like the fixture's. */
+async function openedVault(f: ProtocolFixture, signer: HardhatEthersSigner): Promise<BallastVault> {
+  const vault = await createVault(f, signer, "WETH");
+  await openVault(f, vault, "WETH", DEPOSIT);
+  return vault;
 }
 
 describe("VaultLens", () => {
@@ -113,7 +148,7 @@ describe("VaultLens", () => {
       const vaults = [f.opened, f.empty, f.above, f.btc];
       const result = await f.lens.statuses(await addresses(vaults));
       expect(result).to.have.lengthOf(4);
-      for (const [i, vault] of vaults.entries()) await expectMatches(result[i], vault);
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
       const [opened, empty, above, btc] = result;
       expect([opened.needed, opened.direction]).to.deep.equal([false, NONE]);
       expect(opened.position.debtBase).to.be.greaterThan(0n);
@@ -128,7 +163,7 @@ describe("VaultLens", () => {
       await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
       const vaults = [f.opened, f.empty, f.above];
       const result = await f.lens.statuses(await addresses(vaults));
-      for (const [i, vault] of vaults.entries()) await expectMatches(result[i], vault);
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
       const opened = result[0];
       expect([opened.needed, opened.direction]).to.deep.equal([true, DELEVERAGE]);
       expect(opened.position.healthFactor).to.be.lessThan(DEFAULT_POLICY.minHF);
@@ -141,7 +176,7 @@ describe("VaultLens", () => {
       await movePrice(f, "WETH", 2_600n * ORACLE_BASE_CURRENCY_UNIT);
       const vaults = [f.opened, f.empty];
       const result = await f.lens.statuses(await addresses(vaults));
-      for (const [i, vault] of vaults.entries()) await expectMatches(result[i], vault);
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
       expect([result[0].needed, result[0].direction, result[0].urgency]).to.deep.equal([true, LEVERAGE, 0n]);
       expect(result[0].amountIn).to.be.greaterThan(0n);
     });
@@ -150,7 +185,7 @@ describe("VaultLens", () => {
       const f = await loadFixture(lensFixture);
       await (await f.above.pauseAutomation(true)).wait();
       const [status] = await f.lens.statuses([await f.above.getAddress()]);
-      await expectMatches(status, f.above);
+      await expectMatches(f, status, f.above);
       expect([status.automationPaused, status.needed, status.direction]).to.deep.equal([true, false, NONE]);
     });
 
@@ -186,13 +221,160 @@ describe("VaultLens", () => {
       expect([btc.needed, btc.direction, btc.amountIn, btc.urgency]).to.deep.equal([false, NONE, 0n, 0n]);
 
       // The others in the same call are unaffected.
-      for (const [i, vault] of vaults.entries()) if (i !== 1) await expectMatches(result[i], vault);
+      for (const [i, vault] of vaults.entries()) if (i !== 1) await expectMatches(f, result[i], vault);
       expect([result[0].ok, result[0].direction]).to.deep.equal([true, DELEVERAGE]);
+    });
+
+    it("matches the vault's own views in every state in one call: in band, below, above, paused, no debt", async () => {
+      const f = await loadFixture(lensFixture);
+      const [, , , , , , erin] = await hre.ethers.getSigners();
+      const paused = await openedVault(f, erin);
+      await (await paused.pauseAutomation(true)).wait();
+      // At 1,600 the DEFAULT_POLICY vaults fall below 1.3; dave's LOW_POLICY vault (HF about 1.2) is still above 1.15.
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      const vaults = [f.btc, f.opened, f.above, paused, f.empty];
+      const result = await f.lens.statuses(await addresses(vaults));
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
+      const [inBand, below, above, pausedStatus, empty] = result;
+      expect([inBand.needed, inBand.direction, inBand.position.debtBase > 0n]).to.deep.equal([false, NONE, true]);
+      expect([below.needed, below.direction, below.urgency > 0n]).to.deep.equal([true, DELEVERAGE, true]);
+      expect([above.needed, above.direction, above.urgency]).to.deep.equal([true, LEVERAGE, 0n]);
+      expect(pausedStatus.position.healthFactor).to.be.lessThan(DEFAULT_POLICY.minHF);
+      expect([pausedStatus.automationPaused, pausedStatus.needed, pausedStatus.direction]).to.deep.equal([
+        true,
+        false,
+        NONE,
+      ]);
+      expect([empty.needed, empty.direction, empty.position.debtBase]).to.deep.equal([false, NONE, 0n]);
+      expect(result.every((s) => s.ok)).to.equal(true);
+    });
+
+    it("isolates a vault whose position() reverts: ok=false, zero position, the static views still read", async () => {
+      const f = await loadFixture(lensFixture);
+      // A zero answer sends Aave's oracle to its fallback, which the local market leaves unset: every account
+      // holding WBTC fails `getUserAccountData`.
+      await (await f.feeds.WBTC.setAnswer(0)).wait();
+      await expect(f.btc.position()).to.be.reverted;
+      const positionRevert = await hre.ethers.provider
+        .call({ to: await f.btc.getAddress(), data: f.btc.interface.encodeFunctionData("position") })
+        .then(
+          () => {
+            throw new Error("position() did not revert");
+          },
+          (error: { data?: string }) => error.data ?? "0x",
+        );
+      const vaults = [f.opened, f.btc, f.empty];
+      const result = await f.lens.statuses(await addresses(vaults));
+      const btc = result[1];
+      expect([btc.ok, btc.revertData]).to.deep.equal([false, positionRevert]);
+      expect([...btc.position]).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect([btc.needed, btc.direction, btc.amountIn, btc.urgency]).to.deep.equal([false, NONE, 0n, 0n]);
+      expect([btc.owner, btc.collateralAsset]).to.deep.equal([await f.btc.owner(), await f.btc.collateralAsset()]);
+      expect([...btc.policy]).to.deep.equal([...(await f.btc.policy())]);
+      await expectMatches(f, result[0], f.opened);
+      await expectMatches(f, result[2], f.empty);
+    });
+
+    it("reverts for an address that is not a vault", async () => {
+      const f = await loadFixture(lensFixture);
+      const [, , alice] = await hre.ethers.getSigners();
+      await expect(f.lens.statuses([await f.opened.getAddress(), alice.address])).to.be.reverted;
+      await expect(f.lens.statuses([await f.auction.getAddress()])).to.be.reverted;
     });
 
     it("returns an empty array for no vaults", async () => {
       const f = await loadFixture(lensFixture);
       expect(await f.lens.statuses([])).to.have.lengthOf(0);
+    });
+  });
+
+  describe("keeper auction", () => {
+    it("reports no auction for vaults never kicked", async () => {
+      const f = await loadFixture(lensFixture);
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      const result = await f.lens.statuses(await addresses([f.opened, f.empty]));
+      for (const s of result) expect([s.kickedAt, s.rewardBps]).to.deep.equal([0n, 0n]);
+      expect(result[0].needed).to.equal(true);
+    });
+
+    it("reports a kicked vault's start and current reward, which grows with time, as the auction does", async () => {
+      const f = await loadFixture(lensFixture);
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      await (await f.auction.kick(f.opened)).wait();
+      const kickedAt = BigInt(await time.latest());
+      const vaults = [f.opened, f.btc];
+      let result = await f.lens.statuses(await addresses(vaults));
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
+      expect(result[0].kickedAt).to.equal(kickedAt);
+      expect(result[0].rewardBps).to.be.greaterThan(0n);
+      expect([result[1].kickedAt, result[1].rewardBps]).to.deep.equal([0n, 0n]);
+      const atKick = result[0].rewardBps;
+
+      // Halfway along the linear curve (feeds stay fresh: 300 s is within the heartbeat).
+      await f.world.advance(300);
+      result = await f.lens.statuses(await addresses(vaults));
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
+      expect(result[0].kickedAt).to.equal(kickedAt);
+      expect(result[0].rewardBps).to.be.greaterThan(atKick);
+    });
+
+    it("clears the auction fields once a keeper executed the auction", async () => {
+      const f = await loadFixture(lensFixture);
+      const [, , , , , , , keeper] = await hre.ethers.getSigners();
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      await (await f.auction.kick(f.opened)).wait();
+      const down = await singleHopPath(f, "WETH", "USDC", 500);
+      await (await f.auction.connect(keeper).execute(f.opened, down, MaxUint256, keeper.address)).wait();
+      const [status] = await f.lens.statuses([await f.opened.getAddress()]);
+      await expectMatches(f, status, f.opened);
+      expect([status.kickedAt, status.rewardBps, status.needed, status.ok]).to.deep.equal([0n, 0n, false, true]);
+    });
+
+    it("keeps the auction fields of a kicked vault whose sizing reverts (stale feed)", async () => {
+      const f = await loadFixture(lensFixture);
+      await movePrice(f, "WBTC", ((await f.world.oraclePrice("WBTC")) * 7n) / 10n);
+      await (await f.auction.kick(f.btc)).wait();
+      const kickedAt = BigInt(await time.latest());
+      const staleAt = BigInt((await f.world.now()) - LOCAL_PARAMS.heartbeat - 1);
+      await (await f.feeds.WBTC.setRound(await f.world.oraclePrice("WBTC"), staleAt)).wait();
+      const [btc] = await f.lens.statuses([await f.btc.getAddress()]);
+      expect(btc.ok).to.equal(false);
+      expect(PriceGuard__factory.createInterface().parseError(btc.revertData)?.name).to.equal("PriceGuardStalePrice");
+      expect(btc.kickedAt).to.equal(kickedAt);
+      expect(btc.rewardBps).to.equal(await f.auction.currentRewardBps(f.btc));
+      expect(btc.rewardBps).to.be.greaterThan(0n);
+    });
+  });
+
+  describe("#sizeRebalance", () => {
+    it("returns rebalanceNeeded's amountIn and urgency from a position and policy, both directions", async () => {
+      const f = await loadFixture(lensFixture);
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      for (const [vault, direction] of [
+        [f.opened, DELEVERAGE],
+        [f.above, LEVERAGE],
+      ] as const) {
+        const asset = direction === DELEVERAGE ? await vault.collateralAsset() : await vault.debtAsset();
+        const [, , amountIn, urgency] = await vault.rebalanceNeeded();
+        expect(await f.lens.sizeRebalance(vault, direction, asset, ...(await viewsOf(vault)))).to.deep.equal([
+          amountIn,
+          urgency,
+        ]);
+      }
+    });
+
+    it("reverts with the vault's own revert data", async () => {
+      const f = await loadFixture(lensFixture);
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      const staleAt = BigInt((await f.world.now()) - LOCAL_PARAMS.heartbeat - 1);
+      await (await f.feeds.WETH.setRound(await f.world.oraclePrice("WETH"), staleAt)).wait();
+      const weth = await f.tokens.erc20.WETH.getAddress();
+      await expect(f.opened.rebalanceNeeded())
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
+        .withArgs(weth, staleAt, LOCAL_PARAMS.heartbeat);
+      await expect(f.lens.sizeRebalance(f.opened, DELEVERAGE, weth, ...(await viewsOf(f.opened))))
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
+        .withArgs(weth, staleAt, LOCAL_PARAMS.heartbeat);
     });
   });
 
@@ -203,7 +385,7 @@ describe("VaultLens", () => {
       expect(await f.factory.vaultCount()).to.equal(4n);
       const result = await f.lens.scan(f.factory, 0, 4);
       expect(result.map((s) => s.vault)).to.deep.equal(await addresses(vaults));
-      for (const [i, vault] of vaults.entries()) await expectMatches(result[i], vault);
+      for (const [i, vault] of vaults.entries()) await expectMatches(f, result[i], vault);
     });
 
     it("pages and clamps start and count to vaultCount", async () => {
