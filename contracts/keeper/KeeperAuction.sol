@@ -128,7 +128,9 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     /// @inheritdoc IKeeperAuction
     function currentRewardBps(address vault) external view override returns (uint16) {
         Auction memory a = _auctions[vault];
-        return a.kickedAt == 0 ? 0 : _rewardBps(vault, a);
+        if (a.kickedAt == 0) return 0;
+        (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
+        return _rewardBps(a, p, pos);
     }
 
     /// @inheritdoc IKeeperAuction
@@ -153,12 +155,14 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         delete _auctions[vault];
-        (IRebalanceExecutor.Direction direction, , ) = _state(vault);
-        // An auction kicked one way must not pay, with the time it accrued, for a move the other way.
+        (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
+        // An auction kicked one way must not pay, with the time it accrued, for a move the other way. (A pause, or a
+        // vault back in band, is the vault's to refuse.)
+        IRebalanceExecutor.Direction direction = _band(p, pos);
         if (direction != a.direction && direction != IRebalanceExecutor.Direction.None) {
             revert AuctionDirectionChanged(vault, a.direction, direction);
         }
-        uint16 bps = _rewardBps(vault, a);
+        uint16 bps = _rewardBps(a, p, pos);
         IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(path, maxAmountIn, bps);
         reward = report.keeperReward;
         if (reward != 0) _payOut(IBallastVault(vault).debtAsset(), recipient, reward);
@@ -167,9 +171,12 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
 
     /// @dev The curve at the current urgency, capped by the owner and the protocol; nothing for dust or for a move
     /// smaller than `minHFMove` (the vault lands within its tolerance of the target, so the move is known up front).
-    function _rewardBps(address vault, Auction memory a) private view returns (uint16) {
+    function _rewardBps(
+        Auction memory a,
+        IBallastVault.Policy memory p,
+        IBallastVault.Position memory pos
+    ) private view returns (uint16) {
         Config memory c = _config;
-        (, IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _state(vault);
         uint256 hf = pos.healthFactor;
         uint256 move = hf > p.targetHF ? hf - p.targetHF : p.targetHF - hf;
         if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return 0;
@@ -194,11 +201,22 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
             IBallastVault.Position memory pos
         )
     {
-        p = IBallastVault(vault).policy();
-        pos = IBallastVault(vault).position();
-        if (pos.debtBase == 0 || IBallastVault(vault).automationPaused()) return (direction, p, pos);
-        if (pos.healthFactor < p.minHF) direction = IRebalanceExecutor.Direction.Deleverage;
-        else if (pos.healthFactor > p.maxHF) direction = IRebalanceExecutor.Direction.Leverage;
+        (p, pos) = _read(vault);
+        if (!IBallastVault(vault).automationPaused()) direction = _band(p, pos);
+    }
+
+    function _read(address vault) private view returns (IBallastVault.Policy memory, IBallastVault.Position memory) {
+        return (IBallastVault(vault).policy(), IBallastVault(vault).position());
+    }
+
+    function _band(
+        IBallastVault.Policy memory p,
+        IBallastVault.Position memory pos
+    ) private pure returns (IRebalanceExecutor.Direction) {
+        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
+        if (pos.healthFactor < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
+        if (pos.healthFactor > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
+        return IRebalanceExecutor.Direction.None;
     }
 
     /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.
