@@ -43,7 +43,10 @@ const config: HardhatUserConfig = {
     overrides: Object.fromEntries(
       ["contracts/vault/BallastVault.sol", "contracts/vault/VaultFactory.sol"].map((file) => [
         file,
-        { version: SOLC_VERSION, settings: { ...COMPILER_SETTINGS, viaIR: true, optimizer: { enabled: true, runs: 200 } } },
+        {
+          version: SOLC_VERSION,
+          settings: { ...COMPILER_SETTINGS, viaIR: true, optimizer: { enabled: true, runs: 200 } },
+        },
       ]),
     ),
   },

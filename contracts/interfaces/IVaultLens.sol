@@ -22,15 +22,14 @@ interface IVaultLens {
     /// @param automationPaused `vault.automationPaused()`.
     /// @param needed First value of `vault.rebalanceNeeded()`; false when `ok` is false.
     /// @param direction Second value of `vault.rebalanceNeeded()`; `None` when `ok` is false.
-    /// @param amountIn Third value of `vault.rebalanceNeeded()` (see `sizeRebalance`); 0 when `ok` is false.
-    /// @param urgency Fourth value of `vault.rebalanceNeeded()` (see `sizeRebalance`); 0 when `ok` is false.
+    /// @param amountIn Third value of `vault.rebalanceNeeded()`; 0 when `ok` is false.
+    /// @param urgency Fourth value of `vault.rebalanceNeeded()`; 0 when `ok` is false.
     /// @param kickedAt When the keeper auction for this vault started (`auction.auctionOf(vault).kickedAt`, 0 = none
     /// running), from the vault's own `AUCTION()`.
     /// @param rewardBps `auction.currentRewardBps(vault)` when an auction runs, else 0.
     /// @param ok False when `position()` or `rebalanceNeeded()` reverted (e.g. a stale price feed); the other fields
     /// are still filled in.
-    /// @param revertData The revert data of the call that failed (`position()` first, else `rebalanceNeeded()`, as
-    /// `sizeRebalance` reproduces it); empty when `ok` is true.
+    /// @param revertData The revert data of the call that failed (`position()` first, else `rebalanceNeeded()`); empty when `ok` is true.
     struct VaultStatus {
         address vault;
         address owner;
@@ -64,23 +63,4 @@ interface IVaultLens {
     /// @param count Most vaults to return.
     /// @return The status of each vault, in registry order.
     function scan(IVaultFactory factory, uint256 start, uint256 count) external view returns (VaultStatus[] memory);
-
-    /// @notice The sizing half of `vault.rebalanceNeeded()` for a vault that needs a rebalance, from a position and
-    /// policy read already: the same `RebalanceMath` calls, prices from the vault's `PRICE_GUARD()` and the flash
-    /// premium from its `POOL()`, in the same order, so it returns or reverts as the vault would. External so that a
-    /// scan can catch a revert per vault.
-    /// @param vault The vault.
-    /// @param direction `Deleverage` or `Leverage`, as the band check found it.
-    /// @param asset The asset sold: the vault's collateral when deleveraging, its debt asset when leveraging.
-    /// @param pos `vault.position()`.
-    /// @param policy `vault.policy()`.
-    /// @return amountIn Third value of `vault.rebalanceNeeded()`.
-    /// @return urgency Fourth value of `vault.rebalanceNeeded()`; 0 when leveraging.
-    function sizeRebalance(
-        IBallastVault vault,
-        IRebalanceExecutor.Direction direction,
-        address asset,
-        IBallastVault.Position calldata pos,
-        IBallastVault.Policy calldata policy
-    ) external view returns (uint256 amountIn, uint256 urgency);
 }

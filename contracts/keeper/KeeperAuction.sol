@@ -158,7 +158,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
         // An auction kicked one way must not pay, with the time it accrued, for a move the other way. (A pause, or a
         // vault back in band, is the vault's to refuse.)
-        IRebalanceExecutor.Direction direction = _band(p, pos);
+        IRebalanceExecutor.Direction direction = RebalanceMath.band(pos, p);
         if (direction != a.direction && direction != IRebalanceExecutor.Direction.None) {
             revert AuctionDirectionChanged(vault, a.direction, direction);
         }
@@ -202,21 +202,11 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         )
     {
         (p, pos) = _read(vault);
-        if (!IBallastVault(vault).automationPaused()) direction = _band(p, pos);
+        if (!IBallastVault(vault).automationPaused()) direction = RebalanceMath.band(pos, p);
     }
 
     function _read(address vault) private view returns (IBallastVault.Policy memory, IBallastVault.Position memory) {
         return (IBallastVault(vault).policy(), IBallastVault(vault).position());
-    }
-
-    function _band(
-        IBallastVault.Policy memory p,
-        IBallastVault.Position memory pos
-    ) private pure returns (IRebalanceExecutor.Direction) {
-        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
-        if (pos.healthFactor < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
-        if (pos.healthFactor > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
-        return IRebalanceExecutor.Direction.None;
     }
 
     /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.

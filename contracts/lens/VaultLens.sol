@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BUSL-1.1
 pragma solidity 0.8.28;
 
-import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
-
 import {IBallastVault} from "../interfaces/IBallastVault.sol";
 import {IKeeperAuction} from "../interfaces/IKeeperAuction.sol";
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
@@ -40,42 +38,9 @@ contract VaultLens is IVaultLens {
         }
     }
 
-    /// @inheritdoc IVaultLens
-    function sizeRebalance(
-        IBallastVault vault,
-        IRebalanceExecutor.Direction direction,
-        address asset,
-        IBallastVault.Position calldata pos,
-        IBallastVault.Policy calldata policy
-    ) external view override returns (uint256 amountIn, uint256 urgency) {
-        // `BallastVault.rebalanceNeeded()` step for step, so that a revert carries the same data.
-        if (direction == IRebalanceExecutor.Direction.Deleverage) {
-            uint256 premiumBps = vault.POOL().FLASHLOAN_PREMIUM_TOTAL();
-            uint256 sellBase = RebalanceMath.deleverageSize(
-                pos.collateralBase,
-                pos.debtBase,
-                pos.liquidationThresholdBps,
-                policy.targetHF,
-                premiumBps
-            );
-            amountIn = _toAmount(vault, sellBase, asset);
-            urgency = RebalanceMath.urgency(pos.healthFactor, policy.minHF);
-        } else {
-            uint256 borrowBase = RebalanceMath.leverageSize(
-                pos.collateralBase,
-                pos.debtBase,
-                pos.liquidationThresholdBps,
-                policy.targetHF,
-                0
-            );
-            amountIn = _toAmount(vault, borrowBase, asset);
-        }
-    }
-
     /// @dev The static views are plain storage reads and revert only for an address that is not a vault. The
-    /// position is read once (`rebalanceNeeded()` would read Aave's account data again) and the band check is
-    /// repeated here; only the sizing, which reads prices and may revert, runs in a caught call, and only for a vault
-    /// that needs a rebalance.
+    /// position is read once and the band applied here; only a vault that needs a rebalance pays for
+    /// `rebalanceNeeded()` (Aave's account data again, prices, sizing), in a caught call since it may revert.
     function _fill(VaultStatus memory s, address vault) private view {
         s.vault = vault;
         s.owner = address(uint160(_word(vault, IBallastVault.owner.selector, 0)));
@@ -93,20 +58,22 @@ contract VaultLens is IVaultLens {
             s.revertData = _returnData();
             return;
         }
-        IRebalanceExecutor.Direction direction =
-            s.automationPaused ? IRebalanceExecutor.Direction.None : _direction(pos, p);
-        if (direction == IRebalanceExecutor.Direction.None) s.ok = true;
-        else _size(s, direction);
+        if (s.automationPaused || RebalanceMath.band(pos, p) == IRebalanceExecutor.Direction.None) {
+            s.ok = true;
+        } else {
+            _size(s);
+        }
     }
 
-    /// @dev Fills the sizing of a vault that needs a rebalance, or the revert data of `sizeRebalance`.
-    function _size(VaultStatus memory s, IRebalanceExecutor.Direction direction) private view {
-        address asset = direction == IRebalanceExecutor.Direction.Deleverage ? s.collateralAsset : s.debtAsset;
-        try this.sizeRebalance(IBallastVault(s.vault), direction, asset, s.position, s.policy) returns (
+    /// @dev Fills the sizing of a vault that needs a rebalance from its own view, or that view's revert data.
+    function _size(VaultStatus memory s) private view {
+        try IBallastVault(s.vault).rebalanceNeeded() returns (
+            bool needed,
+            IRebalanceExecutor.Direction direction,
             uint256 amountIn,
             uint256 urgency
         ) {
-            (s.needed, s.direction, s.amountIn, s.urgency, s.ok) = (true, direction, amountIn, urgency, true);
+            (s.needed, s.direction, s.amountIn, s.urgency, s.ok) = (needed, direction, amountIn, urgency, true);
         } catch (bytes memory reason) {
             s.revertData = reason;
         }
@@ -123,12 +90,6 @@ contract VaultLens is IVaultLens {
         } catch {
             rewardBps = 0;
         }
-    }
-
-    /// @dev The vault divides by the decimals it cached at `initialize`; ERC-20 decimals do not change.
-    function _toAmount(IBallastVault vault, uint256 valueBase, address asset) private view returns (uint256) {
-        uint256 price = vault.PRICE_GUARD().price(asset);
-        return RebalanceMath.toAmount(valueBase, price, IERC20Metadata(asset).decimals());
     }
 
     /// @dev The first word `target.selector(arg)` returns; reverts as the call did.
@@ -199,17 +160,6 @@ contract VaultLens is IVaultLens {
         assembly ("memory-safe") {
             ptr := pos
         }
-    }
-
-    /// @dev `BallastVault._direction`: a vault without debt has nothing to keep in band.
-    function _direction(
-        IBallastVault.Position memory pos,
-        IBallastVault.Policy memory p
-    ) private pure returns (IRebalanceExecutor.Direction) {
-        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
-        if (pos.healthFactor < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
-        if (pos.healthFactor > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
-        return IRebalanceExecutor.Direction.None;
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

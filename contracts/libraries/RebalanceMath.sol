@@ -3,9 +3,13 @@ pragma solidity 0.8.28;
 
 import {FullMath} from "@uniswap/v4-core/src/libraries/FullMath.sol";
 
+import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
+
 /// @title RebalanceMath
 /// @notice Health-factor maths of a rebalance: Aave's HF, the size of a delever or lever that lands the HF on a
-/// target, conversions between base values and token amounts, the oracle floor on a swap's output, and urgency.
+/// target, conversions between base values and token amounts, the oracle floor on a swap's output, urgency, and the
+/// band rule.
 /// @dev Units: "base" values are Aave base-currency values (USD, 8 decimals, as `IPool.getUserAccountData` returns
 /// them); HFs are WAD; the liquidation threshold `lt` is in Aave bps; `k = (BPS - costBps) / BPS` is the share of a
 /// swap's input value that arrives as output. Notation below: C, D = collateral and debt base values, T = target HF,
@@ -31,6 +35,19 @@ library RebalanceMath {
     error RebalanceMathZeroPrice();
     /// @notice `urgency` needs `minHF > WAD` so that its scale is not empty.
     error RebalanceMathMinHFTooLow(uint256 minHF);
+
+    /// @notice The band rule every rebalance follows: Deleverage below `minHF`, Leverage above `maxHF`, else None;
+    /// None for a position without debt, which has nothing to keep in band.
+    function band(
+        IBallastVault.Position memory pos,
+        IBallastVault.Policy memory p
+    ) internal pure returns (IRebalanceExecutor.Direction) {
+        uint256 hf = pos.healthFactor;
+        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
+        if (hf < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
+        if (hf > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
+        return IRebalanceExecutor.Direction.None;
+    }
 
     /// @notice Aave's health factor, rounding exactly as Aave does: `wadDiv(percentMul(C, lt), D)`, both half up.
     /// @param collateralBase Collateral value C, base units.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {RebalanceMath} from "../libraries/RebalanceMath.sol";
 
 /// @title RebalanceMathHarness
@@ -96,6 +98,14 @@ contract RebalanceMathHarness {
     /// @return Urgency, WAD.
     function urgency(uint256 hf, uint256 minHF) external pure returns (uint256) {
         return RebalanceMath.urgency(hf, minHF);
+    }
+
+    /// @notice `RebalanceMath.band`.
+    function band(
+        IBallastVault.Position calldata pos,
+        IBallastVault.Policy calldata p
+    ) external pure returns (IRebalanceExecutor.Direction) {
+        return RebalanceMath.band(pos, p);
     }
 
     /// @notice Gas of one `RebalanceMath.deleverageSize` call, measured with `gasleft()`.

@@ -224,7 +224,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             if (rewardBps > p.maxKeeperRewardBps) revert VaultRewardAboveCap(rewardBps, p.maxKeeperRewardBps);
         }
         Position memory pos = _position();
-        IRebalanceExecutor.Direction direction = _direction(pos, p);
+        IRebalanceExecutor.Direction direction = RebalanceMath.band(pos, p);
         if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
         Order memory order = _order(direction, p.targetHF, p, true);
         order.maxAmountIn = maxAmountIn;
@@ -363,7 +363,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     {
         Policy memory p = _policy;
         Position memory pos = _position();
-        direction = automationPaused ? IRebalanceExecutor.Direction.None : _direction(pos, p);
+        direction = automationPaused ? IRebalanceExecutor.Direction.None : RebalanceMath.band(pos, p);
         needed = direction != IRebalanceExecutor.Direction.None;
         if (!needed) return (false, direction, 0, 0);
         if (direction == IRebalanceExecutor.Direction.Deleverage) {
@@ -738,15 +738,6 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         (pos.collateralBase, pos.debtBase, , pos.liquidationThresholdBps, , pos.healthFactor) = POOL.getUserAccountData(
             address(this)
         );
-    }
-
-    /// @dev A vault without debt has no leveraged position to keep in band: its owner starts one with `open`.
-    function _direction(Position memory pos, Policy memory p) private pure returns (IRebalanceExecutor.Direction) {
-        uint256 hf = pos.healthFactor;
-        if (pos.debtBase == 0) return IRebalanceExecutor.Direction.None;
-        if (hf < p.minHF) return IRebalanceExecutor.Direction.Deleverage;
-        if (hf > p.maxHF) return IRebalanceExecutor.Direction.Leverage;
-        return IRebalanceExecutor.Direction.None;
     }
 
     function _equity(Position memory pos) private pure returns (uint256) {

@@ -113,27 +113,6 @@ async function expectMatches(
   expect(status.rewardBps, "rewardBps").to.equal(await f.auction.currentRewardBps(address));
 }
 
-/** `position()` and `policy()` as plain objects, as `sizeRebalance` takes them (ethers results are read-only). */
-async function viewsOf(vault: BallastVault): Promise<[IBallastVault.PositionStruct, IBallastVault.PolicyStruct]> {
-  const pos = await vault.position();
-  const p = await vault.policy();
-  return [
-    {
-      collateralBase: pos.collateralBase,
-      debtBase: pos.debtBase,
-      liquidationThresholdBps: pos.liquidationThresholdBps,
-      healthFactor: pos.healthFactor,
-    },
-    {
-      minHF: p.minHF,
-      targetHF: p.targetHF,
-      maxHF: p.maxHF,
-      maxSlippageBps: p.maxSlippageBps,
-      maxKeeperRewardBps: p.maxKeeperRewardBps,
-    },
-  ];
-}
-
 /** A further WETH/USDC vault for `signer`, opened at HF 1.5 like the fixture's. */
 async function openedVault(f: ProtocolFixture, signer: HardhatEthersSigner): Promise<BallastVault> {
   const vault = await createVault(f, signer, "WETH");
@@ -343,38 +322,6 @@ describe("VaultLens", () => {
       expect(btc.kickedAt).to.equal(kickedAt);
       expect(btc.rewardBps).to.equal(await f.auction.currentRewardBps(f.btc));
       expect(btc.rewardBps).to.be.greaterThan(0n);
-    });
-  });
-
-  describe("#sizeRebalance", () => {
-    it("returns rebalanceNeeded's amountIn and urgency from a position and policy, both directions", async () => {
-      const f = await loadFixture(lensFixture);
-      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
-      for (const [vault, direction] of [
-        [f.opened, DELEVERAGE],
-        [f.above, LEVERAGE],
-      ] as const) {
-        const asset = direction === DELEVERAGE ? await vault.collateralAsset() : await vault.debtAsset();
-        const [, , amountIn, urgency] = await vault.rebalanceNeeded();
-        expect(await f.lens.sizeRebalance(vault, direction, asset, ...(await viewsOf(vault)))).to.deep.equal([
-          amountIn,
-          urgency,
-        ]);
-      }
-    });
-
-    it("reverts with the vault's own revert data", async () => {
-      const f = await loadFixture(lensFixture);
-      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
-      const staleAt = BigInt((await f.world.now()) - LOCAL_PARAMS.heartbeat - 1);
-      await (await f.feeds.WETH.setRound(await f.world.oraclePrice("WETH"), staleAt)).wait();
-      const weth = await f.tokens.erc20.WETH.getAddress();
-      await expect(f.opened.rebalanceNeeded())
-        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
-        .withArgs(weth, staleAt, LOCAL_PARAMS.heartbeat);
-      await expect(f.lens.sizeRebalance(f.opened, DELEVERAGE, weth, ...(await viewsOf(f.opened))))
-        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
-        .withArgs(weth, staleAt, LOCAL_PARAMS.heartbeat);
     });
   });
 

@@ -557,6 +557,30 @@ describe("RebalanceMath", function () {
     });
   });
 
+  describe("#band", function () {
+    const policy = { minHF: hf(1.3), targetHF: hf(1.5), maxHF: hf(1.8), maxSlippageBps: 100, maxKeeperRewardBps: 100 };
+    const at = (healthFactor: bigint, debtBase = 1n) => ({
+      collateralBase: 0n,
+      debtBase,
+      liquidationThresholdBps: 8_250n,
+      healthFactor,
+    });
+    const cases: [string, ReturnType<typeof at>, bigint][] = [
+      ["one wei below minHF: Deleverage", at(hf(1.3) - 1n), 1n],
+      ["at minHF: in band", at(hf(1.3)), 0n],
+      ["at maxHF: in band", at(hf(1.8)), 0n],
+      ["one wei above maxHF: Leverage", at(hf(1.8) + 1n), 2n],
+      ["below 1.0: Deleverage", at(hf(0.9)), 1n],
+      ["no debt: nothing to keep in band", at(MAX_UINT256, 0n), 0n],
+      ["no debt whatever the HF", at(hf(1.1), 0n), 0n],
+    ];
+    for (const [name, pos, direction] of cases) {
+      it(name, async function () {
+        expect(await harness.band(pos, policy)).to.equal(direction);
+      });
+    }
+  });
+
   describe("#urgency", function () {
     const points: [string, bigint, bigint][] = [
       ["at minHF", hf(1.2), hf(1.2)],
