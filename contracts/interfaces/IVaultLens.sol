@@ -29,7 +29,8 @@ interface IVaultLens {
     /// @param rewardBps `auction.currentRewardBps(vault)` when an auction runs, else 0.
     /// @param ok False when `position()` or `rebalanceNeeded()` reverted (e.g. a stale price feed); the other fields
     /// are still filled in.
-    /// @param revertData The revert data of the call that failed (`position()` first, else `rebalanceNeeded()`); empty when `ok` is true.
+    /// @param revertData The revert data of the call that failed (`position()` first, else `rebalanceNeeded()`);
+    /// empty when `ok` is true.
     struct VaultStatus {
         address vault;
         address owner;
