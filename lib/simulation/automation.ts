@@ -269,6 +269,7 @@ export class KeeperFleet {
         metrics.rebalance({
           keeper,
           rewardBase: this.usdcValue(parsed.args.reward as bigint),
+          equityLossBase: report?.equityLossBase ?? 0n,
           shortfallBase: report?.swapShortfallBase ?? 0n,
           valueSoldBase: report === undefined ? 1n : this.valueSold(direction, report.amountIn, price),
           responseSeconds: minedAt - (v.outOfBand ?? minedAt),

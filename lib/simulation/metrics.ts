@@ -40,6 +40,11 @@ export interface PolicyResult {
   equityEndUsd: number;
   equityChangePct: number;
   rebalances: number;
+  /**
+   * What the rebalances cost the owners: the equity each lost by its own report (swap shortfall, flash premium and
+   * keeper reward), summed. To set against the liquidation penalty.
+   */
+  rebalanceCostUsd: number;
   keeperRewardsUsd: number;
   /** Gas of every keeper transaction (kicks, cancels, executions). */
   gasUsed: number;
@@ -57,8 +62,8 @@ export interface PolicyResult {
   responseBlocksWorst: number | null;
   kicks: number;
   cancels: number;
-  /** Executions that reverted, by decoded error name. */
-  failedExecutions: Record<string, number>;
+  /** Keeper transactions (or calls of a batch) that reverted, by stage and decoded error: "execute VaultTargetMissed". */
+  failures: Record<string, number>;
   /** Times an execution was due but the price guard refused (the TWAP had not caught up), per vault. */
   guardDelays: number;
   /** Vaults still out of band when the path ended. */
@@ -78,6 +83,8 @@ interface Tally {
 export interface RebalanceRecord {
   keeper: number;
   rewardBase: bigint;
+  /** The report's `equityLossBase`. */
+  equityLossBase: bigint;
   shortfallBase: bigint;
   valueSoldBase: bigint;
   /** Chain seconds from the step the vault was first seen out of band to the block that rebalanced it. */
@@ -97,6 +104,7 @@ export class PolicyMetrics {
   private readonly liquidated = new Set<number>();
   private liquidationCalls = 0;
   private penaltyBase = 0n;
+  private costBase = 0n;
   private readonly slippages: number[] = [];
   private readonly responses: number[] = [];
   private worstHF = Infinity;
@@ -137,6 +145,7 @@ export class PolicyMetrics {
     const t = this.tallies[r.keeper];
     t.executions++;
     t.rewardsBase += r.rewardBase;
+    this.costBase += r.equityLossBase;
     // Hundredths of a bp, exact, then a number.
     this.slippages.push(Number((r.shortfallBase * 1_000_000n) / r.valueSoldBase) / 100);
     // In 12-second blocks: the world's own price and oracle transactions mine extra one-second blocks in between,
@@ -188,6 +197,7 @@ export class PolicyMetrics {
       equityEndUsd: usd(this.equityEndBase),
       equityChangePct: change,
       rebalances: count("executions"),
+      rebalanceCostUsd: usd(this.costBase),
       keeperRewardsUsd: usd(total("rewardsBase")),
       gasUsed: Number(total("gasUsed")),
       keeperGasCostUsd: usd(total("gasCostBase")),
@@ -198,7 +208,7 @@ export class PolicyMetrics {
       responseBlocksWorst: worst(this.responses),
       kicks: count("kicks"),
       cancels: count("cancels"),
-      failedExecutions: Object.fromEntries([...this.failures].sort(([a], [b]) => a.localeCompare(b))),
+      failures: Object.fromEntries([...this.failures].sort(([a], [b]) => a.localeCompare(b))),
       guardDelays: this.guardDelays,
       outOfBandAtEnd,
       keepers: Object.fromEntries(

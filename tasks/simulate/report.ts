@@ -60,10 +60,8 @@ const ROWS: Row[] = [
   ],
   ["vaults liquidated", (p) => `${p.liquidations} (${p.liquidationCalls} calls)`],
   ["liquidation penalty", (p) => dollars(p.liquidationPenaltyUsd)],
-  ["equity at start", (p) => dollars(p.equityStartUsd)],
-  ["equity at end", (p) => dollars(p.equityEndUsd)],
-  ["equity change", (p) => `${p.equityChangePct.toFixed(2)}%`],
   ["rebalances", (p) => count(p.rebalances)],
+  ["rebalance cost", (p) => dollars(p.rebalanceCostUsd)],
   ["keeper rewards", (p) => dollars(p.keeperRewardsUsd)],
   ["keeper gas", (p) => `${count(p.gasUsed)} (${dollars(p.keeperGasCostUsd)})`],
   [
@@ -77,6 +75,9 @@ const ROWS: Row[] = [
     (p) =>
       p.responseBlocksMean === null ? DASH : `${p.responseBlocksMean.toFixed(1)} / ${p.responseBlocksWorst} blocks`,
   ],
+  ["equity at start", (p) => dollars(p.equityStartUsd)],
+  ["equity at end", (p) => dollars(p.equityEndUsd)],
+  ["equity change", (p) => `${p.equityChangePct.toFixed(2)}%`],
   ["kicks / cancels", (p) => `${count(p.kicks)} / ${count(p.cancels)}`],
   ["guard delays", (p) => count(p.guardDelays)],
   [
