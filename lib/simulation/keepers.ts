@@ -75,11 +75,16 @@ export function executionGasCost(keeper: KeeperProfile, ethPrice: bigint): bigin
  * (§5.8: the boost is linear in u); the owner's and the protocol's caps are applied on top.
  */
 export class RewardCurve {
-  private constructor(
+  /** `calm[i]` and `urgent[i]`: the curve at i blocks after the kick, at urgency 0 and 1; flat after the last. */
+  constructor(
     private readonly calm: readonly number[],
     private readonly urgent: readonly number[],
     private readonly protocolCap: number,
-  ) {}
+  ) {
+    if (calm.length === 0 || calm.length !== urgent.length) {
+      throw new SimulationError("RewardCurve: needs as many urgent samples as calm ones, at least one");
+    }
+  }
 
   static async read(auction: KeeperAuction, protocolCap: number): Promise<RewardCurve> {
     const { maxBps } = await auction.config();
