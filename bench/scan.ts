@@ -3,8 +3,6 @@
  * market, then times `VaultLens.scan(factory, 0, 1000)` (median of 3 calls) and estimates its gas. Merges
  * `{"scan": {...}}` into reports/gas.json, keeping every other key.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 import { parseUnits, toBeHex, type ContractTransactionResponse } from "ethers";
@@ -14,8 +12,8 @@ import type { HardhatNetworkConfig } from "hardhat/types";
 import { deployMarket } from "../lib/market";
 import { DEFAULT_POLICY, deployProtocol, singleHopPath } from "../lib/protocol";
 import { BallastVault__factory, VaultLens__factory } from "../typechain-types";
+import { mergeReport } from "./report";
 
-const REPORT = path.join(__dirname, "..", "reports", "gas.json");
 const VAULTS = 1_000;
 const RUNS = 3;
 const PAGES = [100, 500];
@@ -109,13 +107,7 @@ async function main(): Promise<void> {
 
   console.log(`total bench time ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
 
-  fs.mkdirSync(path.dirname(REPORT), { recursive: true });
-  const previous = fs.existsSync(REPORT)
-    ? (JSON.parse(fs.readFileSync(REPORT, "utf8")) as Record<string, unknown>)
-    : {};
-  const report = { ...previous, scan: { ms1000, vaults: VAULTS } };
-  fs.writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`Wrote ${path.relative(process.cwd(), REPORT)}`);
+  mergeReport({ scan: { ms1000, vaults: VAULTS } });
 }
 
 main().catch((error: unknown) => {
