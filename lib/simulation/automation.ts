@@ -82,7 +82,16 @@ export class KeeperFleet {
 
   /** One step at WETH price `price` (8 decimals), from now until `end` (chain time). */
   async step(vaults: readonly TrackedVault[], price: bigint, end: number, metrics: PolicyMetrics): Promise<void> {
-    const candidates = vaults.filter((v) => keeperCandidate(v, price));
+    const candidates: TrackedVault[] = [];
+    for (const v of vaults) {
+      if (keeperCandidate(v, price)) {
+        candidates.push(v);
+      } else {
+        // Predicted back in band: forget the excursion, or a later one would inherit its start.
+        v.need = undefined;
+        v.outOfBand = undefined;
+      }
+    }
     if (candidates.length === 0) return;
     await this.read(candidates, price, metrics);
     const latency = this.ctx.keepers[this.kicker].latency;
