@@ -140,27 +140,23 @@ export function planExecution(
   now: number,
   ethPrice: bigint,
 ): PlannedExecution | undefined {
-  if (auction.valueBase <= 0n) throw new SimulationError("planExecution: the value sold must be positive");
+  // A vault whose move rounds to nothing sold pays nothing.
+  if (auction.valueBase <= 0n) return undefined;
   let best: PlannedExecution | undefined;
-  keepers.forEach((k, index) => {
+  for (const [index, k] of keepers.entries()) {
     const need = executionGasCost(k, ethPrice) + k.minProfitBase;
     const earliest = Math.max(auction.kickedAt + k.latency, now);
-    let elapsed = Math.ceil((earliest - auction.kickedAt) / BLOCK_SECONDS) * BLOCK_SECONDS;
-    for (;;) {
+    let elapsed: number | undefined = Math.ceil((earliest - auction.kickedAt) / BLOCK_SECONDS) * BLOCK_SECONDS;
+    while (elapsed !== undefined) {
       const reward = (BigInt(curve.bps(elapsed, auction.urgency, auction.ownerCap)) * auction.valueBase) / 10_000n;
       if (reward >= need) break;
-      if (elapsed >= curve.flatAfter) return;
-      elapsed += BLOCK_SECONDS;
+      elapsed = elapsed >= curve.flatAfter ? undefined : elapsed + BLOCK_SECONDS;
     }
+    if (elapsed === undefined) continue;
     const at = Math.max(auction.kickedAt + elapsed, now);
-    const current = best === undefined ? undefined : keepers[best.keeper];
-    if (
-      best === undefined ||
-      at < best.at ||
-      (at === best.at && current !== undefined && k.latency < current.latency)
-    ) {
+    if (best === undefined || at < best.at || (at === best.at && k.latency < keepers[best.keeper].latency)) {
       best = { keeper: index, at };
     }
-  });
+  }
   return best;
 }

@@ -152,6 +152,9 @@ describe("simulation: engine pieces", () => {
       expect(urgent).to.deep.equal({ keeper: 0, at: 1_060 });
       // $100 at most (1% of $10,000) never covers $300 of least profit.
       expect(planExecution([keeper("a", 12, "2", "300")], curve, auction, 1_000, ETH)).to.equal(undefined);
+      expect(planExecution([keeper("a", 12, "2", "0")], curve, { ...auction, valueBase: 0n }, 1_000, ETH)).to.equal(
+        undefined,
+      );
     });
   });
 
