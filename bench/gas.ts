@@ -6,7 +6,6 @@
  * increase (a gas regression is a bug).
  */
 import fs from "node:fs";
-import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -33,8 +32,8 @@ import {
   type IBallastVault,
   type KeeperAuction,
 } from "../typechain-types";
+import { mergeReport, REPORT } from "./report";
 
-const REPORT = path.join(__dirname, "..", "reports", "gas.json");
 /** Far beyond any test chain's clock, and the same every run. */
 const FIXED_DEADLINE = 2n ** 40n;
 const DEPOSIT = parseUnits("10", 18);
@@ -291,13 +290,8 @@ async function main(): Promise<void> {
     }
     return;
   }
-  fs.mkdirSync(path.dirname(REPORT), { recursive: true });
-  // Other benchmarks (e.g. the lens scan) write their own keys into the same report: keep them.
-  const previous = fs.existsSync(REPORT)
-    ? (JSON.parse(fs.readFileSync(REPORT, "utf8")) as Record<string, unknown>)
-    : {};
-  fs.writeFileSync(REPORT, `${JSON.stringify({ ...previous, ...report }, null, 2)}\n`);
-  console.log(`Wrote ${path.relative(process.cwd(), REPORT)}`);
+  // Other benchmarks (the lens scan, the simulation) write their own keys into the same report: keep them.
+  mergeReport(report);
 }
 
 main().catch((error: unknown) => {

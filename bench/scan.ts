@@ -4,8 +4,6 @@
  * pages. Merges `{"scan": {...}}` into reports/gas.json, keeping every other key. Wall time depends on the machine
  * and its load; the gas figures do not.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 import { parseUnits, toBeHex, type ContractTransactionResponse } from "ethers";
@@ -15,8 +13,8 @@ import type { HardhatNetworkConfig } from "hardhat/types";
 import { deployMarket } from "../lib/market";
 import { DEFAULT_POLICY, deployProtocol, singleHopPath } from "../lib/protocol";
 import { BallastVault__factory, VaultLens__factory, type IVaultLens } from "../typechain-types";
+import { mergeReport } from "./report";
 
-const REPORT = path.join(__dirname, "..", "reports", "gas.json");
 const VAULTS = 1_000;
 const RUNS = 3;
 const PAGES = [100, 500, 750];
@@ -122,16 +120,9 @@ async function main(): Promise<void> {
 
   console.log(`total bench time ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
 
-  fs.mkdirSync(path.dirname(REPORT), { recursive: true });
-  const previous = fs.existsSync(REPORT)
-    ? (JSON.parse(fs.readFileSync(REPORT, "utf8")) as Record<string, unknown>)
-    : {};
-  const report = {
-    ...previous,
+  mergeReport({
     scan: { ms1000, callMs1000, vaults: VAULTS, ...(gas === undefined ? {} : { gas1000: Number(gas) }), ...pages },
-  };
-  fs.writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`Wrote ${path.relative(process.cwd(), REPORT)}`);
+  });
 }
 
 main().catch((error: unknown) => {

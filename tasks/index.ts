@@ -6,3 +6,4 @@ import "./intent";
 import "./vault";
 import "./keeper";
 import "./policy";
+import "./simulate";

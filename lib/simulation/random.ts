@@ -48,3 +48,16 @@ export class Random {
     return radius * Math.cos(angle);
   }
 }
+
+/**
+ * A seed for one independent use of a run's seed (`stream` 1 for the vault population, 2 for the keepers, …), so
+ * that adding draws to one use leaves the others' sequences as they were. Not the seed itself: the scenario draws
+ * from that, and a path must be the same as `policy:recommend --scenario … --seed` sees it.
+ */
+export function streamSeed(seed: number, stream: number): number {
+  if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(stream)) {
+    throw new SimulationError(`streamSeed: seed and stream must be integers, got ${seed} and ${stream}`);
+  }
+  // Golden-ratio multiplier (as in Knuth's multiplicative hashing), reduced to the 32 bits Random keeps.
+  return Number(BigInt.asUintN(32, BigInt(seed) * 0x9e3779b1n + BigInt(stream) * 0x85ebca6bn));
+}

@@ -44,7 +44,7 @@ export interface Recommendation {
 /** Above this, a volatility was almost surely given in percent. */
 const MAX_VOL = 10;
 
-function parseVol(value: string): number {
+export function parseVol(value: string): number {
   const vol = /^\d*\.?\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!(vol > 0)) throw new TaskError(`--vol must be an annualized volatility above 0 like 0.8 (80%), got "${value}"`);
   if (vol > MAX_VOL) {
@@ -53,7 +53,7 @@ function parseVol(value: string): number {
   return vol;
 }
 
-function parseSurvival(value: string): number {
+export function parseSurvival(value: string): number {
   const p = /^0?\.\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!(p > 0.5 && p < 1)) {
     throw new TaskError(`--survival must be a probability above 0.5 and below 1 like 0.99, got "${value}"`);

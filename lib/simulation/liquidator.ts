@@ -1,0 +1,64 @@
+/**
+ * An Aave liquidation bot: every vault whose HF is below 1 is liquidated with `liquidationCall` (WETH collateral,
+ * USDC debt), as often as it takes to bring the HF back to 1 or above. Aave itself caps each call at its close
+ * factor: half the debt, or all of it below HF 0.95. The penalty the owner pays is the fall in equity across the
+ * calls (collateral seized less debt repaid, at the oracle price of that block).
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { MaxUint256 } from "ethers";
+
+import type { IERC20Detailed, Pool } from "../../typechain-types";
+import { mined } from "../market/aave";
+import { ASSETS, type Market } from "../market";
+import { liquidationCandidate, observe, type TrackedVault } from "./tracking";
+
+const WAD = 10n ** 18n;
+/** USDC the liquidator holds: far more than all the simulated vaults borrow. */
+const LIQUIDATOR_USDC = 1_000_000_000n * 10n ** BigInt(ASSETS.USDC.decimals);
+/** A safety stop: Aave's close factor brings any HF above 1 within two calls unless the debt is bad. */
+const MAX_CALLS = 5;
+
+export interface Liquidation {
+  vault: TrackedVault;
+  calls: number;
+  penaltyBase: bigint;
+}
+
+export class Liquidator {
+  private constructor(
+    private readonly pool: Pool,
+    private readonly weth: IERC20Detailed,
+    private readonly usdc: IERC20Detailed,
+  ) {}
+
+  /** Funds the market's liquidator with USDC and approves the pool; run before the policies' snapshot. */
+  static async prepare(market: Market): Promise<Liquidator> {
+    const signer: HardhatEthersSigner = market.accounts.liquidator;
+    const usdc = market.tokens.erc20.USDC.connect(signer);
+    await market.world.fund("USDC", signer.address, LIQUIDATOR_USDC);
+    await mined(usdc.approve(market.aave.pool, MaxUint256));
+    return new Liquidator(market.aave.pool.connect(signer), market.tokens.erc20.WETH, usdc);
+  }
+
+  /** Liquidates every vault predicted near HF 1 whose HF on chain is below 1; `price` is WETH's (8 decimals). */
+  async run(vaults: readonly TrackedVault[], price: bigint): Promise<Liquidation[]> {
+    const out: Liquidation[] = [];
+    for (const vault of vaults) {
+      if (!liquidationCandidate(vault, price)) continue;
+      let account = await this.pool.getUserAccountData(vault.address);
+      observe(vault, account.healthFactor, price);
+      if (account.healthFactor >= WAD) continue;
+      const equityBefore = account.totalCollateralBase - account.totalDebtBase;
+      let calls = 0;
+      while (account.healthFactor < WAD && account.totalDebtBase > 0n && calls < MAX_CALLS) {
+        // Aave caps debtToCover at what the close factor allows.
+        await mined(this.pool.liquidationCall(this.weth, this.usdc, vault.address, MaxUint256, false));
+        calls++;
+        account = await this.pool.getUserAccountData(vault.address);
+      }
+      observe(vault, account.healthFactor, price);
+      out.push({ vault, calls, penaltyBase: equityBefore - (account.totalCollateralBase - account.totalDebtBase) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The policies the simulation compares, on the same price path and the same owners:
+ * - `static`: no automation, the baseline. Each owner opens at the HF they picked (HF0) and pauses automation.
+ * - `reactive`: Ballast's default band 1.3 / 1.5 / 1.8, opened at its target.
+ * - `volatility`: a band from the path's realized volatility over the keepers' response horizon (the slowest
+ *   keeper's latency plus the price guard's TWAP window), for a survival probability: `recommendPolicy`, the same
+ *   calculation as `policy:recommend`. Opened at its target.
+ */
+import { parseUnits } from "ethers";
+
+import { DEFAULT_POLICY, LOCAL_PARAMS, type PolicyValues } from "../protocol";
+import type { KeeperProfile } from "./keepers";
+import type { VaultSpec } from "./population";
+import type { PricePath } from "./scenarios";
+import { realizedVolatility, recommendPolicy } from "./volatility";
+
+export const POLICY_NAMES = ["static", "reactive", "volatility"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export function isPolicyName(name: string): name is PolicyName {
+  return (POLICY_NAMES as readonly string[]).includes(name);
+}
+
+export const REACTIVE_POLICY: PolicyValues = {
+  minHF: BigInt(DEFAULT_POLICY.minHF),
+  targetHF: BigInt(DEFAULT_POLICY.targetHF),
+  maxHF: BigInt(DEFAULT_POLICY.maxHF),
+  maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
+  maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+};
+
+/** Static vaults pause automation, so their band never acts; it only has to admit any HF0 for `open`. */
+export const STATIC_POLICY: PolicyValues = {
+  ...REACTIVE_POLICY,
+  minHF: LOCAL_PARAMS.bounds.minHFFloor,
+  targetHF: parseUnits("1.5", 18),
+  maxHF: LOCAL_PARAMS.bounds.maxHFCeiling,
+};
+
+export interface VolatilityBand {
+  sigmaAnnual: number;
+  horizonSeconds: number;
+  /** The slowest keeper's latency, part of the horizon. */
+  slowestLatency: number;
+  survival: number;
+  policy: PolicyValues;
+}
+
+/** The `volatility` policy's band for a path and keepers; throws PolicyBoundsError when it cannot fit the bounds. */
+export function volatilityBand(path: PricePath, keepers: readonly KeeperProfile[], survival: number): VolatilityBand {
+  const sigmaAnnual = realizedVolatility(path);
+  const slowestLatency = Math.max(...keepers.map((k) => k.latency));
+  const horizonSeconds = slowestLatency + LOCAL_PARAMS.twapWindow;
+  const policy = recommendPolicy({ sigmaAnnual, horizonSeconds, survival, bounds: LOCAL_PARAMS.bounds });
+  return { sigmaAnnual, horizonSeconds, slowestLatency, survival, policy };
+}
+
+export interface PolicySetup {
+  name: PolicyName;
+  policy: PolicyValues;
+  /** The HF a vault opens at. */
+  openHF(spec: VaultSpec): bigint;
+  /** Whether the owner pauses automation right after opening. */
+  paused: boolean;
+}
+
+export function policySetup(name: PolicyName, band: VolatilityBand | undefined): PolicySetup {
+  switch (name) {
+    case "static":
+      return { name, policy: STATIC_POLICY, openHF: (spec) => spec.hf0, paused: true };
+    case "reactive":
+      return { name, policy: REACTIVE_POLICY, openHF: () => REACTIVE_POLICY.targetHF, paused: false };
+    case "volatility": {
+      if (band === undefined) throw new RangeError("policySetup: the volatility policy needs its band");
+      const policy = band.policy;
+      return { name, policy, openHF: () => policy.targetHF, paused: false };
+    }
+  }
+}

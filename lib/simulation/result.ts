@@ -1,0 +1,110 @@
+/**
+ * The result of a run, as the task prints it and writes it with --json: plain numbers (USD in dollars to the cent,
+ * HFs to 2 or 4 decimals), the same bytes for the same options, and no wall-clock time.
+ */
+import type { KeeperProfile } from "./keepers";
+import { round, type PolicyResult } from "./metrics";
+import type { PolicyName, VolatilityBand } from "./policies";
+import type { VaultSpec } from "./population";
+import type { PricePath } from "./scenarios";
+import { realizedVolatility } from "./volatility";
+
+export interface KeeperSummary {
+  name: string;
+  latencySeconds: number;
+  gasPriceGwei: number;
+  minProfitUsd: number;
+}
+
+/** What a run measured: the same bytes for the same options, so no wall-clock time in it. */
+export interface SimulationResult {
+  scenario: {
+    name: string;
+    source: string;
+    steps: number;
+    seed: number;
+    spanSeconds: number;
+    startPrice: number;
+    endPrice: number;
+    lowPrice: number;
+    highPrice: number;
+    realizedVolatility: number;
+  };
+  vaults: {
+    count: number;
+    depositWeth: { min: number; max: number; total: number };
+    staticOpenHF: { min: number; max: number };
+  };
+  keepers: KeeperSummary[];
+  volatilityBand: {
+    sigmaAnnual: number;
+    horizonSeconds: number;
+    survival: number;
+    minHF: number;
+    targetHF: number;
+    maxHF: number;
+  } | null;
+  policies: Partial<Record<PolicyName, PolicyResult>>;
+}
+
+const wadNumber = (wad: bigint, places = 2): number => Number(wad / 10n ** BigInt(18 - places)) / 10 ** places;
+
+/** The result of a run from its inputs and each policy's measurements. */
+export function summarize(
+  path: PricePath,
+  source: string,
+  seed: number,
+  population: readonly VaultSpec[],
+  keepers: readonly KeeperProfile[],
+  band: VolatilityBand | undefined,
+  policies: Partial<Record<PolicyName, PolicyResult>>,
+): SimulationResult {
+  const points = path.points;
+  const prices = points.map((p) => p.price);
+  const deposits = population.map((s) => wadNumber(s.deposit));
+  const hf0 = population.map((s) => wadNumber(s.hf0));
+  return {
+    scenario: {
+      name: path.name,
+      source,
+      steps: points.length,
+      seed,
+      spanSeconds: points[points.length - 1].timestamp - points[0].timestamp,
+      startPrice: round(prices[0], 2),
+      endPrice: round(prices[prices.length - 1], 2),
+      lowPrice: round(Math.min(...prices), 2),
+      highPrice: round(Math.max(...prices), 2),
+      realizedVolatility: round(realizedVolatility(path), 4),
+    },
+    vaults: {
+      count: population.length,
+      depositWeth: {
+        min: Math.min(...deposits),
+        max: Math.max(...deposits),
+        total: round(
+          deposits.reduce((a, b) => a + b, 0),
+          2,
+        ),
+      },
+      staticOpenHF: { min: Math.min(...hf0), max: Math.max(...hf0) },
+    },
+    keepers: keepers.map((k) => ({
+      name: k.name,
+      latencySeconds: k.latency,
+      gasPriceGwei: Number(k.gasPrice / 10n ** 8n) / 10,
+      minProfitUsd: Number(k.minProfitBase / 10n ** 6n) / 100,
+    })),
+    volatilityBand:
+      band === undefined
+        ? null
+        : {
+            sigmaAnnual: round(band.sigmaAnnual, 4),
+            horizonSeconds: band.horizonSeconds,
+            survival: band.survival,
+            minHF: wadNumber(band.policy.minHF),
+            targetHF: wadNumber(band.policy.targetHF),
+            maxHF: wadNumber(band.policy.maxHF),
+          },
+    policies,
+  };
+}

@@ -1,0 +1,25 @@
+/** `keeper:simulate`'s flags as Hardhat passes them, and their defaults. No imports: the task registers with it. */
+export interface SimulateArgs {
+  scenario?: string;
+  prices?: string;
+  steps?: number;
+  vol?: string;
+  vaults: number;
+  keepers: number;
+  policies: string;
+  seed: number;
+  survival: string;
+  json?: string;
+  chart?: string;
+}
+
+/** The no-argument run: the crash that best shows the claim, sized to finish in about a minute and a half. */
+export const DEFAULTS = {
+  scenario: "black-thursday-2020",
+  steps: 300,
+  vaults: 30,
+  keepers: 3,
+  policies: "static,reactive,volatility",
+  seed: 1,
+  survival: "0.99",
+} as const;

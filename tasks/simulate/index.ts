@@ -1,0 +1,78 @@
+import { task, types } from "hardhat/config";
+
+import { scenarioNames } from "../../lib/simulation/scenarios";
+import { DEFAULTS, type SimulateArgs } from "./args";
+
+task(
+  "keeper:simulate",
+  "Replays a price path on an in-process market: vaults under each policy, competing keepers, an Aave liquidator; " +
+    "prints a summary table",
+)
+  .addOptionalParam(
+    "scenario",
+    `Built-in price path: ${scenarioNames.join(", ")} (default ${DEFAULTS.scenario})`,
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "prices",
+    "CSV price path instead of a scenario: header timestamp,price (unix seconds, USD); rescaled to start at the " +
+      "market's $2,000",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "steps",
+    `Price steps of a built-in scenario (default ${DEFAULTS.steps}); a CSV path has one step per row`,
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
+    "vol",
+    "Annualized volatility of a scenario, a fraction: gbm's volatility, or the noise over a historical shape " +
+      "(defaults 0.8 and 0.5)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("vaults", "Vaults, one per owner, opened under every policy", DEFAULTS.vaults, types.int)
+  .addOptionalParam(
+    "keepers",
+    "Competing keepers, each with its own seeded latency (12-120 s), gas price (2-20 gwei) and least profit ($0-10)",
+    DEFAULTS.keepers,
+    types.int,
+  )
+  .addOptionalParam(
+    "policies",
+    "Policies to compare, comma-separated: static (no automation), reactive (band 1.3/1.5/1.8), volatility " +
+      "(band from the path's realized volatility)",
+    DEFAULTS.policies,
+    types.string,
+  )
+  .addOptionalParam(
+    "seed",
+    "Seed of the scenario's noise, the vaults and the keepers; the same seed gives the same result",
+    DEFAULTS.seed,
+    types.int,
+  )
+  .addOptionalParam(
+    "survival",
+    "volatility policy: probability that a vault at minHF outlives the keepers' response horizon, between 0.5 and 1",
+    DEFAULTS.survival,
+    types.string,
+  )
+  .addOptionalParam(
+    "json",
+    "Also write the result as JSON to this file (schema in the README)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "chart",
+    "Also write an SVG chart of each policy's worst HF over time to this file",
+    undefined,
+    types.string,
+  )
+  .setAction(async (args: SimulateArgs, hre) => {
+    const { simulateTask } = await import("./run");
+    return simulateTask(args, hre);
+  });

@@ -1,0 +1,105 @@
+/**
+ * `keeper:simulate`'s flags checked and turned into the engine's options, before anything touches the chain: every
+ * mistake is one line that names the flag and what is expected.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import { isPolicyName, POLICY_NAMES, type PolicyName } from "../../lib/simulation/policies";
+import {
+  buildScenario,
+  DEFAULT_START_PRICE,
+  readPricePathCsv,
+  rescalePath,
+  SimulationError,
+  type PricePath,
+} from "../../lib/simulation";
+import type { SimulationOptions } from "../../lib/simulation/engine";
+import { parseSurvival, parseVol } from "../policy/recommend";
+import { TaskError } from "../shared/errors";
+import { DEFAULTS, type SimulateArgs } from "./args";
+
+/** Limits that keep a run within minutes and within the in-process network's accounts. */
+export const LIMITS = { steps: 5_000, vaults: 500, keepers: 10 } as const;
+
+export interface SimulatePlan {
+  options: Omit<SimulationOptions, "decoder">;
+  /** Where to write the JSON result and the SVG chart, if asked. */
+  json?: string;
+  chart?: string;
+}
+
+function wholeInRange(value: number, flag: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new TaskError(`${flag} must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function parsePolicies(value: string): PolicyName[] {
+  const names = value
+    .split(",")
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== "");
+  if (names.length === 0) throw new TaskError(`--policies is empty: use some of ${POLICY_NAMES.join(", ")}`);
+  const out: PolicyName[] = [];
+  for (const name of names) {
+    if (!isPolicyName(name)) {
+      throw new TaskError(`Unknown policy "${name}" in --policies: use some of ${POLICY_NAMES.join(", ")}`);
+    }
+    if (out.includes(name)) throw new TaskError(`--policies names ${name} twice`);
+    out.push(name);
+  }
+  return out;
+}
+
+/** An output file: its folder must exist, so that a long run does not fail at the very end. */
+function outputFile(file: string | undefined, flag: string, extension: string): string | undefined {
+  if (file === undefined) return undefined;
+  if (path.extname(file).toLowerCase() !== extension) {
+    throw new TaskError(`${flag} ${file}: expected a ${extension} file`);
+  }
+  const folder = path.dirname(path.resolve(file));
+  if (!fs.existsSync(folder)) throw new TaskError(`${flag} ${file}: the folder ${folder} does not exist`);
+  return file;
+}
+
+function pricePath(args: SimulateArgs): { path: PricePath; source: string } {
+  if (args.prices !== undefined) {
+    if (args.scenario !== undefined) throw new TaskError("Pass either --scenario or --prices, not both");
+    if (args.steps !== undefined) {
+      throw new TaskError("--steps applies to a built-in --scenario; a --prices file has one step per row");
+    }
+    if (args.vol !== undefined) throw new TaskError("--vol applies to a built-in --scenario, not to a --prices file");
+    const csv = readPricePathCsv(args.prices);
+    if (csv.points.length > LIMITS.steps) {
+      throw new TaskError(`${args.prices} has ${csv.points.length} rows; the simulation takes at most ${LIMITS.steps}`);
+    }
+    // The market starts at $2,000 and its concentrated liquidity spans 2.5x either way: keep the relative moves.
+    return { path: rescalePath(csv, DEFAULT_START_PRICE), source: args.prices };
+  }
+  const steps = wholeInRange(args.steps ?? DEFAULTS.steps, "--steps", 2, LIMITS.steps);
+  const vol = args.vol === undefined ? undefined : parseVol(args.vol);
+  const path = buildScenario(args.scenario ?? DEFAULTS.scenario, { steps, seed: args.seed, vol });
+  return { path, source: "scenario" };
+}
+
+/** Checks every flag; throws a TaskError naming the first wrong one. */
+export function planSimulation(args: SimulateArgs): SimulatePlan {
+  try {
+    if (!Number.isSafeInteger(args.seed) || args.seed < 0) {
+      throw new TaskError(`--seed must be a whole number 0 or more, got ${args.seed}`);
+    }
+    const vaults = wholeInRange(args.vaults, "--vaults", 1, LIMITS.vaults);
+    const keepers = wholeInRange(args.keepers, "--keepers", 1, LIMITS.keepers);
+    const policies = parsePolicies(args.policies);
+    const survival = parseSurvival(args.survival);
+    const json = outputFile(args.json, "--json", ".json");
+    const chart = outputFile(args.chart, "--chart", ".svg");
+    const { path, source } = pricePath(args);
+    return { options: { path, source, policies, vaults, keepers, seed: args.seed, survival }, json, chart };
+  } catch (e) {
+    if (e instanceof SimulationError) throw new TaskError(e.message, e);
+    throw e;
+  }
+}
