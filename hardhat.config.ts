@@ -2,6 +2,7 @@ import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/types";
 import "@nomicfoundation/hardhat-toolbox";
+import "hardhat-deploy";
 
 import { STAGED_ARTIFACTS_DIR, stageExternalArtifacts } from "./lib/market/artifacts";
 import "./tasks";
