@@ -7,7 +7,7 @@ import { ethers } from "hardhat";
 import { ASSETS, type AssetSymbol, type Market } from "../../lib/market";
 import { RebalanceMathHarness__factory, type RebalanceMathHarness } from "../../typechain-types";
 import { marketFixture } from "../shared/fixtures";
-import { fuzzParameters, logBigInt } from "../shared/fuzz";
+import { fuzzParameters, logBigInt, weighted } from "../shared/fuzz";
 import {
   actual,
   describeCase,
@@ -37,9 +37,6 @@ async function harnessFixture(): Promise<RebalanceMathHarness> {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Arbitraries
-
-const weighted = <T>(...arbs: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> =>
-  fc.oneof(...arbs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
 
 /** Mostly realistic collateral, some dust. */
 const collateralArb = weighted([1, fc.bigInt({ min: 1n, max: 10n ** 6n })], [9, logBigInt(USD, 10n ** 10n * USD)]);

@@ -11,7 +11,7 @@ import {
   type RebalanceMathHarness,
   type RewardCurveHarness,
 } from "../../typechain-types";
-import { fuzzParameters, logBigInt } from "../shared/fuzz";
+import { fuzzParameters, logBigInt, weighted } from "../shared/fuzz";
 import { kickedVaultFixture } from "../shared/keeper";
 import { urgency } from "../shared/reference/rebalanceMath";
 import { BPS, rewardBps, timeCurve, WAD, type CurveConfig } from "../shared/reference/rewardCurve";
@@ -41,9 +41,6 @@ async function harnessFixture(): Promise<Fixture> {
     math: await new RebalanceMathHarness__factory(deployer).deploy(),
   };
 }
-
-const weighted = <T>(...arbs: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> =>
-  fc.oneof(...arbs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
 
 /** Any curve `KeeperAuction.setConfig` accepts, of each of the three kinds. */
 const curveArb: fc.Arbitrary<CurveConfig> = fc

@@ -5,7 +5,7 @@ import { ethers } from "hardhat";
 
 import { MAX_TICK, MIN_TICK } from "../../lib/market/math";
 import { TwapMathHarness__factory, type TwapMathHarness } from "../../typechain-types";
-import { fuzzParameters, logBigInt } from "../shared/fuzz";
+import { fuzzParameters, logBigInt, weighted } from "../shared/fuzz";
 import { meanTick, priceWadAtTick, sqrtRatioAtTick } from "../shared/reference/twapMath";
 
 /** CI runs of each property. */
@@ -19,9 +19,6 @@ async function harnessFixture(): Promise<TwapMathHarness> {
   const [deployer] = await ethers.getSigners();
   return new TwapMathHarness__factory(deployer).deploy();
 }
-
-const weighted = <T>(...arbs: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> =>
-  fc.oneof(...arbs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
 
 /** Any usable tick, with extra weight at the extremes and at the branch. */
 const tickArb = weighted(

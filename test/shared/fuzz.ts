@@ -34,3 +34,8 @@ export function logBigInt(min: bigint, max: bigint): fc.Arbitrary<bigint> {
     return fc.bigInt({ min: from > min ? from : min, max: to < max ? to : max });
   });
 }
+
+/** One of `arbs`, each drawn with its weight. */
+export function weighted<T>(...arbs: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> {
+  return fc.oneof(...arbs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
+}
