@@ -1,12 +1,19 @@
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { isCallException } from "ethers";
 import { ethers } from "hardhat";
 
 import { RebalanceMathHarness__factory, type RebalanceMathHarness } from "../../typechain-types";
 import { skipUnderCoverage } from "../shared/coverage";
+import {
+  actual,
+  expectDeleverageLands,
+  expectLeverageLands,
+  expected,
+  type Outcome,
+  type SizeCase,
+} from "../shared/rebalanceMath";
 import * as ref from "../shared/reference/rebalanceMath";
-import { BPS, MAX_UINT256, RebalanceMathRevert, WAD, type Position } from "../shared/reference/rebalanceMath";
+import { BPS, MAX_UINT256, RebalanceMathRevert, WAD } from "../shared/reference/rebalanceMath";
 
 /** One USD in Aave base units. */
 const USD = 10n ** 8n;
@@ -15,122 +22,10 @@ const MAX_UINT128 = (1n << 128n) - 1n;
 const MAX_TARGET = (1n << 96n) - 1n;
 const hf = (x: number): bigint => (BigInt(Math.round(x * 1e6)) * WAD) / 1_000_000n;
 
-/** Cases per function in the seeded sweeps, and how many calls are in flight at once. */
-const SWEEP_CASES = 200;
-const BATCH = 50;
-const SEED = 0xba1a57;
-
-/**
- * The proved ceilings give HF' - T < (2 + WAD/T)/(D' - 1) relative for a delever and (1 + 2·WAD/T)/D' for a lever, at
- * most 5/(D' - 1) for the sweeps' T >= 0.5: below 1e-12 once D' >= 6e12 base units ($60k of debt left).
- */
-const RELATIVE_BOUND_DEBT = 6n * 10n ** 12n;
-const RELATIVE_BOUND = 10n ** 12n;
-
 async function harnessFixture(): Promise<RebalanceMathHarness> {
   const [deployer] = await ethers.getSigners();
   return new RebalanceMathHarness__factory(deployer).deploy();
 }
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Outcomes: a value or a decoded custom error, so the harness and the reference compare in one deep equality.
-
-type Outcome = { value: bigint } | { error: string; args: bigint[] };
-
-function expected(fn: () => bigint): Outcome {
-  try {
-    return { value: fn() };
-  } catch (error) {
-    if (error instanceof RebalanceMathRevert) return { error: error.errorName, args: [...error.args] };
-    throw error;
-  }
-}
-
-/** The revert data of a failed call: ethers' CallExceptionError or Hardhat's ProviderError both carry it in `data`. */
-function revertData(error: unknown): string | undefined {
-  if (isCallException(error)) return error.data ?? undefined;
-  const data = (error as { data?: unknown }).data;
-  return typeof data === "string" ? data : undefined;
-}
-
-async function actual(harness: RebalanceMathHarness, call: Promise<bigint>): Promise<Outcome> {
-  try {
-    return { value: await call };
-  } catch (error) {
-    const data = revertData(error);
-    const parsed = data === undefined ? null : harness.interface.parseError(data);
-    if (parsed === null) throw error;
-    return { error: parsed.name, args: parsed.args.toArray().map((arg: unknown) => BigInt(arg as bigint)) };
-  }
-}
-
-async function inBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (let i = 0; i < items.length; i += BATCH) {
-    results.push(...(await Promise.all(items.slice(i, i + BATCH).map(fn))));
-  }
-  return results;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// A deterministic PRNG (mulberry32) with bigint helpers.
-
-class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** The next uniform 32-bit word. */
-  word(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-
-  /** Uniform in [lo, hi]; two spare words make the modulo bias negligible. */
-  int(lo: bigint, hi: bigint): bigint {
-    const span = hi - lo + 1n;
-    const words = Math.ceil(span.toString(2).length / 32) + 2;
-    let r = 0n;
-    for (let i = 0; i < words; i++) r = (r << 32n) | BigInt(this.word());
-    return lo + (r % span);
-  }
-
-  /** Log-uniform in [lo, hi], lo >= 1: a uniform bit length, then uniform within it. */
-  log(lo: bigint, hi: bigint): bigint {
-    const bits = Number(this.int(BigInt(lo.toString(2).length), BigInt(hi.toString(2).length)));
-    const from = 1n << BigInt(bits - 1);
-    const to = (1n << BigInt(bits)) - 1n;
-    return this.int(from > lo ? from : lo, to < hi ? to : hi);
-  }
-
-  chance(p: number): boolean {
-    return this.word() / 2 ** 32 < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Number(this.int(0n, BigInt(items.length - 1)))];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// The economic property of the sizes, with the least favourable rounding of the swap (see the reference).
-
-interface SizeCase {
-  name: string;
-  collateralBase: bigint;
-  debtBase: bigint;
-  lt: bigint;
-  targetHF: bigint;
-  costBps: bigint;
-}
-
-const describeCase = (c: SizeCase): string =>
-  `${c.name}: C=${c.collateralBase} D=${c.debtBase} lt=${c.lt} T=${c.targetHF} cost=${c.costBps}`;
 
 const sizeCase = (
   name: string,
@@ -140,75 +35,6 @@ const sizeCase = (
   targetHF: bigint,
   costBps: bigint,
 ): SizeCase => ({ name, collateralBase, debtBase, lt, targetHF, costBps });
-
-const positionOf = (c: SizeCase): Position => ({ collateralBase: c.collateralBase, debtBase: c.debtBase });
-
-function expectLandsOnTarget(c: SizeCase, after: Position, ceiling: bigint): void {
-  const label = describeCase(c);
-  const landed = ref.healthFactor(after.collateralBase, after.debtBase, c.lt);
-  expect(landed >= c.targetHF, `below target: HF'=${landed} (${label})`).to.equal(true);
-  expect(landed <= ceiling, `above proved ceiling ${ceiling}: HF'=${landed} (${label})`).to.equal(true);
-  if (after.debtBase >= RELATIVE_BOUND_DEBT) {
-    expect((landed - c.targetHF) * RELATIVE_BOUND <= c.targetHF, `overshoot > 1e-12 (${label})`).to.equal(true);
-  }
-}
-
-function expectDeleverageLands(c: SizeCase, size: bigint): void {
-  const after = ref.applyDeleverage(positionOf(c), size, c.costBps);
-  expect(after.collateralBase >= 0n && after.debtBase > 0n, describeCase(c)).to.equal(true);
-  expectLandsOnTarget(c, after, ref.deleverageHFCeiling(positionOf(c), c.lt, c.targetHF, c.costBps, size));
-}
-
-function expectLeverageLands(c: SizeCase, size: bigint): void {
-  const after = ref.applyLeverage(positionOf(c), size, c.costBps);
-  expectLandsOnTarget(c, after, ref.leverageHFCeiling(positionOf(c), c.lt, c.targetHF, c.costBps, size));
-}
-
-/** A debt that puts Aave's HF near `ratioPpm` millionths of the target. */
-function debtFor(collateralBase: bigint, lt: bigint, targetHF: bigint, ratioPpm: bigint): bigint {
-  const debt = (collateralBase * lt * WAD * 1_000_000n) / (BPS * targetHF * ratioPpm);
-  return debt === 0n ? 1n : debt;
-}
-
-/** Random positions for a size sweep: mostly realistic, some dust, some with infeasible targets. */
-function sizeCases(rng: Rng, ratioPpm: () => bigint, zeroDebtChance: number): SizeCase[] {
-  const cases: SizeCase[] = [];
-  for (let i = 0; i < SWEEP_CASES; i++) {
-    const collateralBase = rng.chance(0.1) ? rng.int(1n, 10n ** 6n) : rng.log(USD, 10n ** 10n * USD);
-    const lt = rng.int(5_000n, 9_500n);
-    const costBps = rng.chance(0.1) ? 0n : rng.int(1n, 300n);
-    // Mostly T in [1.01, 4]; sometimes below k·lt or lt/k, where the closed forms have no solution.
-    const targetHF = rng.chance(0.07) ? rng.int(WAD / 2n, WAD) : rng.int(hf(1.01), hf(4));
-    const debtBase = rng.chance(zeroDebtChance) ? 0n : debtFor(collateralBase, lt, targetHF, ratioPpm());
-    cases.push({ name: `sweep #${i}`, collateralBase, debtBase, lt, targetHF, costBps });
-  }
-  return cases;
-}
-
-/**
- * Runs `call` on every case, checks it against `reference` exactly, and checks that every non-zero size lands on the
- * target (`lands`). The sweep must mostly exercise that property, not the reverts.
- */
-async function expectSweep(
-  cases: SizeCase[],
-  call: (c: SizeCase) => Promise<Outcome>,
-  reference: (c: SizeCase) => Outcome,
-  lands: (c: SizeCase, size: bigint) => void,
-): Promise<void> {
-  const results = await inBatches(cases, call);
-  let landed = 0;
-  cases.forEach((c, i) => {
-    expect(results[i], describeCase(c)).to.deep.equal(reference(c));
-    const result = results[i];
-    if ("value" in result && result.value > 0n) {
-      lands(c, result.value);
-      landed++;
-    }
-  });
-  expect(landed).to.be.greaterThan(SWEEP_CASES / 2);
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
 
 describe("RebalanceMath", function () {
   let harness: RebalanceMathHarness;
@@ -242,19 +68,6 @@ describe("RebalanceMath", function () {
       expect(await harness.healthFactor(100_000n * USD, 60_000n * USD, 8_250n)).to.equal(1_375_000_000_000_000_000n);
       expect(await harness.healthFactor(2n, 4n * 10n ** 17n, 5_000n)).to.equal(3n);
       expect(await harness.healthFactor(1n, 0n, 8_250n)).to.equal(MAX_UINT256);
-    });
-
-    it(`matches the reference on ${SWEEP_CASES} seeded random points`, async function () {
-      const rng = new Rng(SEED);
-      const cases = Array.from({ length: SWEEP_CASES }, () => ({
-        c: rng.chance(0.1) ? rng.int(0n, 100n) : rng.log(1n, MAX_UINT128),
-        d: rng.chance(0.05) ? 0n : rng.log(1n, MAX_UINT128),
-        lt: rng.int(0n, BPS),
-      }));
-      const results = await inBatches(cases, ({ c, d, lt }) => actual(harness, harness.healthFactor(c, d, lt)));
-      cases.forEach(({ c, d, lt }, i) => {
-        expect(results[i], `C=${c} D=${d} lt=${lt}`).to.deep.equal(expected(() => ref.healthFactor(c, d, lt)));
-      });
     });
   });
 
@@ -346,13 +159,6 @@ describe("RebalanceMath", function () {
     it("reverts with an arithmetic Panic outside its domain, never wraps", async function () {
       await expect(harness.deleverageSize(MAX_UINT256, MAX_UINT256, 8_250n, hf(1.5), 0n)).to.be.revertedWithPanic(0x11);
     });
-
-    it(`matches the reference and lands in [T, proved ceiling] on ${SWEEP_CASES} seeded random positions`, async function () {
-      const rng = new Rng(SEED + 1);
-      // HF between 0.3 and 0.999 of the target: some below lt/k, where no sale helps.
-      const cases = sizeCases(rng, () => rng.int(300_000n, 999_999n), 0);
-      await expectSweep(cases, (c) => actual(harness, call(c)), reference, expectDeleverageLands);
-    });
   });
 
   describe("#leverageSize", function () {
@@ -422,13 +228,6 @@ describe("RebalanceMath", function () {
         .to.be.revertedWithCustomError(harness, "RebalanceMathBpsOutOfRange")
         .withArgs(BPS + 1n);
     });
-
-    it(`matches the reference and lands in [T, proved ceiling] on ${SWEEP_CASES} seeded random positions`, async function () {
-      const rng = new Rng(SEED + 2);
-      // HF between 1.001 and 3 times the target; 5% open from no debt.
-      const cases = sizeCases(rng, () => rng.int(1_001_000n, 3_000_000n), 0.05);
-      await expectSweep(cases, (c) => actual(harness, call(c)), reference, expectLeverageLands);
-    });
   });
 
   describe("#toAmount and #toBase", function () {
@@ -461,26 +260,6 @@ describe("RebalanceMath", function () {
 
     it("toAmount reverts on a zero price", async function () {
       await expect(harness.toAmount(1n, 0n, 18)).to.be.revertedWithCustomError(harness, "RebalanceMathZeroPrice");
-    });
-
-    it(`match the reference on ${SWEEP_CASES} seeded random points, and round trip down`, async function () {
-      const rng = new Rng(SEED + 3);
-      const cases = Array.from({ length: SWEEP_CASES }, () => ({
-        x: rng.log(1n, 10n ** 40n),
-        price: rng.log(1n, 10n ** 15n),
-        decimals: rng.pick([0n, 6n, 8n, 18n, rng.int(0n, 30n)]),
-      }));
-      const results = await inBatches(cases, async ({ x, price, decimals }) => ({
-        amount: await actual(harness, harness.toAmount(x, price, Number(decimals))),
-        base: await actual(harness, harness.toBase(x, price, Number(decimals))),
-      }));
-      cases.forEach(({ x, price, decimals }, i) => {
-        const label = `x=${x} price=${price} decimals=${decimals}`;
-        expect(results[i].amount, label).to.deep.equal(expected(() => ref.toAmount(x, price, decimals)));
-        expect(results[i].base, label).to.deep.equal(expected(() => ref.toBase(x, price, decimals)));
-        // Both round down, so value -> amount -> value never gains.
-        expect(ref.toBase(ref.toAmount(x, price, decimals), price, decimals) <= x, label).to.equal(true);
-      });
     });
   });
 
@@ -527,33 +306,6 @@ describe("RebalanceMath", function () {
         harness,
         "RebalanceMathZeroPrice",
       );
-    });
-
-    it(`matches the reference on ${SWEEP_CASES} seeded random points`, async function () {
-      const rng = new Rng(SEED + 4);
-      const decimals = (): bigint => rng.pick([6n, 8n, 18n, rng.int(0n, 24n)]);
-      const cases = Array.from({ length: SWEEP_CASES }, () => ({
-        amountIn: rng.log(1n, 10n ** 36n),
-        priceIn: rng.log(1n, 10n ** 14n),
-        decIn: decimals(),
-        priceOut: rng.log(1n, 10n ** 14n),
-        decOut: decimals(),
-        slippage: rng.chance(0.1) ? rng.int(0n, BPS) : rng.int(0n, 500n),
-      }));
-      const results = await inBatches(cases, (p) =>
-        actual(
-          harness,
-          harness.minAmountOut(p.amountIn, p.priceIn, Number(p.decIn), p.priceOut, Number(p.decOut), p.slippage),
-        ),
-      );
-      cases.forEach((p, i) => {
-        expect(
-          results[i],
-          JSON.stringify(p, (_, v: unknown) => String(v)),
-        ).to.deep.equal(
-          expected(() => ref.minAmountOut(p.amountIn, p.priceIn, p.decIn, p.priceOut, p.decOut, p.slippage)),
-        );
-      });
     });
   });
 
@@ -614,20 +366,6 @@ describe("RebalanceMath", function () {
       await expect(harness.urgency(0n, 0n))
         .to.be.revertedWithCustomError(harness, "RebalanceMathMinHFTooLow")
         .withArgs(0n);
-    });
-
-    it(`matches the reference on ${SWEEP_CASES} seeded random points, within [0, WAD]`, async function () {
-      const rng = new Rng(SEED + 5);
-      const cases = Array.from({ length: SWEEP_CASES }, () => {
-        const minHF = rng.int(WAD + 1n, hf(3));
-        return { h: rng.chance(0.05) ? rng.log(1n, MAX_UINT256) : rng.int(0n, hf(3.5)), minHF };
-      });
-      const results = await inBatches(cases, ({ h, minHF }) => actual(harness, harness.urgency(h, minHF)));
-      cases.forEach(({ h, minHF }, i) => {
-        const want = expected(() => ref.urgency(h, minHF));
-        expect(results[i], `hf=${h} minHF=${minHF}`).to.deep.equal(want);
-        if ("value" in want) expect(want.value >= 0n && want.value <= WAD).to.equal(true);
-      });
     });
   });
 

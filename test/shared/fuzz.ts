@@ -24,3 +24,18 @@ export function fuzzParameters<T>(ciRuns: number): fc.Parameters<T> {
     verbose: fc.VerbosityLevel.Verbose,
   };
 }
+
+/** A bigint in [min, max] (min >= 0) whose bit length is uniform: every order of magnitude is drawn as often. */
+export function logBigInt(min: bigint, max: bigint): fc.Arbitrary<bigint> {
+  const bits = (x: bigint): number => x.toString(2).length;
+  return fc.integer({ min: bits(min), max: bits(max) }).chain((n) => {
+    const from = n === 1 ? 0n : 1n << BigInt(n - 1);
+    const to = (1n << BigInt(n)) - 1n;
+    return fc.bigInt({ min: from > min ? from : min, max: to < max ? to : max });
+  });
+}
+
+/** One of `arbs`, each drawn with its weight. */
+export function weighted<T>(...arbs: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> {
+  return fc.oneof(...arbs.map(([weight, arbitrary]) => ({ weight, arbitrary })));
+}
