@@ -583,14 +583,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             (leveragePaused, ctx.hfTolerance) = FACTORY.rebalanceLimits();
             if (leveragePaused && direction == IRebalanceExecutor.Direction.Leverage) revert VaultLeveragePaused();
         }
-        if (ownerExit) {
-            // The owner's own exit needs fresh feeds only: a TWAP lagging a crash must not trap the owner, and the
-            // swap is still bounded by the oracle price and the owner's own path.
-            ctx.collateralPrice = PRICE_GUARD.price(collateralAsset);
-            ctx.debtPrice = PRICE_GUARD.price(debtAsset);
-        } else {
-            (ctx.collateralPrice, ctx.debtPrice) = PRICE_GUARD.checkedPrices(collateralAsset, debtAsset);
-        }
+        // The owner's own exit needs fresh feeds only: a TWAP lagging a crash must not trap the owner, and the swap is
+        // still bounded by the oracle price and the owner's own path.
+        (ctx.collateralPrice, ctx.debtPrice) = (ownerExit ? PRICE_GUARD.freshPrices : PRICE_GUARD.checkedPrices)(
+            collateralAsset,
+            debtAsset
+        );
         ctx.premiumBps = direction == IRebalanceExecutor.Direction.Leverage ? 0 : POOL.FLASHLOAN_PREMIUM_TOTAL();
         ctx.before = before;
     }
