@@ -146,7 +146,8 @@ interface IBallastVault {
     error VaultFeeAboveMax(uint256 fee, uint256 maxFee);
     /// @notice Fees and rewards are paid in the vault's collateral or debt asset only.
     error VaultFeeTokenInvalid(address token);
-    /// @notice After a close, too little of the fee token (collateral or debt asset) is left to pay the fee.
+    /// @notice After a close, too little of the fee token (collateral or debt asset) is left to pay the fee; or a
+    /// deleverage's worst accepted swap output (`available`) cannot cover the debt-asset reward kept from it.
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
 
     /// @notice Emitted once, when the factory initialises the clone.
@@ -187,10 +188,12 @@ interface IBallastVault {
     function open(uint256 amount, uint64 targetHF, bytes calldata path) external returns (RebalanceReport memory);
 
     /// @notice Unwinds the position fully and sends the remaining collateral (and any debt asset left) to the owner.
+    /// @dev Prices need fresh feeds only, not the TWAP agreement, so that a lagging TWAP cannot trap the owner.
     /// @param path Uniswap V3 exactInput path from the collateral asset to the debt asset.
     function close(bytes calldata path) external returns (uint256 collateralReturned, uint256 debtAssetReturned);
 
     /// @notice The owner's ripcord: deleverages to `targetHF` now, whether or not automation is paused.
+    /// @dev Prices need fresh feeds only, not the TWAP agreement, so that a lagging TWAP cannot trap the owner.
     function emergencyDelever(uint64 targetHF, bytes calldata path) external returns (RebalanceReport memory);
 
     /// @notice Replaces the policy, validated against the protocol's bounds.
@@ -220,7 +223,9 @@ interface IBallastVault {
 
     /// @notice Anyone may carry out the owner's signed one-shot rebalance to `intent.targetHF`, with the owner's
     /// slippage bound, and take up to `intent.maxReward`. Works while automation is paused; the band is not checked
-    /// (the owner chose the target), the tolerance and equity checks are.
+    /// (the owner chose the target), the tolerance and equity checks are. A debt-asset reward on a deleverage is kept
+    /// from the swap output, so it works while the debt reserve is frozen; otherwise the reward is borrowed (debt
+    /// asset) or withdrawn (collateral).
     function rebalanceBySig(
         RebalanceIntent calldata intent,
         bytes calldata signature,

@@ -137,6 +137,15 @@ interface IPriceGuard {
     /// @return quotePrice The Aave oracle price of `quote`.
     function checkedPrices(address base, address quote) external view returns (uint256 basePrice, uint256 quotePrice);
 
+    /// @notice The Aave oracle prices of both tokens, each checked as `price` checks it, without the TWAP agreement:
+    /// what the vault's owner exits read, so that a TWAP lagging a crash cannot trap an owner.
+    /// @dev Reverts as `price` does for either asset.
+    /// @param base The base token.
+    /// @param quote The quote token.
+    /// @return basePrice The Aave oracle price of `base`.
+    /// @return quotePrice The Aave oracle price of `quote`.
+    function freshPrices(address base, address quote) external view returns (uint256 basePrice, uint256 quotePrice);
+
     /// @notice The price of one whole `base` in whole `quote` units, WAD, from the reference pool's
     /// TWAP over `twapWindow`.
     /// @dev The arithmetic mean tick is rounded toward negative infinity, as Uniswap's `OracleLibrary.consult`

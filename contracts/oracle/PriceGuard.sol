@@ -135,6 +135,14 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     }
 
     /// @inheritdoc IPriceGuard
+    function freshPrices(
+        address base,
+        address quote
+    ) external view override returns (uint256 basePrice, uint256 quotePrice) {
+        return (_checkedPrice(base), _checkedPrice(quote));
+    }
+
+    /// @inheritdoc IPriceGuard
     function twapPriceWad(address base, address quote) external view override returns (uint256) {
         return _twapPriceWad(_poolRef(base, quote), base < quote, _twap.window);
     }

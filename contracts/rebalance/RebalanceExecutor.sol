@@ -64,7 +64,13 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
             debtRepaid: _debtRepaid,
             leftover: _leftover
         });
+        // Transient storage outlives the call until the transaction ends: clear every figure, so that a later
+        // execution in the same transaction reports only its own.
         _activeVault = address(0);
+        _amountOut = 0;
+        _premium = 0;
+        _debtRepaid = 0;
+        _leftover = 0;
     }
 
     /// @inheritdoc IFlashLoanSimpleReceiver

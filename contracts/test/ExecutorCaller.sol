@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
+import {ICreditDelegationToken} from "@aave/core-v3/contracts/interfaces/ICreditDelegationToken.sol";
 
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 
@@ -71,11 +72,28 @@ contract ExecutorCaller {
         return execution;
     }
 
+    /// @notice Runs two plans through the executor in one transaction, delegating credit for a Leverage plan as a
+    /// vault does, and emits what each returned: a later execution must not report an earlier one's figures.
+    /// @param first The first plan.
+    /// @param second The second plan.
+    function executeBoth(IRebalanceExecutor.Plan calldata first, IRebalanceExecutor.Plan calldata second) external {
+        _executeOne(first);
+        _executeOne(second);
+    }
+
     /// @notice The executor's callback: withdraws `amount` of collateral to it, or re-enters `execute`.
     /// @param amount Collateral to release.
     function releaseCollateral(uint256 amount) external {
         if (msg.sender != address(EXECUTOR)) revert ExecutorCallerNotExecutor(msg.sender);
         if (reenter) EXECUTOR.execute(_plan);
         else POOL.withdraw(address(COLLATERAL), amount, msg.sender);
+    }
+
+    function _executeOne(IRebalanceExecutor.Plan calldata plan) private {
+        if (plan.direction == IRebalanceExecutor.Direction.Leverage) {
+            address debtToken = POOL.getReserveData(address(DEBT)).variableDebtTokenAddress;
+            ICreditDelegationToken(debtToken).approveDelegation(address(EXECUTOR), plan.flashAmount);
+        }
+        emit Executed(EXECUTOR.execute(plan));
     }
 }

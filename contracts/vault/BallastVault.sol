@@ -74,7 +74,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     /// @dev Set only while this vault's own call to the executor runs: `releaseCollateral` is valid only then.
     bool private transient _executing;
 
-    /// @dev Everything a rebalance needs, gathered once.
+    /// @dev Everything a rebalance needs, gathered once. `payKeep` is a signed intent's debt-asset reward, kept from a
+    /// deleverage's swap output like the auction's reward instead of borrowed.
     struct RebalanceContext {
         IRebalanceExecutor.Direction direction;
         uint256 targetHF;
@@ -84,11 +85,13 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 hfTolerance;
         uint256 slippageBps;
         uint256 rewardBps;
+        uint256 payKeep;
         Position before;
     }
 
     /// @dev What a caller asks of `_rebalance`: `payAmount` of `payToken` goes to the caller after execution (a
     /// signed intent's fixed reward), `rewardBps` of the value sold is kept from the swap for the keeper auction.
+    /// `ownerExit` (the owner's own emergency delever) prices with fresh feeds only, without the TWAP agreement.
     struct Order {
         IRebalanceExecutor.Direction direction;
         uint256 targetHF;
@@ -98,6 +101,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         address payToken;
         uint256 payAmount;
         uint256 rewardBps;
+        bool ownerExit;
     }
 
     modifier onlyOwner() {
@@ -186,7 +190,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @inheritdoc IBallastVault
     function close(bytes calldata path) external override onlyOwner nonReentrant returns (uint256, uint256) {
-        return _close(path, address(0), 0);
+        return _close(path, address(0), 0, true);
     }
 
     /// @inheritdoc IBallastVault
@@ -196,7 +200,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) external override onlyOwner nonReentrant returns (RebalanceReport memory) {
         Position memory pos = _position();
         if (targetHF <= pos.healthFactor) revert VaultTargetNotAbove(targetHF, pos.healthFactor);
-        return _rebalance(_order(IRebalanceExecutor.Direction.Deleverage, targetHF, _policy, false), path, pos);
+        Order memory order = _order(IRebalanceExecutor.Direction.Deleverage, targetHF, _policy, false);
+        order.ownerExit = true;
+        return _rebalance(order, path, pos);
     }
 
     /// @inheritdoc IBallastVault
@@ -308,7 +314,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             inBand: false,
             payToken: intent.rewardToken,
             payAmount: reward,
-            rewardBps: 0
+            rewardBps: 0,
+            ownerExit: false
         });
         report = _rebalance(order, path, pos);
         emit IntentExecuted(_msgSender(), intent.nonce, intent.rewardToken, reward);
@@ -331,7 +338,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             intent.deadline,
             signature
         );
-        (collateralReturned, debtAssetReturned) = _close(path, intent.feeToken, fee);
+        (collateralReturned, debtAssetReturned) = _close(path, intent.feeToken, fee, false);
         emit IntentExecuted(_msgSender(), intent.nonce, intent.feeToken, fee);
     }
 
@@ -434,8 +441,19 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Position memory before
     ) private returns (RebalanceReport memory report) {
         uint256 gasStart = gasleft();
-        RebalanceContext memory ctx = _context(order.direction, order.targetHF, order.slippageBps, before);
+        RebalanceContext memory ctx = _context(
+            order.direction,
+            order.targetHF,
+            order.slippageBps,
+            before,
+            order.ownerExit
+        );
         ctx.rewardBps = order.rewardBps;
+        if (order.payToken == debtAsset && order.direction == IRebalanceExecutor.Direction.Deleverage) {
+            // Out of the swap output, not borrowed: a borrow fails on a frozen reserve, which must not stop a delever.
+            ctx.payKeep = order.payAmount;
+            order.payAmount = 0;
+        }
         IRebalanceExecutor.Plan memory plan = _plan(ctx, path, order.maxAmountIn);
         if (order.direction == IRebalanceExecutor.Direction.Leverage) {
             // One-shot credit: the flash loan in mode 2 consumes exactly this allowance.
@@ -456,8 +474,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         }
         ex.leftover -= plan.keep;
         report = _verify(ctx, plan, ex, order.inBand, paidBase);
-        // The keeper reward leaves only once every outcome check has passed.
-        if (plan.keep != 0) IERC20(debtAsset).safeTransfer(msg.sender, plan.keep);
+        // The kept reward leaves only once every outcome check has passed.
+        if (plan.keep != 0) IERC20(debtAsset).safeTransfer(_msgSender(), plan.keep);
         report.keeperReward = plan.keep;
         report.gasUsed = gasStart - gasleft();
         emit Rebalanced(_msgSender(), report);
@@ -470,7 +488,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Policy memory p,
         bool inBand
     ) private pure returns (Order memory) {
-        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0, 0);
+        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0, 0, false);
     }
 
     /// @dev Unwinds if there is debt, pays `fee` of `feeToken` to the caller out of what is left, and sends the rest to
@@ -478,9 +496,10 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     function _close(
         bytes calldata path,
         address feeToken,
-        uint256 fee
+        uint256 fee,
+        bool ownerExit
     ) private returns (uint256 collateralReturned, uint256 debtAssetReturned) {
-        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) _unwind(path);
+        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) _unwind(path, ownerExit);
         address to = owner;
         address collateral = collateralAsset;
         address debt = debtAsset;
@@ -530,12 +549,13 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the
     /// worst accepted price; what is left is returned by `close`.
-    function _unwind(bytes calldata path) private {
+    function _unwind(bytes calldata path, bool ownerExit) private {
         RebalanceContext memory ctx = _context(
             IRebalanceExecutor.Direction.Close,
             0,
             _policy.maxSlippageBps,
-            _position()
+            _position(),
+            ownerExit
         );
         IRebalanceExecutor.Plan memory plan = _plan(ctx, path, type(uint256).max);
         _executing = true;
@@ -552,7 +572,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         IRebalanceExecutor.Direction direction,
         uint256 targetHF,
         uint256 slippageBps,
-        Position memory before
+        Position memory before,
+        bool ownerExit
     ) private view returns (RebalanceContext memory ctx) {
         ctx.direction = direction;
         ctx.targetHF = targetHF;
@@ -562,7 +583,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             (leveragePaused, ctx.hfTolerance) = FACTORY.rebalanceLimits();
             if (leveragePaused && direction == IRebalanceExecutor.Direction.Leverage) revert VaultLeveragePaused();
         }
-        (ctx.collateralPrice, ctx.debtPrice) = PRICE_GUARD.checkedPrices(collateralAsset, debtAsset);
+        // The owner's own exit needs fresh feeds only: a TWAP lagging a crash must not trap the owner, and the swap is
+        // still bounded by the oracle price and the owner's own path.
+        (ctx.collateralPrice, ctx.debtPrice) = (ownerExit ? PRICE_GUARD.freshPrices : PRICE_GUARD.checkedPrices)(
+            collateralAsset,
+            debtAsset
+        );
         ctx.premiumBps = direction == IRebalanceExecutor.Direction.Leverage ? 0 : POOL.FLASHLOAN_PREMIUM_TOTAL();
         ctx.before = before;
     }
@@ -627,11 +653,15 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             _debtDecimals,
             slippageBps
         );
-        plan.keep = RebalanceMath.toAmount(
-            (_valueIn(ctx, plan) * ctx.rewardBps) / RebalanceMath.BPS,
-            ctx.debtPrice,
-            _debtDecimals
-        );
+        plan.keep =
+            RebalanceMath.toAmount(
+                (_valueIn(ctx, plan) * ctx.rewardBps) / RebalanceMath.BPS,
+                ctx.debtPrice,
+                _debtDecimals
+            ) + ctx.payKeep;
+        if (plan.keep != 0 && plan.keep >= plan.minAmountOut) {
+            revert VaultFeeUnavailable(plan.debtAsset, plan.keep, plan.minAmountOut);
+        }
         // Borrow no more than the worst accepted swap output, less the reward, can repay with its premium; on Close,
         // all the debt.
         plan.flashAmount =

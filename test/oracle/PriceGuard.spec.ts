@@ -405,6 +405,33 @@ describe("PriceGuard", () => {
     });
   });
 
+  describe("#freshPrices", () => {
+    it("returns both oracle prices while the TWAP lags a sudden 30% move, where checkedPrices reverts", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const crashed = (ASSETS.WETH.initialPrice * 7n) / 10n;
+      await market.world.setPrice("WETH", crashed);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC)).to.be.revertedWithCustomError(
+        guard,
+        "PriceGuardTwapDeviation",
+      );
+      expect(await guard.freshPrices(addr.WETH, addr.USDC)).to.deep.equal([crashed, ASSETS.USDC.initialPrice]);
+      expect(await guard.freshPrices(addr.USDC, addr.WETH)).to.deep.equal([ASSETS.USDC.initialPrice, crashed]);
+    });
+
+    it("applies the staleness check to either asset with PriceGuardStalePrice", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      await market.feeds.USDC.setRound(ASSETS.USDC.initialPrice, 1);
+      for (const [base, quote] of [
+        [addr.WETH, addr.USDC],
+        [addr.USDC, addr.WETH],
+      ]) {
+        await expect(guard.freshPrices(base, quote))
+          .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+          .withArgs(addr.USDC, 1, HEARTBEAT);
+      }
+    });
+  });
+
   describe("#checkedPrices", () => {
     it("returns the oracle prices of both assets in normal conditions, in either order", async () => {
       const { guard, addr } = await loadFixture(priceGuardFixture);

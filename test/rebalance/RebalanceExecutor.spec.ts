@@ -15,6 +15,7 @@ const COLLATERAL = parseUnits("10", 18);
 const BORROW = parseUnits("10000", 6);
 const NONE = 0n;
 const DELEVERAGE = 1n;
+const LEVERAGE = 2n;
 const CLOSE = 3n;
 
 interface CallerFixture extends ProtocolFixture {
@@ -76,6 +77,23 @@ async function callerState(f: CallerFixture): Promise<bigint[]> {
 
 /** The executor's invariant 1, with the caller in the vault's place. */
 const expectClean = (f: CallerFixture): Promise<void> => expectExecutorClean({ ...f, vault: f.caller });
+
+/** Every `Executed` event of the caller in `tx`, in order. */
+async function executions(
+  f: CallerFixture,
+  tx: ContractTransactionResponse,
+): Promise<IRebalanceExecutor.ExecutionStructOutput[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const caller = await f.caller.getAddress();
+  const found: IRebalanceExecutor.ExecutionStructOutput[] = [];
+  for (const log of receipt.logs) {
+    if (log.address !== caller) continue;
+    const parsed = f.caller.interface.parseLog(log);
+    if (parsed?.name === "Executed") found.push(parsed.args.execution as IRebalanceExecutor.ExecutionStructOutput);
+  }
+  return found;
+}
 
 interface Logs {
   execution: IRebalanceExecutor.ExecutionStructOutput;
@@ -212,6 +230,53 @@ describe("RebalanceExecutor", () => {
       // The caller's wallet is untouched (collateral moved straight from Aave to the executor) and the executor's
       // balances stay at zero.
       expect(balancesAfter).to.deep.equal(balancesBefore);
+      await expectClean(f);
+    });
+  });
+
+  describe("#execute twice in one transaction", () => {
+    // BAL-01: transient storage lives until the transaction ends, so each execution must start from zero.
+    it("reports a Leverage after a Deleverage with no premium and no repaid debt of its own", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const usdc = await f.tokens.erc20.USDC.getAddress();
+      const deleverage = await plan(f);
+      const up = await singleHopPath(f, "USDC", "WETH", 500);
+      const leverage = await plan(f, {
+        direction: LEVERAGE,
+        amountIn: parseUnits("500", 6),
+        flashAmount: parseUnits("500", 6),
+        path: up,
+      });
+      const debtBefore = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.caller);
+
+      const tx = await f.caller.executeBoth(deleverage, leverage);
+      const [first, second] = await executions(f, tx);
+      const { flashLoans } = await parseLogs(f, tx);
+
+      expect(flashLoans.map((l) => [l.asset, l.mode])).to.deep.equal([
+        [usdc, 0n],
+        [usdc, 2n],
+      ]);
+      expect(first.flashPremium).to.equal(flashLoans[0].premium).and.to.be.gt(0n);
+      expect(first.debtRepaid).to.be.gt(0n);
+      // Mode 2 charges no premium and repays nothing: the leverage reports exactly that.
+      expect(flashLoans[1].premium).to.equal(0n);
+      expect([second.flashPremium, second.debtRepaid, second.leftover]).to.deep.equal([0n, 0n, 0n]);
+      expect(second.amountOut).to.be.gt(0n);
+      expect(await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.caller)).to.not.equal(debtBefore);
+      await expectClean(f);
+    });
+
+    it("reports a Deleverage after a Deleverage with only its own repayment", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const small = await plan(f, { amountIn: parseUnits("0.5", 18), flashAmount: parseUnits("500", 6) });
+      const tx = await f.caller.executeBoth(await plan(f), small);
+      const [first, second] = await executions(f, tx);
+      const { flashLoans, repays } = await parseLogs(f, tx);
+      expect(repays).to.have.length(4);
+      expect(first.debtRepaid).to.equal(repays[0] + repays[1]);
+      expect(second.debtRepaid).to.equal(repays[2] + repays[3]);
+      expect([first.flashPremium, second.flashPremium]).to.deep.equal(flashLoans.map((l) => l.premium));
       await expectClean(f);
     });
   });

@@ -6,6 +6,7 @@ import hre from "hardhat";
 
 import { BallastVault__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
+import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
 import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS } from "../../lib/protocol";
 import {
@@ -385,6 +386,72 @@ describe("BallastVault", () => {
       await movePrice(f, "WETH", price(1_600n));
       await (await f.aave.configurator.connect(f.accounts.admin).setReserveFreeze(f.tokens.erc20.WETH, true)).wait();
       await checkExitsWork(f);
+    });
+
+    // BAL-02: the owner's own exits need fresh feeds only, so a TWAP lagging a crash cannot trap the owner.
+    describe("right after a sudden 20% drop, before the TWAP catches up", () => {
+      async function suddenDropFixture(): Promise<VaultFixture> {
+        const f = await openVaultFixture();
+        await f.world.setPrice("WETH", price(1_600n));
+        return f;
+      }
+
+      it("still refuses keepers with PriceGuardTwapDeviation", async () => {
+        const f = await loadFixture(suddenDropFixture);
+        const before = await snapshotState(f);
+        await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWithCustomError(
+          f.priceGuard,
+          "PriceGuardTwapDeviation",
+        );
+        await expectUnchanged(f, before);
+      });
+
+      it("lets the owner delever with emergencyDelever, landing on the target", async () => {
+        const f = await loadFixture(suddenDropFixture);
+        const tx = await f.vault.emergencyDelever(TARGET_HF, f.down);
+        await expect(tx).to.emit(f.vault, "Rebalanced").withArgs(f.alice.address, anyValue);
+        const [report] = await rebalancedReports(f.vault, tx);
+        expect(report.hfBefore).to.be.lt(MIN_HF);
+        await expectLandedOnTarget(f, report);
+        await expectExecutorClean(f);
+      });
+
+      it("lets the owner close, leaving no debt", async () => {
+        const f = await loadFixture(suddenDropFixture);
+        await expect(f.vault.close(f.down)).to.emit(f.vault, "Closed");
+        const pos = await f.vault.position();
+        expect([pos.collateralBase, pos.debtBase]).to.deep.equal([0n, 0n]);
+        await expectExecutorClean(f);
+      });
+
+      it("still refuses the owner's exits on a stale feed with PriceGuardStalePrice", async () => {
+        const f = await loadFixture(suddenDropFixture);
+        const [, , , updatedAt] = await f.feeds.WETH.latestRoundData();
+        await f.world.advance(LOCAL_PARAMS.heartbeat + 1);
+        const before = await snapshotState(f);
+        const weth = await f.tokens.erc20.WETH.getAddress();
+        for (const exit of [() => f.vault.close(f.down), () => f.vault.emergencyDelever(TARGET_HF, f.down)]) {
+          await expect(exit())
+            .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
+            .withArgs(weth, updatedAt, LOCAL_PARAMS.heartbeat);
+        }
+        await expectUnchanged(f, before);
+      });
+    });
+
+    it("keeps a keeper auction's deleverage working while the Aave USDC (debt) reserve is frozen", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await movePrice(f, "WETH", price(1_600n));
+      await mined(f.aave.configurator.connect(f.accounts.admin).setReserveFreeze(f.tokens.erc20.USDC, true));
+      await mined(f.auction.connect(f.keeper).kick(f.vault));
+      await time.increase(300);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.keeper.address);
+      const [report] = await rebalancedReports(f.vault, tx);
+      // The reward is kept from the swap output, never borrowed: a borrow would fail on the frozen reserve.
+      expect(report.keeperReward).to.be.gt(0n);
+      await expect(tx).to.changeTokenBalance(f.tokens.erc20.USDC, f.keeper, report.keeperReward);
+      await expectLandedOnTarget(f, report);
+      await expectExecutorClean(f);
     });
 
     it("lets the owner delever with emergencyDelever while automation is paused", async () => {

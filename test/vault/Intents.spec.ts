@@ -562,6 +562,44 @@ describe("BallastVault intents", () => {
       await expectExecutorClean(f);
     });
 
+    describe("with a USDC reward while the Aave USDC (debt) reserve is frozen", () => {
+      async function frozenDebtFixture(): Promise<IntentFixture> {
+        const f = await droppedIntentFixture();
+        await mined(f.aave.configurator.connect(f.accounts.admin).setReserveFreeze(f.usdc, true));
+        return f;
+      }
+
+      it("delevers to the signed target, the reward kept from the swap output rather than borrowed", async () => {
+        const f = await loadFixture(frozenDebtFixture);
+        const reward = parseUnits("40", 6);
+        const { intent, signature } = await signRebalance(f, { rewardToken: f.usdc, maxReward: reward });
+        const tx = await f.vault.connect(f.keeper).rebalanceBySig(intent, signature, f.down, reward);
+        await expect(tx).to.emit(f.vault, "IntentExecuted").withArgs(f.keeper.address, 11n, f.usdc, reward);
+        await expect(tx).to.changeTokenBalances(f.tokens.erc20.USDC, [f.keeper, f.alice, f.vault], [reward, 0n, 0n]);
+        const [report] = await rebalancedReports(f.vault, tx);
+        expect([report.direction, report.keeperReward]).to.deep.equal([1n, reward]);
+        const hf = (await f.vault.position()).healthFactor;
+        expect(report.hfAfter).to.equal(hf);
+        // As with a borrowed reward, the debt keeps the reward's worth, so the HF lands a hair under the target.
+        expect(hf).to.be.lt(REBALANCE_TARGET);
+        expect(distance(hf, REBALANCE_TARGET)).to.be.lte(TOLERANCE);
+        await expectExecutorClean(f);
+      });
+
+      it("refuses a reward the worst accepted swap output cannot cover with VaultFeeUnavailable", async () => {
+        const f = await loadFixture(frozenDebtFixture);
+        const reward = parseUnits("1000000", 6);
+        const { intent, signature } = await signRebalance(f, { rewardToken: f.usdc, maxReward: reward });
+        const before = await vaultState(f);
+        const available = new Captured();
+        await expect(f.vault.connect(f.keeper).rebalanceBySig(intent, signature, f.down, reward))
+          .to.be.revertedWithCustomError(f.vault, "VaultFeeUnavailable")
+          .withArgs(f.usdc, reward, available.match);
+        expect(available.value).to.be.gt(0n).and.lt(reward);
+        await expectRefused(f, before, f.alice.address, 11n);
+      });
+    });
+
     it("refuses a reward above the signed maximum with VaultFeeAboveMax", async () => {
       const f = await loadFixture(droppedIntentFixture);
       const { intent, signature } = await signRebalance(f);
