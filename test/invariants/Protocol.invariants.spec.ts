@@ -1,0 +1,42 @@
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import fc from "fast-check";
+
+import { fuzzParameters } from "../shared/fuzz";
+import { ALL_KINDS, commandArbitraries, EXAMPLES, stats, type Step } from "./commands";
+import { initialModel, invariantFixture } from "./model";
+
+/** Commands per random sequence: 100 sequences of up to 8 fit the CI budget. */
+const MAX_COMMANDS = 8;
+
+describe("Protocol invariants (model-based)", () => {
+  let sequences = 0;
+
+  it("holds every invariant after every step of random owner, keeper, attacker and market sequences", async function () {
+    this.timeout(0);
+    const started = Date.now();
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commandArbitraries, { maxCommands: MAX_COMMANDS }), async (cmds) => {
+        sequences += 1;
+        // loadFixture reverts to the fixture's snapshot: every sequence starts from the same three open vaults.
+        await fc.asyncModelRun(
+          async () => ({ model: initialModel(), real: await loadFixture(invariantFixture) }),
+          cmds,
+        );
+      }),
+      { ...fuzzParameters(100), examples: EXAMPLES.map((sequence): [Iterable<Step>] => [sequence]) },
+    );
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const skipped = [...stats.skipped.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `      model-based: ${sequences} sequences, ${stats.commands} commands (${skipped} found nothing to do) in ${seconds} s`,
+    );
+  });
+
+  it("ran every command kind at least once", function () {
+    if (sequences === 0) this.skip();
+    const missing = ALL_KINDS.filter((kind) => (stats.ran.get(kind) ?? 0) === 0);
+    console.log(`      ran: ${[...stats.ran.entries()].map(([k, n]) => `${k} ${n}`).join(", ")}`);
+    expect(missing, "command kinds that never ran").to.deep.equal([]);
+  });
+});
