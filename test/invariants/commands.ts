@@ -969,6 +969,8 @@ export const EXAMPLES: Step[][] = [
     new Freeze("USDC", true),
     new MovePrice(8_500n),
     new RebalanceBySig("alice", "WETH"),
+    new Kick("bob", 0),
+    new Execute("bob", 0),
     new Withdraw("bob", false),
     new Repay("bob"),
     new Close("bob"),
