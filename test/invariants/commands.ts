@@ -693,6 +693,7 @@ export class RebalanceBySig extends Step {
     );
     if (tx === undefined) return "ran";
     v.nextNonce += 1n;
+    v.lastRebalanceIntent = { intent, signature, path, reward };
     await expect(tx)
       .to.emit(owner.vault, "IntentExecuted")
       .withArgs(keeper.address, intent.nonce, intent.rewardToken, reward);
@@ -718,6 +719,7 @@ export const ATTACKS = [
   "setPolicy",
   "forgedSignature",
   "replayedSignature",
+  "replayedRebalanceSignature",
   "expiredSignature",
   "wrongChainSignature",
   "otherVaultSignature",
@@ -737,6 +739,7 @@ export class AttackerAttempt extends Step {
   }
   override check(m: Readonly<Model>) {
     if (this.attack === "replayedSignature") return m.vaults[this.who].lastPolicyIntent !== undefined;
+    if (this.attack === "replayedRebalanceSignature") return m.vaults[this.who].lastRebalanceIntent !== undefined;
     if (this.attack === "spoofedForwardRequest") return this.who !== "wallet";
     return true;
   }
@@ -775,6 +778,15 @@ export class AttackerAttempt extends Step {
         if (last === undefined) throw new Error("unreachable");
         await expectOutcome(
           vault.setPolicyBySig(last.intent, last.signature, 0n),
+          custom(owner.vault, "VaultNonceUsed", last.intent.nonce),
+        );
+        break;
+      }
+      case "replayedRebalanceSignature": {
+        const last = v.lastRebalanceIntent;
+        if (last === undefined) throw new Error("unreachable");
+        await expectOutcome(
+          vault.rebalanceBySig(last.intent, last.signature, last.path, last.reward),
           custom(owner.vault, "VaultNonceUsed", last.intent.nonce),
         );
         break;
@@ -969,6 +981,7 @@ export const EXAMPLES: Step[][] = [
     new Freeze("USDC", true),
     new MovePrice(8_500n),
     new RebalanceBySig("alice", "WETH"),
+    new AttackerAttempt("alice", "replayedRebalanceSignature"),
     new Kick("bob", 0),
     new Execute("bob", 0),
     new Withdraw("bob", false),

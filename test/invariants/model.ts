@@ -81,6 +81,13 @@ export interface VaultModel {
   nextNonce: bigint;
   /** The last SetPolicy intent that ran, for replays. */
   lastPolicyIntent?: { intent: IBallastVault.SetPolicyIntentStruct; signature: string };
+  /** The last Rebalance intent that ran, with its path and reward, for replays. */
+  lastRebalanceIntent?: {
+    intent: IBallastVault.RebalanceIntentStruct;
+    signature: string;
+    path: string;
+    reward: bigint;
+  };
   /** The auction the keeper kicked, if any. */
   auction: { direction: Dir; kickedAt: bigint } | undefined;
 }
