@@ -222,8 +222,15 @@ export class Open extends Step {
     const owner = sys.owners[this.who];
     const v = m.vaults[this.who];
     const amount = parseUnits(this.weth.toString(), 18);
-    // A frozen WETH reserve refuses the supply, a frozen USDC reserve the borrow.
-    const outcome = m.frozen.WETH || m.frozen.USDC ? AAVE_FROZEN : OK;
+    // The deposit comes first (a frozen WETH reserve refuses the supply), then the guardian's pause, then the
+    // borrow (refused by a frozen USDC reserve).
+    const outcome = m.frozen.WETH
+      ? AAVE_FROZEN
+      : m.leveragePaused
+        ? custom(owner.vault, "VaultLeveragePaused")
+        : m.frozen.USDC
+          ? AAVE_FROZEN
+          : OK;
     const tx = await expectOutcome(send(owner, "open", [amount, v.policy.targetHF, sys.up]), outcome, owner);
     if (tx === undefined) return "ran";
     const report = await singleReport(owner, tx);
@@ -467,6 +474,7 @@ async function executeOutcome(m: Model, sys: System, who: OwnerName): Promise<Ou
   }
   // Leverage supplies WETH and borrows USDC; deleverage only repays, withdraws and flash-borrows, which a frozen
   // reserve allows.
+  if (state.dir === Dir.Leverage && m.leveragePaused) return custom(owner.vault, "VaultLeveragePaused");
   if (state.dir === Dir.Leverage && (m.frozen.WETH || m.frozen.USDC)) return AAVE_FROZEN;
   return OK;
 }
@@ -683,7 +691,12 @@ export class RebalanceBySig extends Step {
       deadline: await deadlineIn(3_600n),
     };
     const signature = await signIntent(owner.signer, "Rebalance", owner.vaultAddress, sys.chainId, intent);
-    const outcome = dir === Dir.Leverage && (m.frozen.WETH || m.frozen.USDC) ? AAVE_FROZEN : OK;
+    const outcome =
+      dir === Dir.Leverage && m.leveragePaused
+        ? custom(owner.vault, "VaultLeveragePaused")
+        : dir === Dir.Leverage && (m.frozen.WETH || m.frozen.USDC)
+          ? AAVE_FROZEN
+          : OK;
     const keeper = sys.keepers[1];
     const before = await token.balanceOf(keeper.address);
     const path = dir === Dir.Leverage ? sys.up : sys.down;
@@ -867,6 +880,26 @@ export class Freeze extends Step {
   }
 }
 
+/** The guardian pauses or resumes new leverage: `open` and leverage-up stop, the exits do not. */
+export class LeveragePause extends Step {
+  override readonly kind: string;
+  constructor(readonly paused: boolean) {
+    super();
+    this.kind = paused ? "leveragePause" : "leverageResume";
+  }
+  override check(m: Readonly<Model>) {
+    return m.leveragePaused !== this.paused;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    await mined(sys.factory.connect(sys.guardian).setLeveragePaused(this.paused));
+    m.leveragePaused = this.paused;
+    return "ran";
+  }
+  override toString() {
+    return `LeveragePause(${this.paused})`;
+  }
+}
+
 /** Invariant 5's converse: with the Aave pool paused, every exit reverts with RESERVE_PAUSED; then it is unpaused. */
 export class AavePauseProbe extends Step {
   override readonly kind = "aavePause";
@@ -925,6 +958,7 @@ export const commandArbitraries: fc.Arbitrary<Step>[] = [
   fc.tuple(who, fc.constantFrom(...ATTACKS)).map(([w, a]) => new AttackerAttempt(w, a)),
   fc.tuple(fc.constantFrom<"WETH" | "USDC">("WETH", "USDC"), fc.boolean()).map(([a, f]) => new Freeze(a, f)),
   who.map((w) => new AavePauseProbe(w)),
+  fc.boolean().map((p) => new LeveragePause(p)),
 ];
 
 /** Every kind a sequence can run, for the coverage test. */
@@ -952,6 +986,8 @@ export const ALL_KINDS = [
   "freeze",
   "unfreeze",
   "aavePause",
+  "leveragePause",
+  "leverageResume",
 ];
 
 /** Fixed sequences run in every CI run, so that every command kind runs (and does something) at least once. */
@@ -1021,5 +1057,13 @@ export const EXAMPLES: Step[][] = [
     new RebalanceBySig("wallet", "USDC"),
     new PauseAutomation("alice", true),
     new Kick("alice", 0),
+    new LeveragePause(true),
+    new Kick("bob", 1),
+    new Execute("bob", 1),
+    new EmergencyDelever("bob"),
+    new Close("bob"),
+    new Open("bob", 2n),
+    new LeveragePause(false),
+    new Open("bob", 2n),
   ],
 ];

@@ -96,6 +96,8 @@ export interface Model {
   vaults: Record<OwnerName, VaultModel>;
   /** Aave reserves frozen by the market's admin. */
   frozen: { WETH: boolean; USDC: boolean };
+  /** The guardian paused new leverage (the factory's `leveragePaused`). */
+  leveragePaused: boolean;
 }
 
 export function initialModel(): Model {
@@ -107,7 +109,11 @@ export function initialModel(): Model {
     nextNonce: 0n,
     auction: undefined,
   });
-  return { vaults: { alice: vault(), bob: vault(), wallet: vault() }, frozen: { WETH: false, USDC: false } };
+  return {
+    vaults: { alice: vault(), bob: vault(), wallet: vault() },
+    frozen: { WETH: false, USDC: false },
+    leveragePaused: false,
+  };
 }
 
 export interface Owner {
