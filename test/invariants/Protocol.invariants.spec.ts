@@ -39,7 +39,10 @@ describe("Protocol invariants (model-based)", () => {
     // Counts only mean something after the property ran to the end (alone, or not failed).
     if (!completed) this.skip();
     const missing = ALL_KINDS.filter((kind) => (stats.ran.get(kind) ?? 0) === 0);
-    console.log(`      ran: ${[...stats.ran.entries()].map(([k, n]) => `${k} ${n}`).join(", ")}`);
+    const counts = [...stats.ran.entries()].map(
+      ([k, n]) => `${k} ${n} (${stats.succeeded.get(k) ?? 0} ok / ${stats.reverted.get(k) ?? 0} reverted)`,
+    );
+    console.log(`      ran (calls that succeeded / reverted as predicted): ${counts.join(", ")}`);
     expect(missing, "command kinds that never ran").to.deep.equal([]);
   });
 });

@@ -30,6 +30,7 @@ import {
   nearEdge,
   OK,
   OWNER_NAMES,
+  outcomes,
   ownerSend,
   POLICIES,
   rearbitrage,
@@ -43,11 +44,20 @@ import {
   type VaultModel,
 } from "./model";
 
-/** How often each command kind ran (and did something) and how often it found nothing to do. */
-export const stats = { ran: new Map<string, number>(), skipped: new Map<string, number>(), commands: 0 };
+/**
+ * How often each command kind ran (and did something), how often it found nothing to do, and how many of its calls
+ * succeeded and reverted (as predicted).
+ */
+export const stats = {
+  ran: new Map<string, number>(),
+  skipped: new Map<string, number>(),
+  succeeded: new Map<string, number>(),
+  reverted: new Map<string, number>(),
+  commands: 0,
+};
 
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
 }
 
 /** The owner functions the commands call. */
@@ -65,9 +75,12 @@ export abstract class Step implements fc.AsyncCommand<Model, System> {
   }
 
   async run(m: Model, sys: System): Promise<void> {
+    const { succeeded, reverted } = outcomes;
     const ran = await this.act(m, sys);
     stats.commands += 1;
     bump(ran === "ran" ? stats.ran : stats.skipped, this.kind);
+    bump(stats.succeeded, this.kind, outcomes.succeeded - succeeded);
+    bump(stats.reverted, this.kind, outcomes.reverted - reverted);
     await expectProtocolClean(sys);
     await expectMatchesModel(sys, m);
   }
@@ -585,11 +598,11 @@ export class ExecuteBatch extends Step {
     return OWNER_NAMES.some((n) => m.vaults[n].auction !== undefined);
   }
   protected override async act(m: Model, sys: System): Promise<Ran> {
-    const outcomes: Outcome[] = [];
+    const predicted: Outcome[] = [];
     for (const name of OWNER_NAMES) {
       const outcome = await executeOutcome(m, sys, name);
       if (outcome === undefined) return "skipped";
-      outcomes.push(outcome);
+      predicted.push(outcome);
     }
     const keeper = sys.keepers[this.keeper];
     const calls = OWNER_NAMES.map((n) => ({
@@ -609,7 +622,8 @@ export class ExecuteBatch extends Step {
     let rewards = 0n;
     for (const [i, name] of OWNER_NAMES.entries()) {
       const owner = sys.owners[name];
-      const outcome = outcomes[i];
+      const outcome = predicted[i];
+      outcomes[outcome.kind === "ok" ? "succeeded" : "reverted"] += 1;
       if (outcome.kind === "ok") {
         expect(
           failed.has(owner.vaultAddress),

@@ -240,6 +240,9 @@ export const AAVE_FROZEN: Outcome = { kind: "aave", code: "28" };
 /** Aave's RESERVE_PAUSED. */
 export const AAVE_PAUSED: Outcome = { kind: "aave", code: "29" };
 
+/** How many calls `expectOutcome` checked, by predicted outcome (the commands report them per kind). */
+export const outcomes = { succeeded: 0, reverted: 0 };
+
 const ERROR_STRING = new Interface(["function Error(string)"]);
 
 /**
@@ -251,6 +254,7 @@ export async function expectOutcome(
   outcome: Outcome,
   owner?: Owner,
 ): Promise<ContractTransactionResponse | undefined> {
+  outcomes[outcome.kind === "ok" ? "succeeded" : "reverted"] += 1;
   if (outcome.kind === "ok") {
     const sent = await tx;
     await sent.wait();
