@@ -22,7 +22,6 @@ import { ASSET_SYMBOLS } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { DEFAULT_POLICY, LOCAL_PARAMS, singleHopPath, type PolicyValues } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
-import { WETH_PRICE } from "../shared/vault";
 
 export const WAD = 10n ** 18n;
 export const OWNER_NAMES = ["alice", "bob", "wallet"] as const;
@@ -339,7 +338,5 @@ export async function expectMatchesModel(sys: System, model: Model): Promise<voi
   }
 }
 
-/** The oracle's WETH price when the vaults open. */
-export const START_PRICE = WETH_PRICE;
 /** The factory's HF tolerance around every target. */
 export const HF_TOLERANCE = BigInt(LOCAL_PARAMS.bounds.hfTolerance);
