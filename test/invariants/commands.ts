@@ -1,0 +1,1126 @@
+/**
+ * The commands of the model-based suite. Each one checks whether it applies to the model, predicts its outcome from the
+ * model (and, where the model cannot know, from the HF read just before), runs it, asserts the outcome exactly and
+ * updates the model; then every invariant is checked (`Step.run`).
+ */
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
+import { Interface, MaxUint256, parseUnits } from "ethers";
+import fc from "fast-check";
+import hre from "hardhat";
+
+import type { IBallastVault } from "../../typechain-types";
+import { signForwardRequest, signIntent } from "../../lib/intents";
+import { mined } from "../../lib/market/aave";
+import { movePrice, rebalancedReports } from "../shared/vault";
+import { executedEvents } from "../shared/keeper";
+import { expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
+import {
+  AAVE_FROZEN,
+  AAVE_PAUSED,
+  band,
+  custom,
+  Dir,
+  expectMatchesModel,
+  expectOutcome,
+  expectProtocolClean,
+  HF_TOLERANCE,
+  INVALID_POLICY,
+  nearEdge,
+  OK,
+  OWNER_NAMES,
+  outcomes,
+  ownerSend,
+  POLICIES,
+  rearbitrage,
+  revertMatcher,
+  WAD,
+  type Model,
+  type Outcome,
+  type Owner,
+  type OwnerName,
+  type System,
+  type VaultModel,
+} from "./model";
+
+/**
+ * How often each command kind ran (and did something), how often it found nothing to do, and how many of its calls
+ * succeeded and reverted (as predicted).
+ */
+export const stats = {
+  ran: new Map<string, number>(),
+  skipped: new Map<string, number>(),
+  succeeded: new Map<string, number>(),
+  reverted: new Map<string, number>(),
+  commands: 0,
+};
+
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+/** The owner functions the commands call. */
+type VaultFunction =
+  "deposit" | "withdraw" | "repay" | "open" | "close" | "emergencyDelever" | "setPolicy" | "pauseAutomation";
+
+/** What `act` reports: the command did something, or found nothing it could do (a no-op, nothing sent). */
+type Ran = "ran" | "skipped";
+
+export abstract class Step implements fc.AsyncCommand<Model, System> {
+  abstract readonly kind: string;
+
+  check(_m: Readonly<Model>): boolean {
+    return true;
+  }
+
+  async run(m: Model, sys: System): Promise<void> {
+    const { succeeded, reverted } = outcomes;
+    const ran = await this.act(m, sys);
+    stats.commands += 1;
+    bump(ran === "ran" ? stats.ran : stats.skipped, this.kind);
+    bump(stats.succeeded, this.kind, outcomes.succeeded - succeeded);
+    bump(stats.reverted, this.kind, outcomes.reverted - reverted);
+    await expectProtocolClean(sys);
+    await expectMatchesModel(sys, m);
+  }
+
+  protected abstract act(m: Model, sys: System): Promise<Ran>;
+
+  abstract toString(): string;
+}
+
+async function deadlineIn(seconds: bigint): Promise<bigint> {
+  const block = await hre.ethers.provider.getBlock("latest");
+  if (block === null) throw new Error("no block");
+  return BigInt(block.timestamp) + seconds;
+}
+
+async function wethPrice(sys: System): Promise<bigint> {
+  return sys.aave.oracle.getAssetPrice(sys.tokens.erc20.WETH);
+}
+
+async function usdcPrice(sys: System): Promise<bigint> {
+  return sys.aave.oracle.getAssetPrice(sys.tokens.erc20.USDC);
+}
+
+async function bounds(
+  sys: System,
+  targetHF: bigint,
+  slippageBps: bigint,
+  paidBase: bigint,
+  policy?: VaultModel["policy"],
+): Promise<RebalanceBounds> {
+  return {
+    targetHF,
+    tolerance: HF_TOLERANCE,
+    band: policy === undefined ? undefined : { minHF: policy.minHF, maxHF: policy.maxHF },
+    slippageBps,
+    paidBase,
+    collateralPrice: await wethPrice(sys),
+    debtPrice: await usdcPrice(sys),
+    collateralDecimals: sys.collateralDecimals,
+    debtDecimals: sys.debtDecimals,
+  };
+}
+
+async function singleReport(
+  owner: Owner,
+  tx: ContractTransactionResponse,
+): Promise<IBallastVault.RebalanceReportStructOutput> {
+  const reports = await rebalancedReports(owner.vault, tx);
+  expect(reports.length, "one Rebalanced report").to.equal(1);
+  return reports[0];
+}
+
+function send(owner: Owner, fn: VaultFunction, args: unknown[]): Promise<ContractTransactionResponse> {
+  // The generic `Interface` overload: the commands pass each function's arguments in order.
+  return ownerSend(owner, (owner.vault.interface as Interface).encodeFunctionData(fn, args));
+}
+
+export class Deposit extends Step {
+  override readonly kind = "deposit";
+  constructor(
+    readonly who: OwnerName,
+    readonly weth: bigint,
+  ) {
+    super();
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const amount = parseUnits(this.weth.toString(), 18);
+    const outcome = m.frozen.WETH ? AAVE_FROZEN : OK;
+    await expectOutcome(send(owner, "deposit", [amount]), outcome, owner);
+    if (outcome.kind === "ok") m.vaults[this.who].hasCollateral = true;
+    return "ran";
+  }
+  override toString() {
+    return `Deposit(${this.who}, ${this.weth} WETH)`;
+  }
+}
+
+/** Withdraws so that the HF lands midway to minHF (`safe`), or below minHF (which the vault must refuse). */
+export class Withdraw extends Step {
+  override readonly kind = "withdraw";
+  constructor(
+    readonly who: OwnerName,
+    readonly safe: boolean,
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].hasCollateral;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    if (!v.hasDebt) {
+      await expectOutcome(send(owner, "withdraw", [MaxUint256, owner.address]), OK, owner);
+      v.hasCollateral = false;
+      return "ran";
+    }
+    const pos = await owner.vault.position();
+    const minHF = v.policy.minHF;
+    let target: bigint;
+    if (this.safe) {
+      if (pos.healthFactor < minHF + parseUnits("0.1", 18)) return "skipped";
+      target = minHF + (pos.healthFactor - minHF) / 2n;
+    } else {
+      target = minHF - parseUnits("0.05", 18);
+    }
+    const price = await wethPrice(sys);
+    // HF = C * LT / D: the collateral value that leaves HF at `target`.
+    const collateralAfter = (target * pos.debtBase * 10_000n) / (pos.liquidationThresholdBps * WAD);
+    const amount =
+      pos.healthFactor > target ? ((pos.collateralBase - collateralAfter) * WAD) / price : parseUnits("0.001", 18);
+    const outcome = this.safe ? OK : custom(owner.vault, "VaultHealthBelowMin", anyValue, minHF);
+    await expectOutcome(send(owner, "withdraw", [amount, owner.address]), outcome, owner);
+    return "ran";
+  }
+  override toString() {
+    return `Withdraw(${this.who}, ${this.safe ? "safe" : "below minHF"})`;
+  }
+}
+
+export class Repay extends Step {
+  override readonly kind = "repay";
+  constructor(readonly who: OwnerName) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].hasDebt;
+  }
+  protected override async act(_m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    await expectOutcome(send(owner, "repay", [parseUnits("100", 6)]), OK, owner);
+    return "ran";
+  }
+  override toString() {
+    return `Repay(${this.who}, 100 USDC)`;
+  }
+}
+
+export class Open extends Step {
+  override readonly kind = "open";
+  constructor(
+    readonly who: OwnerName,
+    readonly weth: bigint,
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return !m.vaults[this.who].hasDebt;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const amount = parseUnits(this.weth.toString(), 18);
+    // The deposit comes first (a frozen WETH reserve refuses the supply), then the guardian's pause, then the
+    // borrow (refused by a frozen USDC reserve).
+    const outcome = m.frozen.WETH
+      ? AAVE_FROZEN
+      : m.leveragePaused
+        ? custom(owner.vault, "VaultLeveragePaused")
+        : m.frozen.USDC
+          ? AAVE_FROZEN
+          : OK;
+    const tx = await expectOutcome(send(owner, "open", [amount, v.policy.targetHF, sys.up]), outcome, owner);
+    if (tx === undefined) return "ran";
+    const report = await singleReport(owner, tx);
+    expectRebalanceBounded(report, await bounds(sys, v.policy.targetHF, v.policy.maxSlippageBps, 0n, v.policy));
+    v.hasDebt = true;
+    v.hasCollateral = true;
+    await rearbitrage(sys);
+    return "ran";
+  }
+  override toString() {
+    return `Open(${this.who}, ${this.weth} WETH)`;
+  }
+}
+
+/** Liveness: close works while automation is paused and while a reserve is frozen. */
+export class Close extends Step {
+  override readonly kind = "close";
+  constructor(readonly who: OwnerName) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].hasDebt || m.vaults[this.who].hasCollateral;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const tx = await expectOutcome(send(owner, "close", [sys.down]), OK, owner);
+    if (tx === undefined) throw new Error("unreachable");
+    await expect(tx).to.emit(owner.vault, "Closed");
+    v.hasDebt = false;
+    v.hasCollateral = false;
+    await rearbitrage(sys);
+    return "ran";
+  }
+  override toString() {
+    return `Close(${this.who})`;
+  }
+}
+
+/** Liveness: the owner's ripcord works whatever the automation flag or frozen reserves. */
+export class EmergencyDelever extends Step {
+  override readonly kind = "emergencyDelever";
+  constructor(readonly who: OwnerName) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].hasDebt;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const hf = (await owner.vault.position()).healthFactor;
+    if (hf > parseUnits("3", 18)) return "skipped";
+    const lift = hf + parseUnits("0.15", 18);
+    const target = lift > v.policy.targetHF ? lift : v.policy.targetHF;
+    const tx = await expectOutcome(send(owner, "emergencyDelever", [target, sys.down]), OK, owner);
+    if (tx === undefined) throw new Error("unreachable");
+    const report = await singleReport(owner, tx);
+    expectRebalanceBounded(report, await bounds(sys, target, v.policy.maxSlippageBps, 0n));
+    await rearbitrage(sys);
+    return "ran";
+  }
+  override toString() {
+    return `EmergencyDelever(${this.who})`;
+  }
+}
+
+/** How the owner changes the policy. */
+export type PolicyRoute = "direct" | "forwarder" | "signature";
+
+export class SetPolicy extends Step {
+  override readonly kind: string;
+  constructor(
+    readonly who: OwnerName,
+    /** An index into POLICIES, or -1 for INVALID_POLICY. */
+    readonly index: number,
+    readonly route: PolicyRoute,
+  ) {
+    super();
+    this.kind = `setPolicy:${route}`;
+  }
+  override check() {
+    // The forwarder takes ECDSA requests: the wallet owner changes its policy directly or by an EIP-1271 signature.
+    return !(this.route === "forwarder" && this.who === "wallet");
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const policy = this.index < 0 ? INVALID_POLICY : POLICIES[this.index];
+    const outcome =
+      this.index < 0 ? custom(owner.vault, "VaultPolicyBandInvalid", policy.minHF, policy.targetHF, policy.maxHF) : OK;
+    const keeper = sys.keepers[0];
+    if (this.route === "direct") {
+      await expectOutcome(send(owner, "setPolicy", [policy]), outcome, owner);
+    } else if (this.route === "forwarder") {
+      const request = await signForwardRequest(owner.signer, sys.forwarder, {
+        to: owner.vaultAddress,
+        data: owner.vault.interface.encodeFunctionData("setPolicy", [policy]),
+        gas: 300_000n,
+        deadline: await deadlineIn(3_600n),
+      });
+      // The forwarder reports a reverted call as its own `FailedCall()`.
+      const forwarded = outcome.kind === "ok" ? OK : custom(sys.forwarder, "FailedCall");
+      await expectOutcome(sys.forwarder.connect(keeper).execute(request), forwarded);
+    } else {
+      const intent: IBallastVault.SetPolicyIntentStruct = {
+        policy,
+        feeToken: await sys.tokens.erc20.WETH.getAddress(),
+        maxFee: 0n,
+        nonce: v.nextNonce,
+        deadline: await deadlineIn(3_600n),
+      };
+      const signature = await signIntent(owner.signer, "SetPolicy", owner.vaultAddress, sys.chainId, intent);
+      await expectOutcome(owner.vault.connect(keeper).setPolicyBySig(intent, signature, 0n), outcome);
+      if (outcome.kind === "ok") {
+        v.nextNonce += 1n;
+        v.lastPolicyIntent = { intent, signature };
+      }
+    }
+    if (outcome.kind === "ok") v.policy = policy;
+    return "ran";
+  }
+  override toString() {
+    return `SetPolicy(${this.who}, ${this.index < 0 ? "invalid" : `#${this.index}`}, ${this.route})`;
+  }
+}
+
+export class PauseAutomation extends Step {
+  override readonly kind = "pauseAutomation";
+  constructor(
+    readonly who: OwnerName,
+    readonly paused: boolean,
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].automationPaused !== this.paused;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    await expectOutcome(send(owner, "pauseAutomation", [this.paused]), OK, owner);
+    m.vaults[this.who].automationPaused = this.paused;
+    return "ran";
+  }
+  override toString() {
+    return `PauseAutomation(${this.who}, ${this.paused})`;
+  }
+}
+
+/** Moves WETH by `bps` / 10,000 (feeds, pools and the TWAP), unless that would put a vault's HF under 1.1. */
+export class MovePrice extends Step {
+  override readonly kind: string;
+  constructor(readonly bps: bigint) {
+    super();
+    this.kind = bps < 10_000n ? "price:down" : "price:up";
+  }
+  protected override async act(_m: Model, sys: System): Promise<Ran> {
+    const price = await wethPrice(sys);
+    const next = (price * this.bps) / 10_000n;
+    if (next < 800n * 10n ** 8n || next > 5_000n * 10n ** 8n) return "skipped";
+    for (const owner of Object.values(sys.owners)) {
+      const pos = await owner.vault.position();
+      if (pos.debtBase !== 0n && (pos.healthFactor * this.bps) / 10_000n < parseUnits("1.1", 18)) return "skipped";
+    }
+    await movePrice(sys, "WETH", next);
+    return "ran";
+  }
+  override toString() {
+    return `MovePrice(${Number(this.bps) / 100}%)`;
+  }
+}
+
+export class Advance extends Step {
+  override readonly kind = "advance";
+  constructor(readonly seconds: number) {
+    super();
+  }
+  protected override async act(_m: Model, sys: System): Promise<Ran> {
+    await sys.world.advance(this.seconds);
+    await sys.world.refreshOracles();
+    return "ran";
+  }
+  override toString() {
+    return `Advance(${this.seconds}s)`;
+  }
+}
+
+/** The band direction the auction sees (none while automation is paused), or undefined when too close to call. */
+async function auctionState(m: Model, sys: System, who: OwnerName): Promise<{ dir: Dir; hf: bigint } | undefined> {
+  const v = m.vaults[who];
+  const pos = await sys.owners[who].vault.position();
+  if (pos.debtBase !== 0n && nearEdge(pos.healthFactor, v.policy)) return undefined;
+  return { dir: band(pos, v.policy), hf: pos.healthFactor };
+}
+
+export class Kick extends Step {
+  override readonly kind = "kick";
+  constructor(
+    readonly who: OwnerName,
+    readonly keeper: number,
+  ) {
+    super();
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const state = await auctionState(m, sys, this.who);
+    if (state === undefined) return "skipped";
+    const dir = v.automationPaused ? Dir.None : state.dir;
+    const outcome: Outcome =
+      v.auction !== undefined
+        ? custom(sys.auction, "AuctionActive", owner.vaultAddress, v.auction.kickedAt)
+        : dir === Dir.None
+          ? custom(sys.auction, "AuctionNotNeeded", owner.vaultAddress)
+          : OK;
+    const tx = await expectOutcome(sys.auction.connect(sys.keepers[this.keeper]).kick(owner.vaultAddress), outcome);
+    if (tx !== undefined) {
+      const block = await tx.getBlock();
+      if (block === null) throw new Error("no block");
+      v.auction = { direction: dir, kickedAt: BigInt(block.timestamp) };
+    }
+    return "ran";
+  }
+  override toString() {
+    return `Kick(${this.who}, keeper ${this.keeper})`;
+  }
+}
+
+/** A named vault, or the `live`-th (modulo their number) of the vaults with a running auction. */
+export type Target = OwnerName | { live: number };
+
+function resolve(m: Readonly<Model>, target: Target): OwnerName | undefined {
+  if (typeof target === "string") return target;
+  const live = OWNER_NAMES.filter((n) => m.vaults[n].auction !== undefined);
+  return live.length === 0 ? undefined : live[target.live % live.length];
+}
+
+function label(target: Target): string {
+  return typeof target === "string" ? target : `live auction #${target.live}`;
+}
+
+/** The outcome `execute` must have for a vault, or undefined when the HF is too close to a band edge to call. */
+async function executeOutcome(m: Model, sys: System, who: OwnerName): Promise<Outcome | undefined> {
+  const owner = sys.owners[who];
+  const v = m.vaults[who];
+  if (v.auction === undefined) return custom(sys.auction, "AuctionNotActive", owner.vaultAddress);
+  const state = await auctionState(m, sys, who);
+  if (state === undefined) return undefined;
+  if (state.dir !== v.auction.direction && state.dir !== Dir.None) {
+    return custom(sys.auction, "AuctionDirectionChanged", owner.vaultAddress, v.auction.direction, state.dir);
+  }
+  if (v.automationPaused) return custom(owner.vault, "VaultAutomationPaused");
+  if (state.dir === Dir.None) {
+    return custom(owner.vault, "VaultInBand", anyValue, v.policy.minHF, v.policy.maxHF);
+  }
+  // Leverage supplies WETH and borrows USDC; deleverage only repays, withdraws and flash-borrows, which a frozen
+  // reserve allows.
+  if (state.dir === Dir.Leverage && m.leveragePaused) return custom(owner.vault, "VaultLeveragePaused");
+  if (state.dir === Dir.Leverage && (m.frozen.WETH || m.frozen.USDC)) return AAVE_FROZEN;
+  return OK;
+}
+
+function pathFor(sys: System, v: VaultModel): string {
+  return v.auction?.direction === Dir.Leverage ? sys.up : sys.down;
+}
+
+/** Invariants 3 and 4 on a successful keeper execution, and the auction's end. */
+async function checkExecuted(
+  m: Model,
+  sys: System,
+  who: OwnerName,
+  tx: ContractTransactionResponse,
+  recipient: string,
+  /** The recipient's USDC before, to check it received exactly the reward; undefined in a batch (checked in sum). */
+  usdcBefore: bigint | undefined,
+): Promise<bigint> {
+  const owner = sys.owners[who];
+  const v = m.vaults[who];
+  const executed = (await executedEvents(sys.auction, tx)).filter((e) => e.vault === owner.vaultAddress);
+  expect(executed.length, "one Executed per auction").to.equal(1);
+  const [event] = executed;
+  const report = await singleReport(owner, tx);
+  expect(event.rewardBps, "reward under the owner's cap").to.be.lte(v.policy.maxKeeperRewardBps);
+  expect(event.rewardBps, "reward under the protocol cap").to.be.lte(
+    (await sys.factory.policyBounds()).maxKeeperRewardBpsCap,
+  );
+  expect(event.reward, "reward paid is the one the vault kept").to.equal(report.keeperReward);
+  expect(event.recipient).to.equal(recipient);
+  if (usdcBefore !== undefined) {
+    expect(await sys.tokens.erc20.USDC.balanceOf(recipient), "reward reached the recipient").to.equal(
+      usdcBefore + event.reward,
+    );
+  }
+  const paidBase = (event.reward * (await usdcPrice(sys))) / 10n ** sys.debtDecimals;
+  expectRebalanceBounded(report, await bounds(sys, v.policy.targetHF, v.policy.maxSlippageBps, paidBase, v.policy));
+  v.auction = undefined;
+  return event.reward;
+}
+
+/** `execute` by a keeper EOA (0, 1) or by the griefing keeper contract (2). */
+export class Execute extends Step {
+  override readonly kind = "execute";
+  constructor(
+    /** A named vault (the examples), or a live auction (random runs: without one, only `AuctionNotActive`). */
+    readonly target: Target,
+    readonly keeper: number,
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return resolve(m, this.target) !== undefined;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const who = resolve(m, this.target);
+    if (who === undefined) throw new Error("unreachable");
+    const owner = sys.owners[who];
+    const v = m.vaults[who];
+    const outcome = await executeOutcome(m, sys, who);
+    if (outcome === undefined) return "skipped";
+    const keeper = sys.keepers[this.keeper % 2];
+    const path = pathFor(sys, v);
+    const recipient = this.keeper === 2 ? await sys.griefer.getAddress() : keeper.address;
+    const before = await sys.tokens.erc20.USDC.balanceOf(recipient);
+    const call =
+      this.keeper === 2
+        ? sys.griefer.connect(keeper).execute(owner.vaultAddress, path, MaxUint256)
+        : sys.auction.connect(keeper).execute(owner.vaultAddress, path, MaxUint256, recipient);
+    const tx = await expectOutcome(call, outcome);
+    if (tx !== undefined) {
+      await checkExecuted(m, sys, who, tx, recipient, before);
+      await rearbitrage(sys);
+    }
+    return "ran";
+  }
+  override toString() {
+    return `Execute(${label(this.target)}, ${this.keeper === 2 ? "griefing keeper" : `keeper ${this.keeper}`})`;
+  }
+}
+
+/** Invariant 4: the griefing keeper executes twice in one transaction; the second finds no auction, so both revert. */
+export class ExecuteTwice extends Step {
+  override readonly kind = "executeTwice";
+  constructor(readonly target: Target) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    const who = resolve(m, this.target);
+    return who !== undefined && m.vaults[who].auction !== undefined;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const who = resolve(m, this.target);
+    if (who === undefined) throw new Error("unreachable");
+    const owner = sys.owners[who];
+    const first = await executeOutcome(m, sys, who);
+    if (first === undefined || first.kind !== "ok") return "skipped";
+    const call = sys.griefer
+      .connect(sys.keepers[0])
+      .executeTwice(owner.vaultAddress, pathFor(sys, m.vaults[who]), MaxUint256);
+    await expectOutcome(call, custom(sys.auction, "AuctionNotActive", owner.vaultAddress));
+    return "ran";
+  }
+  override toString() {
+    return `ExecuteTwice(${label(this.target)})`;
+  }
+}
+
+/** `executeBatch` over all three vaults: each succeeds or fails on its own, exactly as predicted. */
+export class ExecuteBatch extends Step {
+  override readonly kind = "executeBatch";
+  constructor(readonly keeper: number) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return OWNER_NAMES.some((n) => m.vaults[n].auction !== undefined);
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const predicted: Outcome[] = [];
+    for (const name of OWNER_NAMES) {
+      const outcome = await executeOutcome(m, sys, name);
+      if (outcome === undefined) return "skipped";
+      predicted.push(outcome);
+    }
+    const keeper = sys.keepers[this.keeper];
+    const calls = OWNER_NAMES.map((n) => ({
+      vault: sys.owners[n].vaultAddress,
+      path: pathFor(sys, m.vaults[n]),
+      maxAmountIn: MaxUint256,
+    }));
+    const before = await sys.tokens.erc20.USDC.balanceOf(keeper.address);
+    const tx = await sys.auction.connect(keeper).executeBatch(calls, keeper.address);
+    const receipt = await tx.wait();
+    if (receipt === null) throw new Error("no receipt");
+    const failed = new Map<string, string>();
+    for (const log of receipt.logs) {
+      const parsed = log.address === (await sys.auction.getAddress()) ? sys.auction.interface.parseLog(log) : null;
+      if (parsed?.name === "ExecutionFailed") failed.set(parsed.args.vault, parsed.args.reason);
+    }
+    let rewards = 0n;
+    for (const [i, name] of OWNER_NAMES.entries()) {
+      const owner = sys.owners[name];
+      const outcome = predicted[i];
+      outcomes[outcome.kind === "ok" ? "succeeded" : "reverted"] += 1;
+      if (outcome.kind === "ok") {
+        expect(
+          failed.has(owner.vaultAddress),
+          `${name} failed in the batch: ${failed.get(owner.vaultAddress)}`,
+        ).to.equal(false);
+        rewards += await checkExecuted(m, sys, name, tx, keeper.address, undefined);
+      } else {
+        const reason = failed.get(owner.vaultAddress);
+        expect(reason, `${name} should have failed`).to.not.equal(undefined);
+        expect(revertMatcher(outcome)(reason ?? "0x"), `${name} failure reason ${reason}`).to.equal(true);
+      }
+    }
+    expect(await sys.tokens.erc20.USDC.balanceOf(keeper.address), "the batch's rewards").to.equal(before + rewards);
+    await rearbitrage(sys);
+    return "ran";
+  }
+  override toString() {
+    return `ExecuteBatch(keeper ${this.keeper})`;
+  }
+}
+
+export class Cancel extends Step {
+  override readonly kind = "cancel";
+  constructor(
+    /** A named vault (the examples), or a live auction (random runs). */
+    readonly target: Target,
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return resolve(m, this.target) !== undefined;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const who = resolve(m, this.target);
+    if (who === undefined) throw new Error("unreachable");
+    const owner = sys.owners[who];
+    const v = m.vaults[who];
+    const state = await auctionState(m, sys, who);
+    if (state === undefined) return "skipped";
+    const dir = v.automationPaused ? Dir.None : state.dir;
+    const outcome =
+      v.auction === undefined
+        ? custom(sys.auction, "AuctionNotActive", owner.vaultAddress)
+        : dir === v.auction.direction
+          ? custom(sys.auction, "AuctionStillNeeded", owner.vaultAddress)
+          : OK;
+    await expectOutcome(sys.auction.connect(sys.attacker).cancel(owner.vaultAddress), outcome);
+    if (outcome.kind === "ok") v.auction = undefined;
+    return "ran";
+  }
+  override toString() {
+    return `Cancel(${label(this.target)})`;
+  }
+}
+
+/** A keeper carries out the owner's signed one-shot rebalance to the policy target, for a reward in WETH or USDC. */
+export class RebalanceBySig extends Step {
+  override readonly kind = "rebalanceBySig";
+  constructor(
+    readonly who: OwnerName,
+    readonly rewardIn: "WETH" | "USDC",
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].hasDebt;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const target = v.policy.targetHF;
+    const hf = (await owner.vault.position()).healthFactor;
+    const gap = hf > target ? hf - target : target - hf;
+    if (gap < parseUnits("0.1", 18) || hf > parseUnits("3", 18)) return "skipped";
+    const dir = target > hf ? Dir.Deleverage : Dir.Leverage;
+    const reward = this.rewardIn === "WETH" ? parseUnits("0.01", 18) : parseUnits("5", 6);
+    const token = sys.tokens.erc20[this.rewardIn];
+    const intent: IBallastVault.RebalanceIntentStruct = {
+      targetHF: target,
+      maxSlippageBps: v.policy.maxSlippageBps,
+      rewardToken: await token.getAddress(),
+      maxReward: reward,
+      nonce: v.nextNonce,
+      deadline: await deadlineIn(3_600n),
+    };
+    const signature = await signIntent(owner.signer, "Rebalance", owner.vaultAddress, sys.chainId, intent);
+    const outcome =
+      dir === Dir.Leverage && m.leveragePaused
+        ? custom(owner.vault, "VaultLeveragePaused")
+        : dir === Dir.Leverage && (m.frozen.WETH || m.frozen.USDC)
+          ? AAVE_FROZEN
+          : OK;
+    const keeper = sys.keepers[1];
+    const before = await token.balanceOf(keeper.address);
+    const path = dir === Dir.Leverage ? sys.up : sys.down;
+    const tx = await expectOutcome(
+      owner.vault.connect(keeper).rebalanceBySig(intent, signature, path, reward),
+      outcome,
+    );
+    if (tx === undefined) return "ran";
+    v.nextNonce += 1n;
+    v.lastRebalanceIntent = { intent, signature, path, reward };
+    await expect(tx)
+      .to.emit(owner.vault, "IntentExecuted")
+      .withArgs(keeper.address, intent.nonce, intent.rewardToken, reward);
+    expect(await token.balanceOf(keeper.address), "keeper paid its reward once").to.equal(before + reward);
+    const price = this.rewardIn === "WETH" ? await wethPrice(sys) : await usdcPrice(sys);
+    const decimals = this.rewardIn === "WETH" ? sys.collateralDecimals : sys.debtDecimals;
+    const report = await singleReport(owner, tx);
+    expect(report.direction).to.equal(BigInt(dir));
+    expectRebalanceBounded(
+      report,
+      await bounds(sys, target, v.policy.maxSlippageBps, (reward * price) / 10n ** decimals),
+    );
+    await rearbitrage(sys);
+    return "ran";
+  }
+  override toString() {
+    return `RebalanceBySig(${this.who}, reward in ${this.rewardIn})`;
+  }
+}
+
+export const ATTACKS = [
+  "withdraw",
+  "setPolicy",
+  "forgedSignature",
+  "replayedSignature",
+  "replayedRebalanceSignature",
+  "expiredSignature",
+  "wrongChainSignature",
+  "otherVaultSignature",
+  "spoofedForwardRequest",
+] as const;
+export type Attack = (typeof ATTACKS)[number];
+
+/** Invariants 2 and 6: every way the attacker tries to act for an owner reverts with the exact error, and changes nothing. */
+export class AttackerAttempt extends Step {
+  override readonly kind: string;
+  constructor(
+    readonly who: OwnerName,
+    readonly attack: Attack,
+  ) {
+    super();
+    this.kind = `attack:${attack}`;
+  }
+  override check(m: Readonly<Model>) {
+    if (this.attack === "replayedSignature") return m.vaults[this.who].lastPolicyIntent !== undefined;
+    if (this.attack === "replayedRebalanceSignature") return m.vaults[this.who].lastRebalanceIntent !== undefined;
+    if (this.attack === "spoofedForwardRequest") return this.who !== "wallet";
+    return true;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const vault = owner.vault.connect(sys.attacker);
+    const policy = POLICIES[1];
+    const before = await this.snapshot(sys, owner);
+    const intent: IBallastVault.SetPolicyIntentStruct = {
+      policy,
+      feeToken: await sys.tokens.erc20.WETH.getAddress(),
+      maxFee: parseUnits("1", 18),
+      nonce: v.nextNonce,
+      deadline: await deadlineIn(3_600n),
+    };
+    const fee = parseUnits("1", 18);
+    const sign = (signer = owner.signer, vaultAddress = owner.vaultAddress, chainId = sys.chainId) =>
+      signIntent(signer, "SetPolicy", vaultAddress, chainId, intent);
+    const invalid = custom(owner.vault, "VaultInvalidSignature", owner.address);
+    switch (this.attack) {
+      case "withdraw":
+        await expectOutcome(
+          vault.withdraw(1n, sys.attacker.address),
+          custom(owner.vault, "VaultNotOwner", sys.attacker.address),
+        );
+        break;
+      case "setPolicy":
+        await expectOutcome(vault.setPolicy(policy), custom(owner.vault, "VaultNotOwner", sys.attacker.address));
+        break;
+      case "forgedSignature":
+        await expectOutcome(vault.setPolicyBySig(intent, await sign(sys.attacker), fee), invalid);
+        break;
+      case "replayedSignature": {
+        const last = v.lastPolicyIntent;
+        if (last === undefined) throw new Error("unreachable");
+        await expectOutcome(
+          vault.setPolicyBySig(last.intent, last.signature, 0n),
+          custom(owner.vault, "VaultNonceUsed", last.intent.nonce),
+        );
+        break;
+      }
+      case "replayedRebalanceSignature": {
+        const last = v.lastRebalanceIntent;
+        if (last === undefined) throw new Error("unreachable");
+        await expectOutcome(
+          vault.rebalanceBySig(last.intent, last.signature, last.path, last.reward),
+          custom(owner.vault, "VaultNonceUsed", last.intent.nonce),
+        );
+        break;
+      }
+      case "expiredSignature": {
+        intent.deadline = (await deadlineIn(0n)) - 1n;
+        await expectOutcome(
+          vault.setPolicyBySig(intent, await sign(), fee),
+          custom(owner.vault, "VaultIntentExpired", intent.deadline),
+        );
+        break;
+      }
+      case "wrongChainSignature":
+        await expectOutcome(
+          vault.setPolicyBySig(intent, await sign(owner.signer, undefined, sys.chainId + 1n), fee),
+          invalid,
+        );
+        break;
+      case "otherVaultSignature": {
+        // Signed by the owner, but for another vault's domain: the signature is bound to its verifying contract.
+        const elsewhere =
+          sys.owners[OWNER_NAMES[(OWNER_NAMES.indexOf(this.who) + 1) % OWNER_NAMES.length]].vaultAddress;
+        await expectOutcome(vault.setPolicyBySig(intent, await sign(owner.signer, elsewhere), fee), invalid);
+        break;
+      }
+      case "spoofedForwardRequest": {
+        const request = await signForwardRequest(sys.attacker, sys.forwarder, {
+          to: owner.vaultAddress,
+          data: owner.vault.interface.encodeFunctionData("withdraw", [MaxUint256, sys.attacker.address]),
+          gas: 300_000n,
+          deadline: await deadlineIn(3_600n),
+        });
+        await expectOutcome(
+          sys.forwarder.connect(sys.attacker).execute({ ...request, from: owner.address }),
+          custom(sys.forwarder, "ERC2771ForwarderInvalidSigner", anyValue, owner.address),
+        );
+        break;
+      }
+    }
+    expect(await this.snapshot(sys, owner), "an attack changed nothing").to.deep.equal(before);
+    return "ran";
+  }
+  private async snapshot(sys: System, owner: Owner): Promise<bigint[]> {
+    return Promise.all([
+      sys.aave.aTokens.WETH.scaledBalanceOf(owner.vaultAddress),
+      sys.aave.variableDebtTokens.USDC.scaledBalanceOf(owner.vaultAddress),
+      sys.tokens.erc20.WETH.balanceOf(sys.attacker.address),
+      sys.tokens.erc20.USDC.balanceOf(sys.attacker.address),
+    ]);
+  }
+  override toString() {
+    return `Attack(${this.who}, ${this.attack})`;
+  }
+}
+
+/** The market's admin freezes or unfreezes an Aave reserve (PoolConfigurator). */
+export class Freeze extends Step {
+  override readonly kind: string;
+  constructor(
+    readonly asset: "WETH" | "USDC",
+    readonly frozen: boolean,
+  ) {
+    super();
+    this.kind = frozen ? "freeze" : "unfreeze";
+  }
+  override check(m: Readonly<Model>) {
+    return m.frozen[this.asset] !== this.frozen;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    await mined(
+      sys.aave.configurator.connect(sys.accounts.admin).setReserveFreeze(sys.tokens.erc20[this.asset], this.frozen),
+    );
+    m.frozen[this.asset] = this.frozen;
+    return "ran";
+  }
+  override toString() {
+    return `${this.frozen ? "Freeze" : "Unfreeze"}(${this.asset})`;
+  }
+}
+
+/** The guardian pauses or resumes new leverage: `open` and leverage-up stop, the exits do not. */
+export class LeveragePause extends Step {
+  override readonly kind: string;
+  constructor(readonly paused: boolean) {
+    super();
+    this.kind = paused ? "leveragePause" : "leverageResume";
+  }
+  override check(m: Readonly<Model>) {
+    return m.leveragePaused !== this.paused;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    await mined(sys.factory.connect(sys.guardian).setLeveragePaused(this.paused));
+    m.leveragePaused = this.paused;
+    return "ran";
+  }
+  override toString() {
+    return `LeveragePause(${this.paused})`;
+  }
+}
+
+/** Invariant 5's converse: with the Aave pool paused, every exit reverts with RESERVE_PAUSED; then it is unpaused. */
+export class AavePauseProbe extends Step {
+  override readonly kind = "aavePause";
+  constructor(readonly who: OwnerName) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    return m.vaults[this.who].hasDebt;
+  }
+  protected override async act(_m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const configurator = sys.aave.configurator.connect(sys.accounts.admin);
+    await mined(configurator.setPoolPause(true));
+    const hf = (await owner.vault.position()).healthFactor;
+    const exits: [VaultFunction, unknown[]][] = [
+      ["withdraw", [parseUnits("0.001", 18), owner.address]],
+      ["repay", [parseUnits("100", 6)]],
+      ["emergencyDelever", [hf + parseUnits("0.2", 18), sys.down]],
+      ["close", [sys.down]],
+    ];
+    for (const [fn, args] of exits) await expectOutcome(send(owner, fn, args), AAVE_PAUSED, owner);
+    await mined(configurator.setPoolPause(false));
+    return "ran";
+  }
+  override toString() {
+    return `AavePauseProbe(${this.who})`;
+  }
+}
+
+const who = fc.constantFrom(...OWNER_NAMES);
+const live = fc.integer({ min: 0, max: OWNER_NAMES.length - 1 }).map((n): Target => ({ live: n }));
+
+/**
+ * Every command kind, with its random arguments and a weight: price moves, kicks and executions come four times as
+ * often as the rest (the other auction commands twice), so that short sequences still move a vault out of its band
+ * and race keepers for it. Executions and cancels pick a live auction (`Target`), so they are not wasted.
+ */
+export const commandArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  ...(
+    [
+      [1, fc.tuple(who, fc.constantFrom(1n, 2n)).map(([w, a]) => new Deposit(w, a))],
+      [1, fc.tuple(who, fc.boolean()).map(([w, s]) => new Withdraw(w, s))],
+      [1, who.map((w) => new Repay(w))],
+      [1, fc.tuple(who, fc.constantFrom(2n, 5n)).map(([w, a]) => new Open(w, a))],
+      [1, who.map((w) => new Close(w))],
+      [1, who.map((w) => new EmergencyDelever(w))],
+      [
+        1,
+        fc
+          .tuple(
+            who,
+            fc.integer({ min: -1, max: POLICIES.length - 1 }),
+            fc.constantFrom<PolicyRoute>("direct", "forwarder", "signature"),
+          )
+          .map(([w, i, r]) => new SetPolicy(w, i, r)),
+      ],
+      [1, fc.tuple(who, fc.boolean()).map(([w, p]) => new PauseAutomation(w, p))],
+      [4, fc.constantFrom(7_500n, 8_500n, 11_500n, 12_500n).map((bps) => new MovePrice(bps))],
+      [1, fc.constantFrom(60, 600, 3_000).map((s) => new Advance(s))],
+      [4, fc.tuple(who, fc.integer({ min: 0, max: 1 })).map(([w, k]) => new Kick(w, k))],
+      [4, fc.tuple(live, fc.integer({ min: 0, max: 2 })).map(([t, k]) => new Execute(t, k))],
+      [2, live.map((t) => new ExecuteTwice(t))],
+      [2, fc.integer({ min: 0, max: 1 }).map((k) => new ExecuteBatch(k))],
+      [2, live.map((t) => new Cancel(t))],
+      [1, fc.tuple(who, fc.constantFrom<"WETH" | "USDC">("WETH", "USDC")).map(([w, t]) => new RebalanceBySig(w, t))],
+      [1, fc.tuple(who, fc.constantFrom(...ATTACKS)).map(([w, a]) => new AttackerAttempt(w, a))],
+      [1, fc.tuple(fc.constantFrom<"WETH" | "USDC">("WETH", "USDC"), fc.boolean()).map(([a, f]) => new Freeze(a, f))],
+      [1, who.map((w) => new AavePauseProbe(w))],
+      [1, fc.boolean().map((p) => new LeveragePause(p))],
+    ] as [number, fc.Arbitrary<Step>][]
+  ).map(([weight, arbitrary]) => ({ weight, arbitrary })),
+);
+
+/** Every kind a sequence can run, for the coverage test. */
+export const ALL_KINDS = [
+  "deposit",
+  "withdraw",
+  "repay",
+  "open",
+  "close",
+  "emergencyDelever",
+  "setPolicy:direct",
+  "setPolicy:forwarder",
+  "setPolicy:signature",
+  "pauseAutomation",
+  "price:down",
+  "price:up",
+  "advance",
+  "kick",
+  "execute",
+  "executeTwice",
+  "executeBatch",
+  "cancel",
+  "rebalanceBySig",
+  ...ATTACKS.map((a) => `attack:${a}`),
+  "freeze",
+  "unfreeze",
+  "aavePause",
+  "leveragePause",
+  "leverageResume",
+];
+
+/** Fixed sequences run in every CI run, so that every command kind runs (and does something) at least once. */
+export const EXAMPLES: Step[][] = [
+  [
+    new MovePrice(7_500n),
+    new Kick("alice", 0),
+    new ExecuteTwice("alice"),
+    new Execute("alice", 2),
+    new Kick("bob", 1),
+    new Kick("wallet", 0),
+    new ExecuteBatch(1),
+    new Cancel("alice"),
+    new Execute("alice", 0),
+  ],
+  [
+    new MovePrice(12_500n),
+    new Kick("alice", 0),
+    new Advance(600),
+    new Execute("alice", 0),
+    new PauseAutomation("bob", true),
+    new EmergencyDelever("bob"),
+    new Kick("wallet", 1),
+    new MovePrice(8_500n),
+    new Cancel("wallet"),
+  ],
+  [
+    new Freeze("USDC", true),
+    new MovePrice(8_500n),
+    // BAL-03: a signed deleverage keeps its USDC reward from the swap output, so a frozen USDC reserve does not stop it.
+    new RebalanceBySig("alice", "USDC"),
+    new AttackerAttempt("alice", "replayedRebalanceSignature"),
+    new Kick("bob", 0),
+    new Execute("bob", 0),
+    new Withdraw("bob", false),
+    new Repay("bob"),
+    new Close("bob"),
+    new Open("bob", 2n),
+    new Freeze("USDC", false),
+    new Open("bob", 5n),
+  ],
+  [
+    new Freeze("WETH", true),
+    new MovePrice(7_500n),
+    new Kick("alice", 1),
+    new Execute("alice", 1),
+    new Deposit("bob", 1n),
+    new Withdraw("alice", true),
+    new AavePauseProbe("wallet"),
+    new Freeze("WETH", false),
+    new Deposit("bob", 2n),
+  ],
+  [
+    new SetPolicy("alice", 1, "direct"),
+    new SetPolicy("bob", 2, "forwarder"),
+    new SetPolicy("wallet", 1, "signature"),
+    new AttackerAttempt("wallet", "replayedSignature"),
+    new AttackerAttempt("alice", "forgedSignature"),
+    new AttackerAttempt("bob", "expiredSignature"),
+    new AttackerAttempt("wallet", "wrongChainSignature"),
+    new AttackerAttempt("alice", "otherVaultSignature"),
+  ],
+  [
+    new AttackerAttempt("alice", "withdraw"),
+    new AttackerAttempt("bob", "setPolicy"),
+    new AttackerAttempt("alice", "spoofedForwardRequest"),
+    new SetPolicy("bob", -1, "direct"),
+    new SetPolicy("alice", -1, "forwarder"),
+    new SetPolicy("wallet", -1, "signature"),
+    new MovePrice(12_500n),
+    new RebalanceBySig("wallet", "USDC"),
+    new PauseAutomation("alice", true),
+    new Kick("alice", 0),
+    new LeveragePause(true),
+    new Kick("bob", 1),
+    new Execute("bob", 1),
+    new EmergencyDelever("bob"),
+    new Close("bob"),
+    new Open("bob", 2n),
+    new LeveragePause(false),
+    new Open("bob", 2n),
+  ],
+];
