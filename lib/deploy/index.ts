@@ -1,0 +1,101 @@
+/** Helpers the deploy scripts (deploy/) share; the scripts stay short and hardhat-deploy finds only scripts there. */
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+import { IPoolAddressesProvider__factory, SwapRouter__factory } from "../../typechain-types";
+import { configFor, type AssetSymbol, type NetworkConfig } from "./config";
+import { deploymentPath } from "../deployments";
+import { MARKET, tokenName } from "./names";
+import type { AssetSetting, PairSetting } from "./wiring";
+
+export * from "./config";
+export * from "./names";
+
+export const ASSETS: readonly AssetSymbol[] = ["WETH", "WBTC", "USDC"];
+
+/** The external contracts and tokens Ballast is deployed against, resolved for the current network. */
+export interface External {
+  addressesProvider: string;
+  pool: string;
+  oracle: string;
+  uniswapFactory: string;
+  router: string;
+  quoter: string;
+  tokens: Record<AssetSymbol, string>;
+}
+
+/** The current network's configuration (see `configFor`). */
+export function networkConfig(hre: HardhatRuntimeEnvironment): NetworkConfig {
+  return configFor(hre.network.name);
+}
+
+/**
+ * On a local market, the addresses script 00 recorded; elsewhere the configured ones, with the Aave pool and oracle
+ * read from the PoolAddressesProvider and the Uniswap factory from the router, so the config cannot contradict them.
+ */
+export async function resolveExternal(hre: HardhatRuntimeEnvironment): Promise<External> {
+  const config = networkConfig(hre);
+  const tokens = {} as Record<AssetSymbol, string>;
+  if (config.localMarket) {
+    const at = async (name: string) => (await hre.deployments.get(name)).address;
+    for (const symbol of ASSETS) tokens[symbol] = await at(tokenName(symbol));
+    return {
+      addressesProvider: await at(MARKET.addressesProvider),
+      pool: await at(MARKET.pool),
+      oracle: await at(MARKET.oracle),
+      uniswapFactory: await at(MARKET.uniswapFactory),
+      router: await at(MARKET.router),
+      quoter: await at(MARKET.quoter),
+      tokens,
+    };
+  }
+  const { external } = config;
+  if (external === undefined) throw new Error(`The ${hre.network.name} configuration has no external addresses`);
+  for (const symbol of ASSETS) {
+    const address = config.assets[symbol].address;
+    if (address === undefined) throw new Error(`The ${hre.network.name} configuration has no ${symbol} address`);
+    tokens[symbol] = address;
+  }
+  const provider = IPoolAddressesProvider__factory.connect(external.addressesProvider, hre.ethers.provider);
+  const router = SwapRouter__factory.connect(external.router, hre.ethers.provider);
+  return {
+    ...external,
+    pool: await provider.getPool(),
+    oracle: await provider.getPriceOracle(),
+    uniswapFactory: await router.factory(),
+    tokens,
+  };
+}
+
+/** The configured assets with their resolved addresses, for `heartbeatChanges`. */
+export function assetSettings(config: NetworkConfig, external: External): AssetSetting[] {
+  return ASSETS.map((symbol) => ({
+    symbol,
+    address: external.tokens[symbol],
+    heartbeat: config.assets[symbol].heartbeat,
+  }));
+}
+
+/** The configured pairs with their resolved addresses, for `pairChanges`. */
+export function pairSettings(config: NetworkConfig, external: External): PairSetting[] {
+  const asset = (symbol: AssetSymbol) => ({ symbol, address: external.tokens[symbol] });
+  return config.params.pairs.map(([collateral, debt, fee]) => ({
+    collateral: asset(collateral),
+    debt: asset(debt),
+    fee,
+  }));
+}
+
+/** Constructor arguments as hardhat-deploy records them (JSON): bigints become decimal strings. */
+export function jsonArgs<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as T;
+}
+
+/** hardhat-deploy's `log`, which prints only when the deploy task runs with logs (not under `deployments.fixture`). */
+export function logger(hre: HardhatRuntimeEnvironment): (message: string) => void {
+  return (message) => hre.deployments.log(message);
+}
+
+/** Where script 07 writes the address book: BALLAST_ADDRESS_BOOK if set (tests), else `deployments/<network>.json`. */
+export function addressBookFile(hre: HardhatRuntimeEnvironment): string {
+  return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(hre.network.name, hre.config.paths.root);
+}
