@@ -3,8 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { IPoolAddressesProvider__factory, SwapRouter__factory } from "../../typechain-types";
 import { configFor, type AssetSymbol, type NetworkConfig } from "./config";
-import { deploymentPath } from "../deployments";
-import { MARKET, tokenName } from "./names";
+import { deploymentPath, type BallastDeployment } from "../deployments";
+import { MARKET, NAMES, tokenName } from "./names";
 import type { AssetSetting, PairSetting } from "./wiring";
 
 export * from "./config";
@@ -98,4 +98,26 @@ export function logger(hre: HardhatRuntimeEnvironment): (message: string) => voi
 /** Where script 07 writes the address book: BALLAST_ADDRESS_BOOK if set (tests), else `deployments/<network>.json`. */
 export function addressBookFile(hre: HardhatRuntimeEnvironment): string {
   return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(hre.network.name, hre.config.paths.root);
+}
+
+/** The address book of the recorded deployment (what script 07 writes). */
+export async function addressBook(hre: HardhatRuntimeEnvironment): Promise<BallastDeployment> {
+  const external = await resolveExternal(hre);
+  const at = async (name: string) => (await hre.deployments.get(name)).address;
+  return {
+    network: hre.network.name,
+    chainId: Number((await hre.ethers.provider.getNetwork()).chainId),
+    contracts: {
+      factory: await at(NAMES.factory),
+      forwarder: await at(NAMES.forwarder),
+      priceGuard: await at(NAMES.priceGuard),
+      executor: await at(NAMES.executor),
+      pool: external.pool,
+      router: external.router,
+      quoter: external.quoter,
+      lens: await at(NAMES.lens),
+      auction: await at(NAMES.auction),
+      tokens: external.tokens,
+    },
+  };
 }

@@ -64,6 +64,12 @@ describe("deploy scripts", () => {
         for (const name of recorded) {
           expect(await hre.ethers.provider.getCode((await hre.deployments.get(name)).address)).to.not.equal("0x");
         }
+        if (EXPECTED[tag].includes(NAMES.lens) && EXPECTED[tag].includes(NAMES.factory)) {
+          // Script 07 ran: the book names this run's contracts.
+          const book = readDeployment(hre.network.name, process.env.BALLAST_ADDRESS_BOOK);
+          expect(book.contracts.factory).to.equal((await hre.deployments.get(NAMES.factory)).address);
+          expect(book.contracts.lens).to.equal((await hre.deployments.get(NAMES.lens)).address);
+        }
       });
     }
   });

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
 
-import { NAMES, resolveExternal, TAGS, type External } from "../../lib/deploy";
+import { addressBook, NAMES, resolveExternal, TAGS, type External } from "../../lib/deploy";
+import { writeDeployment } from "../../lib/deployments";
 import {
   BallastForwarder__factory,
   KeeperAuction__factory,
@@ -74,8 +75,13 @@ export async function deployedBallast(): Promise<DeployedBallast> {
   };
 }
 
-/** Every deploy script, as a fixture (hardhat-deploy snapshots it; a second call reverts to it). */
+/**
+ * Every deploy script, as a fixture (hardhat-deploy snapshots it; a second call reverts to it). A revert leaves the
+ * address book file of a later run, so it is written again for the state reverted to.
+ */
 export async function ballastFixture(): Promise<DeployedBallast> {
   await hre.deployments.fixture([TAGS.all]);
-  return deployedBallast();
+  const d = await deployedBallast();
+  writeDeployment(await addressBook(hre), d.book);
+  return d;
 }
