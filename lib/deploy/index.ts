@@ -95,9 +95,17 @@ export function logger(hre: HardhatRuntimeEnvironment): (message: string) => voi
   return (message) => hre.deployments.log(message);
 }
 
+/**
+ * The network the address book is for: "localhost" when `npx hardhat node` runs the scripts on its in-process network
+ * (tasks/deployments marks that run), as the tasks will then name it; otherwise the current network.
+ */
+export function bookNetwork(hre: HardhatRuntimeEnvironment): string {
+  return hre.network.name === "hardhat" && process.env.BALLAST_NODE === "1" ? "localhost" : hre.network.name;
+}
+
 /** Where script 07 writes the address book: BALLAST_ADDRESS_BOOK if set (tests), else `deployments/<network>.json`. */
 export function addressBookFile(hre: HardhatRuntimeEnvironment): string {
-  return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(hre.network.name, hre.config.paths.root);
+  return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(bookNetwork(hre), hre.config.paths.root);
 }
 
 /** The address book of the recorded deployment (what script 07 writes). */
@@ -105,7 +113,7 @@ export async function addressBook(hre: HardhatRuntimeEnvironment): Promise<Balla
   const external = await resolveExternal(hre);
   const at = async (name: string) => (await hre.deployments.get(name)).address;
   return {
-    network: hre.network.name,
+    network: bookNetwork(hre),
     chainId: Number((await hre.ethers.provider.getNetwork()).chainId),
     contracts: {
       factory: await at(NAMES.factory),

@@ -1,3 +1,4 @@
+import { TASK_NODE } from "hardhat/builtin-tasks/task-names";
 import { task, types } from "hardhat/config";
 
 import type { PrintArgs } from "./print";
@@ -20,3 +21,10 @@ task(
     const { verifyDeployments } = await import("./verify");
     return verifyDeployments(hre, args);
   });
+
+// hardhat-deploy's node runs the deploy scripts on the in-process network and records them as localhost's; the address
+// book (script 07) follows it.
+task(TASK_NODE).setAction(async (args, _hre, runSuper) => {
+  process.env.BALLAST_NODE = "1";
+  return runSuper(args);
+});
