@@ -3,6 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { IPoolAddressesProvider__factory, SwapRouter__factory } from "../../typechain-types";
 import { configFor, type AssetSymbol, type NetworkConfig } from "./config";
+import { ASSET_SYMBOLS } from "../market/config";
 import { deploymentPath, type BallastDeployment } from "../deployments";
 import { MARKET, NAMES, tokenName } from "./names";
 import type { AssetSetting, PairSetting } from "./wiring";
@@ -10,7 +11,8 @@ import type { AssetSetting, PairSetting } from "./wiring";
 export * from "./config";
 export * from "./names";
 
-export const ASSETS: readonly AssetSymbol[] = ["WETH", "WBTC", "USDC"];
+/** Every network configures the local market's three assets (the address book's tokens). */
+export const ASSETS: readonly AssetSymbol[] = ASSET_SYMBOLS;
 
 /** The external contracts and tokens Ballast is deployed against, resolved for the current network. */
 export interface External {

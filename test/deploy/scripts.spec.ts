@@ -93,6 +93,11 @@ describe("deploy scripts", () => {
       expect(await d.executor.ROUTER()).to.equal(d.external.router);
       expect(await d.priceGuard.ORACLE()).to.equal(d.external.oracle);
       expect(await d.priceGuard.UNISWAP_FACTORY()).to.equal(d.external.uniswapFactory);
+      // Where keepers start scanning for vaults (not block 0, which on a fork would mean millions of blocks).
+      const receipt = await hre.ethers.provider.getTransactionReceipt(
+        (await hre.deployments.get(NAMES.factory)).transactionHash ?? "",
+      );
+      expect(d.factoryBlock).to.equal(receipt?.blockNumber);
     });
 
     it("roles: governance owns the price guard and the factory (so the auction), the guardian is set", async () => {
@@ -184,6 +189,24 @@ describe("deploy scripts", () => {
       expect(await d.priceGuard.heartbeat(WETH)).to.equal(BigInt(LOCAL.assets.WETH.heartbeat));
       expect(await d.factory.isPairAllowed(WETH, USDC)).to.equal(true);
       expect((await deployedBallast()).factory.target).to.equal(d.factory.target);
+    });
+  });
+
+  describe("the factory's immutable links", () => {
+    it("a factory whose executor is not the recorded one is refused, saying what to do", async () => {
+      const d = await ballastFixture();
+      const executor = await hre.deployments.get(NAMES.executor);
+      // The executor's record now names another contract with the same code: script 02 reuses it, 04 must not.
+      const other = await hre.deployments.deploy("OtherExecutor", {
+        contract: "RebalanceExecutor",
+        from: (await hre.getNamedAccounts()).deployer,
+        args: executor.args,
+      });
+      await hre.deployments.save(NAMES.executor, { ...executor, address: other.address });
+      await expect(rerun()).to.be.rejectedWith(
+        `The recorded VaultFactory ${await d.factory.getAddress()} has EXECUTOR ${executor.address}, not the ` +
+          `recorded ${other.address}. Its links are immutable: delete deployments/hardhat/VaultFactory.json`,
+      );
     });
   });
 

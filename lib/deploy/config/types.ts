@@ -1,7 +1,9 @@
 import type { IKeeperAuction, IVaultFactory } from "../../../typechain-types";
 
-/** The token symbols every Ballast address book carries (`lib/deployments`). */
-export type AssetSymbol = "WETH" | "WBTC" | "USDC";
+import type { AssetSymbol } from "../../market/config";
+
+/** The token symbols of the local market, which every Ballast address book carries (`lib/deployments`). */
+export type { AssetSymbol };
 
 /** An asset the protocol prices: its address (absent on a local market, whose tokens script 00 deploys). */
 export interface AssetConfig {
