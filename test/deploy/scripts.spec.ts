@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import { ZeroAddress } from "ethers";
+import { Wallet, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import { ASSETS, configFor, LOCAL, MAINNET, MARKET, NAMES, SCRIPT_TAGS, TAGS, tokenName } from "../../lib/deploy";
+import { configureProtocol } from "../../lib/deploy/configure";
 import { sameStruct } from "../../lib/deploy/wiring";
 import { readDeployment } from "../../lib/deployments";
 import { BallastVault__factory, IUniswapV3Factory__factory } from "../../typechain-types";
@@ -189,6 +190,35 @@ describe("deploy scripts", () => {
       expect(await d.priceGuard.heartbeat(WETH)).to.equal(BigInt(LOCAL.assets.WETH.heartbeat));
       expect(await d.factory.isPairAllowed(WETH, USDC)).to.equal(true);
       expect((await deployedBallast()).factory.target).to.equal(d.factory.target);
+    });
+  });
+
+  describe("configure, with a governance that is not an account here (a multisig)", () => {
+    it("sends nothing and returns the calls for governance to send", async () => {
+      const d = await ballastFixture();
+      const { governance, guardian } = await hre.getNamedAccounts();
+      await (
+        await d.priceGuard.connect(await hre.ethers.getSigner(governance)).setHeartbeat(d.external.tokens.WBTC, 120)
+      ).wait();
+      const before = await nonces();
+      const multisig = Wallet.createRandom().address;
+      const lines: string[] = [];
+      const result = await configureProtocol(hre, multisig, guardian, (line) => lines.push(line));
+      expect(await nonces()).to.deep.equal(before);
+      expect(result.sent).to.deep.equal([]);
+      expect(result.pending.map((c) => [c.label, c.to])).to.deep.equal([
+        [`PriceGuard.setHeartbeat(WBTC, ${LOCAL.assets.WBTC.heartbeat})`, await d.priceGuard.getAddress()],
+      ]);
+      expect(result.pending[0].data).to.equal(
+        d.priceGuard.interface.encodeFunctionData("setHeartbeat", [
+          d.external.tokens.WBTC,
+          LOCAL.assets.WBTC.heartbeat,
+        ]),
+      );
+      expect(lines[0]).to.equal(
+        `configuration: governance ${multisig} is not an account of this network; it must send:`,
+      );
+      expect(await d.priceGuard.heartbeat(d.external.tokens.WBTC)).to.equal(120n);
     });
   });
 
