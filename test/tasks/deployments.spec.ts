@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { Wallet } from "ethers";
 import hre from "hardhat";
 
 import { ASSETS, MARKET, NAMES, tokenName } from "../../lib/deploy";
@@ -25,6 +26,17 @@ describe("deployments tasks", () => {
         "contracts/vault/VaultFactory.sol:VaultFactory",
       );
       expect(output).to.match(/contracts recorded on hardhat \(chain 31337\)/);
+    });
+
+    it("flags a record whose address has no code and says how to start over", async () => {
+      await ballastFixture();
+      const lens = await hre.deployments.get(NAMES.lens);
+      const empty = Wallet.createRandom().address;
+      await hre.deployments.save(NAMES.lens, { ...lens, address: empty });
+      const { result, output } = await runTask<PrintedDeployment[]>("deployments:print", { json: false });
+      expect(result.filter((r) => !r.code).map((r) => [r.name, r.address])).to.deep.equal([[NAMES.lens, empty]]);
+      expect(output).to.include("1 records have no code on chain (a restarted node?): run `npx hardhat deploy");
+      await hre.deployments.save(NAMES.lens, lens);
     });
 
     it("--json prints the same records as JSON", async () => {
