@@ -1,6 +1,6 @@
 import type { DeployFunction } from "hardhat-deploy/types";
 
-import { jsonArgs, NAMES, networkConfig, resolveExternal, TAGS } from "../lib/deploy";
+import { recordsNetwork, jsonArgs, NAMES, networkConfig, resolveExternal, TAGS } from "../lib/deploy";
 import { VaultFactory__factory } from "../typechain-types";
 
 /**
@@ -38,7 +38,7 @@ const func: DeployFunction = async (hre) => {
     if (String(actual).toLowerCase() !== wanted.toLowerCase()) {
       throw new Error(
         `The recorded VaultFactory ${result.address} has ${getter} ${actual}, not the recorded ${wanted}. Its links are ` +
-          `immutable: delete deployments/${hre.network.name}/${NAMES.factory}.json to deploy a new factory (its vaults ` +
+          `immutable: delete deployments/${recordsNetwork(hre)}/${NAMES.factory}.json to deploy a new factory (its vaults ` +
           `stay with the old one), or restore the old record.`,
       );
     }

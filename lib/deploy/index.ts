@@ -92,22 +92,18 @@ export function jsonArgs<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as T;
 }
 
-/** hardhat-deploy's `log`, which prints only when the deploy task runs with logs (not under `deployments.fixture`). */
-export function logger(hre: HardhatRuntimeEnvironment): (message: string) => void {
-  return (message) => hre.deployments.log(message);
-}
-
 /**
- * The network the address book is for: "localhost" when `npx hardhat node` runs the scripts on its in-process network
- * (tasks/deployments marks that run), as the tasks will then name it; otherwise the current network.
+ * The network the records and the address book are for: "localhost" when `npx hardhat node` runs the scripts on its
+ * in-process network (tasks/deployments marks that run), as hardhat-deploy and the tasks then name it; otherwise the
+ * current network.
  */
-export function bookNetwork(hre: HardhatRuntimeEnvironment): string {
+export function recordsNetwork(hre: HardhatRuntimeEnvironment): string {
   return hre.network.name === "hardhat" && process.env.BALLAST_NODE === "1" ? "localhost" : hre.network.name;
 }
 
 /** Where script 07 writes the address book: BALLAST_ADDRESS_BOOK if set (tests), else `deployments/<network>.json`. */
 export function addressBookFile(hre: HardhatRuntimeEnvironment): string {
-  return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(bookNetwork(hre), hre.config.paths.root);
+  return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(recordsNetwork(hre), hre.config.paths.root);
 }
 
 /** The address book of the recorded deployment (what script 07 writes). */
@@ -115,7 +111,7 @@ export async function addressBook(hre: HardhatRuntimeEnvironment): Promise<Balla
   const external = await resolveExternal(hre);
   const at = async (name: string) => (await hre.deployments.get(name)).address;
   return {
-    network: bookNetwork(hre),
+    network: recordsNetwork(hre),
     chainId: Number((await hre.ethers.provider.getNetwork()).chainId),
     contracts: {
       factory: await at(NAMES.factory),
