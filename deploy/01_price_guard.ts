@@ -1,6 +1,6 @@
 import type { DeployFunction } from "hardhat-deploy/types";
 
-import { NAMES, networkConfig, resolveExternal, TAGS } from "../lib/deploy";
+import { checkGovernance, NAMES, networkConfig, resolveExternal, TAGS } from "../lib/deploy";
 
 /**
  * The price guard. Recorded once: its TWAP parameters and heartbeats are settable, so script 05 brings a changed
@@ -8,6 +8,7 @@ import { NAMES, networkConfig, resolveExternal, TAGS } from "../lib/deploy";
  */
 const func: DeployFunction = async (hre) => {
   const { deployer, governance } = await hre.getNamedAccounts();
+  checkGovernance(hre.network, deployer, governance);
   const { params } = networkConfig(hre);
   const external = await resolveExternal(hre);
   await hre.deployments.deploy(NAMES.priceGuard, {

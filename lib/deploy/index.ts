@@ -127,3 +127,17 @@ export async function addressBook(hre: HardhatRuntimeEnvironment): Promise<Balla
     },
   };
 }
+
+/**
+ * On a live network governance must not be the deployer's hot key: it owns the price guard, the factory and the
+ * auction. hardhat-deploy marks hardhat and localhost (and so a fork) as not live.
+ * @throws Error saying which variable to set.
+ */
+export function checkGovernance(network: { name: string; live: boolean }, deployer: string, governance: string): void {
+  if (network.live && deployer.toLowerCase() === governance.toLowerCase()) {
+    throw new Error(
+      `On ${network.name} governance would be the deployer ${deployer}: set BALLAST_GOVERNANCE (a multisig) and ` +
+        `BALLAST_GUARDIAN to the addresses that will own and guard the protocol`,
+    );
+  }
+}

@@ -2,7 +2,18 @@ import { expect } from "chai";
 import { Wallet, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
-import { ASSETS, configFor, LOCAL, MAINNET, MARKET, NAMES, SCRIPT_TAGS, TAGS, tokenName } from "../../lib/deploy";
+import {
+  ASSETS,
+  checkGovernance,
+  configFor,
+  LOCAL,
+  MAINNET,
+  MARKET,
+  NAMES,
+  SCRIPT_TAGS,
+  TAGS,
+  tokenName,
+} from "../../lib/deploy";
 import { configureProtocol } from "../../lib/deploy/configure";
 import { sameStruct } from "../../lib/deploy/wiring";
 import { readDeployment } from "../../lib/deployments";
@@ -247,6 +258,16 @@ describe("deploy scripts", () => {
       expect(configFor("mainnet")).to.equal(MAINNET);
       expect(MAINNET.localMarket).to.equal(false);
       for (const symbol of ASSETS) expect(MAINNET.assets[symbol].address).to.match(/^0x[0-9a-fA-F]{40}$/);
+    });
+
+    it("on a live network, governance may not be the deployer", () => {
+      const [deployer, multisig] = [Wallet.createRandom().address, Wallet.createRandom().address];
+      expect(() => checkGovernance({ name: "mainnet", live: true }, deployer, deployer.toLowerCase())).to.throw(
+        `On mainnet governance would be the deployer ${deployer}: set BALLAST_GOVERNANCE`,
+      );
+      expect(() => checkGovernance({ name: "mainnet", live: true }, deployer, multisig)).to.not.throw();
+      expect(() => checkGovernance(hre.network, deployer, deployer)).to.not.throw();
+      expect(hre.network.live).to.equal(false);
     });
 
     it("an unknown network is refused, naming the supported ones", () => {
