@@ -1,9 +1,11 @@
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/types";
+import path from "node:path";
 import "@nomicfoundation/hardhat-toolbox";
 import "hardhat-deploy";
 
+import { MAINNET_FORK_BLOCK } from "./lib/deploy/config/mainnet";
 import { STAGED_ARTIFACTS_DIR, stageExternalArtifacts } from "./lib/market/artifacts";
 import "./tasks";
 
@@ -34,6 +36,20 @@ subtask("typechain:generate-types", async (args, hre, runSuper) => {
   return runSuper(args);
 });
 
+const { MAINNET_RPC_URL, DEPLOYER_PRIVATE_KEY, ETHERSCAN_API_KEY } = process.env;
+const FORKING = process.env.BALLAST_FORK === "1";
+if (FORKING && MAINNET_RPC_URL === undefined) {
+  throw new Error("BALLAST_FORK=1 forks mainnet at a pinned block: set MAINNET_RPC_URL to an archive node's URL");
+}
+
+// The mainnet-fork suite needs an RPC: a plain `npx hardhat test` leaves test/fork out (`npm run test:fork` runs it).
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, hre, runSuper) => {
+  const files = (await runSuper(args)) as string[];
+  if (args.testFiles.length > 0 || FORKING) return files;
+  const forkDir = path.join(hre.config.paths.tests, "fork") + path.sep;
+  return files.filter((file) => !file.startsWith(forkDir));
+});
+
 const COMPILER_SETTINGS = { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" };
 
 const config: HardhatUserConfig = {
@@ -59,10 +75,28 @@ const config: HardhatUserConfig = {
       // Instrumented for coverage, the factory's creation (vault and auction included) outgrows Osaka's 2^24
       // per-transaction gas cap (EIP-7825); uninstrumented it fits, and every other run keeps the cap.
       ...(process.env.BALLAST_COVERAGE === "1" ? { hardfork: "prague" } : {}),
+      ...(FORKING ? { forking: { url: MAINNET_RPC_URL as string, blockNumber: MAINNET_FORK_BLOCK }, chainId: 1 } : {}),
     },
     localhost: {
       url: "http://127.0.0.1:8545",
     },
+    // Only when both are set, so that nothing else needs them.
+    ...(MAINNET_RPC_URL !== undefined && DEPLOYER_PRIVATE_KEY !== undefined
+      ? { mainnet: { url: MAINNET_RPC_URL, chainId: 1, accounts: [DEPLOYER_PRIVATE_KEY] } }
+      : {}),
+  },
+  // hardhat-deploy: the deployer pays; governance owns the price guard and the factory; the guardian may pause.
+  // Locally they are accounts 0, 0 and 1 (as local:deploy); on mainnet set BALLAST_GOVERNANCE / BALLAST_GUARDIAN.
+  namedAccounts: {
+    deployer: { default: 0 },
+    governance: { default: 0, mainnet: process.env.BALLAST_GOVERNANCE ?? 0 },
+    guardian: { default: 1, mainnet: process.env.BALLAST_GUARDIAN ?? 0 },
+  },
+  etherscan: {
+    apiKey: ETHERSCAN_API_KEY ?? "",
+  },
+  sourcify: {
+    enabled: false,
   },
   typechain: {
     outDir: "typechain-types",

@@ -7,3 +7,4 @@ import "./vault";
 import "./keeper";
 import "./policy";
 import "./simulate";
+import "./deployments";

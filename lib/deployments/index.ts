@@ -47,7 +47,9 @@ export function deploymentPath(network: string, root: string = process.cwd()): s
 }
 
 function deployHint(network: string): string {
-  return `run \`npx hardhat local:deploy --network ${network}\` first (or pass --deployments <file>)`;
+  // A live network has no local:deploy (it deploys a mock market): its book comes from the deploy scripts.
+  const command = ["hardhat", "localhost"].includes(network) ? "local:deploy" : "deploy";
+  return `run \`npx hardhat ${command} --network ${network}\` first (or pass --deployments <file>)`;
 }
 
 function address(value: unknown, field: string, file: string): string {

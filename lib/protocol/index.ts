@@ -10,57 +10,20 @@ import {
   VaultLens__factory,
   type IBallastVault,
   type BallastForwarder,
-  type IKeeperAuction,
-  type IVaultFactory,
   type KeeperAuction,
   type PriceGuard,
   type RebalanceExecutor,
   type VaultFactory,
   type VaultLens,
 } from "../../typechain-types";
-import { mined } from "../market/aave";
 import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
+import { CurveKind, LOCAL, LOCAL_PARAMS } from "../deploy/config";
+import { applyChanges, heartbeatChanges, pairChanges } from "../deploy/wiring";
 import { encodePath } from "./path";
 
 export { encodePath };
-
-/** `IKeeperAuction.CurveKind`, as typechain passes enums: by ordinal. */
-export enum CurveKind {
-  Linear = 0,
-  Stairstep = 1,
-  Exponential = 2,
-}
-
-/** Protocol parameters for a local deployment; the deployment issue moves them to per-network files. */
-export const LOCAL_PARAMS = {
-  twapWindow: 600,
-  maxTwapDeviationBps: 500,
-  heartbeat: 3_600,
-  bounds: {
-    minHFFloor: parseUnits("1.05", 18),
-    maxHFCeiling: parseUnits("5", 18),
-    minBandGap: parseUnits("0.05", 18),
-    maxSlippageBpsCap: 300,
-    maxKeeperRewardBpsCap: 500,
-    hfTolerance: parseUnits("0.02", 18),
-  } satisfies IVaultFactory.PolicyBoundsStruct,
-  /** Keeper reward: 0.1% of the value sold at the kick, rising linearly to 1% over 10 minutes, doubled at HF 1.0. */
-  auction: {
-    kind: CurveKind.Linear,
-    startBps: 10,
-    maxBps: 100,
-    urgencyBoostBps: 10_000,
-    duration: 600,
-    step: 60,
-    minHFMove: parseUnits("0.01", 18),
-    minDebtBase: 1_000n * 10n ** 8n,
-  } satisfies IKeeperAuction.ConfigStruct,
-  /** (collateral, debt, reference pool fee) pairs. */
-  pairs: [
-    ["WETH", "USDC", 500],
-    ["WBTC", "USDC", 3_000],
-  ] as const satisfies readonly (readonly [AssetSymbol, AssetSymbol, number])[],
-};
+// The local parameters live with the other networks' (lib/deploy/config); existing imports keep working.
+export { CurveKind, LOCAL_PARAMS };
 
 /** A vault policy with every field a bigint, as the vault returns it and as tasks and the simulation build it. */
 export interface PolicyValues {
@@ -110,9 +73,15 @@ export async function deployProtocol(
     LOCAL_PARAMS.twapWindow,
     LOCAL_PARAMS.maxTwapDeviationBps,
   );
-  for (const symbol of ASSET_SYMBOLS) {
-    await mined(priceGuard.setHeartbeat(tokens.erc20[symbol], LOCAL_PARAMS.heartbeat));
-  }
+  const asset = async (symbol: AssetSymbol) => ({ symbol, address: await tokens.erc20[symbol].getAddress() });
+  const assets = await Promise.all(ASSET_SYMBOLS.map(asset));
+  await applyChanges(
+    await heartbeatChanges(
+      priceGuard,
+      assets.map((a) => ({ ...a, heartbeat: LOCAL.assets[a.symbol].heartbeat })),
+    ),
+    governance,
+  );
   const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);
   const forwarder = await new BallastForwarder__factory(governance).deploy();
   const factory = await new VaultFactory__factory(governance).deploy(
@@ -126,10 +95,14 @@ export async function deployProtocol(
     LOCAL_PARAMS.auction,
   );
   const auction = KeeperAuction__factory.connect(await factory.AUCTION(), governance);
-  for (const [collateral, debt, fee] of LOCAL_PARAMS.pairs) {
-    await mined(priceGuard.setReferencePool(tokens.erc20[collateral], tokens.erc20[debt], fee));
-    await mined(factory.setPair(tokens.erc20[collateral], tokens.erc20[debt], true));
-  }
+  const pairs = await Promise.all(
+    LOCAL.params.pairs.map(async ([collateral, debt, fee]) => ({
+      collateral: await asset(collateral),
+      debt: await asset(debt),
+      fee,
+    })),
+  );
+  await applyChanges(await pairChanges(priceGuard, factory, pairs), governance);
   // Last, so that adding it moved no other contract's address.
   const lens = await new VaultLens__factory(governance).deploy();
   return { governance, guardian, forwarder, priceGuard, executor, factory, auction, lens };

@@ -54,7 +54,7 @@ describe("local tasks and the address book", () => {
   describe("lib/deployments", () => {
     it("says what to run when a network has no book", () => {
       expect(() => readDeployment("sepolia", undefined, TMP)).to.throw(
-        "No Ballast deployment for network sepolia: run `npx hardhat local:deploy --network sepolia` first (or pass --deployments <file>)",
+        "No Ballast deployment for network sepolia: run `npx hardhat deploy --network sepolia` first (or pass --deployments <file>)",
       );
       expect(deploymentPath("localhost", "/repo")).to.equal("/repo/deployments/localhost.json");
     });

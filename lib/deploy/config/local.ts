@@ -1,0 +1,52 @@
+import { parseUnits } from "ethers";
+
+import type { NetworkConfig } from "./types";
+
+/** `IKeeperAuction.CurveKind`, as typechain passes enums: by ordinal. */
+export enum CurveKind {
+  Linear = 0,
+  Stairstep = 1,
+  Exponential = 2,
+}
+
+/** Protocol parameters of a local deployment (hardhat, localhost); tests and the simulation use them too. */
+export const LOCAL_PARAMS = {
+  twapWindow: 600,
+  maxTwapDeviationBps: 500,
+  heartbeat: 3_600,
+  bounds: {
+    minHFFloor: parseUnits("1.05", 18),
+    maxHFCeiling: parseUnits("5", 18),
+    minBandGap: parseUnits("0.05", 18),
+    maxSlippageBpsCap: 300,
+    maxKeeperRewardBpsCap: 500,
+    hfTolerance: parseUnits("0.02", 18),
+  },
+  /** Keeper reward: 0.1% of the value sold at the kick, rising linearly to 1% over 10 minutes, doubled at HF 1.0. */
+  auction: {
+    kind: CurveKind.Linear,
+    startBps: 10,
+    maxBps: 100,
+    urgencyBoostBps: 10_000,
+    duration: 600,
+    step: 60,
+    minHFMove: parseUnits("0.01", 18),
+    minDebtBase: 1_000n * 10n ** 8n,
+  },
+  /** (collateral, debt, reference pool fee) pairs. */
+  pairs: [
+    ["WETH", "USDC", 500],
+    ["WBTC", "USDC", 3_000],
+  ] as const,
+};
+
+/** hardhat and localhost: the local market (script 00) with its mock feeds, all refreshed within the hour. */
+export const LOCAL: NetworkConfig = {
+  localMarket: true,
+  assets: {
+    WETH: { heartbeat: LOCAL_PARAMS.heartbeat },
+    WBTC: { heartbeat: LOCAL_PARAMS.heartbeat },
+    USDC: { heartbeat: LOCAL_PARAMS.heartbeat },
+  },
+  params: LOCAL_PARAMS,
+};

@@ -1,0 +1,38 @@
+import { LOCAL_PARAMS } from "./local";
+import type { NetworkConfig } from "./types";
+
+/**
+ * The block the mainnet-fork suite pins (Feb 2024). Later, Aave's USDC source is a CAPO adapter without
+ * `latestRoundData`, which the price guard calls (README "Deployment", limits).
+ */
+export const MAINNET_FORK_BLOCK = 19_200_000;
+
+/**
+ * Ethereum mainnet (chain 1), and the hardhat network when it forks mainnet (BALLAST_FORK=1). Addresses from Aave's
+ * and Uniswap's deployment docs (aave-address-book `AaveV3Ethereum`, docs.uniswap.org "Ethereum Deployments").
+ */
+export const MAINNET: NetworkConfig = {
+  localMarket: false,
+  external: {
+    addressesProvider: "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e",
+    router: "0xE592427A0AEce92De3Edee1F18E0157C05861564",
+    quoter: "0x61fFE014bA17989E743c5F6cB21bF9697530B21e",
+  },
+  assets: {
+    // Chainlink ETH/USD updates at least hourly; BTC/USD too; USDC/USD daily. Each heartbeat has a margin.
+    WETH: { address: "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", heartbeat: 3_900 },
+    WBTC: { address: "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599", heartbeat: 3_900 },
+    USDC: { address: "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", heartbeat: 90_000 },
+  },
+  params: {
+    // 30 minutes: a mainnet pool is costlier to push for a whole window than a local one.
+    twapWindow: 1_800,
+    maxTwapDeviationBps: 500,
+    bounds: LOCAL_PARAMS.bounds,
+    auction: LOCAL_PARAMS.auction,
+    pairs: [
+      ["WETH", "USDC", 500],
+      ["WBTC", "USDC", 3_000],
+    ],
+  },
+};

@@ -1,0 +1,43 @@
+import type { IKeeperAuction, IVaultFactory } from "../../../typechain-types";
+
+import type { AssetSymbol } from "../../market/config";
+
+/** The token symbols of the local market, which every Ballast address book carries (`lib/deployments`). */
+export type { AssetSymbol };
+
+/** An asset the protocol prices: its address (absent on a local market, whose tokens script 00 deploys). */
+export interface AssetConfig {
+  address?: string;
+  /** The longest age, in seconds, the price guard accepts for the asset's Aave oracle source. */
+  heartbeat: number;
+}
+
+/** Where the external contracts live; absent on local networks, where script 00 deploys a market. */
+export interface ExternalAddresses {
+  /** Aave V3 PoolAddressesProvider: the pool and the oracle are read from it. */
+  addressesProvider: string;
+  /** Uniswap V3 SwapRouter (v1, with deadlines); the Uniswap factory is read from it. */
+  router: string;
+  /** Uniswap V3 QuoterV2, for keepers' routing. */
+  quoter: string;
+}
+
+/** A pair vaults may use: collateral, debt, and the fee tier of the Uniswap pool the price guard reads its TWAP from. */
+export type PairConfig = readonly [collateral: AssetSymbol, debt: AssetSymbol, fee: number];
+
+/** Protocol parameters; the configure script makes the chain match them. */
+export interface ProtocolParams {
+  twapWindow: number;
+  maxTwapDeviationBps: number;
+  bounds: IVaultFactory.PolicyBoundsStruct;
+  auction: IKeeperAuction.ConfigStruct;
+  pairs: readonly PairConfig[];
+}
+
+export interface NetworkConfig {
+  /** Deploy the local market first (script 00) and take the external addresses from it. */
+  localMarket: boolean;
+  external?: ExternalAddresses;
+  assets: Record<AssetSymbol, AssetConfig>;
+  params: ProtocolParams;
+}
