@@ -11,16 +11,13 @@ import {
   expected,
   type Outcome,
   type SizeCase,
+  hf,
+  MAX_TARGET,
+  MAX_UINT128,
+  USD,
 } from "../shared/rebalanceMath";
 import * as ref from "../shared/reference/rebalanceMath";
 import { BPS, MAX_UINT256, RebalanceMathRevert, WAD } from "../shared/reference/rebalanceMath";
-
-/** One USD in Aave base units. */
-const USD = 10n ** 8n;
-const MAX_UINT128 = (1n << 128n) - 1n;
-/** The largest target HF inside the library's documented overflow-free domain. */
-const MAX_TARGET = (1n << 96n) - 1n;
-const hf = (x: number): bigint => (BigInt(Math.round(x * 1e6)) * WAD) / 1_000_000n;
 
 async function harnessFixture(): Promise<RebalanceMathHarness> {
   const [deployer] = await ethers.getSigners();

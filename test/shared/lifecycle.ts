@@ -23,7 +23,7 @@ import {
   type MockAggregatorV3,
 } from "../../typechain-types";
 import type { PassSummary } from "../../tasks/keeper/types";
-import { runTask } from "../tasks/helpers";
+import { keeperOnceArgs, runTask } from "../tasks/helpers";
 import type { DeployedBallast } from "./deployment";
 
 /** A band a few percent wide below the target, so a crash the price guard still accepts takes the vault out of it. */
@@ -83,23 +83,6 @@ async function balances(token: string, holders: readonly string[]): Promise<bigi
   return Promise.all(holders.map((h) => erc20.balanceOf(h)));
 }
 
-function keeperArgs(d: DeployedBallast, account: number) {
-  return {
-    account,
-    deployments: d.book,
-    fromBlock: d.factoryBlock,
-    blockRange: 5_000,
-    pageSize: 100,
-    interval: 15,
-    once: true,
-    minProfit: "0",
-    batchSize: 5,
-    noCancel: false,
-    logFormat: "json",
-    logDebug: false,
-  };
-}
-
 /** The whole life of a WETH/USDC vault of `owner`, asserting each step; `keeperIndex` is the keeper's signer index. */
 export async function vaultLifecycle(
   d: DeployedBallast,
@@ -133,10 +116,10 @@ export async function vaultLifecycle(
   await hre.network.provider.send("hardhat_setNextBlockBaseFeePerGas", [toQuantity(parseUnits("1", "gwei"))]);
   await mine();
   const [usdcBefore] = await balances(usdc, [keeper.address]);
-  const kick = await runTask<PassSummary>("keeper:run", keeperArgs(d, keeperIndex));
+  const kick = await runTask<PassSummary>("keeper:run", keeperOnceArgs(d.book, keeperIndex, d.factoryBlock));
   expect(kick.result.kicked).to.deep.equal([await vault.getAddress()]);
   await time.increase(300);
-  const pass = await runTask<PassSummary>("keeper:run", keeperArgs(d, keeperIndex));
+  const pass = await runTask<PassSummary>("keeper:run", keeperOnceArgs(d.book, keeperIndex, d.factoryBlock));
   expect(pass.result.failed).to.deep.equal([]);
   expect(pass.result.executed).to.have.length(1);
   const [executed] = pass.result.executed;

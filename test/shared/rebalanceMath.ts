@@ -8,6 +8,14 @@ import { isCallException, type Interface } from "ethers";
 import * as ref from "./reference/rebalanceMath";
 import { RebalanceMathRevert, type Position } from "./reference/rebalanceMath";
 
+/** One USD in Aave base units. */
+export const USD = 10n ** 8n;
+export const MAX_UINT128 = (1n << 128n) - 1n;
+/** The largest target HF inside the library's documented overflow-free domain. */
+export const MAX_TARGET = (1n << 96n) - 1n;
+/** A WAD health factor from a decimal, to six places. */
+export const hf = (x: number): bigint => (BigInt(Math.round(x * 1e6)) * ref.WAD) / 1_000_000n;
+
 /**
  * The proved ceilings give HF' - T < (2 + WAD/T)/(D' - 1) relative for a delever and (1 + 2·WAD/T)/D' for a lever, at
  * most 5/(D' - 1) for T >= 0.5: below 1e-12 once D' >= 6e12 base units ($60k of debt left).

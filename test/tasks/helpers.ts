@@ -10,6 +10,7 @@ import { writeDeployment } from "../../lib/deployments";
 import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
 import { BallastVault__factory, type BallastVault } from "../../typechain-types";
 import { buildDeployment } from "../../tasks/local/deploy";
+import type { KeeperArgs } from "../../tasks/keeper/run";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { DEPOSIT, TARGET_HF } from "../shared/vault";
 
@@ -116,4 +117,28 @@ export async function expectTaskError(name: string, args: Record<string, unknown
 export function expectNear(value: bigint, expected: bigint, tolerance: bigint, what: string): void {
   const diff = value > expected ? value - expected : expected - value;
   expect(diff <= tolerance, `${what}: ${value} not within ${tolerance} of ${expected}`).to.equal(true);
+}
+
+/** `keeper:run --once` arguments with JSON logs and no profit floor, as the keeper specs and the lifecycle pass them. */
+export function keeperOnceArgs(
+  deployments: string,
+  account: number,
+  fromBlock: number,
+  extra: Partial<KeeperArgs> = {},
+): KeeperArgs {
+  return {
+    account,
+    deployments,
+    fromBlock,
+    blockRange: 5_000,
+    pageSize: 100,
+    interval: 15,
+    once: true,
+    minProfit: "0",
+    batchSize: 5,
+    noCancel: false,
+    logFormat: "json",
+    logDebug: false,
+    ...extra,
+  };
 }

@@ -16,7 +16,15 @@ import { Router } from "../../tasks/keeper/routing";
 import { setupKeeper, type KeeperArgs, type KeeperSetup } from "../../tasks/keeper/run";
 import type { PassSummary } from "../../tasks/keeper/types";
 import { movePrice } from "../shared/vault";
-import { expectNear, expectTaskError, runTask, tasksFixture, tmpFile, type TasksFixture } from "./helpers";
+import {
+  expectNear,
+  expectTaskError,
+  keeperOnceArgs,
+  runTask,
+  tasksFixture,
+  tmpFile,
+  type TasksFixture,
+} from "./helpers";
 
 const TARGET = parseUnits("1.5", 18);
 const TOLERANCE = parseUnits("0.02", 18);
@@ -87,21 +95,7 @@ async function kickedFixture(): Promise<KeeperFixture> {
 }
 
 function keeperArgs(f: KeeperFixture | TasksFixture, extra: Partial<KeeperArgs> = {}): KeeperArgs {
-  return {
-    account: KEEPER,
-    deployments: f.book,
-    fromBlock: 0,
-    blockRange: 5_000,
-    pageSize: 100,
-    interval: 15,
-    once: true,
-    minProfit: "0",
-    batchSize: 5,
-    noCancel: false,
-    logFormat: "json",
-    logDebug: false,
-    ...extra,
-  };
+  return keeperOnceArgs(f.book, KEEPER, 0, extra);
 }
 
 /** The bot as the task builds it, with its log lines captured. */
