@@ -147,7 +147,8 @@ interface IBallastVault {
     /// @notice Fees and rewards are paid in the vault's collateral or debt asset only.
     error VaultFeeTokenInvalid(address token);
     /// @notice After a close, too little of the fee token (collateral or debt asset) is left to pay the fee; or a
-    /// deleverage's worst accepted swap output (`available`) cannot cover the debt-asset reward kept from it.
+    /// deleverage's worst accepted swap output (`available`) cannot cover the debt-asset reward kept from it, which
+    /// includes a sale too small to be worth one unit of the debt asset (`fee` = `available` = 0).
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
 
     /// @notice Emitted once, when the factory initialises the clone.

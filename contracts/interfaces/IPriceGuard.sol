@@ -29,12 +29,20 @@ interface IPriceGuard {
     /// @param asset The asset.
     error PriceGuardNoFeed(address asset);
 
-    /// @notice The asset's Chainlink source answered zero or a negative price.
+    /// @notice The asset's price source has no `latestRoundData` (e.g. an Aave CAPO adapter), or the call reverted;
+    /// set a freshness feed for the asset.
+    /// @param asset The asset.
+    /// @param source The contract whose `latestRoundData` was read.
+    error PriceGuardNoRoundData(address asset, address source);
+
+    /// @notice The asset's Chainlink source (or freshness feed) answered zero or a negative price, or the Aave
+    /// oracle priced an asset with a freshness feed at zero.
     /// @param asset The asset.
     /// @param answer The answer read from the source.
     error PriceGuardInvalidAnswer(address asset, int256 answer);
 
-    /// @notice The asset's Chainlink answer is older than its heartbeat, or dated in the future.
+    /// @notice The asset's Chainlink answer (or its freshness feed's) is older than its heartbeat, or dated in the
+    /// future.
     /// @param asset The asset.
     /// @param updatedAt The answer's `updatedAt`.
     /// @param heartbeat The asset's heartbeat, in seconds.
@@ -64,6 +72,11 @@ interface IPriceGuard {
     /// @param heartbeat The largest accepted age of its Chainlink answer, in seconds.
     event HeartbeatSet(address indexed asset, uint256 heartbeat);
 
+    /// @notice Emitted when an asset's freshness feed is set or cleared.
+    /// @param asset The asset.
+    /// @param feed The Chainlink aggregator whose rounds prove the asset's price fresh; zero when cleared.
+    event FreshnessFeedSet(address indexed asset, address feed);
+
     /// @notice Emitted when the reference pool of a pair is set (for both orders of the pair).
     /// @param tokenA The first token, as given to `setReferencePool`.
     /// @param tokenB The second token, as given to `setReferencePool`.
@@ -92,6 +105,11 @@ interface IPriceGuard {
     /// @param asset The asset.
     function heartbeat(address asset) external view returns (uint256);
 
+    /// @notice The Chainlink aggregator whose rounds are checked for an asset instead of its Aave source's;
+    /// zero when none is set (the Aave source itself is checked).
+    /// @param asset The asset.
+    function freshnessFeed(address asset) external view returns (address);
+
     /// @notice The reference pool of a pair, whichever the order of the tokens; zero when none is set.
     /// @param tokenA One token of the pair.
     /// @param tokenB The other token.
@@ -99,9 +117,20 @@ interface IPriceGuard {
 
     /// @notice Sets an asset's heartbeat. Only the owner.
     /// @dev Use the feed's own heartbeat plus a margin: a Chainlink feed updates at least once a heartbeat.
+    /// With a freshness feed set, that is the feed whose heartbeat counts. The freshness feed is unchanged.
     /// @param asset The asset; not zero.
     /// @param heartbeat The largest accepted age of its Chainlink answer, in seconds, in [60, 2 days].
     function setHeartbeat(address asset, uint256 heartbeat) external;
+
+    /// @notice Sets or clears an asset's freshness feed. Only the owner.
+    /// @dev For an Aave source without `latestRoundData` (a CAPO `PriceCapAdapter`, the WBTC adapter): the feed is
+    /// the Chainlink aggregator the source reads (for CAPO, its `ASSET_TO_USD_AGGREGATOR()`). With a feed set, the
+    /// feed's answer must be positive and its round within the asset's heartbeat, and the price served is
+    /// `ORACLE.getAssetPrice(asset)`, the (capped) price Aave values positions with. The feed is not checked
+    /// against the source: keep it in step when Aave governance replaces the source. The heartbeat is unchanged.
+    /// @param asset The asset; not zero.
+    /// @param feed The aggregator; zero clears it, so the Aave source's own rounds are checked again.
+    function setFreshnessFeed(address asset, address feed) external;
 
     /// @notice Sets the reference pool of a pair, for both orders of the pair. Only the owner.
     /// @dev The pool must exist in `UNISWAP_FACTORY`. The tokens' decimals are read once here and cached:
@@ -119,9 +148,9 @@ interface IPriceGuard {
     function setTwapParameters(uint32 window, uint16 maxDeviationBps) external;
 
     /// @notice The Aave oracle price of `asset` in the oracle's base currency, after the staleness
-    /// check on its Chainlink source.
-    /// @dev Reverts with `PriceGuardNoHeartbeat`, `PriceGuardNoFeed`, `PriceGuardInvalidAnswer` or
-    /// `PriceGuardStalePrice`.
+    /// check on its Chainlink source, or on its freshness feed when one is set.
+    /// @dev Reverts with `PriceGuardNoHeartbeat`, `PriceGuardNoFeed`, `PriceGuardNoRoundData`,
+    /// `PriceGuardInvalidAnswer` or `PriceGuardStalePrice`.
     /// @param asset The asset.
     /// @return The price `AaveOracle.getAssetPrice(asset)`.
     function price(address asset) external view returns (uint256);

@@ -30,6 +30,13 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         uint16 maxDeviationBps;
     }
 
+    /// @dev An asset's staleness settings share one slot, so a price read costs one SLOAD either way.
+    /// `feed` is zero unless the Aave source lacks `latestRoundData` (see `setFreshnessFeed`).
+    struct Freshness {
+        uint96 heartbeat;
+        address feed;
+    }
+
     uint256 public constant MIN_HEARTBEAT = 60;
     uint256 public constant MAX_HEARTBEAT = 2 days;
     uint32 public constant MIN_TWAP_WINDOW = 300;
@@ -46,7 +53,7 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     IUniswapV3Factory public immutable override UNISWAP_FACTORY;
 
     TwapParams private _twap;
-    mapping(address asset => uint256 maxAge) private _heartbeats;
+    mapping(address asset => Freshness) private _freshness;
     mapping(address base => mapping(address quote => PoolRef)) private _pools;
 
     /// @param oracle The Aave oracle.
@@ -78,7 +85,12 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
 
     /// @inheritdoc IPriceGuard
     function heartbeat(address asset) external view override returns (uint256) {
-        return _heartbeats[asset];
+        return _freshness[asset].heartbeat;
+    }
+
+    /// @inheritdoc IPriceGuard
+    function freshnessFeed(address asset) external view override returns (address) {
+        return _freshness[asset].feed;
     }
 
     /// @inheritdoc IPriceGuard
@@ -90,8 +102,16 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     function setHeartbeat(address asset, uint256 heartbeat_) external override onlyOwner {
         if (asset == address(0)) revert PriceGuardZeroAddress();
         _checkBounds(heartbeat_, MIN_HEARTBEAT, MAX_HEARTBEAT);
-        _heartbeats[asset] = heartbeat_;
+        // Bounded by MAX_HEARTBEAT above, so the narrowing is exact.
+        _freshness[asset].heartbeat = uint96(heartbeat_);
         emit HeartbeatSet(asset, heartbeat_);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function setFreshnessFeed(address asset, address feed) external override onlyOwner {
+        if (asset == address(0)) revert PriceGuardZeroAddress();
+        _freshness[asset].feed = feed;
+        emit FreshnessFeedSet(asset, feed);
     }
 
     /// @inheritdoc IPriceGuard
@@ -159,23 +179,55 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         emit TwapParametersSet(window, maxDeviationBps_);
     }
 
-    /// @dev The Aave oracle price, after checking the Chainlink source it reads.
+    /// @dev The Aave oracle price, after checking the Chainlink source it reads (or the asset's freshness feed).
     function _checkedPrice(address asset) private view returns (uint256) {
-        uint256 maxAge = _heartbeats[asset];
-        if (maxAge == 0) revert PriceGuardNoHeartbeat(asset);
+        Freshness memory freshness = _freshness[asset];
+        if (freshness.heartbeat == 0) revert PriceGuardNoHeartbeat(asset);
+        if (freshness.feed != address(0)) return _adapterPrice(asset, freshness);
         // Read the source live: Aave governance may replace it at any time.
         address source = ORACLE.getSourceOfAsset(asset);
         if (source == address(0)) revert PriceGuardNoFeed(asset);
-        (, int256 answer, , uint256 updatedAt, ) = IAggregatorV3(source).latestRoundData();
+        // AaveOracle.getAssetPrice returns this same source's latest answer when it is positive, so reading it
+        // again through Aave would cost two more calls for the same number.
+        return uint256(_freshAnswer(asset, source, freshness.heartbeat));
+    }
+
+    /// @dev For a source without rounds (a CAPO adapter): the feed proves its input fresh, and Aave's own price,
+    /// capped or composed by the adapter, is the one served.
+    function _adapterPrice(address asset, Freshness memory freshness) private view returns (uint256 price_) {
+        _freshAnswer(asset, freshness.feed, freshness.heartbeat);
+        price_ = ORACLE.getAssetPrice(asset);
+        if (price_ == 0) revert PriceGuardInvalidAnswer(asset, 0);
+    }
+
+    /// @dev The positive answer of `feed`'s latest round, which must be at most `maxAge` old. The call is made by
+    /// hand so that a source without `latestRoundData` gets a named error at no cost to the common path (a `try`
+    /// adds an extcodesize check), and only the two words used are read.
+    function _freshAnswer(address asset, address feed, uint256 maxAge) private view returns (int256 answer) {
+        bytes4 selector = IAggregatorV3.latestRoundData.selector;
+        bool ok;
+        uint256 updatedAt;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            // The five words of (roundId, answer, startedAt, updatedAt, answeredInRound); an account without
+            // code, or a fallback answering less, fails here as a revert does.
+            ok := staticcall(gas(), feed, 0, 4, 0, 0)
+            // Yul evaluates arguments right to left, so the size is read in a second statement, after the call.
+            ok := and(ok, gt(returndatasize(), 159))
+            if ok {
+                returndatacopy(0, 32, 32)
+                returndatacopy(32, 96, 32)
+                answer := mload(0)
+                updatedAt := mload(32)
+            }
+        }
+        if (!ok) revert PriceGuardNoRoundData(asset, feed);
         if (answer <= 0) revert PriceGuardInvalidAnswer(asset, answer);
         // A Chainlink round is stamped with its block's time; a future stamp comes from a broken feed,
         // so it is rejected rather than trusted as fresh.
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) {
             revert PriceGuardStalePrice(asset, updatedAt, maxAge);
         }
-        // AaveOracle.getAssetPrice returns this same source's latest answer when it is positive, so reading it
-        // again through Aave would cost two more calls for the same number.
-        return uint256(answer);
     }
 
     function _poolRef(address base, address quote) private view returns (PoolRef memory ref) {

@@ -659,7 +659,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
                 ctx.debtPrice,
                 _debtDecimals
             ) + ctx.payKeep;
-        if (plan.keep != 0 && plan.keep >= plan.minAmountOut) {
+        // Also refuses a sale worth nothing (keep = minAmountOut = 0), which the flash amount below cannot size.
+        if (plan.keep >= plan.minAmountOut) {
             revert VaultFeeUnavailable(plan.debtAsset, plan.keep, plan.minAmountOut);
         }
         // Borrow no more than the worst accepted swap output, less the reward, can repay with its premium; on Close,

@@ -1,18 +1,23 @@
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { ZeroAddress, getBytes } from "ethers";
+import { MaxUint256, ZeroAddress, getBytes } from "ethers";
 import { ethers } from "hardhat";
 
 import { ASSETS, type AssetSymbol, type Market, type PoolInfo } from "../../lib/market";
 import { MAX_TICK, MIN_TICK } from "../../lib/market/math";
+import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
 import {
+  AaveOracle__factory,
   MintableERC20__factory,
+  MockPriceCapAdapter__factory,
   PriceGuard__factory,
   TwapMathHarness__factory,
   type TwapMathHarness,
 } from "../../typechain-types";
 import { skipUnderCoverage } from "../shared/coverage";
 import { marketFixture } from "../shared/fixtures";
+import { DROPPED_PRICE } from "../shared/keeper";
+import { DEPOSIT, emptyVaultFixture, expectUnchanged, movePrice, snapshotState, TARGET_HF } from "../shared/vault";
 import { meanTick, priceWadAtTick, sqrtRatioAtTick } from "../shared/reference/twapMath";
 
 const WINDOW = 1800;
@@ -54,6 +59,25 @@ async function priceGuardFixture() {
 }
 
 type Fixture = Awaited<ReturnType<typeof priceGuardFixture>>;
+
+/** USDC at 1.00 under Aave's price cap, as a CAPO `PriceCapAdapterStable` caps it (4% above the peg). */
+const USDC_CAP = 104_000_000n;
+
+/** The guard's market with Aave's USDC source replaced by a CAPO-like adapter (no rounds) around the USDC feed. */
+async function adapterFixture() {
+  const f = await priceGuardFixture();
+  const adapter = await new MockPriceCapAdapter__factory(f.owner).deploy(f.market.feeds.USDC, USDC_CAP);
+  await (await f.market.aave.oracle.setAssetSources([f.addr.USDC], [adapter])).wait();
+  return { ...f, adapter };
+}
+
+/** Alice's empty WETH/USDC vault on a market whose USDC source is the CAPO-like adapter, no freshness feed yet. */
+async function adapterVaultFixture() {
+  const f = await emptyVaultFixture();
+  const adapter = await new MockPriceCapAdapter__factory(f.alice).deploy(f.feeds.USDC, USDC_CAP);
+  await (await f.aave.oracle.setAssetSources([f.tokens.erc20.USDC], [adapter])).wait();
+  return { ...f, adapter };
+}
 
 /** The guard's TWAP price recomputed in BigInt from the pool's own observations, at a pinned block. */
 async function referenceTwapWad(
@@ -173,6 +197,44 @@ describe("PriceGuard", () => {
         .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
         .withArgs(stranger.address);
       expect(await guard.heartbeat(addr.WETH)).to.equal(HEARTBEAT);
+    });
+  });
+
+  describe("#setFreshnessFeed", () => {
+    it("sets and clears the feed, emits FreshnessFeedSet, and leaves the heartbeat alone (and vice versa)", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      expect(await guard.freshnessFeed(addr.USDC)).to.equal(ZeroAddress);
+      await expect(guard.setFreshnessFeed(addr.USDC, market.feeds.USDC))
+        .to.emit(guard, "FreshnessFeedSet")
+        .withArgs(addr.USDC, await market.feeds.USDC.getAddress());
+      expect(await guard.freshnessFeed(addr.USDC)).to.equal(await market.feeds.USDC.getAddress());
+      expect(await guard.heartbeat(addr.USDC)).to.equal(HEARTBEAT);
+      expect(await guard.freshnessFeed(addr.WETH)).to.equal(ZeroAddress);
+      await guard.setHeartbeat(addr.USDC, TWO_DAYS);
+      expect(await guard.freshnessFeed(addr.USDC)).to.equal(await market.feeds.USDC.getAddress());
+      expect(await guard.heartbeat(addr.USDC)).to.equal(TWO_DAYS);
+      await expect(guard.setFreshnessFeed(addr.USDC, ZeroAddress))
+        .to.emit(guard, "FreshnessFeedSet")
+        .withArgs(addr.USDC, ZeroAddress);
+      expect(await guard.freshnessFeed(addr.USDC)).to.equal(ZeroAddress);
+      expect(await guard.heartbeat(addr.USDC)).to.equal(TWO_DAYS);
+    });
+
+    it("rejects the zero asset", async () => {
+      const { market, guard } = await loadFixture(priceGuardFixture);
+      await expect(guard.setFreshnessFeed(ZeroAddress, market.feeds.USDC)).to.be.revertedWithCustomError(
+        guard,
+        "PriceGuardZeroAddress",
+      );
+      expect(await guard.freshnessFeed(ZeroAddress)).to.equal(ZeroAddress);
+    });
+
+    it("rejects a caller other than the owner", async () => {
+      const { market, guard, stranger, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.connect(stranger).setFreshnessFeed(addr.USDC, market.feeds.USDC))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(stranger.address);
+      expect(await guard.freshnessFeed(addr.USDC)).to.equal(ZeroAddress);
     });
   });
 
@@ -346,6 +408,125 @@ describe("PriceGuard", () => {
         .withArgs(unlisted);
       await guard.setHeartbeat(unlisted, HEARTBEAT);
       await expect(guard.price(unlisted)).to.be.revertedWithCustomError(guard, "PriceGuardNoFeed").withArgs(unlisted);
+    });
+  });
+
+  describe("an Aave source without rounds (CAPO adapter, BAL-04)", () => {
+    it("without a freshness feed, refuses every priced read with PriceGuardNoRoundData", async () => {
+      const { market, guard, adapter, addr } = await loadFixture(adapterFixture);
+      // Aave itself still prices USDC through the adapter's latestAnswer.
+      expect(await market.aave.oracle.getAssetPrice(addr.USDC)).to.equal(ASSETS.USDC.initialPrice);
+      const reads = [
+        guard.price(addr.USDC),
+        guard.checkedPrices(addr.WETH, addr.USDC),
+        guard.freshPrices(addr.USDC, addr.WETH),
+        guard.oraclePriceWad(addr.WBTC, addr.USDC),
+      ];
+      for (const read of reads) {
+        await expect(read)
+          .to.be.revertedWithCustomError(guard, "PriceGuardNoRoundData")
+          .withArgs(addr.USDC, await adapter.getAddress());
+      }
+      expect(await guard.price(addr.WETH)).to.equal(ASSETS.WETH.initialPrice);
+    });
+
+    it("with the wrapped aggregator as freshness feed, serves Aave's price, capped when the cap bites", async () => {
+      const { market, guard, adapter, addr } = await loadFixture(adapterFixture);
+      await guard.setFreshnessFeed(addr.USDC, await adapter.ASSET_TO_USD_AGGREGATOR());
+      expect(await guard.price(addr.USDC)).to.equal(ASSETS.USDC.initialPrice);
+      expect(await guard.checkedPrices(addr.WETH, addr.USDC)).to.deep.equal([
+        ASSETS.WETH.initialPrice,
+        ASSETS.USDC.initialPrice,
+      ]);
+      // USDC/USD at 1.10 is capped at 1.04 by the adapter: the guard serves what Aave values positions at.
+      await market.feeds.USDC.setAnswer(110_000_000n);
+      expect(await market.aave.oracle.getAssetPrice(addr.USDC)).to.equal(USDC_CAP);
+      expect(await guard.price(addr.USDC)).to.equal(USDC_CAP);
+      expect(await guard.freshPrices(addr.WETH, addr.USDC)).to.deep.equal([ASSETS.WETH.initialPrice, USDC_CAP]);
+      await adapter.setPriceCap(102_000_000n);
+      expect(await guard.price(addr.USDC)).to.equal(102_000_000n);
+      // Clearing the feed checks the adapter's own rounds again.
+      await guard.setFreshnessFeed(addr.USDC, ZeroAddress);
+      await expect(guard.price(addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoRoundData")
+        .withArgs(addr.USDC, await adapter.getAddress());
+    });
+
+    it("accepts a feed round exactly one heartbeat old, rejects one a second older and one dated in the future", async () => {
+      const { market, guard, addr } = await loadFixture(adapterFixture);
+      await guard.setFreshnessFeed(addr.USDC, market.feeds.USDC);
+      const answer = ASSETS.USDC.initialPrice;
+      const first = BigInt((await latestBlock()).timestamp) + 10n;
+      await time.setNextBlockTimestamp(first);
+      await market.feeds.USDC.setRound(answer, first - HEARTBEAT);
+      expect(await guard.price(addr.USDC)).to.equal(answer);
+      const second = first + 10n;
+      await time.setNextBlockTimestamp(second);
+      await market.feeds.USDC.setRound(answer, second - HEARTBEAT - 1n);
+      await expect(guard.price(addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.USDC, second - HEARTBEAT - 1n, HEARTBEAT);
+      const future = second + 3600n;
+      await market.feeds.USDC.setRound(answer, future);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.USDC, future, HEARTBEAT);
+    });
+
+    it("rejects a zero or negative feed answer, and a zero price from Aave", async () => {
+      const { market, guard, adapter, addr } = await loadFixture(adapterFixture);
+      await guard.setFreshnessFeed(addr.USDC, market.feeds.USDC);
+      for (const answer of [0n, -1n]) {
+        await market.feeds.USDC.setAnswer(answer);
+        await expect(guard.price(addr.USDC))
+          .to.be.revertedWithCustomError(guard, "PriceGuardInvalidAnswer")
+          .withArgs(addr.USDC, answer);
+      }
+      await market.feeds.USDC.setAnswer(ASSETS.USDC.initialPrice);
+      // A fresh feed but an adapter answering below zero: Aave asks its fallback oracle, here one (real
+      // AaveOracle bytecode) that quotes USDC as its base currency with a unit of zero, so Aave's price is 0.
+      await adapter.setPriceCap(-1n);
+      const fallback = await new AaveOracle__factory(market.accounts.admin).deploy(
+        market.aave.addressesProvider,
+        [],
+        [],
+        ZeroAddress,
+        addr.USDC,
+        0n,
+      );
+      await (await market.aave.oracle.setFallbackOracle(fallback)).wait();
+      expect(await market.aave.oracle.getAssetPrice(addr.USDC)).to.equal(0n);
+      await expect(guard.price(addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardInvalidAnswer")
+        .withArgs(addr.USDC, 0n);
+    });
+
+    it("names a freshness feed without rounds (an account without code) in PriceGuardNoRoundData", async () => {
+      const { guard, stranger, addr } = await loadFixture(adapterFixture);
+      await guard.setFreshnessFeed(addr.USDC, stranger.address);
+      await expect(guard.price(addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoRoundData")
+        .withArgs(addr.USDC, stranger.address);
+    });
+
+    it("opens a USDC-debt vault and lets a keeper deleverage it once the feed is set", async () => {
+      const f = await loadFixture(adapterVaultFixture);
+      const before = await snapshotState(f);
+      await expect(f.vault.open(DEPOSIT, TARGET_HF, f.up))
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardNoRoundData")
+        .withArgs(await f.tokens.erc20.USDC.getAddress(), await f.adapter.getAddress());
+      await expectUnchanged(f, before);
+      await (await f.priceGuard.setFreshnessFeed(f.tokens.erc20.USDC, f.feeds.USDC)).wait();
+      await expect(f.vault.open(DEPOSIT, TARGET_HF, f.up)).to.emit(f.vault, "Rebalanced");
+      expect((await f.vault.position()).healthFactor).to.be.closeTo(TARGET_HF, LOCAL_PARAMS.bounds.hfTolerance);
+      await movePrice(f, "WETH", DROPPED_PRICE);
+      const dropped = await f.vault.position();
+      expect(dropped.healthFactor).to.be.lt(DEFAULT_POLICY.minHF);
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.emit(f.vault, "Rebalanced");
+      const after = await f.vault.position();
+      expect(after.healthFactor).to.be.gte(DEFAULT_POLICY.minHF);
+      expect(after.healthFactor).to.be.lte(DEFAULT_POLICY.maxHF);
+      expect(after.debtBase).to.be.lt(dropped.debtBase);
     });
   });
 

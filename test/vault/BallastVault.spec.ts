@@ -1,14 +1,15 @@
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { concat, MaxUint256, parseUnits, toQuantity, ZeroAddress } from "ethers";
+import { concat, MaxUint256, parseUnits, toQuantity, ZeroAddress, ZeroHash } from "ethers";
 import hre from "hardhat";
 
 import { BallastVault__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
-import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol";
+import { protocolFixture } from "../shared/fixtures";
 import {
   Captured,
   DEPOSIT,
@@ -344,6 +345,31 @@ describe("BallastVault", () => {
         .to.be.revertedWithCustomError(f.vault, "VaultTargetNotAbove")
         .withArgs(low, anyValue);
       await expectUnchanged(f, before);
+    });
+
+    it("refuses a delever worth no debt-asset unit with VaultFeeUnavailable (BAL-10), not an arithmetic panic", async () => {
+      const f = await loadFixture(protocolFixture);
+      const [, , alice] = await hre.ethers.getSigners();
+      const wbtc = f.tokens.erc20.WBTC;
+      await mined(f.factory.connect(alice).createVault(wbtc, f.tokens.erc20.USDC, DEFAULT_POLICY, ZeroHash));
+      const vault = BallastVault__factory.connect(await f.factory.predictVault(alice.address, ZeroHash), alice);
+      const amount = parseUnits("1", 8);
+      await f.world.fund("WBTC", alice.address, amount);
+      await mined(wbtc.connect(alice).approve(vault, amount));
+      await mined(vault.open(amount, TARGET_HF, await singleHopPath(f, "USDC", "WBTC", 3000)));
+      // A target 1e-9 above the HF sizes a sale under one satoshi (8-decimal WBTC): zero to sell, zero to receive.
+      const target = (await vault.position()).healthFactor + 10n ** 9n;
+      const state = async () => [
+        await f.aave.aTokens.WBTC.scaledBalanceOf(vault),
+        await f.aave.variableDebtTokens.USDC.scaledBalanceOf(vault),
+        await wbtc.balanceOf(alice.address),
+        await f.tokens.erc20.USDC.balanceOf(alice.address),
+      ];
+      const before = await state();
+      await expect(vault.emergencyDelever(target, await singleHopPath(f, "WBTC", "USDC", 3000)))
+        .to.be.revertedWithCustomError(vault, "VaultFeeUnavailable")
+        .withArgs(await f.tokens.erc20.USDC.getAddress(), 0n, 0n);
+      expect(await state()).to.deep.equal(before);
     });
   });
 
