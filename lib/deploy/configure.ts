@@ -8,6 +8,7 @@ import {
   applyChanges,
   auctionChanges,
   boundsChanges,
+  freshnessChanges,
   guardianChanges,
   heartbeatChanges,
   pairChanges,
@@ -23,7 +24,7 @@ export interface ConfigureResult {
 }
 
 /**
- * Brings the price guard, the factory and the auction to the network's configuration: TWAP parameters, heartbeats,
+ * Brings the price guard, the factory and the auction to the network's configuration: TWAP parameters, heartbeats, freshness feeds,
  * reference pools and allowed pairs, policy bounds, auction curve, guardian. Only what differs is sent.
  */
 export async function configureProtocol(
@@ -40,9 +41,11 @@ export async function configureProtocol(
   const factory = VaultFactory__factory.connect(await at(NAMES.factory), ethers.provider);
   const auction = KeeperAuction__factory.connect(await at(NAMES.auction), ethers.provider);
   const { params } = config;
+  const assets = assetSettings(config, external);
   const changes = [
     ...(await twapChanges(priceGuard, params.twapWindow, params.maxTwapDeviationBps)),
-    ...(await heartbeatChanges(priceGuard, assetSettings(config, external))),
+    ...(await heartbeatChanges(priceGuard, assets)),
+    ...(await freshnessChanges(priceGuard, assets)),
     ...(await pairChanges(priceGuard, factory, pairSettings(config, external))),
     ...(await boundsChanges(factory, params.bounds)),
     ...(await auctionChanges(auction, params.auction)),

@@ -1,5 +1,6 @@
 /** Helpers the deploy scripts (deploy/) share; the scripts stay short and hardhat-deploy finds only scripts there. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { ZeroAddress } from "ethers";
 
 import { IPoolAddressesProvider__factory, SwapRouter__factory } from "../../typechain-types";
 import { configFor, type AssetSymbol, type NetworkConfig } from "./config";
@@ -74,6 +75,7 @@ export function assetSettings(config: NetworkConfig, external: External): AssetS
     symbol,
     address: external.tokens[symbol],
     heartbeat: config.assets[symbol].heartbeat,
+    freshnessFeed: config.assets[symbol].freshnessFeed ?? ZeroAddress,
   }));
 }
 

@@ -61,6 +61,8 @@ export interface AssetSetting {
   symbol: string;
   address: string;
   heartbeat: number;
+  /** The freshness feed the price guard should check; the zero address for the Aave source's own rounds. */
+  freshnessFeed: string;
 }
 
 /** `PriceGuard.setHeartbeat` for every asset whose heartbeat differs. */
@@ -70,6 +72,25 @@ export async function heartbeatChanges(priceGuard: PriceGuard, assets: readonly 
     if ((await priceGuard.heartbeat(address)) !== BigInt(heartbeat)) {
       changes.push(
         await change(priceGuard, "PriceGuard", "setHeartbeat", [address, heartbeat], `${symbol}, ${heartbeat}`),
+      );
+    }
+  }
+  return changes;
+}
+
+/** `PriceGuard.setFreshnessFeed` for every asset whose freshness feed differs (the zero address clears one). */
+export async function freshnessChanges(priceGuard: PriceGuard, assets: readonly AssetSetting[]): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const { symbol, address, freshnessFeed } of assets) {
+    if ((await priceGuard.freshnessFeed(address)).toLowerCase() !== freshnessFeed.toLowerCase()) {
+      changes.push(
+        await change(
+          priceGuard,
+          "PriceGuard",
+          "setFreshnessFeed",
+          [address, freshnessFeed],
+          `${symbol}, ${freshnessFeed}`,
+        ),
       );
     }
   }

@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { parseUnits } from "ethers";
+import { parseUnits, ZeroAddress } from "ethers";
 
 import {
   BallastForwarder__factory,
@@ -18,7 +18,7 @@ import {
 } from "../../typechain-types";
 import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
 import { CurveKind, LOCAL, LOCAL_PARAMS } from "../deploy/config";
-import { applyChanges, heartbeatChanges, pairChanges } from "../deploy/wiring";
+import { applyChanges, freshnessChanges, heartbeatChanges, pairChanges } from "../deploy/wiring";
 import { encodePath } from "./path";
 
 export { encodePath };
@@ -74,12 +74,13 @@ export async function deployProtocol(
     LOCAL_PARAMS.maxTwapDeviationBps,
   );
   const asset = async (symbol: AssetSymbol) => ({ symbol, address: await tokens.erc20[symbol].getAddress() });
-  const assets = await Promise.all(ASSET_SYMBOLS.map(asset));
+  const assets = (await Promise.all(ASSET_SYMBOLS.map(asset))).map((a) => ({
+    ...a,
+    heartbeat: LOCAL.assets[a.symbol].heartbeat,
+    freshnessFeed: LOCAL.assets[a.symbol].freshnessFeed ?? ZeroAddress,
+  }));
   await applyChanges(
-    await heartbeatChanges(
-      priceGuard,
-      assets.map((a) => ({ ...a, heartbeat: LOCAL.assets[a.symbol].heartbeat })),
-    ),
+    [...(await heartbeatChanges(priceGuard, assets)), ...(await freshnessChanges(priceGuard, assets))],
     governance,
   );
   const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);

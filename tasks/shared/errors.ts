@@ -153,6 +153,8 @@ export function describeError(e: ErrorDescription): string {
       return "the forwarded call reverted";
     case "PriceGuardStalePrice":
       return `the price feed of ${String(a[0])} is stale (updated ${fmt.timestamp(big(1))}, heartbeat ${big(2)}s): on a local node run \`npx hardhat local:refresh --network localhost\``;
+    case "PriceGuardNoRoundData":
+      return `Aave's price source ${String(a[1])} for ${String(a[0])} has no latestRoundData (an adapter): governance must set the Chainlink feed behind it with PriceGuard.setFreshnessFeed (lib/deploy/config, then \`npx hardhat deploy\`)`;
     case "PriceGuardTwapDeviation":
       return "the pool price deviates too far from the oracle (TWAP check): wait for arbitrage or for the TWAP to catch up";
     case "SwapPathWrongTokenIn":

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, ZeroAddress } from "ethers";
+import { getAddress, Wallet, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import {
@@ -15,7 +15,7 @@ import {
   tokenName,
 } from "../../lib/deploy";
 import { configureProtocol } from "../../lib/deploy/configure";
-import { sameStruct } from "../../lib/deploy/wiring";
+import { applyChanges, freshnessChanges, sameStruct, type AssetSetting } from "../../lib/deploy/wiring";
 import { readDeployment } from "../../lib/deployments";
 import { BallastVault__factory, IUniswapV3Factory__factory } from "../../typechain-types";
 import { ballastFixture, deployedBallast, useTemporaryAddressBook } from "../shared/deployment";
@@ -128,6 +128,9 @@ describe("deploy scripts", () => {
       expect(await d.priceGuard.maxDeviationBps()).to.equal(BigInt(params.maxTwapDeviationBps));
       for (const symbol of ASSETS) {
         expect(await d.priceGuard.heartbeat(d.external.tokens[symbol])).to.equal(BigInt(assets[symbol].heartbeat));
+        expect(await d.priceGuard.freshnessFeed(d.external.tokens[symbol])).to.equal(
+          assets[symbol].freshnessFeed ?? ZeroAddress,
+        );
       }
       expect(sameStruct(await d.factory.policyBounds(), params.bounds)).to.equal(true);
       expect(sameStruct(await d.auction.config(), params.auction)).to.equal(true);
@@ -193,14 +196,44 @@ describe("deploy scripts", () => {
       const { WETH, USDC } = d.external.tokens;
       await (await d.priceGuard.connect(governance).setHeartbeat(WETH, 120)).wait();
       await (await d.factory.connect(governance).setPair(WETH, USDC, false)).wait();
+      await (await d.priceGuard.connect(governance).setFreshnessFeed(USDC, governance.address)).wait();
       const before = await nonces();
       await rerun();
       const after = await nonces();
-      // governance is the deployer here: two transactions, nothing redeployed.
-      expect(after.map((n, i) => n - before[i])).to.deep.equal([2, 2]);
+      // governance is the deployer here: three transactions, nothing redeployed.
+      expect(after.map((n, i) => n - before[i])).to.deep.equal([3, 3]);
       expect(await d.priceGuard.heartbeat(WETH)).to.equal(BigInt(LOCAL.assets.WETH.heartbeat));
+      // The local configuration has no freshness feed: the drifted one is cleared.
+      expect(await d.priceGuard.freshnessFeed(USDC)).to.equal(ZeroAddress);
       expect(await d.factory.isPairAllowed(WETH, USDC)).to.equal(true);
       expect((await deployedBallast()).factory.target).to.equal(d.factory.target);
+    });
+  });
+
+  describe("freshness feeds (BAL-04)", () => {
+    it("a configured feed is one setFreshnessFeed, and then nothing", async () => {
+      const d = await ballastFixture();
+      const governance = await hre.ethers.getSigner((await hre.getNamedAccounts()).governance);
+      const feed = d.external.tokens.WETH;
+      const wanted: AssetSetting[] = [
+        {
+          symbol: "USDC",
+          address: d.external.tokens.USDC,
+          heartbeat: LOCAL.assets.USDC.heartbeat,
+          freshnessFeed: feed,
+        },
+      ];
+      const changes = await freshnessChanges(d.priceGuard, wanted);
+      expect(changes.map((c) => c.label)).to.deep.equal([`PriceGuard.setFreshnessFeed(USDC, ${feed})`]);
+      expect(await applyChanges(changes, governance)).to.equal(1);
+      expect(await d.priceGuard.freshnessFeed(d.external.tokens.USDC)).to.equal(feed);
+      expect(await freshnessChanges(d.priceGuard, wanted)).to.deep.equal([]);
+    });
+
+    it("mainnet checks the aggregators behind Aave's round-less USDC and WBTC adapters", () => {
+      expect(MAINNET.assets.USDC.freshnessFeed).to.equal(getAddress(MAINNET.assets.USDC.freshnessFeed ?? ""));
+      expect(MAINNET.assets.WBTC.freshnessFeed).to.equal(getAddress(MAINNET.assets.WBTC.freshnessFeed ?? ""));
+      expect(MAINNET.assets.WETH.freshnessFeed).to.equal(undefined);
     });
   });
 

@@ -2,8 +2,8 @@ import { LOCAL_PARAMS } from "./local";
 import type { NetworkConfig } from "./types";
 
 /**
- * The block the mainnet-fork suite pins (Feb 2024). Later, Aave's USDC source is a CAPO adapter without
- * `latestRoundData`, which the price guard calls (README "Deployment", limits).
+ * The block the mainnet-fork suite pins (Feb 2024). The freshness feeds below make the price guard work with the
+ * adapters Aave adopted later as well (CAPO for USDC, a composite for WBTC; BAL-04), but only this block was planned.
  */
 export const MAINNET_FORK_BLOCK = 19_200_000;
 
@@ -21,8 +21,19 @@ export const MAINNET: NetworkConfig = {
   assets: {
     // Chainlink ETH/USD updates at least hourly; BTC/USD too; USDC/USD daily. Each heartbeat has a margin.
     WETH: { address: "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", heartbeat: 3_900 },
-    WBTC: { address: "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599", heartbeat: 3_900 },
-    USDC: { address: "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", heartbeat: 90_000 },
+    // Aave's WBTC source multiplies WBTC/BTC by BTC/USD and has no rounds: the guard checks BTC/USD, the feed that
+    // moves; WBTC/BTC is trusted within its own 24 h heartbeat (spec §12).
+    WBTC: {
+      address: "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599",
+      heartbeat: 3_900,
+      freshnessFeed: "0xF4030086522a5bEEa4988F8cA5B36dbC97BeE88c",
+    },
+    // Aave's CAPO adapter for USDC has no rounds: the guard checks the Chainlink USDC/USD aggregator it caps.
+    USDC: {
+      address: "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+      heartbeat: 90_000,
+      freshnessFeed: "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6",
+    },
   },
   params: {
     // 30 minutes: a mainnet pool is costlier to push for a whole window than a local one.

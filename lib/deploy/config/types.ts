@@ -8,8 +8,13 @@ export type { AssetSymbol };
 /** An asset the protocol prices: its address (absent on a local market, whose tokens script 00 deploys). */
 export interface AssetConfig {
   address?: string;
-  /** The longest age, in seconds, the price guard accepts for the asset's Aave oracle source. */
+  /** The longest age, in seconds, the price guard accepts for the asset's Aave oracle source (or freshness feed). */
   heartbeat: number;
+  /**
+   * A Chainlink aggregator whose rounds prove the price fresh, for an Aave source without `latestRoundData` (a CAPO or
+   * composite adapter): `PriceGuard.setFreshnessFeed`. Absent: the source's own rounds are checked.
+   */
+  freshnessFeed?: string;
 }
 
 /** Where the external contracts live; absent on local networks, where script 00 deploys a market. */
