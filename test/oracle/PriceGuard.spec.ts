@@ -12,6 +12,8 @@ import {
   MockPriceCapAdapter__factory,
   PriceGuard__factory,
   TwapMathHarness__factory,
+  type MockAggregatorV3,
+  type PriceGuard,
   type TwapMathHarness,
 } from "../../typechain-types";
 import { skipUnderCoverage } from "../shared/coverage";
@@ -99,6 +101,29 @@ async function latestBlock(): Promise<{ number: number; timestamp: number }> {
 }
 
 /** Gas the EVM spends executing `data` on `to`, without the intrinsic 21,000 and calldata costs. */
+/**
+ * A round exactly one heartbeat old is accepted and one a second older is refused; returns the block time of the
+ * refused read. Each write is mined at a chosen time; calls then run against that latest block's timestamp.
+ */
+async function expectHeartbeatBoundary(
+  guard: PriceGuard,
+  feed: MockAggregatorV3,
+  asset: string,
+  answer: bigint,
+): Promise<bigint> {
+  const first = BigInt((await latestBlock()).timestamp) + 10n;
+  await time.setNextBlockTimestamp(first);
+  await feed.setRound(answer, first - HEARTBEAT);
+  expect(await guard.price(asset)).to.equal(answer);
+  const second = first + 10n;
+  await time.setNextBlockTimestamp(second);
+  await feed.setRound(answer, second - HEARTBEAT - 1n);
+  await expect(guard.price(asset))
+    .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+    .withArgs(asset, second - HEARTBEAT - 1n, HEARTBEAT);
+  return second;
+}
+
 async function executionGas(f: Fixture, to: string, data: string): Promise<bigint> {
   const tx = await f.stranger.sendTransaction({ to, data });
   const receipt = await tx.wait();
@@ -354,18 +379,7 @@ describe("PriceGuard", () => {
 
     it("accepts an answer exactly one heartbeat old and rejects one a second older", async () => {
       const { market, guard, addr } = await loadFixture(priceGuardFixture);
-      const answer = ASSETS.WETH.initialPrice;
-      // Each write is mined at a chosen time; calls then run against that latest block's timestamp.
-      const first = BigInt((await latestBlock()).timestamp) + 10n;
-      await time.setNextBlockTimestamp(first);
-      await market.feeds.WETH.setRound(answer, first - HEARTBEAT);
-      expect(await guard.price(addr.WETH)).to.equal(answer);
-      const second = first + 10n;
-      await time.setNextBlockTimestamp(second);
-      await market.feeds.WETH.setRound(answer, second - HEARTBEAT - 1n);
-      await expect(guard.price(addr.WETH))
-        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
-        .withArgs(addr.WETH, second - HEARTBEAT - 1n, HEARTBEAT);
+      await expectHeartbeatBoundary(guard, market.feeds.WETH, addr.WETH, ASSETS.WETH.initialPrice);
     });
 
     it("rejects every feed once the heartbeat has passed without an update", async () => {
@@ -456,16 +470,7 @@ describe("PriceGuard", () => {
       const { market, guard, addr } = await loadFixture(adapterFixture);
       await guard.setFreshnessFeed(addr.USDC, market.feeds.USDC);
       const answer = ASSETS.USDC.initialPrice;
-      const first = BigInt((await latestBlock()).timestamp) + 10n;
-      await time.setNextBlockTimestamp(first);
-      await market.feeds.USDC.setRound(answer, first - HEARTBEAT);
-      expect(await guard.price(addr.USDC)).to.equal(answer);
-      const second = first + 10n;
-      await time.setNextBlockTimestamp(second);
-      await market.feeds.USDC.setRound(answer, second - HEARTBEAT - 1n);
-      await expect(guard.price(addr.USDC))
-        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
-        .withArgs(addr.USDC, second - HEARTBEAT - 1n, HEARTBEAT);
+      const second = await expectHeartbeatBoundary(guard, market.feeds.USDC, addr.USDC, answer);
       const future = second + 3600n;
       await market.feeds.USDC.setRound(answer, future);
       await expect(guard.checkedPrices(addr.WETH, addr.USDC))
