@@ -78,6 +78,10 @@ export async function deployedBallast(): Promise<DeployedBallast> {
 /**
  * Every deploy script, as a fixture (hardhat-deploy snapshots it; a second call reverts to it). A revert leaves the
  * address book file of a later run, so it is written again for the state reverted to.
+ *
+ * Only specs under test/deploy/ may call it: they run first, and a revert to hardhat-deploy's snapshot deletes every
+ * snapshot taken after it, so a call from a later spec would break the `loadFixture` snapshots of every spec between
+ * (FixtureSnapshotError in the next spec that reuses one of those fixtures).
  */
 export async function ballastFixture(): Promise<DeployedBallast> {
   await hre.deployments.fixture([TAGS.all]);

@@ -6,11 +6,11 @@ import { ASSETS, MARKET, NAMES, tokenName } from "../../lib/deploy";
 import type { PrintedDeployment } from "../../tasks/deployments/print";
 import type { VerifyResult } from "../../tasks/deployments/verify";
 import { ballastFixture, useTemporaryAddressBook } from "../shared/deployment";
-import { expectTaskError, runTask } from "./helpers";
+import { expectTaskError, runTask } from "../tasks/helpers";
 
 const BALLAST = Object.values(NAMES);
 
-describe("deployments tasks", () => {
+describe("deployments tasks (tasks/deployments)", () => {
   let restore: () => void;
   before(() => ({ restore } = useTemporaryAddressBook()));
   after(() => restore());
