@@ -778,11 +778,11 @@ export class RebalanceBySig extends Step {
 }
 
 /** How a keeper submits the owner's signed close. */
-export type CloseVariant = "feeWETH" | "noFee" | "feeAboveMax" | "twapLag";
+export type CloseVariant = "feeWETH" | "feeUSDC" | "noFee" | "feeAboveMax" | "twapLag";
 
 /**
- * A keeper carries out the owner's signed close, paid in WETH (withdrawn) or not at all; or asks more than the signed
- * maximum. `twapLag` drops WETH by 15% in the feed and pools but not yet in the TWAP: the signed close keeps the TWAP
+ * A keeper carries out the owner's signed close, paid in WETH (withdrawn), in USDC (out of the unwind's leftover) or
+ * not at all; or asks more than the signed maximum. `twapLag` drops WETH by 15% in the feed and pools but not yet in the TWAP: the signed close keeps the TWAP
  * agreement and reverts, the owner's own `close` does not and succeeds; then the price is restored.
  */
 export class CloseBySig extends Step {
@@ -812,12 +812,15 @@ export class CloseBySig extends Step {
       await sys.world.setPrice("WETH", (price * 8_500n) / 10_000n);
     }
     const wethFee = parseUnits("0.01", 18);
+    const usdcFee = parseUnits("1", 6);
     const [feeToken, fee, maxFee] =
       this.variant === "feeWETH"
         ? [weth, wethFee, 2n * wethFee]
-        : this.variant === "feeAboveMax"
-          ? [weth, wethFee + 1n, wethFee]
-          : [usdc, 0n, 0n];
+        : this.variant === "feeUSDC"
+          ? [usdc, usdcFee, usdcFee]
+          : this.variant === "feeAboveMax"
+            ? [weth, wethFee + 1n, wethFee]
+            : [usdc, 0n, 0n];
     const intent: IBallastVault.CloseIntentStruct = {
       feeToken: await feeToken.getAddress(),
       maxFee,
@@ -826,6 +829,8 @@ export class CloseBySig extends Step {
     };
     const signature = await signIntent(owner.signer, "Close", owner.vaultAddress, sys.chainId, intent);
     const empty = !v.hasDebt && !v.hasCollateral;
+    // Without debt nothing is unwound, so no USDC is left over to pay a USDC fee from (the vault holds none idle).
+    const noFeeLeft = this.variant === "feeUSDC" ? !v.hasDebt : empty && fee !== 0n;
     // The fee bound first, then the signature and nonce, then the unwind's prices, then the fee, then Aave's
     // withdrawal of everything (which refuses a zero amount).
     const outcome: Outcome =
@@ -833,8 +838,8 @@ export class CloseBySig extends Step {
         ? custom(owner.vault, "VaultFeeAboveMax", fee, maxFee)
         : this.variant === "twapLag"
           ? custom(sys.priceGuard, "PriceGuardTwapDeviation", weth, usdc, anyValue, anyValue, 500n)
-          : empty && fee !== 0n
-            ? custom(owner.vault, "VaultFeeUnavailable", weth, fee, 0n)
+          : noFeeLeft
+            ? custom(owner.vault, "VaultFeeUnavailable", feeToken, fee, 0n)
             : empty
               ? AAVE_INVALID_AMOUNT
               : OK;
@@ -1159,7 +1164,7 @@ export const commandArbitrary: fc.Arbitrary<Step> = fc.oneof(
       [
         1,
         fc
-          .tuple(who, fc.constantFrom<CloseVariant>("feeWETH", "noFee", "feeAboveMax", "twapLag"))
+          .tuple(who, fc.constantFrom<CloseVariant>("feeWETH", "feeUSDC", "noFee", "feeAboveMax", "twapLag"))
           .map(([w, c]) => new CloseBySig(w, c)),
       ],
       [1, who.map((w) => new CancelNonce(w))],
@@ -1289,7 +1294,10 @@ export const EXAMPLES: Step[][] = [
     new CloseBySig("bob", "twapLag"),
     new CloseBySig("bob", "feeWETH"),
     new CloseBySig("bob", "noFee"),
+    new CloseBySig("bob", "feeUSDC"),
     new CloseBySig("alice", "feeWETH"),
+    new Open("bob", 2n),
+    new CloseBySig("bob", "feeUSDC"),
     new CloseBySig("wallet", "noFee"),
   ],
 ];
