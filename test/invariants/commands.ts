@@ -18,6 +18,7 @@ import { executedEvents } from "../shared/keeper";
 import { expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
 import {
   AAVE_FROZEN,
+  AAVE_INVALID_AMOUNT,
   AAVE_PAUSED,
   band,
   custom,
@@ -62,7 +63,15 @@ function bump(map: Map<string, number>, key: string, by = 1): void {
 
 /** The owner functions the commands call. */
 type VaultFunction =
-  "deposit" | "withdraw" | "repay" | "open" | "close" | "emergencyDelever" | "setPolicy" | "pauseAutomation";
+  | "deposit"
+  | "withdraw"
+  | "repay"
+  | "open"
+  | "close"
+  | "emergencyDelever"
+  | "setPolicy"
+  | "pauseAutomation"
+  | "cancelNonce";
 
 /** What `act` reports: the command did something, or found nothing it could do (a no-op, nothing sent). */
 type Ran = "ran" | "skipped";
@@ -768,6 +777,148 @@ export class RebalanceBySig extends Step {
   }
 }
 
+/** How a keeper submits the owner's signed close. */
+export type CloseVariant = "feeWETH" | "feeUSDC" | "noFee" | "feeAboveMax" | "twapLag";
+
+/**
+ * A keeper carries out the owner's signed close, paid in WETH (withdrawn), in USDC (out of the unwind's leftover) or
+ * not at all; or asks more than the signed maximum. `twapLag` drops WETH by 15% in the feed and pools but not yet in
+ * the TWAP: the signed close keeps the TWAP agreement and reverts, the owner's own `close` does not and succeeds; then
+ * the price is restored.
+ */
+export class CloseBySig extends Step {
+  override readonly kind = "closeBySig";
+  constructor(
+    readonly who: OwnerName,
+    readonly variant: CloseVariant,
+  ) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    // Only an unwind reads prices: the TWAP case needs debt.
+    return this.variant !== "twapLag" || m.vaults[this.who].hasDebt;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const weth = sys.tokens.erc20.WETH;
+    const usdc = sys.tokens.erc20.USDC;
+    const price = await wethPrice(sys);
+    if (this.variant === "twapLag") {
+      for (const o of Object.values(sys.owners)) {
+        const pos = await o.vault.position();
+        if (pos.debtBase !== 0n && (pos.healthFactor * 8_500n) / 10_000n < parseUnits("1.1", 18)) return "skipped";
+      }
+      // Feed and pools move now; the TWAP over the last window still reads the old price.
+      await sys.world.setPrice("WETH", (price * 8_500n) / 10_000n);
+    }
+    const wethFee = parseUnits("0.01", 18);
+    const usdcFee = parseUnits("1", 6);
+    const [feeToken, fee, maxFee] =
+      this.variant === "feeWETH"
+        ? [weth, wethFee, 2n * wethFee]
+        : this.variant === "feeUSDC"
+          ? [usdc, usdcFee, usdcFee]
+          : this.variant === "feeAboveMax"
+            ? [weth, wethFee + 1n, wethFee]
+            : [usdc, 0n, 0n];
+    const intent: IBallastVault.CloseIntentStruct = {
+      feeToken: await feeToken.getAddress(),
+      maxFee,
+      nonce: v.nextNonce,
+      deadline: await deadlineIn(3_600n),
+    };
+    const signature = await signIntent(owner.signer, "Close", owner.vaultAddress, sys.chainId, intent);
+    const empty = !v.hasDebt && !v.hasCollateral;
+    // Without debt nothing is unwound, so no USDC is left over to pay a USDC fee from (the vault holds none idle).
+    const noFeeLeft = this.variant === "feeUSDC" ? !v.hasDebt : empty && fee !== 0n;
+    // The fee bound first, then the signature and nonce, then the unwind's prices, then the fee, then Aave's
+    // withdrawal of everything (which refuses a zero amount).
+    const outcome: Outcome =
+      this.variant === "feeAboveMax"
+        ? custom(owner.vault, "VaultFeeAboveMax", fee, maxFee)
+        : this.variant === "twapLag"
+          ? custom(sys.priceGuard, "PriceGuardTwapDeviation", weth, usdc, anyValue, anyValue, 500n)
+          : noFeeLeft
+            ? custom(owner.vault, "VaultFeeUnavailable", feeToken, fee, 0n)
+            : empty
+              ? AAVE_INVALID_AMOUNT
+              : OK;
+    const keeper = sys.keepers[1];
+    const balances = () =>
+      Promise.all([feeToken.balanceOf(keeper.address), weth.balanceOf(owner.address), usdc.balanceOf(owner.address)]);
+    const [keeperBefore, wethBefore, usdcBefore] = await balances();
+    const tx = await expectOutcome(owner.vault.connect(keeper).closeBySig(intent, signature, sys.down, fee), outcome);
+    if (tx === undefined) {
+      if (this.variant === "twapLag") {
+        // The owner's own exit prices with fresh feeds only: the lagging TWAP does not trap it.
+        await expectOutcome(send(owner, "close", [sys.down]), OK, owner);
+        v.hasDebt = false;
+        v.hasCollateral = false;
+        await movePrice(sys, "WETH", price);
+      }
+      return "ran";
+    }
+    v.nextNonce += 1n;
+    v.hasDebt = false;
+    v.hasCollateral = false;
+    await expect(tx).to.emit(owner.vault, "IntentExecuted").withArgs(keeper.address, intent.nonce, feeToken, fee);
+    const closed = (await tx.wait())?.logs
+      .filter((log) => log.address === owner.vaultAddress)
+      .map((log) => owner.vault.interface.parseLog(log))
+      .find((parsed) => parsed?.name === "Closed");
+    if (closed === undefined || closed === null) throw new Error("no Closed event");
+    const [to, collateralReturned, debtAssetReturned] = closed.args as unknown as [string, bigint, bigint];
+    expect(to, "closed to the owner").to.equal(owner.address);
+    const [keeperAfter, wethAfter, usdcAfter] = await balances();
+    expect(keeperAfter - keeperBefore, "keeper paid its fee once").to.equal(fee);
+    expect([wethAfter - wethBefore, usdcAfter - usdcBefore], "the owner got what Closed reports").to.deep.equal([
+      collateralReturned,
+      debtAssetReturned,
+    ]);
+    expect(collateralReturned > 0n, "the owner got collateral back").to.equal(true);
+    await rearbitrage(sys);
+    return "ran";
+  }
+  override toString() {
+    return `CloseBySig(${this.who}, ${this.variant})`;
+  }
+}
+
+/**
+ * The owner cancels its next nonce after signing a Close intent with it: the signed close then reverts with
+ * `VaultNonceUsed`, as does cancelling the nonce again; the position is untouched.
+ */
+export class CancelNonce extends Step {
+  override readonly kind = "cancelNonce";
+  constructor(readonly who: OwnerName) {
+    super();
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const nonce = v.nextNonce;
+    const intent: IBallastVault.CloseIntentStruct = {
+      feeToken: await sys.tokens.erc20.WETH.getAddress(),
+      maxFee: 0n,
+      nonce,
+      deadline: await deadlineIn(3_600n),
+    };
+    const signature = await signIntent(owner.signer, "Close", owner.vaultAddress, sys.chainId, intent);
+    const tx = await expectOutcome(send(owner, "cancelNonce", [nonce]), OK, owner);
+    if (tx === undefined) throw new Error("unreachable");
+    await expect(tx).to.emit(owner.vault, "NonceCancelled").withArgs(owner.address, nonce);
+    v.nextNonce += 1n;
+    const used = custom(owner.vault, "VaultNonceUsed", nonce);
+    await expectOutcome(owner.vault.connect(sys.keepers[1]).closeBySig(intent, signature, sys.down, 0n), used);
+    await expectOutcome(send(owner, "cancelNonce", [nonce]), used, owner);
+    return "ran";
+  }
+  override toString() {
+    return `CancelNonce(${this.who})`;
+  }
+}
+
 export const ATTACKS = [
   "withdraw",
   "setPolicy",
@@ -778,6 +929,7 @@ export const ATTACKS = [
   "wrongChainSignature",
   "otherVaultSignature",
   "spoofedForwardRequest",
+  "cancelNonce",
 ] as const;
 export type Attack = (typeof ATTACKS)[number];
 
@@ -866,6 +1018,10 @@ export class AttackerAttempt extends Step {
         await expectOutcome(vault.setPolicyBySig(intent, await sign(owner.signer, elsewhere), fee), invalid);
         break;
       }
+      case "cancelNonce":
+        // The owner's next nonce stays unused (`expectMatchesModel`).
+        await expectOutcome(vault.cancelNonce(v.nextNonce), custom(owner.vault, "VaultNotOwner", sys.attacker.address));
+        break;
       case "spoofedForwardRequest": {
         const request = await signForwardRequest(sys.attacker, sys.forwarder, {
           to: owner.vaultAddress,
@@ -1006,6 +1162,13 @@ export const commandArbitrary: fc.Arbitrary<Step> = fc.oneof(
       [2, fc.integer({ min: 0, max: 1 }).map((k) => new ExecuteBatch(k))],
       [2, live.map((t) => new Cancel(t))],
       [1, fc.tuple(who, fc.constantFrom<"WETH" | "USDC">("WETH", "USDC")).map(([w, t]) => new RebalanceBySig(w, t))],
+      [
+        1,
+        fc
+          .tuple(who, fc.constantFrom<CloseVariant>("feeWETH", "feeUSDC", "noFee", "feeAboveMax", "twapLag"))
+          .map(([w, c]) => new CloseBySig(w, c)),
+      ],
+      [1, who.map((w) => new CancelNonce(w))],
       [1, fc.tuple(who, fc.constantFrom(...ATTACKS)).map(([w, a]) => new AttackerAttempt(w, a))],
       [1, fc.tuple(fc.constantFrom<"WETH" | "USDC">("WETH", "USDC"), fc.boolean()).map(([a, f]) => new Freeze(a, f))],
       [1, who.map((w) => new AavePauseProbe(w))],
@@ -1035,6 +1198,8 @@ export const ALL_KINDS = [
   "executeBatch",
   "cancel",
   "rebalanceBySig",
+  "closeBySig",
+  "cancelNonce",
   ...ATTACKS.map((a) => `attack:${a}`),
   "freeze",
   "unfreeze",
@@ -1122,5 +1287,18 @@ export const EXAMPLES: Step[][] = [
     new Open("bob", 2n),
     new LeveragePause(false),
     new Open("bob", 2n),
+  ],
+  [
+    new CancelNonce("wallet"),
+    new AttackerAttempt("bob", "cancelNonce"),
+    new CloseBySig("alice", "feeAboveMax"),
+    new CloseBySig("bob", "twapLag"),
+    new CloseBySig("bob", "feeWETH"),
+    new CloseBySig("bob", "noFee"),
+    new CloseBySig("bob", "feeUSDC"),
+    new CloseBySig("alice", "feeWETH"),
+    new Open("bob", 2n),
+    new CloseBySig("bob", "feeUSDC"),
+    new CloseBySig("wallet", "noFee"),
   ],
 ];
