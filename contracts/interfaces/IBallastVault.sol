@@ -150,6 +150,8 @@ interface IBallastVault {
     /// deleverage's worst accepted swap output (`available`) cannot cover the debt-asset reward kept from it, which
     /// includes a sale too small to be worth one unit of the debt asset (`fee` = `available` = 0).
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
+    /// @notice A close of a vault that holds neither debt nor collateral: there is nothing to unwind or return.
+    error VaultNothingToClose();
 
     /// @notice Emitted once, when the factory initialises the clone.
     event VaultInitialized(address indexed owner, address indexed collateralAsset, address indexed debtAsset);

@@ -499,9 +499,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 fee,
         bool ownerExit
     ) private returns (uint256 collateralReturned, uint256 debtAssetReturned) {
-        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0) _unwind(path, ownerExit);
-        address to = owner;
         address collateral = collateralAsset;
+        if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0)
+            _unwind(path, ownerExit);
+            // Without debt there must be collateral, or Aave would refuse the withdrawal with a bare error code.
+        else if (_position().collateralBase == 0) revert VaultNothingToClose();
+        address to = owner;
         address debt = debtAsset;
         if (fee != 0) {
             // The fee token was checked to be one of the two assets; the fee comes out of what is returned.

@@ -18,7 +18,6 @@ import { executedEvents } from "../shared/keeper";
 import { expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
 import {
   AAVE_FROZEN,
-  AAVE_INVALID_AMOUNT,
   AAVE_PAUSED,
   band,
   custom,
@@ -831,18 +830,18 @@ export class CloseBySig extends Step {
     const signature = await signIntent(owner.signer, "Close", owner.vaultAddress, sys.chainId, intent);
     const empty = !v.hasDebt && !v.hasCollateral;
     // Without debt nothing is unwound, so no USDC is left over to pay a USDC fee from (the vault holds none idle).
-    const noFeeLeft = this.variant === "feeUSDC" ? !v.hasDebt : empty && fee !== 0n;
-    // The fee bound first, then the signature and nonce, then the unwind's prices, then the fee, then Aave's
-    // withdrawal of everything (which refuses a zero amount).
+    const noFeeLeft = this.variant === "feeUSDC" && !v.hasDebt;
+    // The fee bound first, then the signature and nonce, then the unwind's prices (or, without debt, whether there is
+    // anything to close), then the fee.
     const outcome: Outcome =
       this.variant === "feeAboveMax"
         ? custom(owner.vault, "VaultFeeAboveMax", fee, maxFee)
         : this.variant === "twapLag"
           ? custom(sys.priceGuard, "PriceGuardTwapDeviation", weth, usdc, anyValue, anyValue, 500n)
-          : noFeeLeft
-            ? custom(owner.vault, "VaultFeeUnavailable", feeToken, fee, 0n)
-            : empty
-              ? AAVE_INVALID_AMOUNT
+          : empty
+            ? custom(owner.vault, "VaultNothingToClose")
+            : noFeeLeft
+              ? custom(owner.vault, "VaultFeeUnavailable", feeToken, fee, 0n)
               : OK;
     const keeper = sys.keepers[1];
     const balances = () =>

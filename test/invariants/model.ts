@@ -236,8 +236,6 @@ export function custom(contract: BaseContract, name: string, ...args: unknown[])
 }
 /** Aave's RESERVE_FROZEN. */
 export const AAVE_FROZEN: Outcome = { kind: "aave", code: "28" };
-/** Aave's INVALID_AMOUNT (a withdrawal of everything from an empty position). */
-export const AAVE_INVALID_AMOUNT: Outcome = { kind: "aave", code: "26" };
 /** Aave's RESERVE_PAUSED. */
 export const AAVE_PAUSED: Outcome = { kind: "aave", code: "29" };
 

@@ -111,6 +111,17 @@ describe("BallastVault", () => {
       await expectExecutorClean(f);
     });
 
+    it("rejects closing a vault with nothing in it with VaultNothingToClose, and changes nothing", async () => {
+      const f = await loadFixture(emptyVaultFixture);
+      const before = await snapshotState(f);
+      await expect(f.vault.close(f.down)).to.be.revertedWithCustomError(f.vault, "VaultNothingToClose");
+      await expectUnchanged(f, before);
+      // Closed once, a vault is empty again: a second close is refused the same way.
+      await (await f.vault.open(DEPOSIT, TARGET_HF, f.up)).wait();
+      await (await f.vault.close(f.down)).wait();
+      await expect(f.vault.close(f.down)).to.be.revertedWithCustomError(f.vault, "VaultNothingToClose");
+    });
+
     it("returns the deposit less the reported costs on a round trip with no price move", async () => {
       const f = await loadFixture(emptyVaultFixture);
       const weth = f.tokens.erc20.WETH;
