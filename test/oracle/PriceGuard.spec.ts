@@ -430,14 +430,15 @@ describe("PriceGuard", () => {
       const { market, guard, adapter, addr } = await loadFixture(adapterFixture);
       // Aave itself still prices USDC through the adapter's latestAnswer.
       expect(await market.aave.oracle.getAssetPrice(addr.USDC)).to.equal(ASSETS.USDC.initialPrice);
+      // Each call starts only when awaited: a rejection created earlier would be unhandled until its turn.
       const reads = [
-        guard.price(addr.USDC),
-        guard.checkedPrices(addr.WETH, addr.USDC),
-        guard.freshPrices(addr.USDC, addr.WETH),
-        guard.oraclePriceWad(addr.WBTC, addr.USDC),
+        () => guard.price(addr.USDC),
+        () => guard.checkedPrices(addr.WETH, addr.USDC),
+        () => guard.freshPrices(addr.USDC, addr.WETH),
+        () => guard.oraclePriceWad(addr.WBTC, addr.USDC),
       ];
       for (const read of reads) {
-        await expect(read)
+        await expect(read())
           .to.be.revertedWithCustomError(guard, "PriceGuardNoRoundData")
           .withArgs(addr.USDC, await adapter.getAddress());
       }
