@@ -23,11 +23,21 @@ describe("Protocol invariants (model-based)", () => {
   it("holds every invariant after every step of random owner, keeper, attacker and market sequences", async function () {
     this.timeout(0);
     const started = Date.now();
+    const total = fuzzParameters(100).numRuns ?? 100;
+    // A long `npm run fuzz` reports every tenth of the way, so a failure or a kill still leaves a record.
+    const every = total > 100 ? Math.ceil(total / 10) : Infinity;
     await fc.assert(
       fc.asyncProperty(fc.commands([commandArbitrary], { maxCommands: MAX_COMMANDS, size: "max" }), async (cmds) => {
         sequences += 1;
         // Every sequence starts from the same three open vaults, at the same chain time.
         await fc.asyncModelRun(startSequence, cmds);
+        if (sequences % every === 0) {
+          const elapsed = (Date.now() - started) / 1000;
+          const left = (elapsed / sequences) * (total - sequences);
+          console.log(
+            `      model-based: ${sequences}/${total} sequences, ${stats.commands} commands, ${elapsed.toFixed(0)} s (about ${(left / 60).toFixed(0)} min left)`,
+          );
+        }
       }),
       { ...fuzzParameters(100), examples: EXAMPLES.map((sequence): [Iterable<Step>] => [sequence]) },
     );
