@@ -78,6 +78,8 @@ interface IVaultFactory {
     function vaultAt(uint256 index) external view returns (address);
 
     /// @notice Allows or disallows a pair; allowing checks it against Aave and the price guard.
+    /// @dev Allowing reverts with `FactoryPairInvalid`, or with the price guard's error (`PriceGuardNoRoundData`,
+    /// `PriceGuardStalePrice`, ...) when the guard cannot price either asset now.
     function setPair(address collateralAsset, address debtAsset, bool allowed) external;
 
     /// @notice Whether a pair is allowed.

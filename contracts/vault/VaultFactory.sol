@@ -205,6 +205,8 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
         if (PRICE_GUARD.heartbeat(collateralAsset) == 0 || PRICE_GUARD.heartbeat(debtAsset) == 0) {
             revert FactoryPairInvalid(collateralAsset, debtAsset, "no oracle heartbeat");
         }
+        // Reverts with the guard's error if either price cannot be read as every priced vault call reads it (BAL-04).
+        PRICE_GUARD.freshPrices(collateralAsset, debtAsset);
         if (PRICE_GUARD.referencePool(collateralAsset, debtAsset) == address(0)) {
             revert FactoryPairInvalid(collateralAsset, debtAsset, "no TWAP reference pool");
         }

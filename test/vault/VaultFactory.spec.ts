@@ -3,7 +3,12 @@ import { expect } from "chai";
 import { encodeBytes32String, getCreateAddress, ZeroAddress, ZeroHash } from "ethers";
 import hre from "hardhat";
 
-import { BallastVault__factory, PriceGuard__factory, VaultFactory__factory } from "../../typechain-types";
+import {
+  BallastVault__factory,
+  MockPriceCapAdapter__factory,
+  PriceGuard__factory,
+  VaultFactory__factory,
+} from "../../typechain-types";
 import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
 import { protocolFixture } from "../shared/fixtures";
 
@@ -247,6 +252,37 @@ describe("VaultFactory", () => {
         .to.be.revertedWithCustomError(factory, "FactoryPairInvalid")
         .withArgs(f.weth, f.usdc, "no oracle heartbeat");
       expect(await factory.isPairAllowed(f.weth, f.usdc)).to.equal(false);
+    });
+
+    it("refuses a pair the guard cannot price now with the guard's error, and allows it once it can (BAL-04)", async () => {
+      const f = await loadFixture(factoryFixture);
+      await (await f.factory.setPair(f.weth, f.usdc, false)).wait();
+      // A CAPO-like USDC source without latestRoundData, as on today's mainnet market.
+      const adapter = await new MockPriceCapAdapter__factory(f.governance).deploy(f.feeds.USDC, 104_000_000n);
+      await (await f.aave.oracle.setAssetSources([f.usdc], [adapter])).wait();
+      await expect(f.factory.setPair(f.weth, f.usdc, true))
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardNoRoundData")
+        .withArgs(f.usdc, await adapter.getAddress());
+      expect(await f.factory.isPairAllowed(f.weth, f.usdc)).to.equal(false);
+
+      // With the freshness feed set, a stale WETH round is the next refusal; disallowing never reads a price.
+      await (await f.priceGuard.setFreshnessFeed(f.usdc, f.feeds.USDC)).wait();
+      const heartbeat = await f.priceGuard.heartbeat(f.weth);
+      await f.world.advance(Number(heartbeat) + 1);
+      const [, , , updatedAt] = await f.feeds.WETH.latestRoundData();
+      await expect(f.factory.setPair(f.weth, f.usdc, true))
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
+        .withArgs(f.weth, updatedAt, heartbeat);
+      await expect(f.factory.setPair(f.wbtc, f.usdc, false))
+        .to.emit(f.factory, "PairSet")
+        .withArgs(f.wbtc, f.usdc, false);
+      expect(await f.factory.isPairAllowed(f.weth, f.usdc)).to.equal(false);
+
+      await f.world.refreshOracles();
+      await expect(f.factory.setPair(f.weth, f.usdc, true))
+        .to.emit(f.factory, "PairSet")
+        .withArgs(f.weth, f.usdc, true);
+      expect(await f.factory.isPairAllowed(f.weth, f.usdc)).to.equal(true);
     });
   });
 });
