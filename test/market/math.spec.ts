@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { keccak256, toBeHex } from "ethers";
+import fc from "fast-check";
 
 import {
   alignTick,
@@ -16,16 +16,9 @@ import {
   TICK_SPACINGS,
   tickAtSqrtPrice,
 } from "../../lib/market/math";
+import { fuzzParameters, logBigInt } from "../shared/fuzz";
 
 const E8 = 10n ** 8n;
-
-/** Deterministic pseudo-random BigInts of 1 to 512 bits, so a failure is reproducible. */
-function* pseudoRandomBigInts(count: number): Generator<bigint> {
-  for (let i = 0; i < count; i++) {
-    const wide = (BigInt(keccak256(toBeHex(2 * i, 32))) << 256n) | BigInt(keccak256(toBeHex(2 * i + 1, 32)));
-    yield wide >> BigInt((2 * i) % 512);
-  }
-}
 
 function expectFloorSqrt(value: bigint): void {
   const root = sqrtBigInt(value);
@@ -60,8 +53,11 @@ describe("market math", function () {
       }
     });
 
-    it("satisfies r^2 <= v < (r+1)^2 on pseudo-random values of up to 512 bits", function () {
-      for (const value of pseudoRandomBigInts(256)) expectFloorSqrt(value);
+    it("satisfies r^2 <= v < (r+1)^2 on random values of up to 512 bits", function () {
+      fc.assert(
+        fc.property(logBigInt(0n, 2n ** 512n - 1n), (value) => expectFloorSqrt(value)),
+        fuzzParameters(256),
+      );
     });
 
     it("rejects a negative input", function () {
