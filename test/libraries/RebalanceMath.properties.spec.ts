@@ -66,6 +66,11 @@ function positionArb(ratio: fc.Arbitrary<bigint>): fc.Arbitrary<SizeCase> {
 const belowTargetArb = positionArb(fc.bigInt({ min: 300_000n, max: 999_999n }));
 /** HF between 1.001 and 3 times the target. */
 const aboveTargetArb = positionArb(fc.bigInt({ min: 1_001_000n, max: 3_000_000n }));
+/** A case and the same case with 1 wei to 100% more debt: for the monotonicity properties. */
+const withMoreDebtArb = (arb: fc.Arbitrary<SizeCase>): fc.Arbitrary<[SizeCase, SizeCase]> =>
+  fc
+    .tuple(arb, fc.bigInt({ min: 1n, max: 1_000_000n }))
+    .map(([c, extraPpm]) => [c, { ...c, debtBase: c.debtBase + 1n + (c.debtBase * extraPpm) / 1_000_000n }]);
 
 /** Anything in the documented domain, and costs a little beyond BPS: mostly zeros and reverts, with every branch. */
 const domainArb: fc.Arbitrary<SizeCase> = fc.record({
@@ -144,8 +149,7 @@ describe("RebalanceMath properties", function () {
 
     it("is monotone in the debt: more debt sells strictly more once any sale is needed", async function () {
       await fc.assert(
-        fc.asyncProperty(belowTargetArb, fc.bigInt({ min: 1n, max: 1_000_000n }), async (c, extraPpm) => {
-          const more = { ...c, debtBase: c.debtBase + 1n + (c.debtBase * extraPpm) / 1_000_000n };
+        fc.asyncProperty(withMoreDebtArb(belowTargetArb), async ([c, more]) => {
           const [w, wMore] = [await size(delever(c)), await size(delever(more))];
           const label = `${describeCase(c)} D+=${more.debtBase - c.debtBase}: ${w} -> ${wMore}`;
           expect(w > 0n ? wMore > w : wMore >= w, label).to.equal(true);
@@ -181,8 +185,7 @@ describe("RebalanceMath properties", function () {
 
     it("is monotone in the debt: more debt never borrows more", async function () {
       await fc.assert(
-        fc.asyncProperty(aboveTargetArb, fc.bigInt({ min: 1n, max: 1_000_000n }), async (c, extraPpm) => {
-          const more = { ...c, debtBase: c.debtBase + 1n + (c.debtBase * extraPpm) / 1_000_000n };
+        fc.asyncProperty(withMoreDebtArb(aboveTargetArb), async ([c, more]) => {
           const [b, bMore] = [await size(lever(c)), await size(lever(more))];
           expect(bMore <= b, `${describeCase(c)} D+=${more.debtBase - c.debtBase}: ${b} -> ${bMore}`).to.equal(true);
         }),
