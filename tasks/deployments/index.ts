@@ -3,10 +3,12 @@ import { task, types } from "hardhat/config";
 
 import type { PrintArgs } from "./print";
 import type { VerifyArgs } from "./verify";
+import { ensureBuilt } from "../shared/build";
 
 task("deployments:print", "Lists the contracts the deploy scripts recorded on this network (hardhat-deploy records)")
   .addFlag("json", "Print JSON (name, address, constructor arguments, code present) instead of a table")
   .setAction(async (args: PrintArgs, hre) => {
+    await ensureBuilt(hre);
     const { printDeployments } = await import("./print");
     return printDeployments(hre, args);
   });
@@ -18,6 +20,7 @@ task(
   .addOptionalParam("only", "Verify this recorded contract only, e.g. VaultFactory", undefined, types.string)
   .addFlag("dryRun", "Print what would be verified (contract, address, arguments) and verify nothing")
   .setAction(async (args: VerifyArgs, hre) => {
+    await ensureBuilt(hre);
     const { verifyDeployments } = await import("./verify");
     return verifyDeployments(hre, args);
   });

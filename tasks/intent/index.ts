@@ -2,6 +2,7 @@ import { task, types } from "hardhat/config";
 
 import type { RelayArgs } from "./relay";
 import type { SignArgs } from "./sign";
+import { ensureBuilt } from "../shared/build";
 
 const DEPLOYMENTS_HELP = "Address book to read (default: deployments/<network>.json, written by local:deploy)";
 
@@ -117,6 +118,7 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   )
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: SignArgs, hre) => {
+    await ensureBuilt(hre);
     const { signTask } = await import("./sign");
     return signTask(args, hre);
   });
@@ -151,6 +153,7 @@ task("intent:relay", "Submits a signed intent to its vault (*BySig) or a forward
   .addOptionalParam("relayerKey", "Relayer: hex private key (instead of --relayer-account)", undefined, types.string)
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: RelayArgs, hre) => {
+    await ensureBuilt(hre);
     const { relayTask } = await import("./relay");
     return relayTask(args, hre);
   });

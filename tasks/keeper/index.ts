@@ -1,6 +1,7 @@
 import { task, types } from "hardhat/config";
 
 import type { KeeperArgs } from "./run";
+import { ensureBuilt } from "../shared/build";
 
 task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper auctions when the reward beats the gas")
   .addOptionalParam("account", "Keeper: index of a Hardhat account (default 0)", undefined, types.int)
@@ -43,6 +44,7 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
   .addOptionalParam("logFormat", "Log lines as json (one object per line) or pretty", "json", types.string)
   .addFlag("logDebug", "Also log debug lines: every route quote, skipped cancels, dust")
   .setAction(async (args: KeeperArgs, hre) => {
+    await ensureBuilt(hre);
     const { keeperRun } = await import("./run");
     return keeperRun(args, hre);
   });

@@ -1,12 +1,14 @@
 import { task, types } from "hardhat/config";
 
 import type { FundArgs } from "./deploy";
+import { ensureBuilt } from "../shared/build";
 
 const DEPLOYMENTS_HELP = "Address book file (default: deployments/<network>.json)";
 
 task("local:deploy", "Deploys the local market and Ballast (hardhat/localhost only) and writes the address book")
   .addOptionalParam("deployments", `${DEPLOYMENTS_HELP} to write`, undefined, types.string)
   .setAction(async (args: { deployments?: string }, hre) => {
+    await ensureBuilt(hre);
     const { localDeploy } = await import("./deploy");
     const { deployment, file } = await localDeploy(hre, args);
     return { deployment, file };
@@ -25,6 +27,7 @@ task("local:fund", "Gives an address local test tokens: WETH wrapped from ETH, W
   )
   .addOptionalParam("deployments", `${DEPLOYMENTS_HELP} to read`, undefined, types.string)
   .setAction(async (args: FundArgs, hre) => {
+    await ensureBuilt(hre);
     const { localFund } = await import("./deploy");
     await localFund(hre, args);
   });
@@ -32,6 +35,7 @@ task("local:fund", "Gives an address local test tokens: WETH wrapped from ETH, W
 task("local:refresh", "Re-posts the local price feeds' answers so that they are not stale (local only)")
   .addOptionalParam("deployments", `${DEPLOYMENTS_HELP} to read`, undefined, types.string)
   .setAction(async (args: { deployments?: string }, hre) => {
+    await ensureBuilt(hre);
     const { localRefresh } = await import("./deploy");
     await localRefresh(hre, args);
   });

@@ -1,4 +1,5 @@
 import { task, types } from "hardhat/config";
+import { ensureBuilt } from "../shared/build";
 
 task(
   "market:deploy",
@@ -6,6 +7,7 @@ task(
 )
   .addOptionalParam("json", "Also write the addresses to this JSON file", undefined, types.string)
   .setAction(async ({ json }: { json?: string }, hre) => {
+    await ensureBuilt(hre);
     const { deployMarketWithReport } = await import("./deploy");
     await deployMarketWithReport(hre, json);
   });

@@ -2,6 +2,7 @@ import { task, types } from "hardhat/config";
 
 import { scenarioNames } from "../../lib/simulation/scenarios";
 import type { RecommendArgs } from "./recommend";
+import { ensureBuilt } from "../shared/build";
 
 // 900 s: the price guard compares the oracle with a 600 s TWAP and may refuse a rebalance until the TWAP catches
 // up with a fast move; 300 s more (25 blocks) covers the kick, the keepers' auction and inclusion.
@@ -37,7 +38,8 @@ task(
     types.string,
   )
   .addFlag("json", "Print the recommendation as JSON on stdout, HFs as WAD decimal strings, and nothing else")
-  .setAction(async (args: RecommendArgs) => {
+  .setAction(async (args: RecommendArgs, hre) => {
+    await ensureBuilt(hre);
     const { recommendTask } = await import("./recommend");
     return recommendTask(args);
   });

@@ -2,6 +2,7 @@ import { task, types } from "hardhat/config";
 
 import { scenarioNames } from "../../lib/simulation/scenarios";
 import { DEFAULTS, type SimulateArgs } from "./args";
+import { ensureBuilt } from "../shared/build";
 
 task(
   "keeper:simulate",
@@ -73,6 +74,7 @@ task(
     types.string,
   )
   .setAction(async (args: SimulateArgs, hre) => {
+    await ensureBuilt(hre);
     const { simulateTask } = await import("./run");
     return simulateTask(args, hre);
   });

@@ -3,6 +3,7 @@ import type { ConfigurableTaskDefinition } from "hardhat/types";
 
 import type { CloseArgs, PolicyArgs, StatusArgs } from "./manage";
 import type { OpenArgs } from "./open";
+import { ensureBuilt } from "../shared/build";
 
 const DEPLOYMENTS_HELP = "Address book to read (default: deployments/<network>.json, written by local:deploy)";
 
@@ -101,6 +102,7 @@ policyParams(
 open
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: OpenArgs, hre) => {
+    await ensureBuilt(hre);
     const { openTask } = await import("./open");
     return openTask(args, hre);
   });
@@ -112,6 +114,7 @@ task("vault:status", "Shows a vault: owner, assets, policy, position (USD), HF, 
   .addOptionalParam("salt", "Vault salt with --owner/--owner-account", "0", types.string)
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: StatusArgs, hre) => {
+    await ensureBuilt(hre);
     const { statusTask } = await import("./manage");
     return statusTask(args, hre);
   });
@@ -135,6 +138,7 @@ policyParams(
 policy
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: PolicyArgs, hre) => {
+    await ensureBuilt(hre);
     const { policyTask } = await import("./manage");
     return policyTask(args, hre);
   });
@@ -153,6 +157,7 @@ feeParams(ownerParams(gaslessParams(close, "a Close intent relayed to closeBySig
 close
   .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
   .setAction(async (args: CloseArgs, hre) => {
+    await ensureBuilt(hre);
     const { closeTask } = await import("./manage");
     return closeTask(args, hre);
   });
