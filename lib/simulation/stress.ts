@@ -1,0 +1,42 @@
+/**
+ * The market stresses a simulation can switch on. Each one makes the in-process market harsher in one way, and each
+ * shows in the result: gas (a base-fee path keepers must pay), oracle (Chainlink-style rounds on deviation or
+ * heartbeat), liquidity (depth calibrated on mainnet, thinned as volatility rises; a finite, late arbitrageur),
+ * sellers (liquidators sell what they seize; an outside sell flow tied to the drawdown), downtime (keepers that are
+ * sometimes down, optionally all at once in the worst hour). All of them are on by default.
+ */
+import { SimulationError } from "./errors";
+
+export const STRESS_KINDS = ["gas", "oracle", "liquidity", "sellers", "downtime"] as const;
+export type StressKind = (typeof STRESS_KINDS)[number];
+export type StressSet = ReadonlySet<StressKind>;
+
+export const ALL_STRESS: StressSet = new Set(STRESS_KINDS);
+export const NO_STRESS: StressSet = new Set();
+
+/** `all`, `none`, or a comma-separated list of kinds. */
+export function parseStress(value: string): StressSet {
+  const words = value
+    .split(",")
+    .map((w) => w.trim().toLowerCase())
+    .filter((w) => w !== "");
+  if (words.length === 1 && words[0] === "all") return ALL_STRESS;
+  if (words.length === 1 && words[0] === "none") return NO_STRESS;
+  if (words.length === 0)
+    throw new SimulationError(`--stress is empty: use all, none or some of ${STRESS_KINDS.join(",")}`);
+  const out = new Set<StressKind>();
+  for (const w of words) {
+    if (!(STRESS_KINDS as readonly string[]).includes(w)) {
+      throw new SimulationError(
+        `Unknown stress "${w}" in --stress: use all, none or some of ${STRESS_KINDS.join(",")}`,
+      );
+    }
+    out.add(w as StressKind);
+  }
+  return out;
+}
+
+/** The set as written in the result: the kinds in their canonical order. */
+export function stressList(set: StressSet): StressKind[] {
+  return STRESS_KINDS.filter((k) => set.has(k));
+}
