@@ -26,6 +26,7 @@ import { policySetup, volatilityBand, type PolicyName, type PolicySetup, type Vo
 import { buildPopulation, prepareOwners, VAULT_SALT, type VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
 import { Stopwatch } from "./stopwatch";
+import type { StressSet } from "./stress";
 import { observe, predictedHF, trackVault, type TrackedVault } from "./tracking";
 import { summarize, type SimulationResult } from "./result";
 
@@ -47,6 +48,8 @@ export interface SimulationOptions {
   seed: number;
   /** Survival probability the `volatility` band is sized for. */
   survival: number;
+  /** Market stresses switched on (lib/simulation/stress.ts). */
+  stress: StressSet;
   /** Names failed keeper transactions; defaults to selectors and messages. */
   decoder?: FailureDecoder;
 }

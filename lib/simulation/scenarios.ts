@@ -22,6 +22,8 @@ export interface PricePoint {
   timestamp: number;
   /** USD per unit of collateral. */
   price: number;
+  /** The base fee at this point, gwei, where the source gives one (a CSV's optional gasGwei column). */
+  gasGwei?: number;
 }
 
 export interface PricePath {

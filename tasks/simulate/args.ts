@@ -9,6 +9,7 @@ export interface SimulateArgs {
   policies: string;
   seed: number;
   survival: string;
+  stress: string;
   json?: string;
   chart?: string;
 }
@@ -22,4 +23,5 @@ export const DEFAULTS = {
   policies: "static,reactive,volatility",
   seed: 1,
   survival: "0.99",
+  stress: "all",
 } as const;

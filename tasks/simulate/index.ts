@@ -62,6 +62,12 @@ task(
     types.string,
   )
   .addOptionalParam(
+    "stress",
+    "Market stresses, all (the default), none, or some of gas,oracle,liquidity,sellers,downtime (README)",
+    DEFAULTS.stress,
+    types.string,
+  )
+  .addOptionalParam(
     "json",
     "Also write the result as JSON to this file (schema in the README)",
     undefined,

@@ -15,6 +15,7 @@ import {
   type PricePath,
 } from "../../lib/simulation";
 import type { SimulationOptions } from "../../lib/simulation/engine";
+import { parseStress } from "../../lib/simulation/stress";
 import { parseSurvival, parseVol } from "../policy/recommend";
 import { TaskError } from "../shared/errors";
 import { DEFAULTS, type SimulateArgs } from "./args";
@@ -94,10 +95,11 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
     const keepers = wholeInRange(args.keepers, "--keepers", 1, LIMITS.keepers);
     const policies = parsePolicies(args.policies);
     const survival = parseSurvival(args.survival);
+    const stress = parseStress(args.stress);
     const json = outputFile(args.json, "--json", ".json");
     const chart = outputFile(args.chart, "--chart", ".svg");
     const { path, source } = pricePath(args);
-    return { options: { path, source, policies, vaults, keepers, seed: args.seed, survival }, json, chart };
+    return { options: { path, source, policies, vaults, keepers, seed: args.seed, survival, stress }, json, chart };
   } catch (e) {
     if (e instanceof SimulationError) throw new TaskError(e.message, e);
     throw e;
