@@ -2,17 +2,17 @@
  * The policies the simulation compares, on the same price path and the same owners:
  * - `static`: no automation, the baseline. Each owner opens at the HF they picked (HF0) and pauses automation.
  * - `reactive`: Ballast's default band 1.3 / 1.5 / 1.8, opened at its target.
- * - `volatility`: a band from the path's realized volatility over the keepers' response horizon (the slowest
- *   keeper's latency plus the price guard's TWAP window), for a survival probability: `recommendPolicy`, the same
- *   calculation as `policy:recommend`. Opened at its target.
+ * - `volatility`: a band from the volatility forecast on the path's warm-up (never the replay: no look-ahead) over
+ *   the keepers' response horizon, for a survival probability: `recommendPolicy`, the same calculation as
+ *   `policy:recommend`. Opened at its target.
  */
 import { parseUnits } from "ethers";
 
 import { DEFAULT_POLICY, LOCAL_PARAMS, type PolicyValues } from "../protocol";
-import type { KeeperProfile } from "./keepers";
+import { BLOCK_SECONDS, type KeeperProfile } from "./keepers";
 import type { VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
-import { realizedVolatility, recommendPolicy } from "./volatility";
+import { recommendPolicy, warmupVolatility } from "./volatility";
 
 export const POLICY_NAMES = ["static", "reactive", "volatility"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -46,11 +46,16 @@ export interface VolatilityBand {
   policy: PolicyValues;
 }
 
-/** The `volatility` policy's band for a path and keepers; throws PolicyBoundsError when it cannot fit the bounds. */
+/**
+ * The `volatility` policy's band for a path and keepers: σ = `warmupVolatility(path)`, from data before the replay
+ * only; the horizon is how long a vault may drift before a rebalance lands: the slowest keeper's latency, the price
+ * guard's blind time while its TWAP catches up (the TWAP window) and one block for inclusion. Throws a
+ * SimulationError for a path without warm-up, PolicyBoundsError when the band cannot fit the bounds.
+ */
 export function volatilityBand(path: PricePath, keepers: readonly KeeperProfile[], survival: number): VolatilityBand {
-  const sigmaAnnual = realizedVolatility(path);
+  const sigmaAnnual = warmupVolatility(path);
   const slowestLatency = Math.max(...keepers.map((k) => k.latency));
-  const horizonSeconds = slowestLatency + LOCAL_PARAMS.twapWindow;
+  const horizonSeconds = slowestLatency + LOCAL_PARAMS.twapWindow + BLOCK_SECONDS;
   const policy = recommendPolicy({ sigmaAnnual, horizonSeconds, survival, bounds: LOCAL_PARAMS.bounds });
   return { sigmaAnnual, horizonSeconds, slowestLatency, survival, policy };
 }

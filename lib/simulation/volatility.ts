@@ -8,7 +8,7 @@
  */
 import { DEFAULT_POLICY, type PolicyValues } from "../protocol";
 import { SimulationError } from "./errors";
-import { SECONDS_PER_YEAR, type PricePath } from "./scenarios";
+import { SECONDS_PER_HOUR, SECONDS_PER_YEAR, type PricePath, type PricePoint } from "./scenarios";
 
 /** Policies are recommended in steps of 0.01 HF. */
 const CENT = 10n ** 16n;
@@ -16,24 +16,66 @@ const CENT = 10n ** 16n;
 export class PolicyBoundsError extends SimulationError {}
 
 /**
- * Realized annualized volatility of a path: sqrt(Σ r² / Σ Δt), r the log return between consecutive points and Δt
- * the time between them in years. Weighting by the actual time deltas makes uneven sampling harmless; the mean
- * return is not subtracted (the usual convention for realized volatility: over a crash it is part of the risk).
+ * The half-life of `pastVolatility`'s weights. RiskMetrics' daily λ = 0.94 is a half-life of 11 days for daily
+ * returns; minutes call for a shorter memory, and 6 hours still averages a few hundred 1-minute returns.
  */
-export function realizedVolatility(path: PricePath): number {
-  const points = path.points;
-  if (points.length < 2) throw new SimulationError(`Path ${path.name}: at least 2 points are needed for a volatility`);
-  let sumSquares = 0;
+export const EWMA_HALF_LIFE_SECONDS = 6 * SECONDS_PER_HOUR;
+
+/**
+ * sqrt(Σ w·r² / Σ w·Δt): r the log return between consecutive points, Δt the time between them in years, each
+ * weighted by w = 2^(-age / halfLife), its age measured from the last point to the return's end (no decay when
+ * halfLife is Infinity). The mean return is not subtracted (the usual convention: over a crash it is part of the
+ * risk).
+ */
+function weightedVolatility(points: readonly PricePoint[], name: string, halfLife: number): number {
+  if (points.length < 2) throw new SimulationError(`Path ${name}: at least 2 points are needed for a volatility`);
+  const end = points[points.length - 1].timestamp;
+  let weightedSquares = 0;
+  let weightedYears = 0;
   for (let i = 1; i < points.length; i++) {
     const [a, b] = [points[i - 1], points[i]];
     if (!(b.timestamp > a.timestamp)) {
-      throw new SimulationError(`Path ${path.name}: timestamps must increase (point ${i}: ${b.timestamp})`);
+      throw new SimulationError(`Path ${name}: timestamps must increase (point ${i}: ${b.timestamp})`);
     }
-    if (!(a.price > 0 && b.price > 0)) throw new SimulationError(`Path ${path.name}: prices must be positive`);
-    sumSquares += Math.log(b.price / a.price) ** 2;
+    if (!(a.price > 0 && b.price > 0)) throw new SimulationError(`Path ${name}: prices must be positive`);
+    const w = 2 ** (-(end - b.timestamp) / halfLife);
+    weightedSquares += w * Math.log(b.price / a.price) ** 2;
+    weightedYears += (w * (b.timestamp - a.timestamp)) / SECONDS_PER_YEAR;
   }
-  const years = (points[points.length - 1].timestamp - points[0].timestamp) / SECONDS_PER_YEAR;
-  return Math.sqrt(sumSquares / years);
+  return Math.sqrt(weightedSquares / weightedYears);
+}
+
+/**
+ * Realized annualized volatility of a path's replay, every return weighted alike. Normalizing by the actual time
+ * deltas makes uneven sampling harmless. It looks at the whole replay: a description of the path, not a forecast.
+ */
+export function realizedVolatility(path: PricePath): number {
+  return weightedVolatility(path.points, path.name, Infinity);
+}
+
+/**
+ * Annualized volatility forecast from past points only (RiskMetrics-style EWMA): each return weighted by
+ * 2^(-age / EWMA_HALF_LIFE_SECONDS). Weights decay with time, not with the count of returns, and each return is
+ * normalized by its own Δt, so the same market sampled every minute or every 5 minutes gives the same forecast up
+ * to sampling noise.
+ */
+export function pastVolatility(points: readonly PricePoint[], name: string): number {
+  return weightedVolatility(points, name, EWMA_HALF_LIFE_SECONDS);
+}
+
+/**
+ * The volatility a band may be sized from before a path is replayed: `pastVolatility` of its warm-up, which
+ * never looks at the replay. A path without warm-up (a CSV without warm-up rows) is refused.
+ */
+export function warmupVolatility(path: PricePath): number {
+  const warmup = path.warmup ?? [];
+  if (warmup.length < 2) {
+    throw new SimulationError(
+      `Path ${path.name} has ${warmup.length === 0 ? "no" : "1 point of"} warm-up: a volatility sized before the ` +
+        `replay needs at least 2 points before it (for a CSV file, its first rows as warm-up)`,
+    );
+  }
+  return pastVolatility(warmup, path.name);
 }
 
 // Acklam's coefficients: P. J. Acklam, "An algorithm for computing the inverse normal cumulative distribution
