@@ -1,7 +1,8 @@
-/** Chain-free pieces of the keeper simulation: price paths, volatility and bands, charts, progress. */
+/** Chain-free pieces of the keeper simulation: price paths and their variants, volatility and bands, charts, progress. */
 export * from "./errors";
 export * from "./random";
 export * from "./scenarios";
+export * from "./variants";
 export * from "./csv";
 export * from "./volatility";
 export * from "./chart";

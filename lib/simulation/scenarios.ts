@@ -9,9 +9,9 @@
  *   times of day approximate; single-venue wicks are left out unless said otherwise;
  * - modelled: between keyframes, ln(price) is interpolated linearly and a seeded minute-level jump-diffusion
  *   (Merton: Brownian increments plus Poisson jumps) is laid on it as a Brownian bridge pinned to zero at every
- *   keyframe, so the documented levels, lows included, survive the noise. Its volatility is each shape's `vol` on
- *   the crash day and `calmVol` on the others, both from published daily OHLC (see `Shape.vol`); `vol` in the
- *   options scales both and the jumps (0: the bare keyframes).
+ *   keyframe, so the documented levels, lows included, survive the noise. Its volatility is high from the first
+ *   sell-off of the crash day to that day's end and `calmVol` elsewhere, both from published daily OHLC (see
+ *   `Shape.vol`); `vol` in the options scales both and the jumps (0: the bare keyframes).
  *
  * The replay is a window of `steps` consecutive minutes of the event, never a resampling of it (`replayWindow`), so a
  * path's realized volatility does not depend on `steps`.
@@ -110,16 +110,17 @@ interface Shape {
   start: number;
   /** Sorted, the first at -WARMUP_POINTS minutes or earlier (the warm-up day), the last at least 4,999 minutes. */
   keyframes: readonly Keyframe[];
-  /** The day (0 = day 0) whose daily OHLC calibrates `vol`: the crash day. */
-  eventDay: number;
+  /** Minute of the crash day's first sell-off, from the sources: the minute model is calm before it. */
+  eventFrom: number;
   /**
-   * Annualized volatility of the minute model on the event day. Calibration: the Rogers-Satchell estimate from that
-   * day's published OHLC, σ² = [ln(H/C)·ln(H/O) + ln(L/C)·ln(L/O)]·365, which unlike a range estimate is not
-   * inflated by the day's trend (so a one-way day reads low: the keyframes carry its trend). An estimate from four
-   * daily numbers, not a fit to tick data (none is available offline).
+   * Annualized volatility of the crash day (the `vol` option's default). Calibration: the Rogers-Satchell estimate
+   * from that day's published OHLC, σ² = [ln(H/C)·ln(H/O) + ln(L/C)·ln(L/O)]·365, which unlike a range estimate is
+   * not inflated by the day's trend. The model spends that day's variance from `eventFrom` on (calmVol before it:
+   * see `eventVol`), so the hours before the sell-off, which a warm-up may include, do not already carry the crash.
+   * An estimate from four daily numbers, not a fit to tick data (none is available offline).
    */
   vol: number;
-  /** The same on every other day, from the day before the event's OHLC. */
+  /** The same on every other day, from the day before the crash day's OHLC. */
   calmVol: number;
 }
 
@@ -132,7 +133,7 @@ interface Shape {
 const BLACK_THURSDAY_2020: Shape = {
   name: "black-thursday-2020",
   start: Date.UTC(2020, 2, 12) / 1000,
-  eventDay: 0,
+  eventFrom: at(0, "10:00"),
   vol: 1.69,
   calmVol: 1.6,
   keyframes: [
@@ -174,7 +175,7 @@ const BLACK_THURSDAY_2020: Shape = {
 const MAY_2021: Shape = {
   name: "may-2021",
   start: Date.UTC(2021, 4, 19) / 1000,
-  eventDay: 0,
+  eventFrom: at(0, "12:00"),
   vol: 7.62,
   calmVol: 0.51,
   keyframes: [
@@ -209,14 +210,15 @@ const MAY_2021: Shape = {
 // 7-10 November 2022 (FTX). Sources: CoinMarketCap daily OHLC 6-10 November 2022 (levels); CZ's tweet of the
 // Binance letter of intent at about 16:00 UTC on the 8th and Binance's walk-away late on the 9th
 // (cryptovesti.ru, crypto-economy.com); the US CPI print at 13:30 UTC on the 10th (+8% within the hour).
-// Rogers-Satchell: 9 November O 1,335, H 1,340, L 1,100, C 1,100 -> vol 0.52 (a one-way day); 6 November O 1,630,
-// H 1,650, L 1,565, C 1,575 -> calmVol 0.55.
+// Rogers-Satchell: 8 November O 1,570, H 1,580, L 1,300, C 1,335 -> vol 1.49 (the 9th, O 1,335, H 1,340, L 1,100,
+// C 1,100, is one-way and reads 0.52: its trend is in the keyframes); 7 November O 1,570, H 1,590, L 1,560,
+// C 1,570 -> calmVol 0.24.
 const FTX_2022: Shape = {
   name: "ftx-2022",
   start: Date.UTC(2022, 10, 7) / 1000,
-  eventDay: 2,
-  vol: 0.52,
-  calmVol: 0.55,
+  eventFrom: at(1, "08:00"),
+  vol: 1.49,
+  calmVol: 0.24,
   keyframes: [
     [at(-1, "00:00"), 1_630],
     [at(-1, "12:00"), 1_610],
@@ -255,7 +257,7 @@ const FTX_2022: Shape = {
 const OCT_2025: Shape = {
   name: "oct-2025",
   start: Date.UTC(2025, 9, 10) / 1000,
-  eventDay: 0,
+  eventFrom: at(0, "14:00"),
   vol: 3.13,
   calmVol: 0.6,
   keyframes: [
@@ -292,7 +294,7 @@ const OCT_2025: Shape = {
 const FLASH_CRASH: Shape = {
   name: "flash-crash",
   start: SYNTHETIC_START,
-  eventDay: 0,
+  eventFrom: at(0, "02:00"),
   vol: 3.13,
   calmVol: 0.6,
   keyframes: (
@@ -392,6 +394,16 @@ function replayWindow(shape: Shape, steps: number): number {
   return Math.min(Math.max(low - Math.floor(((steps - 1) * 2) / 3), 0), span - (steps - 1));
 }
 
+/**
+ * The minute model's volatility from `eventFrom` to the end of the crash day: the crash day's variance (vol² over
+ * the day) less the calm part before `eventFrom`, spread over the rest of the day; at least calmVol.
+ */
+function shapeEventVol(shape: Shape): number {
+  const before = shape.eventFrom - Math.floor(shape.eventFrom / 1_440) * 1_440;
+  const after = 1_440 - before;
+  return Math.sqrt(Math.max(shape.vol ** 2 * 1_440 - shape.calmVol ** 2 * before, shape.calmVol ** 2 * after) / after);
+}
+
 function fromShape(shape: Shape, options: ScenarioOptions): PricePath {
   const { steps, startPrice, seed, vol } = check(options, shape.name, shape.vol);
   const { keyframes } = shape;
@@ -399,12 +411,14 @@ function fromShape(shape: Shape, options: ScenarioOptions): PricePath {
   const count = keyframes[keyframes.length - 1][0] - first + 1;
   const k = vol / shape.vol;
   const jumps = scaleJumps(SHAPE_JUMPS, k);
+  const eventEnd = (Math.floor(shape.eventFrom / 1_440) + 1) * 1_440;
+  const eventVol = shapeEventVol(shape);
   const random = new Random(seed);
   // The whole minute grid is drawn whatever `steps`, so every window is a window of the same path.
   const walk = [0];
   for (let i = 1; i < count; i++) {
-    const day = Math.floor((i + first - 1) / 1_440);
-    const sigma = (day === shape.eventDay ? shape.vol : shape.calmVol) * k;
+    const minute = i + first - 1;
+    const sigma = (minute >= shape.eventFrom && minute < eventEnd ? eventVol : shape.calmVol) * k;
     walk.push(walk[i - 1] + jumpDiffusionStep(sigma, jumps, STEP_SECONDS, random));
   }
   // Bridge: between consecutive keyframes, the walk less the straight line between its values there.
