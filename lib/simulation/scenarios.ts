@@ -342,6 +342,17 @@ function check(options: ScenarioOptions, name: string, defaultVol: number): Chec
   return { steps, startPrice: historical ? undefined : (startPrice ?? DEFAULT_START_PRICE), seed, vol };
 }
 
+/** The options with their defaults filled in, in a fixed order: equal options give equal paths, byte for byte. */
+const resolved = (options: ScenarioOptions, steps: number, seed: number, vol: number): ScenarioOptions => ({
+  steps,
+  seed,
+  vol,
+  startPrice: options.startPrice,
+  historical: options.historical,
+  interval: options.interval,
+  start: options.start,
+});
+
 /** The path, warm-up included, with every price multiplied so that the first replayed one is `startPrice`. */
 export function rescalePath(path: PricePath, startPrice: number): PricePath {
   const first = path.points[0].price;
@@ -438,7 +449,7 @@ function fromShape(shape: Shape, options: ScenarioOptions): PricePath {
     name: shape.name,
     points: range(w, steps),
     warmup: range(w - WARMUP_POINTS, WARMUP_POINTS),
-    origin: { scenario: shape.name as ScenarioName, options },
+    origin: { scenario: shape.name as ScenarioName, options: resolved(options, steps, seed, vol) },
   };
   return startPrice === undefined ? path : rescalePath(path, startPrice);
 }
@@ -498,7 +509,7 @@ export function gbm(options: ScenarioOptions = {}): PricePath {
     name: "gbm",
     points: points.slice(WARMUP_POINTS),
     warmup: points.slice(0, WARMUP_POINTS),
-    origin: { scenario: "gbm", options },
+    origin: { scenario: "gbm", options: resolved(options, steps, seed, vol) },
   };
 }
 

@@ -14,13 +14,13 @@ task(
 )
   .addOptionalParam(
     "scenario",
-    `Measure the realized volatility of a built-in price path: ${scenarioNames.join(", ")}`,
+    `Forecast the volatility from the warm-up (the day before the replay) of a built-in path: ${scenarioNames.join(", ")}`,
     undefined,
     types.string,
   )
   .addOptionalParam(
     "prices",
-    "Measure the realized volatility of a CSV price path (header timestamp,price; unix seconds, USD)",
+    "Forecast the volatility from a CSV price path, all of it past data (header timestamp,price; unix seconds, USD)",
     undefined,
     types.string,
   )

@@ -4,13 +4,14 @@ import {
   buildScenario,
   hfToNumber,
   inverseNormalCdf,
+  EWMA_HALF_LIFE_SECONDS,
+  pastVolatility,
   readPricePathCsv,
-  realizedVolatility,
   recommendMinHF,
   recommendPolicy,
   scenarioNames,
   SimulationError,
-  type PricePath,
+  type PricePoint,
 } from "../../lib/simulation";
 import { toJson } from "../intent/payload";
 import { TaskError } from "../shared/errors";
@@ -29,7 +30,7 @@ export interface RecommendArgs {
 export interface Recommendation {
   /** Where the volatility comes from: "--vol", "scenario <name>" or the CSV file. */
   source: string;
-  /** The path the volatility was measured on, if any: its number of points and span in seconds. */
+  /** What the volatility was measured on, if anything (a scenario's warm-up, a CSV's rows): points and span. */
   points?: number;
   spanSeconds?: number;
   sigmaAnnual: number;
@@ -64,8 +65,8 @@ export function parseSurvival(value: string): number {
 interface Source {
   source: string;
   sigmaAnnual: number;
-  /** The path the volatility was measured on, if it was. */
-  path?: PricePath;
+  /** The points the volatility was measured on, if it was. */
+  measured?: readonly PricePoint[];
 }
 
 function volatilitySource({ scenario, prices, vol }: RecommendArgs): Source {
@@ -76,14 +77,16 @@ function volatilitySource({ scenario, prices, vol }: RecommendArgs): Source {
         `--prices <file.csv> (header timestamp,price) or --vol <annualized, e.g. 0.8>`,
     );
   if (given > 1) throw ask("Pass only");
-  const measured = (source: string, path: PricePath): Source => ({
+  // A forecast from the past only, as the simulation's volatility band: a scenario's warm-up (the day before its
+  // replay), or a whole CSV file, which is all past data.
+  const measured = (source: string, points: readonly PricePoint[]): Source => ({
     source,
-    sigmaAnnual: realizedVolatility(path),
-    path,
+    sigmaAnnual: pastVolatility(points, source),
+    measured: points,
   });
   if (vol !== undefined) return { source: "--vol", sigmaAnnual: parseVol(vol) };
-  if (scenario !== undefined) return measured(`scenario ${scenario}`, buildScenario(scenario));
-  if (prices !== undefined) return measured(prices, readPricePathCsv(prices));
+  if (scenario !== undefined) return measured(`scenario ${scenario}`, buildScenario(scenario).warmup ?? []);
+  if (prices !== undefined) return measured(prices, readPricePathCsv(prices).points);
   throw ask("Pass");
 }
 
@@ -92,12 +95,12 @@ function recommend(args: RecommendArgs): Recommendation {
     throw new TaskError(`--horizon must be a whole number of seconds above 0, got ${args.horizon}`);
   }
   const survival = parseSurvival(args.survival);
-  const { source, sigmaAnnual, path } = volatilitySource(args);
+  const { source, sigmaAnnual, measured } = volatilitySource(args);
   const input = { sigmaAnnual, horizonSeconds: args.horizon, survival };
   return {
     source,
-    points: path?.points.length,
-    spanSeconds: path && path.points[path.points.length - 1].timestamp - path.points[0].timestamp,
+    points: measured?.length,
+    spanSeconds: measured && measured[measured.length - 1].timestamp - measured[0].timestamp,
     ...input,
     z: inverseNormalCdf(survival),
     move: recommendMinHF(input),
@@ -127,10 +130,12 @@ function explanation(r: Recommendation): string {
 }
 
 function lines(r: Recommendation): string[] {
+  const over = r.source.startsWith("scenario ") ? `the warm-up of ${r.source}` : r.source;
+  const halfLife = fmt.duration(BigInt(EWMA_HALF_LIFE_SECONDS));
   const measured =
     r.points === undefined
       ? "given with --vol"
-      : `realized over ${r.source} (${r.points} points, ${fmt.duration(BigInt(r.spanSeconds ?? 0))})`;
+      : `EWMA (half-life ${halfLife}) over ${over} (${r.points} points, ${fmt.duration(BigInt(r.spanSeconds ?? 0))})`;
   return [
     `Volatility  ${percent(r.sigmaAnnual)} a year, ${measured}`,
     `Horizon     ${fmt.duration(BigInt(r.horizonSeconds))} · survival ${percent(r.survival)} · z = ${r.z.toFixed(4)}`,
