@@ -2,16 +2,25 @@ import { expect } from "chai";
 import { parseUnits } from "ethers";
 
 import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { BLOCK_SECONDS, type KeeperProfile } from "../../lib/simulation/keepers";
+import { volatilityBand } from "../../lib/simulation/policies";
 import {
+  buildScenario,
+  EWMA_HALF_LIFE_SECONDS,
   gbm,
+  GBM_JUMPS,
   inverseNormalCdf,
+  pastVolatility,
   PolicyBoundsError,
   realizedVolatility,
+  scenarioNames,
+  warmupVolatility,
   recommendMinHF,
   recommendPolicy,
   SECONDS_PER_YEAR,
   SimulationError,
   type PricePath,
+  type PricePoint,
 } from "../../lib/simulation";
 
 const hf = (value: string): bigint => parseUnits(value, 18);
@@ -74,7 +83,12 @@ describe("simulation: volatility and the recommended band", () => {
       expect(realizedVolatility(pathWithVol(0.8, Array(100).fill(60)))).to.be.closeTo(0.8, 1e-12);
       // Uneven sampling: 12 s blocks, hourly gaps and a day-long hole give the same answer.
       expect(realizedVolatility(pathWithVol(1.3, [12, 12, 3_600, 86_400, 12, 600, 7]))).to.be.closeTo(1.3, 1e-12);
-      expect(realizedVolatility(gbm({ steps: 10_000, vol: 0.5, interval: 300, seed: 11 }))).to.be.closeTo(0.5, 0.015);
+      // gbm's jumps add their variance, scaled by (vol / 0.8)².
+      const jumps = GBM_JUMPS.perDay * 365 * (GBM_JUMPS.mean ** 2 + GBM_JUMPS.sd ** 2) * (0.5 / 0.8) ** 2;
+      expect(realizedVolatility(gbm({ steps: 10_000, vol: 0.5, interval: 300, seed: 11 }))).to.be.closeTo(
+        Math.sqrt(0.25 + jumps),
+        0.015,
+      );
       const flat = { name: "flat", points: [0, 60, 120].map((timestamp) => ({ timestamp, price: 5 })) };
       expect(realizedVolatility(flat)).to.equal(0);
     });
@@ -86,6 +100,97 @@ describe("simulation: volatility and the recommended band", () => {
       expect(() => realizedVolatility(back)).to.throw("Path back: timestamps must increase (point 1: 1)");
       const zero = { name: "zero", points: [1, 2].map((timestamp) => ({ timestamp, price: timestamp - 1 })) };
       expect(() => realizedVolatility(zero)).to.throw("Path zero: prices must be positive");
+    });
+  });
+
+  describe("pastVolatility (EWMA of past returns)", () => {
+    it("is exact on returns of constant size per √Δt, whatever the sampling", () => {
+      expect(pastVolatility(pathWithVol(0.8, Array(100).fill(60)).points, "p")).to.be.closeTo(0.8, 1e-12);
+      expect(pastVolatility(pathWithVol(1.3, [12, 12, 3_600, 86_400, 12, 600, 7]).points, "p")).to.be.closeTo(
+        1.3,
+        1e-12,
+      );
+    });
+
+    it("weighs recent returns more: a return's weight halves every EWMA_HALF_LIFE_SECONDS of age", () => {
+      // Quiet (0.2) then busy (1.0), each for one half-life at 1-minute steps: the forecast leans to the busy part.
+      const minutes = EWMA_HALF_LIFE_SECONDS / 60;
+      const quiet = pathWithVol(0.2, Array(minutes).fill(60)).points;
+      const busy = pathWithVol(1.0, Array(minutes).fill(60)).points;
+      const last = quiet[quiet.length - 1];
+      const joined = [
+        ...quiet,
+        ...busy.slice(1).map((p) => ({ timestamp: p.timestamp - busy[0].timestamp + last.timestamp, price: p.price })),
+      ];
+      // Weights about 1/3 (older half-life) and 2/3 (recent): σ² ≈ (0.04 + 2·1)/3.
+      expect(pastVolatility(joined, "p")).to.be.closeTo(Math.sqrt((0.04 + 2) / 3), 0.01);
+      expect(realizedVolatility({ name: "p", points: joined })).to.be.closeTo(Math.sqrt((0.04 + 1) / 2), 0.01);
+    });
+
+    it("does not depend on the sampling step: 1-minute and 5-minute samples of a path agree", () => {
+      const every = (points: readonly PricePoint[], n: number) => points.filter((_, i) => i % n === 0);
+      // A long GBM: within 8%; a count-based estimate would differ by √5.
+      const long = gbm({ steps: 20_000, vol: 0.8, seed: 4 }).points;
+      const one = pastVolatility(long, "gbm");
+      expect(pastVolatility(every(long, 5), "gbm") / one).to.be.within(0.92, 1.08);
+      // Every built-in warm-up (24 h, fat-tailed jumps, so fewer effective returns): within 25%.
+      for (const name of scenarioNames) {
+        const warmup = buildScenario(name).warmup ?? [];
+        const ratio = pastVolatility(every(warmup, 5), name) / pastVolatility(warmup, name);
+        expect(ratio, name).to.be.within(0.75, 1.25);
+      }
+    });
+
+    it("warmupVolatility measures the warm-up only, and refuses a path without one", () => {
+      const path = buildScenario("flash-crash");
+      expect(warmupVolatility(path)).to.equal(pastVolatility(path.warmup ?? [], "flash-crash"));
+      // The crash is in the replay, not in the warm-up: the forecast is far below the replay's realized volatility.
+      expect(warmupVolatility(path)).to.be.below(realizedVolatility(path) / 3);
+      const bare = { name: "bare", points: path.points };
+      expect(() => warmupVolatility(bare)).to.throw(
+        SimulationError,
+        "Path bare has no warm-up: a volatility sized before the replay needs at least 2 points before it " +
+          "(for a CSV file, its first rows as warm-up)",
+      );
+      expect(() => warmupVolatility({ ...bare, warmup: [path.points[0]] })).to.throw(
+        "Path bare has 1 point of warm-up",
+      );
+    });
+  });
+
+  describe("volatilityBand (the volatility policy)", () => {
+    const keepers: KeeperProfile[] = [12, 96, 36].map((latency, i) => ({
+      name: `k${i}`,
+      latency,
+      gasPrice: 1n,
+      minProfitBase: 0n,
+    }));
+
+    it("is sized from the warm-up alone: another replay gives the same band", () => {
+      const path = buildScenario("black-thursday-2020", { steps: 300 });
+      const band = volatilityBand(path, keepers, 0.99);
+      expect(band.sigmaAnnual).to.equal(warmupVolatility(path));
+      const calm = { ...path, points: path.points.map((p) => ({ ...p, price: 2_000 })) };
+      const crash = { ...path, points: path.points.map((p, i) => ({ ...p, price: 2_000 * 0.999 ** i })) };
+      expect(volatilityBand(calm, keepers, 0.99)).to.deep.equal(band);
+      expect(volatilityBand(crash, keepers, 0.99)).to.deep.equal(band);
+      // A different warm-up does change it.
+      const busier = { ...path, warmup: pathWithVol(8, Array(1_439).fill(60)).points };
+      expect(volatilityBand(busier, keepers, 0.99).policy.minHF > band.policy.minHF).to.equal(true);
+    });
+
+    it("looks over the slowest keeper's latency, the TWAP window and one block for inclusion", () => {
+      const band = volatilityBand(buildScenario("gbm"), keepers, 0.99);
+      expect(band.slowestLatency).to.equal(96);
+      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.twapWindow + BLOCK_SECONDS);
+      expect(band.policy).to.deep.equal(
+        recommendPolicy({ sigmaAnnual: band.sigmaAnnual, horizonSeconds: 708, survival: 0.99, bounds }),
+      );
+    });
+
+    it("refuses a path without warm-up", () => {
+      const path = { name: "eth", points: buildScenario("gbm").points };
+      expect(() => volatilityBand(path, keepers, 0.99)).to.throw(SimulationError, "Path eth has no warm-up");
     });
   });
 
