@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import { parseUnits } from "ethers";
 
-import { blackThursday2020, readPricePathCsv, realizedVolatility } from "../../lib/simulation";
+import { blackThursday2020, pastVolatility, readPricePathCsv, warmupVolatility } from "../../lib/simulation";
 import type { Recommendation } from "../../tasks/policy/recommend";
 import { expectTaskError, runTask, tmpFile } from "./helpers";
 
@@ -53,17 +53,17 @@ describe("policy:recommend", () => {
     expect(stricter.result.policy.minHF > result.policy.minHF).to.equal(true);
   });
 
-  it("--scenario --json: the realized volatility of the path, and only JSON on stdout", async () => {
+  it("--scenario --json: the forecast from the scenario's warm-up, and only JSON on stdout", async () => {
     const { result, output } = await runTask<Recommendation>("policy:recommend", {
       ...DEFAULTS,
       scenario: "black-thursday-2020",
       json: true,
     });
-    expect(result.sigmaAnnual).to.equal(realizedVolatility(blackThursday2020()));
+    expect(result.sigmaAnnual).to.equal(warmupVolatility(blackThursday2020()));
     const json = JSON.parse(output) as Record<string, unknown>;
     expect(json.source).to.equal("scenario black-thursday-2020");
-    expect(json.points).to.equal(500);
-    expect(json.spanSeconds).to.equal(48 * 3_600);
+    expect(json.points).to.equal(1_440);
+    expect(json.spanSeconds).to.equal(1_439 * 60);
     expect(json.horizonSeconds).to.equal(900);
     expect(json.survival).to.equal(0.99);
     expect(json.sigmaAnnual).to.equal(result.sigmaAnnual);
@@ -76,23 +76,30 @@ describe("policy:recommend", () => {
     });
   });
 
-  it("--prices: the realized volatility of a CSV file", async () => {
+  it("--scenario says what the volatility was measured on", async () => {
+    const { output } = await runTask<Recommendation>("policy:recommend", { ...DEFAULTS, scenario: "oct-2025" });
+    expect(output).to.contain(
+      "EWMA (half-life 6h 00m 00s) over the warm-up of scenario oct-2025 (1440 points, 23h 59m 00s)",
+    );
+  });
+
+  it("--prices: the forecast from a whole CSV file, all of it past data", async () => {
     const file = tmpFile("policy-prices.csv");
     // ±5% every hour: about 2.9 a year, so a wide band.
     const rows = Array.from({ length: 25 }, (_, i) => `${1_700_000_000 + i * 3_600},${i % 2 === 0 ? 2000 : 2100}`);
     fs.writeFileSync(file, `timestamp,price\n${rows.join("\n")}\n`);
     const { result, output } = await runTask<Recommendation>("policy:recommend", { ...DEFAULTS, prices: file });
-    expect(result.sigmaAnnual).to.equal(realizedVolatility(readPricePathCsv(file)));
+    expect(result.sigmaAnnual).to.equal(pastVolatility(readPricePathCsv(file).points, file));
     expect(result.sigmaAnnual).to.be.closeTo(Math.log(1.05) * Math.sqrt(8_760), 1e-9);
     expect(result.policy.minHF > hf("1.05")).to.equal(true);
-    expect(output).to.contain(`realized over ${file} (25 points, 24h 00m 00s)`);
+    expect(output).to.contain(`EWMA (half-life 6h 00m 00s) over ${file} (25 points, 24h 00m 00s)`);
   });
 
   it("asks for exactly one volatility source", async () => {
     await expectTaskError(
       "policy:recommend",
       DEFAULTS,
-      /^Pass one volatility source: --scenario <black-thursday-2020\|may-2021\|ftx-2022\|flash-crash\|gbm>, --prices <file.csv> \(header timestamp,price\) or --vol <annualized, e.g. 0.8>$/,
+      /^Pass one volatility source: --scenario <black-thursday-2020\|may-2021\|ftx-2022\|oct-2025\|flash-crash\|gbm>, --prices <file.csv> \(header timestamp,price\) or --vol <annualized, e.g. 0.8>$/,
     );
     await expectTaskError(
       "policy:recommend",
@@ -105,7 +112,7 @@ describe("policy:recommend", () => {
     await expectTaskError(
       "policy:recommend",
       { ...DEFAULTS, scenario: "luna" },
-      /^Unknown scenario "luna": use one of black-thursday-2020, may-2021, ftx-2022, flash-crash, gbm$/,
+      /^Unknown scenario "luna": use one of black-thursday-2020, may-2021, ftx-2022, oct-2025, flash-crash, gbm$/,
     );
     const file = tmpFile("policy-bad.csv");
     fs.writeFileSync(file, "timestamp,price\n1700000060,2000\n1700000000,2001\n");
@@ -113,6 +120,13 @@ describe("policy:recommend", () => {
       "policy:recommend",
       { ...DEFAULTS, prices: file },
       /line 3: timestamp 1700000000 is not after the previous one \(1700000060\); timestamps must increase$/,
+    );
+    const fine = tmpFile("policy-fine.csv");
+    fs.writeFileSync(fine, "timestamp,price\n1700000000,2000\n1700000005,2001\n");
+    await expectTaskError(
+      "policy:recommend",
+      { ...DEFAULTS, prices: fine },
+      /line 3: timestamp 1700000005 is 5 s after the previous row \(1700000000\); rows must be at least one block \(12 s\) apart/,
     );
     await expectTaskError(
       "policy:recommend",
