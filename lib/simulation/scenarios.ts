@@ -116,7 +116,7 @@ interface Shape {
    * Annualized volatility of the crash day (the `vol` option's default). Calibration: the Rogers-Satchell estimate
    * from that day's published OHLC, σ² = [ln(H/C)·ln(H/O) + ln(L/C)·ln(L/O)]·365, which unlike a range estimate is
    * not inflated by the day's trend. The model spends that day's variance from `eventFrom` on (calmVol before it:
-   * see `eventVol`), so the hours before the sell-off, which a warm-up may include, do not already carry the crash.
+   * see `shapeEventVol`), so the hours before the sell-off, which a warm-up may include, do not already carry the crash.
    * An estimate from four daily numbers, not a fit to tick data (none is available offline).
    */
   vol: number;
@@ -287,10 +287,10 @@ const OCT_2025: Shape = {
 
 // Synthetic, as fractions of the start: two calm hours, -29% in 20 minutes, a one-minute wick to -42%, a bounce to
 // -30%, then a grind lower to about -37% over the next day, recovering a little. Magnitudes from real events, not a
-// replay of one: -29% in 20 minutes is the pace of the fastest legs above (BTC -22% in 45 minutes on 12 March
-// 2020; ETH -29% from 12:35 to 13:22 UTC on 19 May 2021; the 20:50-21:20 UTC cascade of 10 October 2025); the wick
-// is ETH's ~$90 print on 13 March 2020 against ~$155 the evening before (-42%). vol and calmVol
-// as oct-2025's.
+// replay of one: the -29% is 19 May 2021's (ETH from 12:00 to 13:22 UTC) at the pace of the fastest cascades (BTC
+// -22% in 45 minutes on 12 March 2020; on 10 October 2025, ETH -14% in 30 minutes and SOL a brief -40%, Amberdata
+// via Binance Square); the wick is ETH's ~$90 print on 13 March 2020 against ~$155 on the afternoon before (-42%).
+// vol and calmVol as oct-2025's.
 const FLASH_CRASH: Shape = {
   name: "flash-crash",
   start: SYNTHETIC_START,
