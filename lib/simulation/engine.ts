@@ -1,8 +1,10 @@
 /**
  * The keeper simulation: deploys the local market and Ballast on the in-process network, prepares the owners, takes a
  * snapshot, and for each policy reverts to it, opens the same vaults with that policy and replays the price path.
- * Each step: the chain moves to the step's time (12-second blocks), the world sets the WETH price and arbitrages the
- * pools, the feeds are refreshed when due; then the liquidator, then the keepers until the next step. Block times are
+ * Each step: the market moves to the step's price (`StressedMarket.step`, lib/simulation/market: the chain moves to
+ * the step's time in 12-second blocks, the pools follow the market, the feeds publish per the stresses switched on) and
+ * returns the ORACLE price, which the liquidator, the keepers and the HF predictions use; then the liquidator, then the
+ * keepers until the next step. Block times are
  * pinned (see clock.ts) and every draw comes from the seed, so a run's result depends on its options only. The chain
  * is put back as it was at the end.
  */
