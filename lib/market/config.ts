@@ -151,9 +151,10 @@ export const POOLS: PoolParams[] = [
  *
  * Calibrated on the USD it takes to move each pool's price by 2% (its depth within 2%), not on its TVL, because depth
  * is what a swap of the vaults, the liquidator or an outside seller meets. An approximation, from two figures:
- *  - TVL: Kaiko's documentation of its Uniswap V3 pool-token dataset (docs.kaiko.com, "Tokens in a liquidity pool
- *    (Uniswap v3)", retrieved 2026) shows the WETH/USDC 0.05% pool 0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640 at block
- *    16,028,979 (Nov 2022) holding 43.8M USDC and 28,450 WETH: about $88M at the then ETH price (~$1,550);
+ *  - TVL: Kaiko's documentation of its Uniswap V3 pool-token dataset (docs.kaiko.com, "Tokens in a liquidity pool",
+ *    read in 2026) shows, as its example row, the USDC/WETH 0.05% pool 0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640 on
+ *    2023-02-12 at 0.00064953 WETH per USDC (ETH ≈ $1,540) holding 43.8M USDC and 28,450 WETH: about $88M. It is a
+ *    documentation example, not a snapshot we pulled, and the pool's TVL moves a lot over time;
  *  - concentration: assuming that TVL sat evenly within ±10% of the price (the window Kaiko's Uniswap V3 liquidity
  *    estimator reports), each side holds ~$44M over 10%, so ~$8.8M per 2%. We take **$8M** within 2% for the 0.05%
  *    pool, and **$2M** for the 0.3% pool (0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8), whose TVL was several times
@@ -163,7 +164,9 @@ export const POOLS: PoolParams[] = [
  * volatility (lib/simulation/market/liquidity.ts). Depth at 2% ≈ 2.76% of a 2.5x band's base-side value plus 1.0% of a
  * full range's: 0.05%: 137,000 band + 20,000 full WETH at $2,000 ≈ $7.6M + $0.4M = $8.0M; 0.3%: 34,000 + 5,000 ≈
  * $1.9M + $0.1M = $2.0M. Static wide bands need far more TVL for that depth than mainnet's narrow, re-centred ranges
- * (~$630M and ~$156M here): TVL is not what this calibrates.
+ * (~$630M and ~$156M here): TVL is not what this calibrates. For comparison, the default `POOLS` hold ~$3.8M and
+ * ~$1.0M within 2% (their $370M of TVL sits mostly in full-range positions): the calibration is about twice as deep at
+ * rest; what makes it harsher is what the stress adds (LP withdrawal, a finite arbitrageur, larger vaults).
  */
 export const MAINNET_POOLS: PoolParams[] = [
   {
