@@ -11,7 +11,8 @@
  *   crash, not in ordinary days (ETH's long-run volatility is 60-80%/yr). The full-range positions never move.
  * - **A finite, late arbitrageur.** It acts at a step only if `latencySeconds` have passed since its last action, and
  *   sells at most `capitalUsd` per pool per action (its inventory is refilled between actions), so a pool can lag the
- *   market, or stay below it after a sell flow. Assumed values, not calibrated: $5M, 60 s.
+ *   market, or stay below it after a sell flow. Assumed values, not calibrated: $5M, 60 s. Like the unlimited one it
+ *   replaces, it acts at the path's steps only: between two steps the pools keep what keepers and sellers did to them.
  */
 import { MaxUint256 } from "ethers";
 
