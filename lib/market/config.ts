@@ -145,6 +145,50 @@ export const POOLS: PoolParams[] = [
   },
 ];
 
+/**
+ * Mainnet-calibrated WETH/USDC liquidity, an option only the keeper simulation takes (`deployMarket(hre, onStep,
+ * { liquidity: "mainnet" })`, with the `liquidity` stress); every test and the gas benchmark keep `POOLS`.
+ *
+ * Calibrated on the USD it takes to move each pool's price by 2% (its depth within 2%), not on its TVL, because depth
+ * is what a swap of the vaults, the liquidator or an outside seller meets. An approximation, from two figures:
+ *  - TVL: Kaiko's documentation of its Uniswap V3 pool-token dataset (docs.kaiko.com, "Tokens in a liquidity pool",
+ *    read in 2026) shows, as its example row, the USDC/WETH 0.05% pool 0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640 on
+ *    2023-02-12 at 0.00064953 WETH per USDC (ETH ≈ $1,540) holding 43.8M USDC and 28,450 WETH: about $88M. It is a
+ *    documentation example, not a snapshot we pulled, and the pool's TVL moves a lot over time;
+ *  - concentration: assuming that TVL sat evenly within ±10% of the price (the window Kaiko's Uniswap V3 liquidity
+ *    estimator reports), each side holds ~$44M over 10%, so ~$8.8M per 2%. We take **$8M** within 2% for the 0.05%
+ *    pool, and **$2M** for the 0.3% pool (0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8), whose TVL was several times
+ *    smaller (assumed, not measured). Real depth varies by a factor of several across days and years.
+ * The local pools put that depth in a band over [P/2.5, 2.5P] plus a full-range position, so the depth stays about the
+ * same across a 50% crash (as mainnet LPs re-centring their ranges would keep it) until the LPs withdraw under
+ * volatility (lib/simulation/market/liquidity.ts). Depth at 2% ≈ 2.76% of a 2.5x band's base-side value plus 1.0% of a
+ * full range's: 0.05%: 137,000 band + 20,000 full WETH at $2,000 ≈ $7.6M + $0.4M = $8.0M; 0.3%: 34,000 + 5,000 ≈
+ * $1.9M + $0.1M = $2.0M. Static wide bands need far more TVL for that depth than mainnet's narrow, re-centred ranges
+ * (~$630M and ~$156M here): TVL is not what this calibrates. For comparison, the default `POOLS` hold ~$3.8M and
+ * ~$1.0M within 2% (their $370M of TVL sits mostly in full-range positions): the calibration is about twice as deep at
+ * rest; what makes it harsher is what the stress adds (LP withdrawal, a finite arbitrageur, larger vaults).
+ */
+export const MAINNET_POOLS: PoolParams[] = [
+  {
+    base: "WETH",
+    quote: "USDC",
+    fee: 500,
+    positions: [{ baseAmount: 20_000n }, { baseAmount: 137_000n, rangeFactor: CONCENTRATED_RANGE }],
+  },
+  {
+    base: "WETH",
+    quote: "USDC",
+    fee: 3_000,
+    positions: [{ baseAmount: 5_000n }, { baseAmount: 34_000n, rangeFactor: CONCENTRATED_RANGE }],
+  },
+  POOLS[2],
+];
+
+/** The pools' liquidity: `local` (`POOLS`, the default) or `mainnet` (`MAINNET_POOLS`). */
+export type MarketLiquidity = "local" | "mainnet";
+
+export const poolSet = (liquidity: MarketLiquidity): PoolParams[] => (liquidity === "mainnet" ? MAINNET_POOLS : POOLS);
+
 /** Enough observation slots for a 30-minute TWAP even with a swap in every 12-second block. */
 export const OBSERVATION_CARDINALITY = 200;
 

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { deployAave, mined, type AaveMarket } from "./aave";
 import { marketAccounts, type MarketAccounts } from "./accounts";
-import { ASSET_SYMBOLS, ASSETS, TWAP_WINDOW, type AssetSymbol } from "./config";
+import { ASSET_SYMBOLS, ASSETS, poolSet, TWAP_WINDOW, type AssetSymbol, type MarketLiquidity } from "./config";
 import { deployFeeds, deployTokens, fund, type MarketTokens } from "./tokens";
 import { deployUniswap, type UniswapMarket } from "./uniswap";
 import { World } from "./world";
@@ -13,7 +13,7 @@ export { roleAddress, type MarketAccounts, type MarketRole } from "./accounts";
 export type { AaveMarket } from "./aave";
 export type { MarketTokens } from "./tokens";
 export type { PoolInfo, UniswapMarket } from "./uniswap";
-export { World, WorldArbitrageError } from "./world";
+export { World, WorldArbitrageError, type WorldTrade } from "./world";
 
 export interface Market {
   accounts: MarketAccounts;
@@ -22,6 +22,11 @@ export interface Market {
   aave: AaveMarket;
   uniswap: UniswapMarket;
   world: World;
+}
+
+export interface MarketOptions {
+  /** The Uniswap pools' liquidity: `local` (default, every test) or `mainnet` (calibrated; the simulation's option). */
+  liquidity?: MarketLiquidity;
 }
 
 export type DeployStep = "accounts" | "tokens" | "aave" | "aave-liquidity" | "uniswap" | "twap-warmup";
@@ -33,6 +38,7 @@ export type DeployStep = "accounts" | "tokens" | "aave" | "aave-liquidity" | "un
 export async function deployMarket(
   hre: HardhatRuntimeEnvironment,
   onStep: (step: DeployStep) => void = () => {},
+  options: MarketOptions = {},
 ): Promise<Market> {
   onStep("accounts");
   const accounts = await marketAccounts(hre);
@@ -60,7 +66,7 @@ export async function deployMarket(
   }
 
   onStep("uniswap");
-  const uniswap = await deployUniswap(admin, lp, tokens);
+  const uniswap = await deployUniswap(admin, lp, tokens, poolSet(options.liquidity ?? "local"));
 
   onStep("twap-warmup");
   const world = new World(hre, admin, accounts.arbitrageur, tokens, feeds, uniswap);

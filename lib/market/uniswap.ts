@@ -56,6 +56,7 @@ export async function deployUniswap(
   admin: HardhatEthersSigner,
   lp: HardhatEthersSigner,
   tokens: MarketTokens,
+  poolParams: readonly PoolParams[] = POOLS,
 ): Promise<UniswapMarket> {
   const factory = await new UniswapV3Factory__factory(admin).deploy();
   const weth = await tokens.weth.getAddress();
@@ -69,7 +70,7 @@ export async function deployUniswap(
     bigint
   >;
   const pools: Record<string, PoolInfo> = {};
-  for (const params of POOLS) {
+  for (const params of poolParams) {
     const [token0, token1] = await sortAssets(tokens, params.base, params.quote);
     const [address0, address1] = [await tokens.erc20[token0].getAddress(), await tokens.erc20[token1].getAddress()];
     const sqrtPriceX96 = poolSqrtPrice(token0, token1, initialPrices);

@@ -15,6 +15,12 @@ const ARBITRAGE_RESERVE: Record<AssetSymbol, bigint> = { WETH: 2_000_000n, WBTC:
 
 export class WorldArbitrageError extends Error {}
 
+/** What an arbitrage sold: the asset and its raw amount. */
+export interface WorldTrade {
+  tokenIn: AssetSymbol;
+  amountIn: bigint;
+}
+
 /**
  * Drives the local market: sets oracle prices and arbitrages every Uniswap pool to them, and moves
  * time and blocks. After `setPrice`, each pool's price is within `ARBITRAGE_TOLERANCE_BPS` of the
@@ -70,35 +76,58 @@ export class World {
     }
   }
 
-  /** Re-publishes every feed's current answer, so that `updatedAt` is the latest block's time. */
-  async refreshOracles(): Promise<void> {
-    for (const symbol of ASSET_SYMBOLS) {
+  /** Re-publishes the feeds' current answers (every feed by default), so that `updatedAt` is the latest block's time. */
+  async refreshOracles(symbols: readonly AssetSymbol[] = ASSET_SYMBOLS): Promise<void> {
+    for (const symbol of symbols) {
       await mined(this.feeds[symbol].connect(this.admin).setAnswer(await this.oraclePrice(symbol)));
     }
   }
 
   /** Swaps a pool to the oracle price through the SwapRouter, with the target as the price limit. */
   async arbitrage(key: string): Promise<void> {
+    await this.arbitrageTo(key, await this.oraclePrices());
+  }
+
+  /**
+   * Swaps a pool towards the given USD prices (8 decimals) through the SwapRouter, with the target as the price limit.
+   * Without `maxIn` the arbitrageur's capital is unlimited and the pool must end within `ARBITRAGE_TOLERANCE_BPS` of the
+   * target, or this throws `WorldArbitrageError`. With `maxIn` (raw units of each asset it may sell) the swap stops at
+   * that amount and the pool may end short of the target. Returns what was sold, raw units (zero if nothing).
+   */
+  async arbitrageTo(
+    key: string,
+    prices: Record<AssetSymbol, bigint>,
+    maxIn?: Partial<Record<AssetSymbol, bigint>>,
+  ): Promise<WorldTrade> {
     const info = this.pool(key);
-    const target = poolSqrtPrice(info.token0, info.token1, await this.oraclePrices());
+    const target = poolSqrtPrice(info.token0, info.token1, prices);
     const { sqrtPriceX96 } = await info.pool.slot0();
+    let trade: WorldTrade = { tokenIn: info.token0, amountIn: 0n };
     if (sqrtPriceX96 !== target) {
       // Selling token0 lowers the price of token0 in token1, i.e. lowers sqrtPriceX96.
       const [tokenIn, tokenOut] = sqrtPriceX96 > target ? [info.token0, info.token1] : [info.token1, info.token0];
-      const amountIn = await this.ensureReserve(tokenIn);
-      await mined(
-        this.uniswap.router.connect(this.arbitrageur).exactInputSingle({
-          tokenIn: this.tokens.erc20[tokenIn],
-          tokenOut: this.tokens.erc20[tokenOut],
-          fee: info.fee,
-          recipient: this.arbitrageur.address,
-          deadline: MaxUint256,
-          amountIn,
-          amountOutMinimum: 0n,
-          sqrtPriceLimitX96: target,
-        }),
-      );
+      const reserve = await this.ensureReserve(tokenIn);
+      const cap = maxIn?.[tokenIn];
+      const amountIn = cap === undefined ? reserve : cap < reserve ? cap : reserve;
+      const erc20 = this.tokens.erc20[tokenIn];
+      const before = await erc20.balanceOf(this.arbitrageur);
+      if (amountIn > 0n) {
+        await mined(
+          this.uniswap.router.connect(this.arbitrageur).exactInputSingle({
+            tokenIn: erc20,
+            tokenOut: this.tokens.erc20[tokenOut],
+            fee: info.fee,
+            recipient: this.arbitrageur.address,
+            deadline: MaxUint256,
+            amountIn,
+            amountOutMinimum: 0n,
+            sqrtPriceLimitX96: target,
+          }),
+        );
+      }
+      trade = { tokenIn, amountIn: before - (await erc20.balanceOf(this.arbitrageur)) };
     }
+    if (maxIn !== undefined) return trade;
     const { sqrtPriceX96: after } = await info.pool.slot0();
     const deviation = deviationBps(after * after, target * target);
     if (deviation > ARBITRAGE_TOLERANCE_BPS) {
@@ -107,6 +136,29 @@ export class World {
           `The move is larger than the pool's liquidity: add liquidity in lib/market/config.ts or move the price in smaller steps.`,
       );
     }
+    return trade;
+  }
+
+  /**
+   * USD (8 decimals) it takes to move a pool's base-asset price down by `bps`, at the pool's active liquidity:
+   * base sold = L * (1/sqrt(1 - bps) - 1) / sqrt(P) with P the price of the base in the quote. Exact while the move
+   * crosses no initialized tick; an estimate otherwise (the market's positions span wide ranges).
+   */
+  async depthDown(key: string, bps: number): Promise<bigint> {
+    const info = this.pool(key);
+    const [{ sqrtPriceX96 }, liquidity] = await Promise.all([info.pool.slot0(), info.pool.liquidity()]);
+    const factor = 1 / Math.sqrt(1 - bps / 10_000) - 1;
+    // sqrt of the base's price in quote raw units, times 2^96.
+    const sqrtBase = info.base === info.token0 ? Number(sqrtPriceX96) : Number(Q192) / Number(sqrtPriceX96);
+    const baseRaw = (Number(liquidity) * factor * Number(2n ** 96n)) / sqrtBase;
+    const basePrice = Number(await this.poolPrice(key));
+    return BigInt(Math.floor((baseRaw / 10 ** ASSETS[info.base].decimals) * basePrice));
+  }
+
+  /** Publishes a feed answer (8 decimals) without touching any pool: a new round at the latest block's time. */
+  async publish(symbol: AssetSymbol, price: bigint): Promise<void> {
+    if (price <= 0n) throw new RangeError(`World: price of ${symbol} must be positive, got ${price}`);
+    await mined(this.feeds[symbol].connect(this.admin).setAnswer(price));
   }
 
   /** Moves time forward by `seconds` over `blocks` new blocks; the last block lands exactly `seconds` later. */

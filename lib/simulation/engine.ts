@@ -1,8 +1,10 @@
 /**
  * The keeper simulation: deploys the local market and Ballast on the in-process network, prepares the owners, takes a
  * snapshot, and for each policy reverts to it, opens the same vaults with that policy and replays the price path.
- * Each step: the chain moves to the step's time (12-second blocks), the world sets the WETH price and arbitrages the
- * pools, the feeds are refreshed when due; then the liquidator, then the keepers until the next step. Block times are
+ * Each step: the market moves to the step's price (`StressedMarket.step`, lib/simulation/market: the chain moves to
+ * the step's time in 12-second blocks, the pools follow the market, the feeds publish per the stresses switched on) and
+ * returns the ORACLE price, which the liquidator, the keepers and the HF predictions use; then the liquidator, then the
+ * keepers until the next step. Block times are
  * pinned (see clock.ts) and every draw comes from the seed, so a run's result depends on its options only. The chain
  * is put back as it was at the end.
  */
@@ -21,6 +23,7 @@ import { installBlockClock, type BlockClock } from "./clock";
 import { SimulationError } from "./errors";
 import { BLOCK_SECONDS, buildKeepers, RewardCurve, type KeeperProfile } from "./keepers";
 import { Liquidator } from "./liquidator";
+import { StressedMarket } from "./market";
 import { PolicyMetrics, round, type PolicyResult } from "./metrics";
 import { policySetup, volatilityBand, type PolicyName, type PolicySetup, type VolatilityBand } from "./policies";
 import { buildPopulation, prepareOwners, VAULT_SALT, type VaultSpec } from "./population";
@@ -119,7 +122,11 @@ export async function runSimulation(
   }
   // Everything that needs no chain first, so that a band that cannot fit the bounds fails before any deployment.
   const keepers = buildKeepers(options.keepers, options.seed);
-  const population = buildPopulation(options.vaults, options.seed);
+  const population = buildPopulation(
+    options.vaults,
+    options.seed,
+    options.stress.has("liquidity") ? "mainnet" : "local",
+  );
   const band = options.policies.includes("volatility")
     ? volatilityBand(options.path, keepers, options.survival)
     : undefined;
@@ -178,6 +185,8 @@ interface PreparedRun {
   population: readonly VaultSpec[];
   owners: readonly HardhatEthersSigner[];
   liquidator: Liquidator;
+  /** The market with the stresses: one `step` per path point, returning the oracle price. */
+  stressed: StressedMarket;
   fleet: KeeperFleet;
   keepers: readonly KeeperProfile[];
   clock: BlockClock;
@@ -197,15 +206,30 @@ async function prepare(
 ): Promise<PreparedRun> {
   const [governance, guardian] = signers;
   const { market, protocol } = await watch.time("deploy", async () => {
-    const m = await deployMarket(hre);
+    const m = await deployMarket(hre, undefined, { liquidity: options.stress.has("liquidity") ? "mainnet" : "local" });
     return { market: m, protocol: await deployProtocol(m, governance, guardian) };
   });
   const owners = await watch.time("owners", () => prepareOwners(hre, market, protocol.factory, population));
-  const liquidator = await Liquidator.prepare(market);
+  const liquidator = await Liquidator.prepare(market, { sell: options.stress.has("sellers") });
+  const stressed = await StressedMarket.prepare(hre, market, options.stress, clock, REFRESH_SECONDS);
   const keeperSigners = signers.slice(2, 2 + keepers.length);
   const decoder = options.decoder ?? RAW_DECODER;
-  const fleet = new KeeperFleet(await fleetContext(market, protocol, keepers, keeperSigners, clock, watch, decoder));
-  return { market, protocol, population, owners, liquidator, fleet, keepers, clock, watch, path: options.path };
+  const fleet = new KeeperFleet(
+    await fleetContext(market, protocol, keepers, keeperSigners, clock, watch, decoder, stressed),
+  );
+  return {
+    market,
+    protocol,
+    population,
+    owners,
+    liquidator,
+    stressed,
+    fleet,
+    keepers,
+    clock,
+    watch,
+    path: options.path,
+  };
 }
 
 /** One policy from the snapshot: open every vault with it, replay the path, measure. */
@@ -219,6 +243,7 @@ async function runPolicy(
   const vaults = await run.watch.time("open", () => openVaults(run, setup));
   metrics.equityStartBase = await readEquity(market, vaults, priceE8(path.points[0].price));
   await replay(run, vaults, metrics, onStep);
+  metrics.market = run.stressed.report(priceE8(path.points[path.points.length - 1].price));
   metrics.equityEndBase = await readEquity(market, vaults, priceE8(path.points[path.points.length - 1].price));
   const outcome = metrics.result(
     setup.paused ? undefined : setup.policy,
@@ -256,6 +281,7 @@ async function fleetContext(
   clock: BlockClock,
   watch: Stopwatch,
   decoder: FailureDecoder,
+  stressed: StressedMarket,
 ): Promise<FleetContext> {
   const bounds = await protocol.factory.policyBounds();
   const config = await protocol.auction.config();
@@ -275,18 +301,10 @@ async function fleetContext(
     usdcPrice: await market.world.oraclePrice("USDC"),
     minDebtBase: config.minDebtBase,
     clock,
-    advanceTo: (time) => advanceTo(market, clock, time),
+    advanceTo: (time) => stressed.advanceTo(time),
     decoder,
     timeLens: (read) => watch.time("lens", read),
   };
-}
-
-/** Moves the chain forward to `time` in 12-second blocks (at least one); nothing when it is there already. */
-async function advanceTo(market: Market, clock: BlockClock, time: number): Promise<void> {
-  const now = await clock.latest();
-  if (time <= now) return;
-  const seconds = time - now;
-  await market.world.advance(seconds, Math.max(1, Math.floor(seconds / BLOCK_SECONDS)));
 }
 
 /** Collateral less debt of every vault, oracle base units; also records each HF. */
@@ -307,31 +325,27 @@ async function replay(
   metrics: PolicyMetrics,
   onStep: (step: number) => void,
 ): Promise<void> {
-  const { market, clock, watch, liquidator, fleet } = run;
+  const { clock, watch, liquidator, fleet, stressed } = run;
   const points = run.path.points;
   const t0 = points[0].timestamp;
   const start = (await clock.latest()) + BLOCK_SECONDS;
-  let lastRefresh = -Infinity;
+  await stressed.reset();
   for (let i = 0; i < points.length; i++) {
     const time = start + (points[i].timestamp - t0);
     // The last step lasts as long as the one before it.
     const next = i + 1 < points.length ? points[i + 1].timestamp : 2 * points[i].timestamp - points[i - 1].timestamp;
     const end = start + (next - t0);
-    const price = priceE8(points[i].price);
-    await watch.time("prices", async () => {
-      await advanceTo(market, clock, time);
-      await market.world.setPrice("WETH", price);
-      if ((await clock.latest()) - lastRefresh >= REFRESH_SECONDS) {
-        await market.world.refreshOracles();
-        lastRefresh = await clock.latest();
-      }
-    });
+    // The path is the market's price; Aave, the liquidator, the keepers and the HF predictions use the oracle's.
+    const price = await watch.time("prices", () => stressed.step(time, priceE8(points[i].price)));
     metrics.step(
       points[i].timestamp,
       vaults.map((v) => predictedHF(v, price)),
     );
     const liquidations = await watch.time("liquidator", () => liquidator.run(vaults, price));
-    for (const l of liquidations) metrics.liquidation(l.vault.spec.index, l.calls, l.penaltyBase);
+    for (const l of liquidations) {
+      metrics.liquidation(l.vault.spec.index, l.calls, l.penaltyBase);
+      stressed.liquidatorSold(l.soldWeth, l.proceedsUsdc);
+    }
     await watch.time("keepers", () => fleet.step(vaults, price, end, metrics));
     onStep(i);
   }

@@ -6,6 +6,7 @@
 import type { PolicyValues } from "../protocol";
 import type { HealthPoint } from "./chart";
 import { BLOCK_SECONDS, type KeeperProfile } from "./keepers";
+import type { MarketStressReport } from "./market";
 
 const WAD = 10n ** 18n;
 
@@ -69,6 +70,8 @@ export interface PolicyResult {
   /** Vaults still out of band when the path ended. */
   outOfBandAtEnd: number;
   keepers: Record<string, KeeperTally>;
+  /** What the market stresses did (oracle rounds, depth, arbitrage, sales): lib/simulation/market/index.ts. */
+  market: MarketStressReport | null;
 }
 
 interface Tally {
@@ -100,6 +103,8 @@ const hf2 = (wad: bigint): number => Number(wad / 10n ** 16n) / 100;
 export class PolicyMetrics {
   equityStartBase = 0n;
   equityEndBase = 0n;
+  /** Set by the engine at the end of the replay. */
+  market: MarketStressReport | null = null;
   readonly series: HealthPoint[] = [];
   private readonly liquidated = new Set<number>();
   private liquidationCalls = 0;
@@ -224,6 +229,7 @@ export class PolicyMetrics {
           },
         ]),
       ),
+      market: this.market,
     };
   }
 }

@@ -23,6 +23,20 @@ export interface VaultSpec {
 
 /** Deposits are drawn in hundredths of WETH from this range, both ends included. */
 export const DEPOSIT_WETH = { min: 5, max: 20 } as const;
+/**
+ * Deposits against mainnet-calibrated liquidity (the `liquidity` stress), WETH: log-normal with a median of 40 WETH
+ * ($80k at the local $2,000) and σ = 1 (mean ≈ 66 WETH), clipped to [5, 250], drawn in hundredths. An assumption sized on
+ * the pools rather than a fit: leveraged ETH positions on Aave V3 Ethereum run from a few thousand dollars to tens of
+ * millions, heavy-tailed; these 30 default vaults (≈ 2,000 WETH deposited, ≈ $9M of WETH collateral at 2-3x) hold about
+ * a full 2% of the calibrated pools' depth (≈ $10M) in debt to unwind, so their deleveraging moves the pools, as a
+ * real book of that size would. The clip keeps a single open (a buy of up to ~3x the deposit) within the vault's 1%
+ * slippage bound in the 0.05% pool.
+ */
+export const MAINNET_DEPOSIT_WETH = { median: 40, sigma: 1, min: 5, max: 250 } as const;
+
+/** `local`: the default 5-20 WETH; `mainnet`: `MAINNET_DEPOSIT_WETH`, for the mainnet-calibrated pools. */
+export type DepositSizing = "local" | "mainnet";
+
 /** Leverage preferences, HF in hundredths, both ends included. */
 export const HF0 = { min: 1.25, max: 1.65 } as const;
 
@@ -41,12 +55,21 @@ function hundredths(random: Random, min: number, max: number): bigint {
   return BigInt(low + Math.floor(random.next() * (high - low + 1)));
 }
 
-export function buildPopulation(count: number, seed: number): VaultSpec[] {
+/** A log-normal deposit in hundredths of WETH, clipped to the range. */
+function mainnetDeposit(random: Random): bigint {
+  const { median, sigma, min, max } = MAINNET_DEPOSIT_WETH;
+  const weth = Math.min(max, Math.max(min, median * Math.exp(sigma * random.normal())));
+  return BigInt(Math.round(weth * 100));
+}
+
+export function buildPopulation(count: number, seed: number, sizing: DepositSizing = "local"): VaultSpec[] {
   const random = new Random(streamSeed(seed, POPULATION_STREAM));
   return Array.from({ length: count }, (_, index) => ({
     index,
     owner: ownerAddress(index),
-    deposit: hundredths(random, DEPOSIT_WETH.min, DEPOSIT_WETH.max) * HUNDREDTH,
+    deposit:
+      (sizing === "mainnet" ? mainnetDeposit(random) : hundredths(random, DEPOSIT_WETH.min, DEPOSIT_WETH.max)) *
+      HUNDREDTH,
     hf0: hundredths(random, HF0.min, HF0.max) * HUNDREDTH,
   }));
 }

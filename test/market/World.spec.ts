@@ -164,4 +164,55 @@ describe("World", function () {
       expect(await token.totalSupply(), symbol).to.equal(supply + amount);
     }
   });
+  it("arbitrageTo moves a pool to any prices, not only the oracle's, and says what it sold", async function () {
+    const { world } = market;
+    const key = "WETH/USDC/500";
+    const market1800 = usd(1_800n);
+    const prices = { ...(await world.oraclePrices()), WETH: market1800 };
+    const trade = await world.arbitrageTo(key, prices);
+    expect(trade.tokenIn).to.equal("WETH");
+    expect(trade.amountIn > 0n).to.equal(true);
+    expect(deviationBps(await world.poolPrice(key), market1800)).to.be.lte(ARBITRAGE_TOLERANCE_BPS);
+    // The feed is not touched, nor the other pool.
+    expect(await world.oraclePrice("WETH")).to.equal(ASSETS.WETH.initialPrice);
+    expect(deviationBps(await world.poolPrice("WETH/USDC/3000"), ASSETS.WETH.initialPrice)).to.be.lte(
+      ARBITRAGE_TOLERANCE_BPS,
+    );
+    // Already there: nothing sold.
+    expect((await world.arbitrageTo(key, prices)).amountIn).to.equal(0n);
+  });
+
+  it("arbitrageTo with a capital cap sells at most the cap and may end short of the target, without throwing", async function () {
+    const { world } = market;
+    const key = "WETH/USDC/500";
+    const target = usd(1_000n);
+    const cap = units("WETH", 100n);
+    const trade = await world.arbitrageTo(key, { ...(await world.oraclePrices()), WETH: target }, { WETH: cap });
+    expect(trade).to.deep.equal({ tokenIn: "WETH", amountIn: cap });
+    const price = await world.poolPrice(key);
+    expect(price < ASSETS.WETH.initialPrice && price > target).to.equal(true);
+  });
+
+  it("publish sets a feed and no pool; refreshOracles(symbols) re-publishes only those feeds", async function () {
+    const { world } = market;
+    await world.publish("WETH", usd(1_900n));
+    expect(await world.oraclePrice("WETH")).to.equal(usd(1_900n));
+    expect(deviationBps(await world.poolPrice("WETH/USDC/500"), ASSETS.WETH.initialPrice)).to.be.lte(
+      ARBITRAGE_TOLERANCE_BPS,
+    );
+    await expect(world.publish("WETH", 0n)).to.be.rejectedWith(RangeError);
+    const rounds = await Promise.all(ASSET_SYMBOLS.map((symbol) => market.feeds[symbol].latestRound()));
+    await world.refreshOracles(["USDC"]);
+    const after = await Promise.all(ASSET_SYMBOLS.map((symbol) => market.feeds[symbol].latestRound()));
+    expect(after.map((r, i) => r - rounds[i])).to.deep.equal(ASSET_SYMBOLS.map((s) => (s === "USDC" ? 1n : 0n)));
+  });
+
+  it("depthDown grows with the move and with the pool's liquidity", async function () {
+    const { world } = market;
+    const d1 = await world.depthDown("WETH/USDC/500", 100);
+    const d2 = await world.depthDown("WETH/USDC/500", 200);
+    expect(Number(d2) / Number(d1)).to.be.closeTo(2, 0.03);
+    // The 0.05% pool holds more than three times the 0.3% pool's liquidity.
+    expect(d2 > 3n * (await world.depthDown("WETH/USDC/3000", 200))).to.equal(true);
+  });
 });
