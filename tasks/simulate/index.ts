@@ -79,8 +79,46 @@ task(
     undefined,
     types.string,
   )
+  .addOptionalParam(
+    "paths",
+    "Monte Carlo: replay the scenario and paths - 1 seeded variants of it; adds liquidation probabilities (95% " +
+      "Wilson interval), equity mean and 5th percentile, and worst-HF quantiles",
+    DEFAULTS.paths,
+    types.int,
+  )
+  .addOptionalParam(
+    "workers",
+    "Processes to spread the paths over (default: the number of cores, at most one per path); the result is the " +
+      "same bytes for any number",
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
+    "shard",
+    "i/n: run only the i-th of n slices of the paths and write it with --json; combine the slices with keeper:merge",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "events",
+    "Also write one CSV row per event (open, kick, cancel, rebalance, liquidation) to this file",
+    undefined,
+    types.string,
+  )
   .setAction(async (args: SimulateArgs, hre) => {
     await ensureBuilt(hre);
     const { simulateTask } = await import("./run");
     return simulateTask(args, hre);
+  });
+
+task(
+  "keeper:merge",
+  "Combines the JSON slices of keeper:simulate --shard i/n into the result one run of every path would write",
+)
+  .addParam("out", "The merged result's JSON file", undefined, types.string)
+  .addVariadicPositionalParam("shards", "The slices' JSON files, in any order", undefined, types.string)
+  .setAction(async (args: { out: string; shards: string[] }, hre) => {
+    await ensureBuilt(hre);
+    const { mergeTask } = await import("./merge");
+    return mergeTask(args);
   });

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 
 import type { SimulationOutcome } from "../../lib/simulation/engine";
-import type { PolicyResult } from "../../lib/simulation/metrics";
+import type { ComparedResult } from "../../lib/simulation/baselines";
+import type { SimulationResult } from "../../lib/simulation/result";
 import { expectTaskError, runTask, tmpFile } from "./helpers";
 
 /** A small flash-crash run: big enough for liquidations and rebalances, small enough for the suite (~15 s). */
@@ -10,8 +11,13 @@ const SMALL = { scenario: "flash-crash", vaults: 6, steps: 100, seed: 1 };
 
 const simulate = (args: Record<string, unknown>) => runTask<SimulationOutcome>("keeper:simulate", args);
 
-function policy(outcome: SimulationOutcome, name: "static" | "reactive" | "volatility"): PolicyResult {
-  const p = outcome.result.policies[name];
+function full(outcome: SimulationOutcome): SimulationResult {
+  if (outcome.result === null) throw new Error("only a shard ran");
+  return outcome.result;
+}
+
+function policy(outcome: SimulationOutcome, name: "static" | "reactive" | "volatility"): ComparedResult {
+  const p = full(outcome).policies[name];
   if (p === undefined) throw new Error(`no ${name} result`);
   return p;
 }
@@ -114,9 +120,9 @@ describe("keeper:simulate", () => {
     });
 
     it("derives the volatility band from the path and reports it", () => {
-      const band = first.result.volatilityBand;
+      const band = full(first).volatilityBand;
       expect(band).to.not.equal(null);
-      expect(band?.horizonSeconds).to.equal(Math.max(...first.result.keepers.map((k) => k.latencySeconds)) + 600);
+      expect(band?.horizonSeconds).to.equal(Math.max(...full(first).keepers.map((k) => k.latencySeconds)) + 600);
       expect(policy(first, "volatility").band).to.deep.equal({
         minHF: band?.minHF,
         targetHF: band?.targetHF,
@@ -157,10 +163,10 @@ describe("keeper:simulate", () => {
     const prices = [3_000, 2_800, 2_500, 2_200, 2_100, 2_400, 2_700, 2_900];
     fs.writeFileSync(file, `timestamp,price\n${prices.map((p, i) => `${1_700_000_000 + i * 600},${p}`).join("\n")}\n`);
     const { result } = await simulate({ prices: file, vaults: 3, policies: "static,reactive" });
-    expect(result.result.scenario).to.include({ name: "simulate-dip", source: file, steps: 8, startPrice: 2_000 });
-    expect(result.result.scenario.lowPrice).to.be.closeTo(1_400, 0.01);
-    expect(Object.keys(result.result.policies)).to.deep.equal(["static", "reactive"]);
-    expect(result.result.volatilityBand).to.equal(null);
+    expect(full(result).scenario).to.include({ name: "simulate-dip", source: file, steps: 8, startPrice: 2_000 });
+    expect(full(result).scenario.lowPrice).to.be.closeTo(1_400, 0.01);
+    expect(Object.keys(full(result).policies)).to.deep.equal(["static", "reactive"]);
+    expect(full(result).volatilityBand).to.equal(null);
     expect(policy(result, "reactive").rebalances).to.be.greaterThan(0);
   });
 });
