@@ -39,6 +39,7 @@ import {
   bandSummary,
   type PathRun,
   type Shard,
+  type ShardHeader,
   type ShardResult,
 } from "./montecarlo";
 import { stressList } from "./stress";
@@ -309,6 +310,25 @@ export function pathRun(outcome: PathOutcome, population: readonly VaultSpec[], 
   };
 }
 
+/** What every shard of a run shares: the scenario itself, the vaults, the keepers, path 0's band, the stresses. */
+export function shardHeader(
+  options: SimulationOptions,
+  population: readonly VaultSpec[],
+  keepers: readonly KeeperProfile[],
+): ShardHeader {
+  const band = options.policies.includes("volatility")
+    ? volatilityBand(options.path, keepers, options.survival)
+    : undefined;
+  const base = summarize(options.path, options.source, options.seed, population, keepers, band, {});
+  return {
+    scenario: base.scenario,
+    vaults: base.vaults,
+    keepers: base.keepers,
+    volatilityBand: base.volatilityBand,
+    stress: stressList(options.stress),
+  };
+}
+
 /** Runs every policy of `options` on the in-process network, over its paths; see the module comment. */
 export async function runSimulation(
   hre: HardhatRuntimeEnvironment,
@@ -318,28 +338,11 @@ export async function runSimulation(
   const paths = options.paths ?? 1;
   const indices = shardPaths(paths, options.shard);
   const engine = await runPaths(hre, options, indices, (_, band) => standardRuns(options.policies, band), hooks);
-  const base = summarize(
-    options.path,
-    options.source,
-    options.seed,
-    engine.population,
-    engine.keepers,
-    options.policies.includes("volatility")
-      ? volatilityBand(options.path, engine.keepers, options.survival)
-      : undefined,
-    {},
-  );
   const shard: ShardResult = {
     format: "ballast-simulation-shard/1",
     shard: options.shard ?? { index: 1, count: 1 },
     paths,
-    header: {
-      scenario: base.scenario,
-      vaults: base.vaults,
-      keepers: base.keepers,
-      volatilityBand: base.volatilityBand,
-      stress: stressList(options.stress),
-    },
+    header: shardHeader(options, engine.population, engine.keepers),
     runs: engine.outcomes.map((o) => pathRun(o, engine.population, options.survival)),
   };
   const complete = options.shard === undefined || options.shard.count === 1;
