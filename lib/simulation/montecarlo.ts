@@ -174,18 +174,17 @@ export function finalize(shards: readonly ShardResult[]): SimulationResult {
   }
   // A plain copy: the result is the same bytes whether the runs were just measured or read back from JSON.
   const runs = (JSON.parse(JSON.stringify(shards.flatMap((s) => s.runs))) as PathRun[]).sort((a, b) => a.path - b.path);
-  for (let i = 0; i < first.paths; i++) {
-    if (runs[i]?.path !== i) {
-      const seen = runs.filter((r) => r.path === i).length;
-      throw new SimulationError(
-        seen > 1
-          ? `Path ${i} is in more than one shard: merge each shard once`
-          : `Path ${i} of ${first.paths} is missing: merge every shard`,
-      );
+  const seen = new Set<number>();
+  for (const r of runs) {
+    if (seen.has(r.path)) throw new SimulationError(`Path ${r.path} is in more than one shard: merge each shard once`);
+    if (!(Number.isSafeInteger(r.path) && r.path >= 0 && r.path < first.paths)) {
+      throw new SimulationError(`Path ${r.path} is not one of the run's ${first.paths} paths`);
     }
+    seen.add(r.path);
   }
-  if (runs.length !== first.paths)
-    throw new SimulationError(`More runs than the ${first.paths} paths: merge each shard once`);
+  for (let i = 0; i < first.paths; i++) {
+    if (!seen.has(i)) throw new SimulationError(`Path ${i} of ${first.paths} is missing: merge every shard`);
+  }
   const { scenario, vaults, keepers, volatilityBand, stress } = JSON.parse(header) as ShardHeader;
   const base = runs[0];
   return {

@@ -41,7 +41,9 @@ export function frontierLines(f: FrontierResult): string[] {
   const rows = f.points.map((p: FrontierPoint) => {
     const name = p.policy === "static" ? `static (≙ ${p.matches})` : p.policy;
     const band =
-      p.band === null ? `opened at ${p.openHF.toFixed(2)}` : `${p.band.minHF} / ${p.band.targetHF} / ${p.band.maxHF}`;
+      p.band === null
+        ? `opened at ${p.openHF.toFixed(2)}`
+        : `${p.band.minHF.toFixed(2)} / ${p.band.targetHF.toFixed(2)} / ${p.band.maxHF.toFixed(2)}`;
     const l = p.liquidationProbability;
     return [
       p.minHF.toFixed(2),
