@@ -5,6 +5,10 @@
  * pools, the feeds are refreshed when due; then the liquidator, then the keepers until the next step. Block times are
  * pinned (see clock.ts) and every draw comes from the seed, so a run's result depends on its options only. The chain
  * is put back as it was at the end.
+ *
+ * A run is a list of paths (`--paths`: the scenario, then seeded variants; `--shard`: a slice of them) and, on each
+ * path, a list of runs (`RunSpec`: the policies asked for, then the static baselines matched to them, or the
+ * frontier's bands). Everything deploys once; every (path, run) starts from the same snapshot.
  */
 import { performance } from "node:perf_hooks";
 
