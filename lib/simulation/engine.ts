@@ -7,17 +7,23 @@
  * keepers until the next step. Block times are
  * pinned (see clock.ts) and every draw comes from the seed, so a run's result depends on its options only. The chain
  * is put back as it was at the end.
+ *
+ * A run is a list of paths (`--paths`: the scenario, then seeded variants; `--shard`: a slice of them) and, on each
+ * path, a list of runs (`RunSpec`: the policies asked for, then the static baselines matched to them, or the
+ * frontier's bands). Everything deploys once; every (path, run) starts from the same snapshot.
  */
 import { performance } from "node:perf_hooks";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { getAddress, type Provider } from "ethers";
 
 import { BallastVault__factory } from "../../typechain-types";
 import { mined } from "../market/aave";
 import { deployMarket, poolKey, type Market } from "../market";
 import { deployProtocol, LOCAL_PARAMS, singleHopPath, type Protocol } from "../protocol";
 import { KeeperFleet, RAW_DECODER, type FailureDecoder, type FleetContext } from "./automation";
+import { compare, holdResult, openingHF, staticSetupAt, type ComparedResult } from "./baselines";
 import type { HealthPoint } from "./chart";
 import { installBlockClock, type BlockClock } from "./clock";
 import { SimulationError } from "./errors";
@@ -32,6 +38,19 @@ import { Stopwatch } from "./stopwatch";
 import type { StressSet } from "./stress";
 import { observe, predictedHF, trackVault, type TrackedVault } from "./tracking";
 import { summarize, type SimulationResult } from "./result";
+import {
+  finalize,
+  pathAt,
+  scenarioSummary,
+  shardPaths,
+  bandSummary,
+  type PathRun,
+  type Shard,
+  type ShardHeader,
+  type ShardResult,
+} from "./montecarlo";
+import { stressList } from "./stress";
+import { harvestEvents, type EventSink, type HarvestContext, type RunEvents } from "./events";
 
 /** Feeds other than WETH's (which every step sets) are refreshed this often: half their heartbeat. */
 const REFRESH_SECONDS = LOCAL_PARAMS.heartbeat / 2;
@@ -55,34 +74,52 @@ export interface SimulationOptions {
   stress: StressSet;
   /** Names failed keeper transactions; defaults to selectors and messages. */
   decoder?: FailureDecoder;
+  /** Monte Carlo: how many paths (the scenario, then seeded variants of it); default 1. */
+  paths?: number;
+  /** Run only this slice of the paths (1-based index of `count`); default all. */
+  shard?: Shard;
+  /** Receives one event per open, kick, cancel, rebalance and liquidation. */
+  events?: EventSink;
 }
 
 export interface SimulationSetup {
   keepers: readonly KeeperProfile[];
   population: readonly VaultSpec[];
   volatility?: VolatilityBand;
-  /** Steps over all policies, for a progress bar. */
+  /** Steps over all policies, baselines and paths of this run, for a progress bar. */
   totalSteps: number;
+  /** The path indices this process runs. */
+  paths: readonly number[];
 }
 
 export interface SimulationHooks {
   /** Everything is deployed and the replay is about to start. */
   onReady?(setup: SimulationSetup): void;
-  onStep?(policy: PolicyName, step: number): void;
+  onStep?(policy: string, step: number): void;
 }
 
 export interface SimulationTimings {
   totalSeconds: number;
   /** Deployment, owners and preparation before the first policy. */
   setupSeconds: number;
-  policySeconds: Partial<Record<PolicyName, number>>;
+  /** Seconds per run (policy or baseline), summed over the paths. */
+  policySeconds: Record<string, number>;
+  /** Steps replayed, over every run and path, and the wall time per step of one policy (open included), ms. */
+  policySteps: number;
+  msPerPolicyStep: number;
+  /** With --workers: how many processes, and the wall time (start-up included) per policy-step over all of them. */
+  workers?: number;
+  wallMsPerPolicyStep?: number;
   /** Seconds per phase over all policies: deploy, owners, open, prices, liquidator, keepers (lens included), lens. */
   phases: Record<string, number>;
 }
 
 export interface SimulationOutcome {
-  result: SimulationResult;
-  /** The worst HF of each policy's vaults at each step, for the chart. */
+  /** The whole result; null when only a shard of the paths ran (then see `shard`). */
+  result: SimulationResult | null;
+  /** What this process ran, as `--shard` writes it: `keeper:merge` combines such slices into `result`. */
+  shard: ShardResult;
+  /** The worst HF of each policy's vaults at each step of the first path, for the chart (empty without it). */
   series: HealthPoint[];
   timings: SimulationTimings;
 }
@@ -102,12 +139,77 @@ function check(options: SimulationOptions): void {
   }
 }
 
-/** Runs every policy of `options` on the in-process network; see the module comment. */
-export async function runSimulation(
+/** One run of a path: a policy, or a static baseline matched to one. */
+export interface RunSpec {
+  /** The policy it reports as (`static` for a baseline). */
+  name: PolicyName;
+  /** Where the result goes: `policies.<name>` or `baselines.<policy matched>`. */
+  group: "policies" | "baselines";
+  key: PolicyName;
+  /** The label of its line in the chart and in the events. */
+  label: string;
+  setup: PolicySetup;
+}
+
+/**
+ * The runs of one path: the policies asked for, in order, then the static baseline matched to every automated
+ * policy other than reactive (whose baseline is `policies.static`, opened at reactive's target); reactive gets a
+ * `baselines.reactive` only when `static` was not asked for.
+ */
+export function standardRuns(policies: readonly PolicyName[], band: VolatilityBand | undefined): RunSpec[] {
+  const runs: RunSpec[] = policies.map((name) => ({
+    name,
+    group: "policies",
+    key: name,
+    label: name,
+    setup: policySetup(name, band),
+  }));
+  for (const name of policies) {
+    if (name === "static" || (name === "reactive" && policies.includes("static"))) continue;
+    const hf = openingHF(name, band);
+    runs.push({
+      name: "static",
+      group: "baselines",
+      key: name,
+      label: `static@${(Number(hf / 10n ** 16n) / 100).toFixed(2)}`,
+      setup: staticSetupAt(hf),
+    });
+  }
+  return runs;
+}
+
+/** The chain-free plan of one path: the path, its volatility band and its runs. */
+export interface PathPlan {
+  index: number;
+  path: PricePath;
+  band?: VolatilityBand;
+  runs: RunSpec[];
+}
+
+export interface PathOutcome {
+  plan: PathPlan;
+  results: PolicyResult[];
+  series: HealthPoint[];
+}
+
+export interface EngineOutcome {
+  keepers: readonly KeeperProfile[];
+  population: readonly VaultSpec[];
+  outcomes: PathOutcome[];
+  timings: SimulationTimings;
+}
+
+/**
+ * The engine proper: deploys once, then for each path and each of its runs reverts to the snapshot and replays.
+ * `plan` gives each path index its runs (chain-free: called for every path before anything is deployed).
+ */
+export async function runPaths(
   hre: HardhatRuntimeEnvironment,
   options: SimulationOptions,
+  indices: readonly number[],
+  plan: (path: PricePath, band: VolatilityBand | undefined) => RunSpec[],
   hooks: SimulationHooks = {},
-): Promise<SimulationOutcome> {
+): Promise<EngineOutcome> {
   check(options);
   if (hre.network.name !== "hardhat") {
     throw new SimulationError(
@@ -127,9 +229,12 @@ export async function runSimulation(
     options.seed,
     options.stress.has("liquidity") ? "mainnet" : "local",
   );
-  const band = options.policies.includes("volatility")
-    ? volatilityBand(options.path, keepers, options.survival)
-    : undefined;
+  const plans: PathPlan[] = indices.map((index) => {
+    const path = pathAt(options.path, options.seed, index);
+    const band = options.policies.includes("volatility") ? volatilityBand(path, keepers, options.survival) : undefined;
+    return { index, path, band, runs: plan(path, band) };
+  });
+  const totalSteps = plans.reduce((n, p) => n + p.path.points.length * p.runs.length, 0);
 
   const started = performance.now();
   const watch = new Stopwatch();
@@ -138,37 +243,49 @@ export async function runSimulation(
   const clock = installBlockClock(provider);
   try {
     const run = await prepare(hre, options, signers, keepers, population, clock, watch);
-    hooks.onReady?.({
-      keepers,
-      population,
-      volatility: band,
-      totalSteps: options.path.points.length * options.policies.length,
-    });
+    hooks.onReady?.({ keepers, population, volatility: plans[0]?.band, totalSteps, paths: indices });
     const setupSeconds = (performance.now() - started) / 1000;
 
-    const policies: Partial<Record<PolicyName, PolicyResult>> = {};
-    const policySeconds: Partial<Record<PolicyName, number>> = {};
-    const series: HealthPoint[] = [];
+    const policySeconds: Record<string, number> = {};
+    const outcomes: PathOutcome[] = [];
     let snapshot = (await provider.request({ method: "evm_snapshot" })) as string;
-    for (const [i, name] of options.policies.entries()) {
-      const policyStart = performance.now();
-      if (i > 0) {
-        // Reverting uses the snapshot up: take it again for the next policy.
-        await provider.request({ method: "evm_revert", params: [snapshot] });
-        snapshot = (await provider.request({ method: "evm_snapshot" })) as string;
+    let first = true;
+    let steps = 0;
+    let replaySeconds = 0;
+    for (const p of plans) {
+      const results: PolicyResult[] = [];
+      const series: HealthPoint[] = [];
+      for (const spec of p.runs) {
+        const policyStart = performance.now();
+        if (!first) {
+          // Reverting uses the snapshot up: take it again for the next run.
+          await provider.request({ method: "evm_revert", params: [snapshot] });
+          snapshot = (await provider.request({ method: "evm_snapshot" })) as string;
+        }
+        first = false;
+        const events = options.events?.run(p.index, spec.label);
+        const measured = await runPolicy({ ...run, path: p.path, events }, spec, (step) =>
+          hooks.onStep?.(spec.label, step),
+        );
+        if (spec.group === "policies") series.push(...measured.series);
+        results.push(measured.outcome);
+        const seconds = (performance.now() - policyStart) / 1000;
+        replaySeconds += seconds;
+        steps += p.path.points.length;
+        policySeconds[spec.label] = round((policySeconds[spec.label] ?? 0) + seconds, 1);
       }
-      const measured = await runPolicy(run, policySetup(name, band), (step) => hooks.onStep?.(name, step));
-      series.push(...measured.series);
-      policies[name] = measured.outcome;
-      policySeconds[name] = round((performance.now() - policyStart) / 1000, 1);
+      outcomes.push({ plan: p, results, series });
     }
     return {
-      result: summarize(options.path, options.source, options.seed, population, keepers, band, policies),
-      series,
+      keepers,
+      population,
+      outcomes,
       timings: {
         totalSeconds: round((performance.now() - started) / 1000, 1),
         setupSeconds: round(setupSeconds, 1),
         policySeconds,
+        policySteps: steps,
+        msPerPolicyStep: steps === 0 ? 0 : round((replaySeconds * 1000) / steps, 1),
         phases: watch.seconds(),
       },
     };
@@ -176,6 +293,76 @@ export async function runSimulation(
     await provider.request({ method: "evm_revert", params: [outer] });
     clock.restore();
   }
+}
+
+/** A path's runs as the result reports them: each policy and baseline with its opening HF and comparisons. */
+export function pathRun(outcome: PathOutcome, population: readonly VaultSpec[], survival: number): PathRun {
+  const { plan, results } = outcome;
+  const hold = holdResult(population, plan.path);
+  const byKey = (group: RunSpec["group"], key: PolicyName): PolicyResult | undefined => {
+    const i = plan.runs.findIndex((r) => r.group === group && r.key === key);
+    return i < 0 ? undefined : results[i];
+  };
+  const policies: Partial<Record<PolicyName, ComparedResult>> = {};
+  const baselines: Partial<Record<PolicyName, ComparedResult>> = {};
+  for (const [i, spec] of plan.runs.entries()) {
+    const matched = spec.name === "static" ? undefined : (byKey("baselines", spec.key) ?? byKey("policies", "static"));
+    const compared = compare(results[i], spec.setup.openHF(population[0]), matched, hold);
+    if (spec.group === "policies") policies[spec.key] = compared;
+    else baselines[spec.key] = compared;
+  }
+  return {
+    path: plan.index,
+    scenario: scenarioSummary(plan.path),
+    volatilityBand: bandSummary(plan.band, survival),
+    hold,
+    policies,
+    baselines,
+  };
+}
+
+/** What every shard of a run shares: the scenario itself, the vaults, the keepers, path 0's band, the stresses. */
+export function shardHeader(
+  options: SimulationOptions,
+  population: readonly VaultSpec[],
+  keepers: readonly KeeperProfile[],
+): ShardHeader {
+  const band = options.policies.includes("volatility")
+    ? volatilityBand(options.path, keepers, options.survival)
+    : undefined;
+  const base = summarize(options.path, options.source, options.seed, population, keepers, band, {});
+  return {
+    scenario: base.scenario,
+    vaults: base.vaults,
+    keepers: base.keepers,
+    volatilityBand: base.volatilityBand,
+    stress: stressList(options.stress),
+  };
+}
+
+/** Runs every policy of `options` on the in-process network, over its paths; see the module comment. */
+export async function runSimulation(
+  hre: HardhatRuntimeEnvironment,
+  options: SimulationOptions,
+  hooks: SimulationHooks = {},
+): Promise<SimulationOutcome> {
+  const paths = options.paths ?? 1;
+  const indices = shardPaths(paths, options.shard);
+  const engine = await runPaths(hre, options, indices, (_, band) => standardRuns(options.policies, band), hooks);
+  const shard: ShardResult = {
+    format: "ballast-simulation-shard/1",
+    shard: options.shard ?? { index: 1, count: 1 },
+    paths,
+    header: shardHeader(options, engine.population, engine.keepers),
+    runs: engine.outcomes.map((o) => pathRun(o, engine.population, options.survival)),
+  };
+  const complete = options.shard === undefined || options.shard.count === 1;
+  return {
+    result: complete ? finalize([shard]) : null,
+    shard,
+    series: engine.outcomes.find((o) => o.plan.index === 0)?.series ?? [],
+    timings: engine.timings,
+  };
 }
 
 /** What every policy's run starts from: the deployment, the prepared owners, the liquidator and the keepers. */
@@ -192,6 +379,11 @@ interface PreparedRun {
   clock: BlockClock;
   watch: Stopwatch;
   path: PricePath;
+  /** Where this run's events go, if anywhere. */
+  events?: RunEvents;
+  keeperAddresses: readonly string[];
+  provider: Provider;
+  usdcPrice: bigint;
 }
 
 /** Deploys the market and Ballast, funds the owners and the liquidator, and readies the keepers. */
@@ -229,21 +421,33 @@ async function prepare(
     clock,
     watch,
     path: options.path,
+    keeperAddresses: keeperSigners.map((k) => k.address),
+    provider: hre.ethers.provider,
+    usdcPrice: await market.world.oraclePrice("USDC"),
   };
 }
 
-/** One policy from the snapshot: open every vault with it, replay the path, measure. */
+/** One run from the snapshot: open every vault with its policy, replay the path, measure. */
 async function runPolicy(
   run: PreparedRun,
-  setup: PolicySetup,
+  spec: RunSpec,
   onStep: (step: number) => void,
 ): Promise<{ outcome: PolicyResult; series: HealthPoint[] }> {
   const { market, path } = run;
-  const metrics = new PolicyMetrics(setup.name, run.keepers);
+  const setup = spec.setup;
+  const metrics = new PolicyMetrics(spec.label, run.keepers);
   const vaults = await run.watch.time("open", () => openVaults(run, setup));
-  metrics.equityStartBase = await readEquity(market, vaults, priceE8(path.points[0].price));
+  const startPrice = priceE8(path.points[0].price);
+  const equities = await readEquities(market, vaults, startPrice);
+  metrics.equityStartBase = equities.reduce((a, b) => a + b, 0n);
+  const openedAt = vaults.map((v) => predictedHF(v, startPrice));
+  const fromBlock = (await run.provider.getBlockNumber()) + 1;
   await replay(run, vaults, metrics, onStep);
   metrics.market = run.stressed.report(priceE8(path.points[path.points.length - 1].price));
+  if (run.events !== undefined) {
+    recordOpens(run.events, vaults, equities, openedAt, startPrice, path.points[0].timestamp);
+    await harvestEvents(harvestContext(run, vaults), run.events, fromBlock, await run.provider.getBlockNumber());
+  }
   metrics.equityEndBase = await readEquity(market, vaults, priceE8(path.points[path.points.length - 1].price));
   const outcome = metrics.result(
     setup.paused ? undefined : setup.policy,
@@ -309,13 +513,56 @@ async function fleetContext(
 
 /** Collateral less debt of every vault, oracle base units; also records each HF. */
 async function readEquity(market: Market, vaults: readonly TrackedVault[], price: bigint): Promise<bigint> {
-  let equity = 0n;
+  return (await readEquities(market, vaults, price)).reduce((a, b) => a + b, 0n);
+}
+
+/** Collateral less debt of each vault, oracle base units; also records each HF. */
+async function readEquities(market: Market, vaults: readonly TrackedVault[], price: bigint): Promise<bigint[]> {
+  const out: bigint[] = [];
   for (const v of vaults) {
     const account = await market.aave.pool.getUserAccountData(v.address);
     observe(v, account.healthFactor, price);
-    equity += account.totalCollateralBase - account.totalDebtBase;
+    out.push(account.totalCollateralBase - account.totalDebtBase);
   }
-  return equity;
+  return out;
+}
+
+/** The open events, at the path's first point: the deposit's value less the equity after opening is the cost. */
+function recordOpens(
+  events: RunEvents,
+  vaults: readonly TrackedVault[],
+  equities: readonly bigint[],
+  hfs: readonly number[],
+  price: bigint,
+  time: number,
+): void {
+  for (const [i, v] of vaults.entries()) {
+    const cost = (v.spec.deposit * price) / 10n ** 18n - equities[i];
+    events.record({
+      time,
+      vault: v.spec.index,
+      price: Number(price) / E8,
+      hf: hfs[i],
+      action: "open",
+      keeper: "",
+      costUsd: Number(cost / 1_000_000n) / 100,
+    });
+  }
+}
+
+function harvestContext(run: PreparedRun, vaults: readonly TrackedVault[]): HarvestContext {
+  const { protocol, market } = run;
+  return {
+    provider: run.provider,
+    auction: { address: String(protocol.auction.target), iface: protocol.auction.interface },
+    vaultIface: BallastVault__factory.createInterface(),
+    pool: { address: String(market.aave.pool.target), iface: market.aave.pool.interface },
+    weth: String(market.tokens.erc20.WETH.target),
+    usdcPrice: run.usdcPrice,
+    keepers: run.keepers,
+    keeperAddresses: run.keeperAddresses,
+    vaults: new Map(vaults.map((v) => [getAddress(v.address), v.spec.index])),
+  };
 }
 
 /** The step loop of one policy: price, then liquidator, then keepers until the next step. */
@@ -337,6 +584,7 @@ async function replay(
     const end = start + (next - t0);
     // The path is the market's price; Aave, the liquidator, the keepers and the HF predictions use the oracle's.
     const price = await watch.time("prices", () => stressed.step(time, priceE8(points[i].price)));
+    run.events?.step(await clock.latest(), points[i].timestamp, price);
     metrics.step(
       points[i].timestamp,
       vaults.map((v) => predictedHF(v, price)),

@@ -1,6 +1,8 @@
 /**
  * The policies the simulation compares, on the same price path and the same owners:
- * - `static`: no automation, the baseline. Each owner opens at the HF they picked (HF0) and pauses automation.
+ * - `static`: no automation, the baseline. Each owner opens at reactive's target (1.5) and pauses automation, so that
+ *   reactive is compared at the same exposure; the baseline of another policy opens at that policy's target
+ *   (lib/simulation/baselines.ts).
  * - `reactive`: Ballast's default band 1.3 / 1.5 / 1.8, opened at its target.
  * - `volatility`: a band from the volatility forecast on the path's warm-up (never the replay: no look-ahead) over
  *   the keepers' response horizon, for a survival probability: `recommendPolicy`, the same calculation as
@@ -29,7 +31,7 @@ export const REACTIVE_POLICY: PolicyValues = {
   maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
 };
 
-/** Static vaults pause automation, so their band never acts; it only has to admit any HF0 for `open`. */
+/** Static vaults pause automation, so their band never acts; it only has to admit any opening HF for `open`. */
 export const STATIC_POLICY: PolicyValues = {
   ...REACTIVE_POLICY,
   minHF: LOCAL_PARAMS.bounds.minHFFloor,
@@ -72,7 +74,7 @@ export interface PolicySetup {
 export function policySetup(name: PolicyName, band: VolatilityBand | undefined): PolicySetup {
   switch (name) {
     case "static":
-      return { name, policy: STATIC_POLICY, openHF: (spec) => spec.hf0, paused: true };
+      return { name, policy: STATIC_POLICY, openHF: () => REACTIVE_POLICY.targetHF, paused: true };
     case "reactive":
       return { name, policy: REACTIVE_POLICY, openHF: () => REACTIVE_POLICY.targetHF, paused: false };
     case "volatility": {

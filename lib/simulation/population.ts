@@ -17,7 +17,10 @@ export interface VaultSpec {
   owner: string;
   /** WETH deposited at the open, wei. */
   deposit: bigint;
-  /** The HF the owner would pick by hand (WAD, a multiple of 0.01): where `static` opens. */
+  /**
+   * The HF the owner would pick by hand (WAD, a multiple of 0.01). Kept for the draws' sake, but no run opens at
+   * it: `static` opens at the HF of the policy it is matched to (lib/simulation/baselines.ts).
+   */
   hf0: bigint;
 }
 

@@ -2,11 +2,14 @@
  * The result of a run, as the task prints it and writes it with --json: plain numbers (USD in dollars to the cent,
  * HFs to 2 or 4 decimals), the same bytes for the same options, and no wall-clock time.
  */
+import type { ComparedResult, HoldResult } from "./baselines";
 import type { KeeperProfile } from "./keepers";
 import { round, type PolicyResult } from "./metrics";
 import type { PolicyName, VolatilityBand } from "./policies";
 import type { VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
+import type { MonteCarloResult } from "./montecarlo";
+import type { StressKind } from "./stress";
 import { realizedVolatility } from "./volatility";
 
 export interface KeeperSummary {
@@ -16,8 +19,8 @@ export interface KeeperSummary {
   minProfitUsd: number;
 }
 
-/** What a run measured: the same bytes for the same options, so no wall-clock time in it. */
-export interface SimulationResult {
+/** What a run measured on one path: the same bytes for the same options, so no wall-clock time in it. */
+export interface SimulationSummary {
   scenario: {
     name: string;
     source: string;
@@ -33,7 +36,6 @@ export interface SimulationResult {
   vaults: {
     count: number;
     depositWeth: { min: number; max: number; total: number };
-    staticOpenHF: { min: number; max: number };
   };
   keepers: KeeperSummary[];
   volatilityBand: {
@@ -47,6 +49,20 @@ export interface SimulationResult {
   policies: Partial<Record<PolicyName, PolicyResult>>;
 }
 
+/**
+ * The result a run writes: the summary above for the scenario itself (path 0), with the stresses on, each result
+ * compared with its matched static baseline and with holding, and the Monte Carlo over every path
+ * (lib/simulation/baselines.ts, montecarlo.ts).
+ */
+export interface SimulationResult extends Omit<SimulationSummary, "policies"> {
+  stress: StressKind[];
+  policies: Partial<Record<PolicyName, ComparedResult>>;
+  /** The static run matched to each automated policy other than reactive (whose match is `policies.static`). */
+  baselines: Partial<Record<PolicyName, ComparedResult>>;
+  hold: HoldResult;
+  montecarlo: MonteCarloResult;
+}
+
 const wadNumber = (wad: bigint, places = 2): number => Number(wad / 10n ** BigInt(18 - places)) / 10 ** places;
 
 /** The result of a run from its inputs and each policy's measurements. */
@@ -58,11 +74,10 @@ export function summarize(
   keepers: readonly KeeperProfile[],
   band: VolatilityBand | undefined,
   policies: Partial<Record<PolicyName, PolicyResult>>,
-): SimulationResult {
+): SimulationSummary {
   const points = path.points;
   const prices = points.map((p) => p.price);
   const deposits = population.map((s) => wadNumber(s.deposit));
-  const hf0 = population.map((s) => wadNumber(s.hf0));
   return {
     scenario: {
       name: path.name,
@@ -86,7 +101,6 @@ export function summarize(
           2,
         ),
       },
-      staticOpenHF: { min: Math.min(...hf0), max: Math.max(...hf0) },
     },
     keepers: keepers.map((k) => ({
       name: k.name,

@@ -38,8 +38,24 @@ task(
     types.string,
   )
   .addFlag("json", "Print the recommendation as JSON on stdout, HFs as WAD decimal strings, and nothing else")
-  .setAction(async (args: RecommendArgs, hre) => {
+  .addOptionalParam(
+    "frontier",
+    "Instead: pick from a keeper:frontier JSON file the thinnest reactive band within --max-liquidation-probability",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "maxLiquidationProbability",
+    "With --frontier: the most liquidation probability allowed (upper 95% Wilson bound), e.g. 0.01",
+    undefined,
+    types.string,
+  )
+  .setAction(async (args: RecommendArgs & { frontier?: string; maxLiquidationProbability?: string }, hre) => {
     await ensureBuilt(hre);
+    if (args.frontier !== undefined || args.maxLiquidationProbability !== undefined) {
+      const { frontierRecommendTask } = await import("./frontier");
+      return frontierRecommendTask(args);
+    }
     const { recommendTask } = await import("./recommend");
     return recommendTask(args);
   });

@@ -12,6 +12,14 @@ export interface SimulateArgs {
   stress: string;
   json?: string;
   chart?: string;
+  /** Monte Carlo: the scenario and paths - 1 seeded variants of it. */
+  paths: number;
+  /** Processes to run the paths in; default the number of cores. */
+  workers?: number;
+  /** "i/n": run only the i-th of n slices of the paths and write it for `keeper:merge`. */
+  shard?: string;
+  /** Write one CSV row per event to this file. */
+  events?: string;
 }
 
 /** The no-argument run: the crash that best shows the claim, sized to finish in about a minute and a half. */
@@ -24,4 +32,5 @@ export const DEFAULTS = {
   seed: 1,
   survival: "0.99",
   stress: "all",
+  paths: 1,
 } as const;

@@ -3,6 +3,7 @@
  * mistake is one line that names the flag and what is expected.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 import { isPolicyName, POLICY_NAMES, type PolicyName } from "../../lib/simulation/policies";
@@ -15,20 +16,40 @@ import {
   type PricePath,
 } from "../../lib/simulation";
 import type { SimulationOptions } from "../../lib/simulation/engine";
+import type { Shard } from "../../lib/simulation/montecarlo";
 import { parseStress } from "../../lib/simulation/stress";
 import { parseSurvival, parseVol } from "../policy/recommend";
 import { TaskError } from "../shared/errors";
 import { DEFAULTS, type SimulateArgs } from "./args";
 
 /** Limits that keep a run within minutes and within the in-process network's accounts. */
-export const LIMITS = { steps: 5_000, vaults: 500, keepers: 10 } as const;
+export const LIMITS = { steps: 5_000, vaults: 500, keepers: 10, paths: 10_000, workers: 64 } as const;
 
 export interface SimulatePlan {
-  options: Omit<SimulationOptions, "decoder">;
-  /** Where to write the JSON result and the SVG chart, if asked. */
+  options: Omit<SimulationOptions, "decoder" | "events">;
+  /** Where to write the JSON result, the SVG chart and the events CSV, if asked. */
   json?: string;
   chart?: string;
+  events?: string;
+  /** Processes to spread the paths over: 1 runs them here. */
+  workers: number;
 }
+
+/** `--shard i/n`, 1 <= i <= n <= paths. */
+export function parseShard(value: string, paths: number): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (m === null) throw new TaskError(`--shard must be i/n like 1/4, got "${value}"`);
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  if (count < 1 || index < 1 || index > count) {
+    throw new TaskError(`--shard ${value}: i must be from 1 to n, and n 1 or more`);
+  }
+  if (count > paths) throw new TaskError(`--shard ${value}: ${count} shards for ${paths} paths; use n <= --paths`);
+  return { index, count };
+}
+
+/** The cores this machine offers: the default of --workers. */
+export const defaultWorkers = (): number =>
+  typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 
 function wholeInRange(value: number, flag: string, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -98,8 +119,28 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
     const stress = parseStress(args.stress);
     const json = outputFile(args.json, "--json", ".json");
     const chart = outputFile(args.chart, "--chart", ".svg");
+    const events = outputFile(args.events, "--events", ".csv");
+    const paths = wholeInRange(args.paths, "--paths", 1, LIMITS.paths);
+    const shard = args.shard === undefined ? undefined : parseShard(args.shard, paths);
+    if (args.workers !== undefined) wholeInRange(args.workers, "--workers", 1, LIMITS.workers);
+    if (shard !== undefined && (args.workers ?? 1) > 1) {
+      throw new TaskError("--shard runs one slice in this process: leave out --workers or pass --workers 1");
+    }
+    if (shard !== undefined && json === undefined) {
+      throw new TaskError("--shard needs --json <file>: the slice is written there for keeper:merge");
+    }
+    if (shard !== undefined && chart !== undefined && shard.index !== 1) {
+      throw new TaskError(`--chart draws path 0, which only shard 1/${shard.count} runs`);
+    }
+    const workers = shard !== undefined ? 1 : Math.min(args.workers ?? defaultWorkers(), paths);
     const { path, source } = pricePath(args);
-    return { options: { path, source, policies, vaults, keepers, seed: args.seed, survival, stress }, json, chart };
+    return {
+      options: { path, source, policies, vaults, keepers, seed: args.seed, survival, stress, paths, shard },
+      json,
+      chart,
+      events,
+      workers,
+    };
   } catch (e) {
     if (e instanceof SimulationError) throw new TaskError(e.message, e);
     throw e;

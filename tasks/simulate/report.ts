@@ -1,6 +1,7 @@
 /** `keeper:simulate`'s terminal output: the run's setting, the summary table (one column per policy), the timings. */
 import type { SimulationOptions, SimulationSetup, SimulationTimings } from "../../lib/simulation/engine";
-import type { PolicyResult } from "../../lib/simulation/metrics";
+import type { ComparedResult } from "../../lib/simulation/baselines";
+import type { MonteCarloSummary, ShardResult } from "../../lib/simulation/montecarlo";
 import type { PolicyName } from "../../lib/simulation/policies";
 import type { SimulationResult } from "../../lib/simulation/result";
 import * as fmt from "../shared/format";
@@ -23,14 +24,20 @@ export function settingLines(
   const prices = points.map((p) => p.price);
   const span = points[points.length - 1].timestamp - points[0].timestamp;
   const deposits = setup.population.map((v) => Number(v.deposit / 10n ** 16n) / 100);
-  const hf0 = setup.population.map((v) => Number(v.hf0 / 10n ** 16n) / 100);
   const lines = [
     `Scenario    ${options.path.name} (${options.source === "scenario" ? "built-in" : options.source}) · ` +
       `${points.length} steps over ${seconds(span)} · ${dollars(prices[0])} → ${dollars(prices[prices.length - 1])} ` +
       `(low ${dollars(Math.min(...prices))}) · seed ${options.seed}`,
     `Vaults      ${setup.population.length}, one per owner · ${Math.min(...deposits)}-${Math.max(...deposits)} WETH ` +
-      `deposited · static opens at HF ${hf(Math.min(...hf0))}-${hf(Math.max(...hf0))}`,
+      `deposited · static opens at reactive's 1.50; each other policy is also matched by static opened at its ` +
+      `target`,
   ];
+  if (setup.paths.length > 1 || setup.paths[0] !== 0) {
+    lines.push(
+      `Paths       ${setup.paths.length} here (${setup.paths[0]}-${setup.paths[setup.paths.length - 1]}): path 0 is ` +
+        `the scenario, the others seeded variants of it`,
+    );
+  }
   for (const k of setup.keepers) {
     lines.push(
       `Keeper      ${k.name}: latency ${k.latency} s · gas ${fmt.fixed(k.gasPrice, 9, 1)} gwei · ` +
@@ -50,7 +57,9 @@ export function settingLines(
   return lines;
 }
 
-type Row = [label: string, cell: (p: PolicyResult) => string];
+type Row = [label: string, cell: (p: ComparedResult) => string];
+
+const signedPct = (x: number | null): string => (x === null ? DASH : `${x > 0 ? "+" : ""}${x.toFixed(2)}%`);
 
 const ROWS: Row[] = [
   [
@@ -78,6 +87,9 @@ const ROWS: Row[] = [
   ["equity at start", (p) => dollars(p.equityStartUsd)],
   ["equity at end", (p) => dollars(p.equityEndUsd)],
   ["equity change", (p) => `${p.equityChangePct.toFixed(2)}%`],
+  ["opened at HF", (p) => hf(p.openHF)],
+  ["equity vs matched static", (p) => signedPct(p.equityVsStaticPct)],
+  ["equity vs holding", (p) => signedPct(p.equityVsHoldPct)],
   ["kicks / cancels", (p) => `${count(p.kicks)} / ${count(p.cancels)}`],
   ["guard delays", (p) => count(p.guardDelays)],
   [
@@ -101,10 +113,23 @@ function table(grid: readonly (readonly string[])[]): string[] {
   );
 }
 
-/** The summary table: one row per metric, one column per policy; then each keeper's wins per policy. */
+/** The columns of the tables: each policy, then each matched baseline as `static@<hf> (≙ policy)`. */
+function columns(result: SimulationResult): { label: string; result: ComparedResult; key: string }[] {
+  const out: { label: string; result: ComparedResult; key: string }[] = [];
+  for (const [name, p] of Object.entries(result.policies) as [PolicyName, ComparedResult][]) {
+    out.push({ label: name, result: p, key: name });
+  }
+  for (const [name, p] of Object.entries(result.baselines) as [PolicyName, ComparedResult][]) {
+    out.push({ label: `static@${hf(p.openHF)} (≙ ${name})`, result: p, key: `baseline:${name}` });
+  }
+  return out;
+}
+
+/** The summary table: one row per metric, one column per policy and baseline; then each keeper's wins per policy. */
 export function summaryLines(result: SimulationResult): string[] {
-  const names = Object.keys(result.policies) as PolicyName[];
-  const policies = names.map((n) => result.policies[n] as PolicyResult);
+  const cols = columns(result);
+  const names = cols.map((c) => c.label);
+  const policies = cols.map((c) => c.result);
   const metrics = table([["", ...names], ...ROWS.map(([label, cell]) => [label, ...policies.map(cell)])]);
   const keepers = table([
     ["keeper: rebalances · rewards · gas cost", ...names],
@@ -112,13 +137,73 @@ export function summaryLines(result: SimulationResult): string[] {
       `${k.name} (${k.latencySeconds} s, ${k.gasPriceGwei} gwei, ≥ ${dollars(k.minProfitUsd)})`,
       ...policies.map((p) => {
         const t = p.keepers[k.name];
-        return t.executions === 0 && t.kicks === 0
+        return t === undefined || (t.executions === 0 && t.kicks === 0)
           ? DASH
           : `${count(t.executions)} · ${dollars(t.rewardsUsd)} · ${dollars(t.gasCostUsd)}`;
       }),
     ]),
   ]);
-  return [...metrics, "", ...keepers];
+  const h = result.hold;
+  const stress = result.stress.length === 0 ? "none" : result.stress.join(", ");
+  return [
+    ...metrics,
+    "",
+    `Holding     the deposits unlevered: ${dollars(h.equityStartUsd)} → ${dollars(h.equityEndUsd)} ` +
+      `(${h.equityChangePct.toFixed(2)}%) · stress: ${stress}`,
+    "",
+    ...keepers,
+  ];
+}
+
+const interval = (m: MonteCarloSummary): string => {
+  const p = m.liquidationProbability;
+  return `${percent(p.estimate)} [${percent(p.low)}, ${percent(p.high)}] (${count(p.liquidated)}/${count(p.trials)})`;
+};
+const meanP5 = (x: { mean: number; p5: number } | null): string =>
+  x === null ? DASH : `${x.mean.toFixed(2)}% / ${x.p5.toFixed(2)}%`;
+
+/** The Monte Carlo over the paths, when there is more than one: one column per policy and baseline. */
+export function monteCarloLines(result: SimulationResult): string[] {
+  const mc = result.montecarlo;
+  if (mc.paths < 2) return [];
+  const cols: { label: string; m: MonteCarloSummary }[] = [];
+  for (const [name, m] of Object.entries(mc.policies) as [PolicyName, MonteCarloSummary][])
+    cols.push({ label: name, m });
+  for (const [name, m] of Object.entries(mc.baselines) as [PolicyName, MonteCarloSummary][]) {
+    cols.push({ label: `static (≙ ${name})`, m });
+  }
+  const rows: [string, (m: MonteCarloSummary) => string][] = [
+    ["vaults liquidated, 95% CI", interval],
+    ["equity change mean / p5", (m) => meanP5(m.equityChange)],
+    [
+      "worst HF p5 / p50 / p95",
+      (m) => `${m.worstHF.p5.toFixed(4)} / ${m.worstHF.p50.toFixed(4)} / ${m.worstHF.p95.toFixed(4)}`,
+    ],
+    ["vs matched static mean / p5", (m) => meanP5(m.equityVsStaticPct)],
+    ["vs holding mean / p5", (m) => meanP5(m.equityVsHoldPct)],
+  ];
+  return [
+    "",
+    `Monte Carlo over ${mc.paths} paths (path 0 above; liquidation probability: vaults liquidated at least once ` +
+      `over vaults × paths, Wilson interval)`,
+    ...table([
+      ["", ...cols.map((c) => c.label)],
+      ...rows.map(([label, cell]) => [label, ...cols.map((c) => cell(c.m))]),
+    ]),
+  ];
+}
+
+/** A shard's slice: one line per path and policy. */
+export function shardLines(shard: ShardResult): string[] {
+  const lines = [`Shard ${shard.shard.index}/${shard.shard.count} of ${shard.paths} paths:`];
+  for (const run of shard.runs) {
+    const parts = Object.entries({ ...run.policies }).map(
+      ([name, p]) => `${name} ${p.liquidations} liquidated, equity ${p.equityChangePct.toFixed(2)}%`,
+    );
+    lines.push(`  path ${run.path} (low ${dollars(run.scenario.lowPrice)}): ${parts.join(" · ")}`);
+  }
+  lines.push("Merge the slices with: npx hardhat keeper:merge --out merged.json <slice.json …>");
+  return lines;
 }
 
 /** Where the time went (wall clock; never in the JSON). */
@@ -129,8 +214,17 @@ export function timingLines(t: SimulationTimings): string[] {
   const phases = Object.entries(t.phases)
     .map(([phase, s]) => `${phase} ${s.toFixed(1)} s`)
     .join(" · ");
-  return [
+  const lines = [
     `Time        ${seconds(t.totalSeconds)} (${t.totalSeconds.toFixed(1)} s): setup ${t.setupSeconds.toFixed(1)} s · ${perPolicy}`,
     `Phases      ${phases} (lens reads are part of keepers)`,
+    `Speed       ${t.msPerPolicyStep.toFixed(1)} ms per policy-step (${count(t.policySteps)} steps over every run and path, ` +
+      `opening included)`,
   ];
+  if (t.workers !== undefined) {
+    lines.push(
+      `Workers     ${t.workers} processes: ${(t.wallMsPerPolicyStep ?? 0).toFixed(1)} ms of wall time per policy-step, ` +
+        `start-up included`,
+    );
+  }
+  return lines;
 }

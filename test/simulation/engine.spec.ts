@@ -159,10 +159,10 @@ describe("simulation: engine pieces", () => {
   });
 
   describe("policies", () => {
-    it("static opens at HF0 and pauses; reactive and volatility open at their target", () => {
+    it("static opens at reactive's target (not the owner's HF0) and pauses; reactive and volatility at their target", () => {
       const [spec] = buildPopulation(1, 1);
       const s = policySetup("static", undefined);
-      expect([s.paused, s.openHF(spec), s.policy]).to.deep.equal([true, spec.hf0, STATIC_POLICY]);
+      expect([s.paused, s.openHF(spec), s.policy]).to.deep.equal([true, wad("1.5"), STATIC_POLICY]);
       const r = policySetup("reactive", undefined);
       expect([r.paused, r.openHF(spec)]).to.deep.equal([false, wad("1.5")]);
       expect(r.policy).to.deep.equal(REACTIVE_POLICY);

@@ -2,7 +2,10 @@ import { expect } from "chai";
 import fs from "node:fs";
 
 import type { SimulationOutcome } from "../../lib/simulation/engine";
-import type { PolicyResult } from "../../lib/simulation/metrics";
+import type { ComparedResult } from "../../lib/simulation/baselines";
+import type { FrontierResult } from "../../lib/simulation/frontier";
+import type { SimulationResult } from "../../lib/simulation/result";
+import type { FrontierRecommendation } from "../../tasks/policy/frontier";
 import { expectTaskError, runTask, tmpFile } from "./helpers";
 
 /** A small flash-crash run: big enough for liquidations and rebalances, small enough for the suite (~15 s). */
@@ -10,8 +13,13 @@ const SMALL = { scenario: "flash-crash", vaults: 6, steps: 100, seed: 1 };
 
 const simulate = (args: Record<string, unknown>) => runTask<SimulationOutcome>("keeper:simulate", args);
 
-function policy(outcome: SimulationOutcome, name: "static" | "reactive" | "volatility"): PolicyResult {
-  const p = outcome.result.policies[name];
+function full(outcome: SimulationOutcome): SimulationResult {
+  if (outcome.result === null) throw new Error("only a shard ran");
+  return outcome.result;
+}
+
+function policy(outcome: SimulationOutcome, name: "static" | "reactive" | "volatility"): ComparedResult {
+  const p = full(outcome).policies[name];
   if (p === undefined) throw new Error(`no ${name} result`);
   return p;
 }
@@ -72,6 +80,27 @@ describe("keeper:simulate", () => {
       ];
       for (const [flags, pattern] of cases) await expectTaskError("keeper:simulate", flags, pattern);
     });
+
+    it("refuses bad --paths, --workers, --shard and --events in one line each, before deploying", async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ paths: 0 }, /^--paths must be a whole number from 1 to 10000, got 0$/],
+        [{ paths: 4, workers: 0 }, /^--workers must be a whole number from 1 to 64, got 0$/],
+        [{ paths: 4, shard: "2", json: tmpFile("s.json") }, /^--shard must be i\/n like 1\/4, got "2"$/],
+        [{ paths: 4, shard: "3/2", json: tmpFile("s.json") }, /^--shard 3\/2: i must be from 1 to n, and n 1 or more$/],
+        [{ paths: 2, shard: "1/3", json: tmpFile("s.json") }, /^--shard 1\/3: 3 shards for 2 paths; use n <= --paths$/],
+        [
+          { paths: 4, shard: "1/2", workers: 2, json: tmpFile("s.json") },
+          /^--shard runs one slice in this process: leave out --workers or pass --workers 1$/,
+        ],
+        [{ paths: 4, shard: "1/2" }, /^--shard needs --json <file>: the slice is written there for keeper:merge$/],
+        [
+          { paths: 4, shard: "2/2", json: tmpFile("s.json"), chart: tmpFile("c.svg") },
+          /^--chart draws path 0, which only shard 1\/2 runs$/,
+        ],
+        [{ events: tmpFile("events.txt") }, /^--events .*events\.txt: expected a \.csv file$/],
+      ];
+      for (const [flags, pattern] of cases) await expectTaskError("keeper:simulate", flags, pattern);
+    });
   });
 
   describe("a small flash-crash run", () => {
@@ -88,12 +117,12 @@ describe("keeper:simulate", () => {
       firstJson = fs.readFileSync(json, "utf8");
     });
 
-    it("static liquidates, reactive does not: the keepers' rebalances keep its vaults above HF 1", () => {
+    it("reactive is not liquidated: the keepers' rebalances keep its vaults above HF 1", () => {
       const s = policy(first, "static");
       const r = policy(first, "reactive");
-      expect(s.liquidations).to.be.greaterThan(0);
-      expect(s.liquidationPenaltyUsd).to.be.greaterThan(0);
-      expect(s.worstHF).to.be.lessThan(1);
+      // Static opens where reactive does (1.5): -30% takes it to about 1.05, whether or not a vault goes under.
+      expect(s.liquidations > 0).to.equal(s.liquidationPenaltyUsd > 0);
+      expect(s.worstHF).to.be.lessThan(1.1);
       expect(s.rebalances).to.equal(0);
       expect(s.kicks + s.gasUsed + s.keeperRewardsUsd).to.equal(0);
       expect(s.band).to.equal(null);
@@ -113,10 +142,50 @@ describe("keeper:simulate", () => {
       expect(rewards).to.be.closeTo(r.keeperRewardsUsd, 0.05);
     });
 
+    it("matched baselines: static at reactive's 1.5, baselines.volatility at volatility's target, and holding", () => {
+      const result = full(first);
+      const band = result.volatilityBand;
+      expect(policy(first, "static").openHF).to.equal(1.5);
+      expect(policy(first, "reactive").openHF).to.equal(1.5);
+      expect(policy(first, "volatility").openHF).to.equal(band?.targetHF);
+      expect(Object.keys(result.baselines)).to.deep.equal(["volatility"]);
+      const matched = result.baselines.volatility;
+      expect(matched?.openHF).to.equal(band?.targetHF);
+      expect(matched?.band).to.equal(null);
+      expect(matched?.rebalances).to.equal(0);
+      expect(matched?.equityVsStaticPct).to.equal(null);
+      expect(policy(first, "static").equityVsStaticPct).to.equal(null);
+      const pct = (a: number, b: number) => Math.round((a / b - 1) * 10_000) / 100;
+      const r = policy(first, "reactive");
+      const v = policy(first, "volatility");
+      expect(r.equityVsStaticPct).to.equal(pct(r.equityEndUsd, policy(first, "static").equityEndUsd));
+      expect(v.equityVsStaticPct).to.equal(pct(v.equityEndUsd, matched?.equityEndUsd ?? NaN));
+      expect(r.equityVsHoldPct).to.equal(pct(r.equityEndUsd, result.hold.equityEndUsd));
+      expect(result.hold.equityChangePct).to.equal(-8);
+      expect(result.stress).to.deep.equal(["gas", "oracle", "liquidity", "sellers", "downtime"]);
+      const json = JSON.parse(firstJson) as Record<string, unknown>;
+      expect(Object.keys(json)).to.deep.equal([
+        "scenario",
+        "vaults",
+        "keepers",
+        "volatilityBand",
+        "stress",
+        "policies",
+        "baselines",
+        "hold",
+        "montecarlo",
+      ]);
+      expect(output).to.match(/opened at HF +1\.50 +1\.50 +\d\.\d\d +\d\.\d\d/);
+      expect(output).to.match(/equity vs matched static +– +[-+]\d/);
+      expect(output).to.contain("equity vs holding");
+      expect(output).to.contain(`static@${band?.targetHF.toFixed(2)} (≙ volatility)`);
+      expect(output).to.match(/^Speed {7}[\d.]+ ms per policy-step/m);
+    });
+
     it("derives the volatility band from the path and reports it", () => {
-      const band = first.result.volatilityBand;
+      const band = full(first).volatilityBand;
       expect(band).to.not.equal(null);
-      expect(band?.horizonSeconds).to.equal(Math.max(...first.result.keepers.map((k) => k.latencySeconds)) + 600);
+      expect(band?.horizonSeconds).to.equal(Math.max(...full(first).keepers.map((k) => k.latencySeconds)) + 600);
       expect(policy(first, "volatility").band).to.deep.equal({
         minHF: band?.minHF,
         targetHF: band?.targetHF,
@@ -134,6 +203,9 @@ describe("keeper:simulate", () => {
       const json = JSON.parse(firstJson) as { scenario: { name: string }; policies: Record<string, unknown> };
       expect(json.scenario.name).to.equal("flash-crash");
       expect(Object.keys(json.policies)).to.deep.equal(["static", "reactive", "volatility"]);
+      // One path: the Monte Carlo summary of it alone, without a per-path list.
+      expect(full(first).montecarlo.paths).to.equal(1);
+      expect(full(first).montecarlo.runs).to.equal(undefined);
       // Wall-clock timings stay out of the file: it must be the same bytes on any machine.
       expect(firstJson).to.not.match(/totalSeconds|setupSeconds|phases/);
       const svg = fs.readFileSync(chart, "utf8");
@@ -157,10 +229,224 @@ describe("keeper:simulate", () => {
     const prices = [3_000, 2_800, 2_500, 2_200, 2_100, 2_400, 2_700, 2_900];
     fs.writeFileSync(file, `timestamp,price\n${prices.map((p, i) => `${1_700_000_000 + i * 600},${p}`).join("\n")}\n`);
     const { result } = await simulate({ prices: file, vaults: 3, policies: "static,reactive" });
-    expect(result.result.scenario).to.include({ name: "simulate-dip", source: file, steps: 8, startPrice: 2_000 });
-    expect(result.result.scenario.lowPrice).to.be.closeTo(1_400, 0.01);
-    expect(Object.keys(result.result.policies)).to.deep.equal(["static", "reactive"]);
-    expect(result.result.volatilityBand).to.equal(null);
+    expect(full(result).scenario).to.include({ name: "simulate-dip", source: file, steps: 8, startPrice: 2_000 });
+    expect(full(result).scenario.lowPrice).to.be.closeTo(1_400, 0.01);
+    expect(Object.keys(full(result).policies)).to.deep.equal(["static", "reactive"]);
+    expect(full(result).volatilityBand).to.equal(null);
     expect(policy(result, "reactive").rebalances).to.be.greaterThan(0);
+  });
+});
+
+describe("keeper:simulate --paths (Monte Carlo)", () => {
+  /** Three paths of a short flash crash: static, volatility and volatility's matched static on each. */
+  const MC = { scenario: "flash-crash", vaults: 2, steps: 12, seed: 1, paths: 3, policies: "static,volatility" };
+  const json = tmpFile("mc-1.json");
+  const events = tmpFile("mc-1.csv");
+  let single: SimulationResult;
+  let singleJson: string;
+  let singleCsv: string;
+
+  before(async () => {
+    single = full((await simulate({ ...MC, workers: 1, json, events })).result);
+    singleJson = fs.readFileSync(json, "utf8");
+    singleCsv = fs.readFileSync(events, "utf8");
+  });
+
+  it("summarizes every policy and baseline over the paths: Wilson probability, equity mean/p5, worst-HF quantiles", () => {
+    const mc = single.montecarlo;
+    expect(mc.paths).to.equal(3);
+    expect(mc.runs?.map((r) => r.path)).to.deep.equal([0, 1, 2]);
+    expect(mc.runs?.[0].policies).to.deep.equal(single.policies);
+    expect(Object.keys(mc.policies)).to.deep.equal(["static", "volatility"]);
+    expect(Object.keys(mc.baselines)).to.deep.equal(["volatility"]);
+    for (const m of [mc.policies.static, mc.policies.volatility, mc.baselines.volatility]) {
+      if (m === undefined) throw new Error("missing summary");
+      const p = m.liquidationProbability;
+      expect(p.trials).to.equal(6);
+      expect(p.low <= p.estimate && p.estimate <= p.high).to.equal(true);
+      expect(m.worstHF.min <= m.worstHF.p50 && m.worstHF.p50 <= m.worstHF.max).to.equal(true);
+      expect(m.equityChange.p5 <= m.equityChange.mean).to.equal(true);
+    }
+    const liquidated = (mc.runs ?? []).reduce((n, r) => n + (r.policies.volatility?.liquidations ?? 0), 0);
+    expect(mc.policies.volatility?.liquidationProbability.liquidated).to.equal(liquidated);
+    // The variants differ from the scenario.
+    expect(mc.runs?.[1].scenario.lowPrice).to.not.equal(mc.runs?.[0].scenario.lowPrice);
+  });
+
+  it("--events: one row per event, opens first, each policy and path", () => {
+    const rows = singleCsv.trimEnd().split("\n");
+    expect(rows[0]).to.equal("time,path,policy,vault,price,hf,action,keeper,costUsd");
+    const cells = rows.slice(1).map((r) => r.split(","));
+    const opens = cells.filter((c) => c[6] === "open");
+    // 2 vaults × 3 runs × 3 paths.
+    expect(opens).to.have.length(18);
+    expect(new Set(cells.map((c) => c[1]))).to.deep.equal(new Set(["0", "1", "2"]));
+    expect([...new Set(cells.map((c) => c[2]))]).to.include.members(["static", "volatility"]);
+    const rebalances = cells.filter((c) => c[6] === "rebalance" && c[1] === "0" && c[2] === "volatility");
+    expect(rebalances).to.have.length(single.policies.volatility?.rebalances ?? -1);
+    const liquidations = cells.filter((c) => c[6] === "liquidation" && c[1] === "0" && c[2] === "static");
+    expect(liquidations).to.have.length(single.policies.static?.liquidationCalls ?? -1);
+    for (const c of cells) expect(Number(c[8])).to.be.at.least(-1e9);
+  });
+
+  it("--shard slices merged with keeper:merge give the same bytes; merge refuses a missing slice", async () => {
+    const [a, b] = [tmpFile("mc-shard-1.json"), tmpFile("mc-shard-2.json")];
+    const sliced = await simulate({ ...MC, shard: "2/2", json: b });
+    expect(sliced.result.result).to.equal(null);
+    expect(sliced.output).to.contain("Shard 2/2 of 3 paths:");
+    await simulate({ ...MC, shard: "1/2", json: a });
+    const merged = tmpFile("mc-merged.json");
+    await runTask("keeper:merge", { out: merged, shards: [b, a] });
+    expect(fs.readFileSync(merged, "utf8")).to.equal(singleJson);
+    await expectTaskError("keeper:merge", { out: merged, shards: [b] }, /^Path 0 of 3 is missing: merge every shard$/);
+    await expectTaskError("keeper:merge", { out: merged, shards: [json] }, /not a keeper:simulate --shard slice/);
+  });
+
+  it("--workers 2: child processes, the same JSON and events bytes as one process", async () => {
+    const [j, e] = [tmpFile("mc-2.json"), tmpFile("mc-2.csv")];
+    const run = await simulate({ ...MC, workers: 2, json: j, events: e });
+    expect(run.output).to.match(/Running 3 paths in 2 worker processes/);
+    expect(run.output).to.match(/^Workers {5}2 processes/m);
+    expect(fs.readFileSync(j, "utf8")).to.equal(singleJson);
+    expect(fs.readFileSync(e, "utf8")).to.equal(singleCsv);
+  });
+});
+
+describe("keeper:frontier and policy:recommend --frontier", () => {
+  it("writes each buffer's reactive and matched static, volatility once, with Wilson intervals, and a chart", async () => {
+    const json = tmpFile("frontier.json");
+    const chart = tmpFile("frontier.svg");
+    const { result, output } = await runTask<FrontierResult>("keeper:frontier", {
+      scenario: "flash-crash",
+      vaults: 2,
+      steps: 12,
+      paths: 2,
+      minHf: "1.3,1.1",
+      seed: 1,
+      keepers: 3,
+      survival: "0.99",
+      stress: "all",
+      json,
+      chart,
+    });
+    const file = JSON.parse(fs.readFileSync(json, "utf8")) as FrontierResult;
+    expect(file).to.deep.equal(result);
+    expect(file.paths).to.equal(2);
+    expect(file.points.map((p) => [p.policy, p.matches ?? null, p.minHF])).to.deep.equal([
+      ["reactive", null, 1.1],
+      ["static", "reactive", 1.1],
+      ["reactive", null, 1.3],
+      ["static", "reactive", 1.3],
+      ["volatility", null, file.volatilityBand?.minHF],
+      ["static", "volatility", file.volatilityBand?.minHF],
+    ]);
+    expect(file.points[0].band).to.deep.equal({ minHF: 1.1, targetHF: 1.3, maxHF: 1.6 });
+    expect(file.points[1].openHF).to.equal(1.3);
+    for (const p of file.points) {
+      expect(Object.keys(p.liquidationProbability)).to.deep.equal(["estimate", "low", "high", "liquidated", "trials"]);
+      expect(p.liquidationProbability.trials).to.equal(4);
+      expect(Object.keys(p.equityChange)).to.deep.equal(["mean", "p5"]);
+    }
+    expect(output).to.match(/^Frontier over 2 paths × 2 vaults of flash-crash/m);
+    expect(fs.readFileSync(chart, "utf8")).to.match(/^<svg/);
+    await expectTaskError(
+      "keeper:frontier",
+      {
+        scenario: "flash-crash",
+        minHf: "1.1,x",
+        paths: 2,
+        vaults: 2,
+        keepers: 3,
+        seed: 1,
+        survival: "0.99",
+        stress: "all",
+      },
+      /^--min-hf: "x" is not an HF with at most two decimals like 1\.2$/,
+    );
+  });
+
+  describe("policy:recommend --frontier", () => {
+    const point = (policy: string, minHF: number, high: number, extra: Record<string, unknown> = {}) => ({
+      policy,
+      minHF,
+      band: policy === "static" ? null : { minHF, targetHF: minHF + 0.2, maxHF: minHF + 0.5 },
+      openHF: minHF + 0.2,
+      liquidationProbability: { estimate: high / 3, low: 0, high, liquidated: 1, trials: 1_000 },
+      equityChange: { mean: -10, p5: -20 },
+      ...extra,
+    });
+    const file = tmpFile("hand-frontier.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        scenario: { name: "flash-crash" },
+        vaults: { count: 10 },
+        stress: ["gas", "oracle"],
+        paths: 100,
+        points: [
+          point("reactive", 1.05, 0.4),
+          point("static", 1.05, 0.9, { matches: "reactive" }),
+          point("reactive", 1.1, 0.012),
+          point("reactive", 1.2, 0.0099),
+          point("static", 1.2, 0.001, { matches: "reactive" }),
+          point("reactive", 1.3, 0.002),
+          point("volatility", 1.07, 0.001),
+        ],
+      }),
+    );
+    const base = { horizon: 900, survival: "0.99", json: false };
+
+    it("recommends the thinnest reactive band whose upper Wilson bound is within the target, and says so", async () => {
+      const { result, output } = await runTask<FrontierRecommendation>("policy:recommend", {
+        ...base,
+        frontier: file,
+        maxLiquidationProbability: "0.01",
+      });
+      expect(result.point.minHF).to.equal(1.2);
+      expect(output).to.contain(`Frontier    ${file}: flash-crash, 100 paths × 10 vaults, stress: gas, oracle`);
+      expect(output).to.contain("Band        minHF 1.20 · target 1.40 · maxHF 1.70");
+      expect(output).to.match(
+        /thinnest reactive band on the stressed frontier .* within 1% by its upper 95% Wilson bound/,
+      );
+      const looser = await runTask<FrontierRecommendation>("policy:recommend", {
+        ...base,
+        frontier: file,
+        maxLiquidationProbability: "0.5",
+      });
+      expect(looser.result.point.minHF).to.equal(1.05);
+    });
+
+    it("says when no band qualifies, and refuses bad input in one line", async () => {
+      await expectTaskError(
+        "policy:recommend",
+        { ...base, frontier: file, maxLiquidationProbability: "0.001" },
+        /^No band on the frontier \(flash-crash, 100 paths × 10 vaults, stress: gas, oracle\) keeps .* within 0\.1%: the widest, minHF 1\.30, is at 0\.2%; run wider buffers or more paths$/,
+      );
+      await expectTaskError(
+        "policy:recommend",
+        { ...base, frontier: file },
+        /^--frontier needs --max-liquidation-probability, a probability like 0\.01$/,
+      );
+      await expectTaskError(
+        "policy:recommend",
+        { ...base, frontier: file, maxLiquidationProbability: "1%" },
+        /^--max-liquidation-probability must be above 0 and below 1 like 0\.01, got "1%"$/,
+      );
+      await expectTaskError(
+        "policy:recommend",
+        { ...base, maxLiquidationProbability: "0.01" },
+        /^--max-liquidation-probability applies to --frontier/,
+      );
+      await expectTaskError(
+        "policy:recommend",
+        { ...base, frontier: tmpFile("none.json"), maxLiquidationProbability: "0.01" },
+        /^--frontier .*none\.json: cannot read it \(no such file\)$/,
+      );
+      await expectTaskError(
+        "policy:recommend",
+        { ...base, frontier: file, vol: "0.8", maxLiquidationProbability: "0.01" },
+        /^Pass either --frontier or a volatility source/,
+      );
+    });
   });
 });
