@@ -15,9 +15,12 @@ import { BallastVault__factory } from "../../typechain-types";
 import { mined } from "../market/aave";
 import { deployMarket, poolKey, type Market } from "../market";
 import { deployProtocol, LOCAL_PARAMS, singleHopPath, type Protocol } from "../protocol";
+import { Router } from "../keeper/routing";
 import { KeeperFleet, RAW_DECODER, type FailureDecoder, type FleetContext } from "./automation";
 import type { HealthPoint } from "./chart";
 import { installBlockClock, type BlockClock } from "./clock";
+import { drawDowntime } from "./downtime";
+import { baseFeeWei } from "./gas";
 import { SimulationError } from "./errors";
 import { BLOCK_SECONDS, buildKeepers, RewardCurve, type KeeperProfile } from "./keepers";
 import { Liquidator } from "./liquidator";
@@ -52,6 +55,10 @@ export interface SimulationOptions {
   stress: StressSet;
   /** Names failed keeper transactions; defaults to selectors and messages. */
   decoder?: FailureDecoder;
+  /** The Monte Carlo path's index (default 0): downtime draws come from the seed and it. */
+  pathIndex?: number;
+  /** Downtime stress: all keepers down together in the path's worst hour (default true). */
+  correlatedOutage?: boolean;
 }
 
 export interface SimulationSetup {
@@ -183,6 +190,8 @@ interface PreparedRun {
   clock: BlockClock;
   watch: Stopwatch;
   path: PricePath;
+  /** Gas stress: the base fee at each point of the path, wei. */
+  baseFees?: readonly bigint[];
 }
 
 /** Deploys the market and Ballast, funds the owners and the liquidator, and readies the keepers. */
@@ -204,8 +213,30 @@ async function prepare(
   const liquidator = await Liquidator.prepare(market);
   const keeperSigners = signers.slice(2, 2 + keepers.length);
   const decoder = options.decoder ?? RAW_DECODER;
-  const fleet = new KeeperFleet(await fleetContext(market, protocol, keepers, keeperSigners, clock, watch, decoder));
-  return { market, protocol, population, owners, liquidator, fleet, keepers, clock, watch, path: options.path };
+  const context = await fleetContext(market, protocol, keepers, keeperSigners, clock, watch, decoder);
+  context.gasStress = options.stress.has("gas");
+  context.downtime = options.stress.has("downtime")
+    ? drawDowntime(options.path, keepers.length, {
+        seed: options.seed,
+        pathIndex: options.pathIndex,
+        correlated: options.correlatedOutage,
+      })
+    : undefined;
+  const fleet = new KeeperFleet(context);
+  const baseFees = context.gasStress ? baseFeeWei(options.path) : undefined;
+  return {
+    market,
+    protocol,
+    population,
+    owners,
+    liquidator,
+    fleet,
+    keepers,
+    clock,
+    watch,
+    path: options.path,
+    baseFees,
+  };
 }
 
 /** One policy from the snapshot: open every vault with it, replay the path, measure. */
@@ -268,10 +299,9 @@ async function fleetContext(
     priceGuard: protocol.priceGuard,
     weth: await market.tokens.erc20.WETH.getAddress(),
     usdc: await market.tokens.erc20.USDC.getAddress(),
-    paths: {
-      deleverage: await singleHopPath(market, "WETH", "USDC", ROUTE_FEE),
-      leverage: await singleHopPath(market, "USDC", "WETH", ROUTE_FEE),
-    },
+    // The keeper bot's router, offered the route pool only: no other fee tier, no intermediate token.
+    router: new Router(market.uniswap.quoter, market.uniswap.factory, [], [ROUTE_FEE]),
+    provider: keeperSigners[0].provider,
     usdcPrice: await market.world.oraclePrice("USDC"),
     minDebtBase: config.minDebtBase,
     clock,
@@ -312,7 +342,10 @@ async function replay(
   const t0 = points[0].timestamp;
   const start = (await clock.latest()) + BLOCK_SECONDS;
   let lastRefresh = -Infinity;
+  fleet.begin(start, points[points.length - 1].timestamp - t0, metrics);
   for (let i = 0; i < points.length; i++) {
+    // Gas stress: every block from here to the next step gets this step's base fee.
+    if (run.baseFees !== undefined) clock.setBaseFee(run.baseFees[i]);
     const time = start + (points[i].timestamp - t0);
     // The last step lasts as long as the one before it.
     const next = i + 1 < points.length ? points[i + 1].timestamp : 2 * points[i].timestamp - points[i - 1].timestamp;
@@ -335,4 +368,6 @@ async function replay(
     await watch.time("keepers", () => fleet.step(vaults, price, end, metrics));
     onStep(i);
   }
+  // The next policy opens its vaults at the node's own base fee.
+  clock.setBaseFee(undefined);
 }
