@@ -132,12 +132,12 @@ export interface ExecutionValue {
   reason?: "no-reward" | "unprofitable";
 }
 
-/** Whether executing pays: reward less gas above the least profit (strictly). */
+/** Whether executing pays: a reward (the auction pays nothing for a move too small), and reward less gas above the least profit (strictly). */
 export function assessExecution(x: ExecutionInputs): ExecutionValue {
   const reward = rewardBase(x.valueSoldBase, x.rewardBps);
   const gasCost = gasCostBase(x.gas, x.gasPrice, x.nativePriceBase);
   const profit = reward - gasCost;
-  if (x.rewardBps === 0n || reward === 0n) {
+  if (x.rewardBps === 0n) {
     return { rewardBase: reward, gasCostBase: gasCost, profitBase: profit, pays: false, reason: "no-reward" };
   }
   if (profit <= x.minProfitBase) {
