@@ -32,8 +32,8 @@ export const MIN_PROFIT_USD = { min: 0, max: 10 } as const;
  */
 export const TIP_GWEI = { min: 1, max: 3 } as const;
 export const MAX_FEE_GWEI = { min: 80, max: 400 } as const;
-/** Gas of a `kick`, as a keeper budgets it (measured on the local market at 95,000-115,000). */
-export const KICK_GAS = 120_000n;
+/** Gas of a `kick`, as a keeper budgets it: 180,695 on average over the 18 kicks of a local run (6 vaults). */
+export const KICK_GAS = 190_000n;
 /**
  * Gas a keeper expects one execution to cost when it prices an auction: a single `execute` of a deleverage on the
  * local market, measured at 771,273-778,341; in a batch each vault costs less (about 566,000 in a batch of five).

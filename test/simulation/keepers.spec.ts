@@ -258,9 +258,9 @@ describe("simulation keepers: the shared rules with latency, downtime and a base
     const k = keeper("k", 12, "1", "0", "1", "400");
     const view = { valueBase: usd("10000"), urgency: wad("1"), ownerCap: 100 };
     const fees = (base: string) => ({ baseFee: gwei(base), tip: k.tip, maxFee: k.maxFee });
-    // 900,000 gas (kick and execution) at 201 gwei is $361.80 against a $100 cap: nobody kicks.
+    // 970,000 gas (kick and execution) at 201 gwei is $389.94 against a $100 cap: nobody kicks.
     expect(kickPays(k, curve, view, ETH, fees("200"))).to.equal(false);
-    // At 15 gwei + 1 it is $28.80.
+    // At 15 gwei + 1 it is $31.04.
     expect(kickPays(k, curve, view, ETH, fees("15"))).to.equal(true);
     expect(kickPays(k, curve, view, ETH, undefined)).to.equal(true);
   });
