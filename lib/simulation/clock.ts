@@ -5,6 +5,11 @@
  * clock is installed, every transaction's block is stamped exactly one second after the previous block; explicit time
  * moves (`evm_setNextBlockTimestamp`, `evm_mine`, `hardhat_mine`) pass through untouched. `eth_call` already runs at
  * the latest block's timestamp, so reads need nothing.
+ *
+ * Under gas stress the clock also holds the base fee of the moment (`setBaseFee`, from `gas.ts`'s path): before every
+ * block it lets the node mine (a transaction, `evm_mine`, `hardhat_mine`) it sets the next block's base fee with
+ * `hardhat_setNextBlockBaseFeePerGas`, so each transaction pays that `block.basefee` and one whose max fee is below it
+ * is refused. (Of a `hardhat_mine` run only the first block gets it; the empty ones after hold no transaction.)
  */
 import { toQuantity } from "ethers";
 import type { EthereumProvider, RequestArguments } from "hardhat/types";
@@ -12,12 +17,16 @@ import type { EthereumProvider, RequestArguments } from "hardhat/types";
 const SENDS = new Set(["eth_sendTransaction", "eth_sendRawTransaction"]);
 /** Calls after which a timestamp the caller set is used up or gone. */
 const CONSUME_PIN = new Set(["evm_mine", "hardhat_mine", "evm_revert", "hardhat_reset"]);
+const MINES = new Set(["evm_mine", "hardhat_mine"]);
 
 export interface BlockClock {
   /** The latest block's timestamp. */
   latest(): Promise<number>;
   /** Puts the provider back as it was. */
   restore(): void;
+  /** The base fee every block now gets (wei), or undefined: the node's own EIP-1559 base fee. */
+  baseFee(): bigint | undefined;
+  setBaseFee(wei: bigint | undefined): void;
 }
 
 export function installBlockClock(provider: EthereumProvider): BlockClock {
@@ -27,6 +36,12 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   let last: number | undefined;
   /** Someone set the next block's timestamp: leave it alone. */
   let pinnedByCaller = false;
+  let baseFee: bigint | undefined;
+  const pinBaseFee = async (): Promise<void> => {
+    if (baseFee !== undefined) {
+      await forward({ method: "hardhat_setNextBlockBaseFeePerGas", params: [toQuantity(baseFee)] });
+    }
+  };
 
   const latest = async (): Promise<number> => {
     if (last === undefined) {
@@ -40,6 +55,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
 
   const request = async (args: RequestArguments): Promise<unknown> => {
     if (SENDS.has(args.method)) {
+      await pinBaseFee();
       if (pinnedByCaller) {
         pinnedByCaller = false;
         last = undefined;
@@ -58,6 +74,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
       }
     }
     if (args.method.startsWith("evm_") || args.method.startsWith("hardhat_")) {
+      if (MINES.has(args.method)) await pinBaseFee();
       if (args.method === "evm_setNextBlockTimestamp") pinnedByCaller = true;
       else if (CONSUME_PIN.has(args.method)) pinnedByCaller = false;
       last = undefined;
@@ -69,6 +86,10 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   provider.send = (method: string, params?: unknown[]) => request({ method, params });
   return {
     latest,
+    baseFee: () => baseFee,
+    setBaseFee: (wei) => {
+      baseFee = wei;
+    },
     restore: () => {
       provider.request = original.request;
       provider.send = original.send;

@@ -22,10 +22,13 @@ import { BallastVault__factory } from "../../typechain-types";
 import { mined } from "../market/aave";
 import { deployMarket, poolKey, type Market } from "../market";
 import { deployProtocol, LOCAL_PARAMS, singleHopPath, type Protocol } from "../protocol";
+import { Router } from "../keeper/routing";
 import { KeeperFleet, RAW_DECODER, type FailureDecoder, type FleetContext } from "./automation";
 import { compare, holdResult, openingHF, staticSetupAt, type ComparedResult } from "./baselines";
 import type { HealthPoint } from "./chart";
 import { installBlockClock, type BlockClock } from "./clock";
+import { drawDowntime } from "./downtime";
+import { baseFeeWei } from "./gas";
 import { SimulationError } from "./errors";
 import { BLOCK_SECONDS, buildKeepers, RewardCurve, type KeeperProfile } from "./keepers";
 import { Liquidator } from "./liquidator";
@@ -80,6 +83,8 @@ export interface SimulationOptions {
   shard?: Shard;
   /** Receives one event per open, kick, cancel, rebalance and liquidation. */
   events?: EventSink;
+  /** Downtime stress: all keepers down together in the path's worst hour (default true). */
+  correlatedOutage?: boolean;
 }
 
 export interface SimulationSetup {
@@ -264,7 +269,7 @@ export async function runPaths(
         }
         first = false;
         const events = options.events?.run(p.index, spec.label);
-        const measured = await runPolicy({ ...run, path: p.path, events }, spec, (step) =>
+        const measured = await runPolicy({ ...run, path: p.path, pathIndex: p.index, events }, spec, (step) =>
           hooks.onStep?.(spec.label, step),
         );
         if (spec.group === "policies") series.push(...measured.series);
@@ -384,6 +389,11 @@ interface PreparedRun {
   keeperAddresses: readonly string[];
   provider: Provider;
   usdcPrice: bigint;
+  /** The Monte Carlo path being replayed: downtime draws come from the seed and it. */
+  pathIndex: number;
+  stress: StressSet;
+  seed: number;
+  correlatedOutage?: boolean;
 }
 
 /** Deploys the market and Ballast, funds the owners and the liquidator, and readies the keepers. */
@@ -406,9 +416,9 @@ async function prepare(
   const stressed = await StressedMarket.prepare(hre, market, options.stress, clock, REFRESH_SECONDS);
   const keeperSigners = signers.slice(2, 2 + keepers.length);
   const decoder = options.decoder ?? RAW_DECODER;
-  const fleet = new KeeperFleet(
-    await fleetContext(market, protocol, keepers, keeperSigners, clock, watch, decoder, stressed),
-  );
+  const context = await fleetContext(market, protocol, keepers, keeperSigners, clock, watch, decoder, stressed);
+  context.gasStress = options.stress.has("gas");
+  const fleet = new KeeperFleet(context);
   return {
     market,
     protocol,
@@ -424,6 +434,10 @@ async function prepare(
     keeperAddresses: keeperSigners.map((k) => k.address),
     provider: hre.ethers.provider,
     usdcPrice: await market.world.oraclePrice("USDC"),
+    pathIndex: 0,
+    stress: options.stress,
+    seed: options.seed,
+    correlatedOutage: options.correlatedOutage,
   };
 }
 
@@ -498,10 +512,9 @@ async function fleetContext(
     priceGuard: protocol.priceGuard,
     weth: await market.tokens.erc20.WETH.getAddress(),
     usdc: await market.tokens.erc20.USDC.getAddress(),
-    paths: {
-      deleverage: await singleHopPath(market, "WETH", "USDC", ROUTE_FEE),
-      leverage: await singleHopPath(market, "USDC", "WETH", ROUTE_FEE),
-    },
+    // The keeper bot's router, offered the route pool only: no other fee tier, no intermediate token.
+    router: new Router(market.uniswap.quoter, market.uniswap.factory, [], [ROUTE_FEE]),
+    provider: keeperSigners[0].provider,
     usdcPrice: await market.world.oraclePrice("USDC"),
     minDebtBase: config.minDebtBase,
     clock,
@@ -577,7 +590,19 @@ async function replay(
   const t0 = points[0].timestamp;
   const start = (await clock.latest()) + BLOCK_SECONDS;
   await stressed.reset();
+  // Gas and downtime stress are drawn for this path: each Monte Carlo path gets its own base fees and outages.
+  const baseFees = run.stress.has("gas") ? baseFeeWei(run.path) : undefined;
+  const downtime = run.stress.has("downtime")
+    ? drawDowntime(run.path, run.keepers.length, {
+        seed: run.seed,
+        pathIndex: run.pathIndex,
+        correlated: run.correlatedOutage,
+      })
+    : undefined;
+  fleet.begin(start, points[points.length - 1].timestamp - t0, metrics, downtime);
   for (let i = 0; i < points.length; i++) {
+    // Gas stress: every block from here to the next step gets this step's base fee.
+    if (baseFees !== undefined) clock.setBaseFee(baseFees[i]);
     const time = start + (points[i].timestamp - t0);
     // The last step lasts as long as the one before it.
     const next = i + 1 < points.length ? points[i + 1].timestamp : 2 * points[i].timestamp - points[i - 1].timestamp;
@@ -597,4 +622,6 @@ async function replay(
     await watch.time("keepers", () => fleet.step(vaults, price, end, metrics));
     onStep(i);
   }
+  // The next policy opens its vaults at the node's own base fee.
+  clock.setBaseFee(undefined);
 }

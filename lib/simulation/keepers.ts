@@ -1,11 +1,21 @@
 /**
- * The simulated keepers: who they are (a seeded latency and gas profile each) and how they decide, as plain functions
- * of what they can read. The fastest keeper kicks a vault once its latency has passed since the vault left its band;
- * then each keeper prices the auction off the auction's own reward curve and executes at the first block where the
- * reward, less what it expects to pay for gas, reaches its minimum profit. The earliest keeper wins (ties: the lower
- * latency), as the first transaction in a block wins a real race.
+ * The simulated keepers: who they are (a seeded latency, gas and fee profile each) and when they act. They decide with
+ * the keeper bot's own rules (`lib/keeper`): what to kick or cancel (`decideVault`), whether an execution pays
+ * (`assessExecution`: the reward at that time and urgency against the gas at the prevailing base fee plus the tip,
+ * and the least profit), whether a transaction can be sent under the base fee (`pricedOut`), who wins a race
+ * (`raceOrder`). What the simulation adds is only around those rules: each keeper's latency, its downtime and the
+ * base-fee path. The fastest keeper that is up kicks a vault once its latency has passed since the vault left its
+ * band; each keeper executes at the first block, from its latency after the kick, where the bot's rule says it pays.
  */
 import type { KeeperAuction } from "../../typechain-types";
+import {
+  assessExecution,
+  effectiveGasPrice,
+  firstPayingElapsed,
+  pricedOut,
+  raceOrder,
+  type FeeView,
+} from "../keeper/decide";
 import { Random, streamSeed } from "./random";
 import { SimulationError } from "./errors";
 
@@ -17,6 +27,14 @@ export const GAS_PRICE_GWEI = { min: 2, max: 20 } as const;
 /** Least profit per execution in USD, drawn in cents. */
 export const MIN_PROFIT_USD = { min: 0, max: 10 } as const;
 /**
+ * Gas stress only: each keeper's priority fee (gwei, in tenths) and the most it pays per gas (gwei): the bot's fees are
+ * twice the base fee plus the tip; operators cap them (`--max-gas-price`), commonly at a few hundred gwei.
+ */
+export const TIP_GWEI = { min: 1, max: 3 } as const;
+export const MAX_FEE_GWEI = { min: 80, max: 400 } as const;
+/** Gas of a `kick`, as a keeper budgets it: 180,695 on average over the 18 kicks of a local run (6 vaults). */
+export const KICK_GAS = 190_000n;
+/**
  * Gas a keeper expects one execution to cost when it prices an auction: a single `execute` of a deleverage on the
  * local market, measured at 771,273-778,341; in a batch each vault costs less (about 566,000 in a batch of five).
  */
@@ -27,6 +45,8 @@ const BASE = 10n ** 8n;
 const GWEI = 10n ** 9n;
 const WAD = 10n ** 18n;
 const KEEPER_STREAM = 2;
+/** Its own stream, so that the fee draws leave the latency, gas price and least profit of a seed as they were. */
+const FEE_STREAM = 21;
 /** Most curve samples read (one per block): 400 blocks is 80 minutes, beyond any local curve's growth. */
 const MAX_SAMPLES = 400;
 
@@ -38,6 +58,9 @@ export interface KeeperProfile {
   gasPrice: bigint;
   /** Least profit (reward less gas) it executes for, oracle base units. */
   minProfitBase: bigint;
+  /** Gas stress: its EIP-1559 priority fee and max fee, wei. */
+  tip: bigint;
+  maxFee: bigint;
 }
 
 /** K keepers with seeded profiles, named keeper-1 … keeper-K. */
@@ -47,11 +70,18 @@ export function buildKeepers(count: number, seed: number): KeeperProfile[] {
     const low = Math.round(min * scale);
     return low + Math.floor(random.next() * (Math.round(max * scale) - low + 1));
   };
+  const fees = new Random(streamSeed(seed, FEE_STREAM));
+  const feeDraw = (min: number, max: number, scale: number): bigint => {
+    const low = Math.round(min * scale);
+    return BigInt(low + Math.floor(fees.next() * (Math.round(max * scale) - low + 1)));
+  };
   return Array.from({ length: count }, (_, i) => ({
     name: `keeper-${i + 1}`,
     latency: draw(LATENCY_BLOCKS.min, LATENCY_BLOCKS.max, 1) * BLOCK_SECONDS,
     gasPrice: (BigInt(draw(GAS_PRICE_GWEI.min, GAS_PRICE_GWEI.max, 10)) * GWEI) / 10n,
     minProfitBase: (BigInt(draw(MIN_PROFIT_USD.min, MIN_PROFIT_USD.max, 100)) * BASE) / 100n,
+    tip: (feeDraw(TIP_GWEI.min, TIP_GWEI.max, 10) * GWEI) / 10n,
+    maxFee: feeDraw(MAX_FEE_GWEI.min, MAX_FEE_GWEI.max, 1) * GWEI,
   }));
 }
 
@@ -62,11 +92,6 @@ export function kickerOf(keepers: readonly KeeperProfile[]): number {
     if (k.latency < keepers[best].latency) best = i;
   });
   return best;
-}
-
-/** The keeper's expected gas cost of one execution, oracle base units, at a WETH price (8 decimals). */
-export function executionGasCost(keeper: KeeperProfile, ethPrice: bigint): bigint {
-  return (EXECUTION_GAS * keeper.gasPrice * ethPrice) / WAD;
 }
 
 /**
@@ -122,16 +147,34 @@ export interface RunningAuction {
   ownerCap: number;
 }
 
+/** What the simulation adds around the keeper's rules: fees under the base-fee path, and downtime. */
+export interface KeeperEnvironment {
+  /** The keeper's fees in the next block under gas stress; undefined without it (constant `gasPrice`). */
+  fees(keeper: number): FeeView | undefined;
+  /** The first chain time at or after `t` at which the keeper is up (`t` itself without downtime). */
+  upFrom(keeper: number, t: number): number;
+}
+
+/** What a unit of gas costs the keeper: its constant gas price, or the effective price under the base fee. */
+export function keeperGasPrice(keeper: KeeperProfile, fees: FeeView | undefined): bigint {
+  return fees === undefined ? keeper.gasPrice : effectiveGasPrice(fees);
+}
+
 export interface PlannedExecution {
-  keeper: number;
-  /** Chain time at which it sends. */
-  at: number;
+  /** Chain time at which it sends; undefined when no keeper pays at this price. */
+  at?: number;
+  /** The keepers that send for it at `at`, winner first: more than one is a race (gas stress only). */
+  order: number[];
+  /** Keepers that would act but whose max fee is below the base fee: they send nothing. */
+  pricedOut: number[];
 }
 
 /**
- * Who executes a running auction and when: for each keeper, the first block at or after both `now` and the kick plus
- * its latency at which reward − gas ≥ its minimum profit; the earliest wins (ties: lower latency, then lower index).
- * Undefined when no keeper ever profits at this price.
+ * Who executes a running auction and when. Each keeper that is up and not priced out acts from its latency after the
+ * kick (or `now`), at the first block where `assessExecution` says it pays, with the expected `EXECUTION_GAS` at its
+ * gas price; the earliest time wins. Keepers due at that same time race: without gas stress only the winner is
+ * listed (the faster one, then the lower index), as before; under gas stress all of them, in `raceOrder` (higher tip
+ * first), and the losers' transactions are sent too.
  */
 export function planExecution(
   keepers: readonly KeeperProfile[],
@@ -139,24 +182,91 @@ export function planExecution(
   auction: RunningAuction,
   now: number,
   ethPrice: bigint,
-): PlannedExecution | undefined {
-  // A vault whose move rounds to nothing sold pays nothing.
-  if (auction.valueBase <= 0n) return undefined;
-  let best: PlannedExecution | undefined;
+  env: KeeperEnvironment,
+): PlannedExecution {
+  const pricedOutKeepers: number[] = [];
+  const due: { index: number; at: number }[] = [];
   for (const [index, k] of keepers.entries()) {
-    const need = executionGasCost(k, ethPrice) + k.minProfitBase;
-    const earliest = Math.max(auction.kickedAt + k.latency, now);
-    let elapsed: number | undefined = Math.ceil((earliest - auction.kickedAt) / BLOCK_SECONDS) * BLOCK_SECONDS;
-    while (elapsed !== undefined) {
-      const reward = (BigInt(curve.bps(elapsed, auction.urgency, auction.ownerCap)) * auction.valueBase) / 10_000n;
-      if (reward >= need) break;
-      elapsed = elapsed >= curve.flatAfter ? undefined : elapsed + BLOCK_SECONDS;
+    const fees = env.fees(index);
+    if (fees !== undefined && pricedOut(fees)) {
+      pricedOutKeepers.push(index);
+      continue;
     }
+    const earliest = env.upFrom(index, Math.max(auction.kickedAt + k.latency, now));
+    const elapsed = firstPayingElapsed(
+      (e) => BigInt(curve.bps(e, auction.urgency, auction.ownerCap)),
+      {
+        valueSoldBase: auction.valueBase,
+        gas: EXECUTION_GAS,
+        gasPrice: keeperGasPrice(k, fees),
+        nativePriceBase: ethPrice,
+        minProfitBase: k.minProfitBase,
+      },
+      earliest - auction.kickedAt,
+      curve.flatAfter,
+      BLOCK_SECONDS,
+    );
     if (elapsed === undefined) continue;
-    const at = Math.max(auction.kickedAt + elapsed, now);
+    // The reward does not fall with time: a keeper down when it would pay still pays when it is back.
+    due.push({ index, at: env.upFrom(index, Math.max(auction.kickedAt + elapsed, now)) });
+  }
+  if (due.length === 0) return { order: [], pricedOut: pricedOutKeepers };
+  const at = Math.min(...due.map((d) => d.at));
+  const tied = due.filter((d) => d.at === at).map((d) => d.index);
+  const gasStress = env.fees(tied[0]) !== undefined;
+  const order = gasStress
+    ? raceOrder(tied.map((index) => ({ index, tip: keepers[index].tip, latency: keepers[index].latency })))
+    : [[...tied].sort((a, b) => keepers[a].latency - keepers[b].latency || a - b)[0]];
+  return { at, order, pricedOut: pricedOutKeepers };
+}
+
+/**
+ * Who kicks a vault out of band since `outOfBand`, and when: of the keepers that are up, not priced out and for whom
+ * `willing` (under gas stress: `kickPays`), the first to act, its latency after the vault left its band; ties go to the
+ * faster keeper, then the lower index. Without downtime and gas stress that is always the fastest keeper.
+ */
+export function planKick(
+  keepers: readonly KeeperProfile[],
+  outOfBand: number,
+  env: KeeperEnvironment,
+  willing: (keeper: number) => boolean,
+): { keeper: number; at: number; pricedOut: number[] } | { keeper?: undefined; pricedOut: number[] } {
+  const out: number[] = [];
+  let best: { keeper: number; at: number } | undefined;
+  for (const [index, k] of keepers.entries()) {
+    const fees = env.fees(index);
+    if (fees !== undefined && pricedOut(fees)) {
+      out.push(index);
+      continue;
+    }
+    if (!willing(index)) continue;
+    const at = env.upFrom(index, outOfBand + k.latency);
     if (best === undefined || at < best.at || (at === best.at && k.latency < keepers[best.keeper].latency)) {
       best = { keeper: index, at };
     }
   }
-  return best;
+  return best === undefined ? { pricedOut: out } : { ...best, pricedOut: out };
+}
+
+/**
+ * Whether kicking pays: the execution it starts, at the best reward the auction can reach for this vault (the curve's
+ * end at its urgency, under the owner's and the protocol's caps), must cover the kick's and the execution's gas and
+ * the keeper's least profit. When it does not, because the owner's reward cap is below what gas costs, keepers leave
+ * the vault alone: that is the failure gas stress shows.
+ */
+export function kickPays(
+  keeper: KeeperProfile,
+  curve: RewardCurve,
+  auction: Omit<RunningAuction, "kickedAt">,
+  ethPrice: bigint,
+  fees: FeeView | undefined,
+): boolean {
+  return assessExecution({
+    valueSoldBase: auction.valueBase,
+    rewardBps: BigInt(curve.bps(curve.flatAfter, auction.urgency, auction.ownerCap)),
+    gas: EXECUTION_GAS + KICK_GAS,
+    gasPrice: keeperGasPrice(keeper, fees),
+    nativePriceBase: ethPrice,
+    minProfitBase: keeper.minProfitBase,
+  }).pays;
 }

@@ -18,8 +18,15 @@ export interface KeeperTally {
   rewardsUsd: number;
   /** Gas of all its transactions: kicks, cancels, executions. */
   gasUsed: number;
-  /** That gas at its own gas price and the WETH price of the moment. */
+  /** That gas at its own gas price (under gas stress: the effective price it paid) and the WETH price of the moment. */
   gasCostUsd: number;
+  /** Transactions it did not send because its max fee was below the base fee (gas stress). */
+  pricedOut: number;
+  /** Executions it sent that another keeper's transaction beat in the same block, and their gas (in `gasUsed` too). */
+  lostRaces: number;
+  lostRaceGasUsed: number;
+  /** Seconds it was down over the path (downtime stress), the correlated outage included. */
+  downtimeSeconds: number;
 }
 
 export interface Band {
@@ -69,6 +76,22 @@ export interface PolicyResult {
   guardDelays: number;
   /** Vaults still out of band when the path ended. */
   outOfBandAtEnd: number;
+  /** Keeper transactions not sent because the base fee was above the keeper's max fee (gas stress). */
+  pricedOut: number;
+  /** Execution transactions that lost a same-block race (mined, reverted `AuctionNotActive`), their gas and its cost. */
+  lostRaces: number;
+  lostRaceGasUsed: number;
+  lostRaceGasCostUsd: number;
+  /**
+   * Vault-steps where a vault needed a kick or an execution and no keeper's rule said it pays (gas stress: a kick is
+   * sent only when the best reward covers the gas), e.g. because the owner's reward cap is below the gas.
+   */
+  unprofitable: number;
+  /** Base fee over the steps, gwei (gas stress); null without it. */
+  baseFeeGweiMean: number | null;
+  baseFeeGweiMax: number | null;
+  /** Downtime stress: whether every keeper was down together in the worst hour; null without downtime stress. */
+  correlatedOutage: boolean | null;
   keepers: Record<string, KeeperTally>;
   /** What the market stresses did (oracle rounds, depth, arbitrage, sales): lib/simulation/market/index.ts. */
   market: MarketStressReport | null;
@@ -81,6 +104,11 @@ interface Tally {
   rewardsBase: bigint;
   gasUsed: bigint;
   gasCostBase: bigint;
+  pricedOut: number;
+  lostRaces: number;
+  lostRaceGasUsed: bigint;
+  lostRaceGasCostBase: bigint;
+  downtimeSeconds: number;
 }
 
 export interface RebalanceRecord {
@@ -116,6 +144,9 @@ export class PolicyMetrics {
   private guardDelays = 0;
   private readonly failures = new Map<string, number>();
   private readonly tallies: Tally[];
+  private unprofitableSteps = 0;
+  private readonly baseFees: number[] = [];
+  private correlated: boolean | null = null;
 
   constructor(
     readonly policy: string,
@@ -128,6 +159,11 @@ export class PolicyMetrics {
       rewardsBase: 0n,
       gasUsed: 0n,
       gasCostBase: 0n,
+      pricedOut: 0,
+      lostRaces: 0,
+      lostRaceGasUsed: 0n,
+      lostRaceGasCostBase: 0n,
+      downtimeSeconds: 0,
     }));
   }
 
@@ -158,11 +194,45 @@ export class PolicyMetrics {
     this.responses.push(Math.ceil(r.responseSeconds / BLOCK_SECONDS));
   }
 
-  /** A keeper transaction's gas, valued at the keeper's gas price and the WETH price (8 decimals). */
-  gas(keeper: number, gasUsed: bigint, ethPrice: bigint): void {
+  /**
+   * A keeper transaction's gas, valued at the WETH price (8 decimals) and the keeper's gas price, or under gas stress
+   * the effective gas price it paid (the receipt's).
+   */
+  gas(keeper: number, gasUsed: bigint, ethPrice: bigint, gasPrice?: bigint): bigint {
     const t = this.tallies[keeper];
+    const cost = (gasUsed * (gasPrice ?? this.keepers[keeper].gasPrice) * ethPrice) / WAD;
     t.gasUsed += gasUsed;
-    t.gasCostBase += (gasUsed * this.keepers[keeper].gasPrice * ethPrice) / WAD;
+    t.gasCostBase += cost;
+    return cost;
+  }
+
+  /** A lost race: the loser's mined, reverted transaction; its gas counts as gas too. */
+  lostRace(keeper: number, gasUsed: bigint, ethPrice: bigint, gasPrice?: bigint): void {
+    const t = this.tallies[keeper];
+    t.lostRaces++;
+    t.lostRaceGasUsed += gasUsed;
+    t.lostRaceGasCostBase += this.gas(keeper, gasUsed, ethPrice, gasPrice);
+  }
+
+  /** A transaction the keeper did not send: its max fee was below the base fee. */
+  pricedOut(keeper: number): void {
+    this.tallies[keeper].pricedOut++;
+  }
+
+  /** Vaults that needed a keeper at a step and no keeper's rule said it pays. */
+  unprofitable(vaults: number): void {
+    this.unprofitableSteps += vaults;
+  }
+
+  /** The base fee of a step, gwei (gas stress). */
+  baseFee(gwei: number): void {
+    this.baseFees.push(gwei);
+  }
+
+  /** Downtime stress: each keeper's seconds down, and whether the correlated outage was on. */
+  downtime(seconds: readonly number[], correlated: boolean): void {
+    seconds.forEach((x, i) => (this.tallies[i].downtimeSeconds = x));
+    this.correlated = correlated;
   }
 
   kick(keeper: number): void {
@@ -183,8 +253,9 @@ export class PolicyMetrics {
 
   result(policy: PolicyValues | undefined, outOfBandAtEnd: number): PolicyResult {
     const count = (key: "kicks" | "cancels" | "executions"): number => this.tallies.reduce((a, t) => a + t[key], 0);
-    const total = (key: "rewardsBase" | "gasUsed" | "gasCostBase"): bigint =>
-      this.tallies.reduce((a, t) => a + t[key], 0n);
+    const total = (
+      key: "rewardsBase" | "gasUsed" | "gasCostBase" | "lostRaceGasUsed" | "lostRaceGasCostBase",
+    ): bigint => this.tallies.reduce((a, t) => a + t[key], 0n);
     const mean = (xs: readonly number[]): number | null =>
       xs.length === 0 ? null : round(xs.reduce((a, b) => a + b, 0) / xs.length, 2);
     const worst = (xs: readonly number[]): number | null => (xs.length === 0 ? null : Math.max(...xs));
@@ -216,6 +287,14 @@ export class PolicyMetrics {
       failures: Object.fromEntries([...this.failures].sort(([a], [b]) => a.localeCompare(b))),
       guardDelays: this.guardDelays,
       outOfBandAtEnd,
+      pricedOut: this.tallies.reduce((a, t) => a + t.pricedOut, 0),
+      lostRaces: this.tallies.reduce((a, t) => a + t.lostRaces, 0),
+      lostRaceGasUsed: Number(total("lostRaceGasUsed")),
+      lostRaceGasCostUsd: usd(total("lostRaceGasCostBase")),
+      unprofitable: this.unprofitableSteps,
+      baseFeeGweiMean: mean(this.baseFees),
+      baseFeeGweiMax: worst(this.baseFees),
+      correlatedOutage: this.correlated,
       keepers: Object.fromEntries(
         this.tallies.map((t, i) => [
           this.keepers[i].name,
@@ -226,6 +305,10 @@ export class PolicyMetrics {
             rewardsUsd: usd(t.rewardsBase),
             gasUsed: Number(t.gasUsed),
             gasCostUsd: usd(t.gasCostBase),
+            pricedOut: t.pricedOut,
+            lostRaces: t.lostRaces,
+            lostRaceGasUsed: Number(t.lostRaceGasUsed),
+            downtimeSeconds: t.downtimeSeconds,
           },
         ]),
       ),

@@ -17,6 +17,9 @@ export interface KeeperSummary {
   latencySeconds: number;
   gasPriceGwei: number;
   minProfitUsd: number;
+  /** Under gas stress: the EIP-1559 tip and max fee it sends with (gwei). */
+  tipGwei: number;
+  maxFeeGwei: number;
 }
 
 /** What a run measured on one path: the same bytes for the same options, so no wall-clock time in it. */
@@ -107,6 +110,8 @@ export function summarize(
       latencySeconds: k.latency,
       gasPriceGwei: Number(k.gasPrice / 10n ** 8n) / 10,
       minProfitUsd: Number(k.minProfitBase / 10n ** 6n) / 100,
+      tipGwei: Number(k.tip / 10n ** 8n) / 10,
+      maxFeeGwei: Number(k.maxFee / 10n ** 9n),
     })),
     volatilityBand:
       band === undefined

@@ -21,6 +21,7 @@ import type {
   QuoterV2,
   VaultFactory,
 } from "../../typechain-types";
+import { assessExecution, batches, decideVault, type Direction } from "../../lib/keeper/decide";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
 import { describeRoute, Router } from "./routing";
@@ -45,7 +46,6 @@ import {
 } from "./types";
 import { Valuer } from "./value";
 
-const BPS = 10_000n;
 /**
  * Gas limit margins: a single execution gets 20% over its `estimateGas`; a batch 25% over the sum of its calls' own
  * estimates. Not `estimateGas` of `executeBatch` itself: `executeBatch` catches each call's failure, so the estimate
@@ -225,12 +225,13 @@ export class KeeperBot {
       Promise.all(cancelCandidates.map((v) => this.contracts.auction.auctionOf(v))),
     ]);
 
+    const rules = { minDebtBase: config?.minDebtBase ?? 0n, cancel: this.settings.cancel };
     cancelCandidates.forEach((vault, i) => {
-      if (ended[i].kickedAt === 0n) {
-        this.maybeActive.delete(vault);
-      } else if (this.settings.cancel) {
-        plan.cancels.push({ vault });
-      } else {
+      const running = ended[i].kickedAt !== 0n;
+      if (!running) this.maybeActive.delete(vault);
+      const action = decideVault({ needed: false, wanted: "none", debtBase: 0n, auctionRunning: running }, rules);
+      if (action.kind === "cancel") plan.cancels.push({ vault });
+      else if (action.kind === "cancel-skipped") {
         this.log.debug("cancel-skipped", { vault, reason: "back in band; --no-cancel" });
       }
     });
@@ -239,23 +240,36 @@ export class KeeperBot {
     needed.forEach((s, i) => {
       const vault = getAddress(s.vault);
       const auction = auctions[i];
-      const wanted = direction(s.direction);
-      if (auction.kickedAt === 0n) {
-        this.maybeActive.delete(vault);
-        if (config !== undefined && s.position.debtBase < config.minDebtBase) {
+      const running = auction.kickedAt !== 0n;
+      if (running) this.maybeActive.add(vault);
+      else this.maybeActive.delete(vault);
+      const action = decideVault(
+        {
+          needed: true,
+          wanted: direction(s.direction),
+          debtBase: s.position.debtBase,
+          auctionRunning: running,
+          auctionDirection: direction(auction.direction),
+        },
+        rules,
+      );
+      switch (action.kind) {
+        case "dust":
           summary.skipped.push({ vault, reason: "dust" });
-          this.log.debug("dust", { vault, debtBase: s.position.debtBase, minDebtBase: config.minDebtBase });
+          this.log.debug("dust", { vault, debtBase: s.position.debtBase, minDebtBase: rules.minDebtBase });
           return;
-        }
-        plan.kicks.push({ vault, direction: wanted });
-        return;
+        case "kick":
+          plan.kicks.push({ vault, direction: action.direction });
+          return;
+        case "cancel":
+          plan.cancels.push({ vault, rekick: action.rekick });
+          return;
+        case "execute":
+          toExecute.push({ status: s, rewardBps: rewards[i] });
+          return;
+        default:
+          return;
       }
-      this.maybeActive.add(vault);
-      if (direction(auction.direction) !== wanted) {
-        plan.cancels.push({ vault, rekick: wanted });
-        return;
-      }
-      toExecute.push({ status: s, rewardBps: rewards[i] });
     });
 
     for (const { status, rewardBps } of toExecute) {
@@ -340,13 +354,7 @@ export class KeeperBot {
       },
     );
 
-    const ordered = [...plan.executions].sort((a, b) =>
-      a.profitBase === b.profitBase ? 0 : a.profitBase > b.profitBase ? -1 : 1,
-    );
-    const groups =
-      this.settings.batchSize >= 2 && ordered.length >= 2
-        ? chunks(ordered, this.settings.batchSize)
-        : ordered.map((e) => [e]);
+    const groups = batches(plan.executions, this.settings.batchSize);
     for (const group of groups) {
       if (group.length > 1)
         this.log.info("batch", { vaults: group.map((e) => e.vault), gasLimit: batchGasLimit(group) });
@@ -425,15 +433,7 @@ export class KeeperBot {
   ): Promise<Execution | undefined> {
     const vault = getAddress(s.vault);
     const dir = direction(s.direction);
-    if (rewardBps === 0n) {
-      summary.skipped.push({ vault, reason: "no-reward" });
-      this.log.info("no-reward", {
-        vault,
-        direction: dir,
-        reason: "the auction pays nothing for this move (too small)",
-      });
-      return undefined;
-    }
+    if (rewardBps === 0n) return this.noReward(vault, dir, summary);
     const [tokenIn, tokenOut] =
       dir === "leverage" ? [s.debtAsset, s.collateralAsset] : [s.collateralAsset, s.debtAsset];
     await Promise.all([this.valuer.symbol(tokenIn), this.valuer.symbol(tokenOut)]);
@@ -451,7 +451,7 @@ export class KeeperBot {
       return undefined;
     }
 
-    const rewardBase = ((await this.valuer.value(tokenIn, s.amountIn)) * rewardBps) / BPS;
+    const valueSoldBase = await this.valuer.value(tokenIn, s.amountIn);
     let gas: bigint;
     try {
       gas = await this.auction.execute.estimateGas(vault, route.path, MaxUint256, this.settings.recipient);
@@ -466,8 +466,16 @@ export class KeeperBot {
       }
       return undefined;
     }
-    const gasCostBase = await this.valuer.gasValue(gas, gasPrice);
-    const profitBase = rewardBase - gasCostBase;
+    const value = assessExecution({
+      valueSoldBase,
+      rewardBps,
+      gas,
+      gasPrice,
+      nativePriceBase: await this.valuer.price(this.settings.wrappedNative),
+      minProfitBase: this.settings.minProfitBase,
+    });
+    const { rewardBase, gasCostBase, profitBase } = value;
+    if (value.reason === "no-reward") return this.noReward(vault, dir, summary);
     const fields = {
       vault,
       direction: dir,
@@ -481,7 +489,7 @@ export class KeeperBot {
       gasUsd: await this.valuer.usd(gasCostBase),
       profitUsd: await this.valuer.usd(profitBase),
     };
-    if (profitBase <= this.settings.minProfitBase) {
+    if (!value.pays) {
       summary.skipped.push({ vault, reason: "unprofitable" });
       this.log.info("unprofitable", { ...fields, minProfitUsd: await this.valuer.usd(this.settings.minProfitBase) });
       return undefined;
@@ -501,6 +509,16 @@ export class KeeperBot {
       profitBase,
       route,
     };
+  }
+
+  private noReward(vault: string, dir: Direction, summary: PassSummary): undefined {
+    summary.skipped.push({ vault, reason: "no-reward" });
+    this.log.info("no-reward", {
+      vault,
+      direction: dir,
+      reason: "the auction pays nothing for this move (too small)",
+    });
+    return undefined;
   }
 
   /**

@@ -4,34 +4,13 @@
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Provider, Signer } from "ethers";
 
+import { type FeeOverrides } from "../../lib/keeper/fees";
 import { decodeRevert, describeError, revertData } from "../shared/errors";
 import type { KeeperLog } from "./log";
 
-export type FeeOverrides = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
-
-export interface Fees {
-  /** What one unit of gas costs now: the latest base fee plus the priority fee (or the legacy gas price). */
-  gasPrice: bigint;
-  overrides: FeeOverrides;
-}
+export { minedHash, readFees, type FeeOverrides, type Fees } from "../../lib/keeper/fees";
 
 export type TxOverrides = FeeOverrides & { nonce: number; gasLimit?: bigint };
-
-const DEFAULT_PRIORITY_FEE = 1_000_000_000n;
-
-/** Fees for this pass; with a cap, the EIP-1559 fee ceiling never exceeds it. */
-export async function readFees(provider: Provider, cap?: bigint): Promise<Fees> {
-  const [block, feeData] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
-  const base = block?.baseFeePerGas ?? null;
-  if (base !== null) {
-    const tip = feeData.maxPriorityFeePerGas ?? DEFAULT_PRIORITY_FEE;
-    let maxFeePerGas = base * 2n + tip;
-    if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap > base + tip ? cap : base + tip;
-    return { gasPrice: base + tip, overrides: { maxFeePerGas, maxPriorityFeePerGas: tip } };
-  }
-  if (feeData.gasPrice === null) throw new Error("the node reports neither a base fee nor a gas price");
-  return { gasPrice: feeData.gasPrice, overrides: { gasPrice: feeData.gasPrice } };
-}
 
 export interface Failure {
   /** The custom error's name (`AuctionNotActive`), `Error`/`Panic` for Solidity's built-ins, else an ethers code. */
@@ -57,22 +36,6 @@ export function describeFailure(e: unknown): Failure {
   const code = typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "Error";
   const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
   return { error: code, reason: message.length > 300 ? `${message.slice(0, 300)}…` : message };
-}
-
-/**
- * The hash of a transaction that was mined although sending it failed: Hardhat's automine mines a reverting
- * transaction and answers `eth_sendTransaction` with the revert, naming the hash in `transactionHash`.
- */
-export function minedHash(e: unknown, depth = 0): string | undefined {
-  if (depth > 4 || typeof e !== "object" || e === null) return undefined;
-  const o = e as { transactionHash?: unknown; data?: unknown; error?: unknown; info?: unknown; cause?: unknown };
-  if (typeof o.transactionHash === "string" && o.transactionHash.startsWith("0x")) return o.transactionHash;
-  return (
-    minedHash(o.data, depth + 1) ??
-    minedHash(o.error, depth + 1) ??
-    minedHash(o.info, depth + 1) ??
-    minedHash(o.cause, depth + 1)
-  );
 }
 
 export function isNonceError(e: unknown): boolean {

@@ -1,14 +1,10 @@
 /** What a keeper pass decides and reports: plain data, shared by the bot, the loop and the tests. */
-import type { Quote } from "./routing";
+import type { Quote } from "../../lib/keeper/routing";
 import type { Failure, FeeOverrides } from "./tx";
 
-/** `IRebalanceExecutor.Direction`. */
-export const DIRECTIONS = ["none", "deleverage", "leverage", "close"] as const;
-export type Direction = (typeof DIRECTIONS)[number];
+import type { Direction } from "../../lib/keeper/decide";
 
-export function direction(value: bigint): Direction {
-  return DIRECTIONS[Number(value)] ?? "none";
-}
+export { DIRECTIONS, direction, type Direction } from "../../lib/keeper/decide";
 
 export interface ExecutedVault {
   vault: string;

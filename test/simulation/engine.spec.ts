@@ -6,7 +6,7 @@ import { installBlockClock } from "../../lib/simulation/clock";
 import {
   BLOCK_SECONDS,
   buildKeepers,
-  executionGasCost,
+  EXECUTION_GAS,
   kickerOf,
   planExecution,
   RewardCurve,
@@ -18,6 +18,7 @@ import { buildPopulation, ownerAddress } from "../../lib/simulation/population";
 import { Random, streamSeed, flashCrash } from "../../lib/simulation";
 import { keeperCandidate, liquidationCandidate, observe, predictedHF, trackVault } from "../../lib/simulation/tracking";
 import { LOCAL_PARAMS } from "../../lib/protocol";
+import { gasCostBase } from "../../lib/keeper/decide";
 
 const wad = (hf: string): bigint => parseUnits(hf, 18);
 const usd = (dollars: string): bigint => parseUnits(dollars, 8);
@@ -29,7 +30,11 @@ const keeper = (name: string, latency: number, gasGwei: string, minProfit: strin
   latency,
   gasPrice: gwei(gasGwei),
   minProfitBase: usd(minProfit),
+  tip: gwei("1"),
+  maxFee: gwei("100"),
 });
+/** No gas stress, no downtime: the keepers as before the stresses. */
+const CALM = { fees: () => undefined, upFrom: (_k: number, t: number) => t };
 
 /** The local linear curve, 10 to 100 bps over 600 s and doubled at urgency 1, one sample per block. */
 function localCurve(protocolCap = 500): RewardCurve {
@@ -101,7 +106,7 @@ describe("simulation: engine pieces", () => {
 
     it("values an execution's gas at the keeper's price and ETH's", () => {
       // 780,000 gas at 10 gwei is 0.0078 ETH: $15.60 at $2,000.
-      expect(executionGasCost(keeper("k", 12, "10", "0"), ETH)).to.equal(usd("15.6"));
+      expect(gasCostBase(EXECUTION_GAS, gwei("10"), ETH)).to.equal(usd("15.6"));
     });
   });
 
@@ -127,34 +132,42 @@ describe("simulation: engine pieces", () => {
 
     it("a keeper that profits at once executes its latency after the kick", () => {
       // 10 bps of $10,000 is $10; gas at 2 gwei is $3.12.
-      const plan = planExecution([keeper("a", 24, "2", "1")], curve, auction, 1_000, ETH);
-      expect(plan).to.deep.equal({ keeper: 0, at: 1_024 });
+      const plan = planExecution([keeper("a", 24, "2", "1")], curve, auction, 1_000, ETH, CALM);
+      expect(plan).to.deep.equal({ at: 1_024, order: [0], pricedOut: [] });
     });
 
     it("waits for the reward to cover gas and least profit, on the block grid", () => {
       // Gas at 20 gwei is $31.20, plus $5: 37 bps of $10,000, reached 180 s after the kick.
-      const plan = planExecution([keeper("a", 12, "20", "5")], curve, auction, 1_000, ETH);
-      expect(plan).to.deep.equal({ keeper: 0, at: 1_180 });
+      const plan = planExecution([keeper("a", 12, "20", "5")], curve, auction, 1_000, ETH, CALM);
+      expect(plan).to.deep.equal({ at: 1_180, order: [0], pricedOut: [] });
       expect(curve.bps(168, 0n, 100)).to.be.lessThan(37);
     });
 
     it("the earliest profitable keeper wins; on a tie the faster one", () => {
       const fastDear = keeper("fast", 12, "20", "5");
       const slowCheap = keeper("slow", 60, "2", "0");
-      expect(planExecution([fastDear, slowCheap], curve, auction, 1_000, ETH)).to.deep.equal({ keeper: 1, at: 1_060 });
+      expect(planExecution([fastDear, slowCheap], curve, auction, 1_000, ETH, CALM)).to.deep.equal({
+        at: 1_060,
+        order: [1],
+        pricedOut: [],
+      });
       // Later on both profit at once: the faster keeper's transaction lands first.
-      expect(planExecution([slowCheap, fastDear], curve, auction, 1_300, ETH)).to.deep.equal({ keeper: 1, at: 1_300 });
+      expect(planExecution([slowCheap, fastDear], curve, auction, 1_300, ETH, CALM)).to.deep.equal({
+        at: 1_300,
+        order: [1],
+        pricedOut: [],
+      });
     });
 
     it("urgency makes an auction profitable sooner; nobody executes one that never pays", () => {
       const dear = [keeper("a", 12, "20", "5")];
-      const urgent = planExecution(dear, curve, { ...auction, urgency: wad("1") }, 1_000, ETH);
-      expect(urgent).to.deep.equal({ keeper: 0, at: 1_060 });
+      const urgent = planExecution(dear, curve, { ...auction, urgency: wad("1") }, 1_000, ETH, CALM);
+      expect(urgent).to.deep.equal({ at: 1_060, order: [0], pricedOut: [] });
       // $100 at most (1% of $10,000) never covers $300 of least profit.
-      expect(planExecution([keeper("a", 12, "2", "300")], curve, auction, 1_000, ETH)).to.equal(undefined);
-      expect(planExecution([keeper("a", 12, "2", "0")], curve, { ...auction, valueBase: 0n }, 1_000, ETH)).to.equal(
-        undefined,
-      );
+      expect(planExecution([keeper("a", 12, "2", "300")], curve, auction, 1_000, ETH, CALM).at).to.equal(undefined);
+      expect(
+        planExecution([keeper("a", 12, "2", "0")], curve, { ...auction, valueBase: 0n }, 1_000, ETH, CALM).at,
+      ).to.equal(undefined);
     });
   });
 
@@ -265,6 +278,10 @@ describe("simulation: engine pieces", () => {
         rewardsUsd: 10,
         gasUsed: 0,
         gasCostUsd: 0,
+        pricedOut: 0,
+        lostRaces: 0,
+        lostRaceGasUsed: 0,
+        downtimeSeconds: 0,
       });
       expect(m.series).to.deep.equal([
         { policy: "reactive", t: 0, hf: 1.2 },

@@ -56,6 +56,14 @@ function result(liquidations: number, equityEndUsd: number, worstHF: number): Po
     guardDelays: 0,
     outOfBandAtEnd: 0,
     keepers: {},
+    pricedOut: 0,
+    lostRaces: 0,
+    lostRaceGasUsed: 0,
+    lostRaceGasCostUsd: 0,
+    unprofitable: 0,
+    baseFeeGweiMean: null,
+    baseFeeGweiMax: null,
+    correlatedOutage: null,
     market: null,
   };
 }

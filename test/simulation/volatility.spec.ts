@@ -164,6 +164,8 @@ describe("simulation: volatility and the recommended band", () => {
       latency,
       gasPrice: 1n,
       minProfitBase: 0n,
+      tip: 1n,
+      maxFee: 1n,
     }));
 
     it("is sized from the warm-up alone: another replay gives the same band", () => {

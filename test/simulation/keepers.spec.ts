@@ -1,0 +1,267 @@
+import { expect } from "chai";
+import { parseUnits } from "ethers";
+
+import {
+  assessExecution,
+  batches,
+  decideVault,
+  effectiveGasPrice,
+  feesFor,
+  firstPayingElapsed,
+  gasCostBase,
+  pricedOut,
+  raceOrder,
+  type VaultView,
+} from "../../lib/keeper/decide";
+import {
+  BLOCK_SECONDS,
+  buildKeepers,
+  EXECUTION_GAS,
+  kickPays,
+  MAX_FEE_GWEI,
+  planExecution,
+  planKick,
+  RewardCurve,
+  TIP_GWEI,
+  type KeeperEnvironment,
+  type KeeperProfile,
+} from "../../lib/simulation/keepers";
+
+const usd = (dollars: string): bigint => parseUnits(dollars, 8);
+const gwei = (g: string): bigint => parseUnits(g, 9);
+const wad = (x: string): bigint => parseUnits(x, 18);
+const ETH = usd("2000");
+
+const keeper = (name: string, latency: number, gasGwei: string, minProfit: string, tip = "1", maxFee = "100") =>
+  ({
+    name,
+    latency,
+    gasPrice: gwei(gasGwei),
+    minProfitBase: usd(minProfit),
+    tip: gwei(tip),
+    maxFee: gwei(maxFee),
+  }) satisfies KeeperProfile;
+
+/** The local linear curve, 10 to 100 bps over 600 s and doubled at urgency 1, one sample per block. */
+function localCurve(protocolCap = 500): RewardCurve {
+  const calm = Array.from({ length: 51 }, (_, i) => 10 + Math.floor((90 * i * BLOCK_SECONDS) / 600));
+  return new RewardCurve(
+    calm,
+    calm.map((v) => 2 * v),
+    protocolCap,
+  );
+}
+
+/** No stress: constant gas prices, nobody down. */
+const CALM: KeeperEnvironment = { fees: () => undefined, upFrom: (_k, t) => t };
+/** Gas stress at a base fee, everybody up. */
+const atBaseFee = (keepers: readonly KeeperProfile[], base: bigint): KeeperEnvironment => ({
+  fees: (k) => ({ baseFee: base, tip: keepers[k].tip, maxFee: keepers[k].maxFee }),
+  upFrom: (_k, t) => t,
+});
+
+describe("lib/keeper: the keeper's decisions, shared by keeper:run and the simulation", () => {
+  describe("decideVault", () => {
+    const rules = { minDebtBase: usd("1000"), cancel: true };
+    const view = (over: Partial<VaultView>): VaultView => ({
+      needed: true,
+      wanted: "deleverage",
+      debtBase: usd("5000"),
+      auctionRunning: false,
+      ...over,
+    });
+
+    it("kicks a vault out of band without an auction, unless it is dust", () => {
+      expect(decideVault(view({}), rules)).to.deep.equal({ kind: "kick", direction: "deleverage" });
+      expect(decideVault(view({ wanted: "leverage" }), rules)).to.deep.equal({ kind: "kick", direction: "leverage" });
+      expect(decideVault(view({ debtBase: usd("999.99") }), rules)).to.deep.equal({ kind: "dust" });
+    });
+
+    it("prices the execution of a running auction the vault still needs", () => {
+      const running = view({ auctionRunning: true, auctionDirection: "deleverage" });
+      expect(decideVault(running, rules)).to.deep.equal({ kind: "execute" });
+    });
+
+    it("cancels and kicks again an auction running the other way", () => {
+      const wrongWay = view({ auctionRunning: true, auctionDirection: "leverage" });
+      expect(decideVault(wrongWay, rules)).to.deep.equal({ kind: "cancel", rekick: "deleverage" });
+    });
+
+    it("cancels the auction of a vault back in band, unless cancelling is off; leaves alone one without", () => {
+      const back = view({ needed: false, auctionRunning: true, auctionDirection: "deleverage" });
+      expect(decideVault(back, rules)).to.deep.equal({ kind: "cancel" });
+      expect(decideVault(back, { ...rules, cancel: false })).to.deep.equal({ kind: "cancel-skipped" });
+      expect(decideVault(view({ needed: false }), rules)).to.deep.equal({ kind: "none" });
+    });
+  });
+
+  describe("fees", () => {
+    it("twice the base fee plus the tip, capped but never below base + tip", () => {
+      expect(feesFor(gwei("10"), gwei("1"))).to.deep.equal({ baseFee: gwei("10"), tip: gwei("1"), maxFee: gwei("21") });
+      expect(feesFor(gwei("10"), gwei("1"), gwei("15")).maxFee).to.equal(gwei("15"));
+      expect(feesFor(gwei("10"), gwei("1"), gwei("5")).maxFee).to.equal(gwei("11"));
+    });
+
+    it("pays base fee + tip up to the max fee; a max fee below the base fee is priced out", () => {
+      expect(effectiveGasPrice({ baseFee: gwei("50"), tip: gwei("2"), maxFee: gwei("100") })).to.equal(gwei("52"));
+      expect(effectiveGasPrice({ baseFee: gwei("99"), tip: gwei("2"), maxFee: gwei("100") })).to.equal(gwei("100"));
+      expect(pricedOut({ baseFee: gwei("100"), tip: gwei("2"), maxFee: gwei("100") })).to.equal(false);
+      expect(pricedOut({ baseFee: gwei("100.1"), tip: gwei("2"), maxFee: gwei("100") })).to.equal(true);
+    });
+  });
+
+  describe("assessExecution", () => {
+    // 50 bps of $10,000 is $50; 780,000 gas at 10 gwei and $2,000 is $15.60.
+    const base = {
+      valueSoldBase: usd("10000"),
+      rewardBps: 50n,
+      gas: EXECUTION_GAS,
+      gasPrice: gwei("10"),
+      nativePriceBase: ETH,
+      minProfitBase: usd("5"),
+    };
+
+    it("values reward, gas and profit, and pays above the least profit", () => {
+      expect(gasCostBase(EXECUTION_GAS, gwei("10"), ETH)).to.equal(usd("15.6"));
+      expect(assessExecution(base)).to.deep.equal({
+        rewardBase: usd("50"),
+        gasCostBase: usd("15.6"),
+        profitBase: usd("34.4"),
+        pays: true,
+      });
+    });
+
+    it("a profit at or below the least profit does not pay; nor does a zero reward", () => {
+      expect(assessExecution({ ...base, minProfitBase: usd("34.4") })).to.include({
+        pays: false,
+        reason: "unprofitable",
+      });
+      expect(assessExecution({ ...base, minProfitBase: usd("34.39") }).pays).to.equal(true);
+      expect(assessExecution({ ...base, rewardBps: 0n })).to.include({ pays: false, reason: "no-reward" });
+    });
+
+    it("gas at a crash's base fee eats a capped reward: 1% of $10,000 against 200 gwei", () => {
+      // 780,000 gas at 201 gwei is 0.15678 ETH, $313.56: more than the owner's 1% cap pays.
+      const crash = { ...base, rewardBps: 100n, gasPrice: gwei("201"), minProfitBase: 0n };
+      expect(assessExecution(crash)).to.include({ pays: false, reason: "unprofitable" });
+      expect(assessExecution({ ...crash, gasPrice: gwei("16") }).pays).to.equal(true);
+    });
+
+    it("firstPayingElapsed: the first block where the reward pays, on the grid, or none by the curve's end", () => {
+      const curve = localCurve();
+      const at = (e: number) => BigInt(curve.bps(e, 0n, 100));
+      const inputs = { ...base, minProfitBase: usd("5"), gasPrice: gwei("20") };
+      // Gas $31.20 + $5: more than 36.2 bps of $10,000, reached at 180 s.
+      expect(firstPayingElapsed(at, inputs, 0, curve.flatAfter, BLOCK_SECONDS)).to.equal(180);
+      expect(firstPayingElapsed(at, inputs, 190, curve.flatAfter, BLOCK_SECONDS)).to.equal(192);
+      expect(firstPayingElapsed(at, { ...inputs, minProfitBase: usd("100") }, 0, 600, BLOCK_SECONDS)).to.equal(
+        undefined,
+      );
+    });
+  });
+
+  describe("batches and races", () => {
+    it("most profitable first, in batches of at most batchSize; alone when batching is off or only one pays", () => {
+      const e = (id: string, profit: string) => ({ id, profitBase: usd(profit) });
+      const list = [e("a", "1"), e("b", "9"), e("c", "5"), e("d", "7"), e("e", "3")];
+      const ids = (groups: { id: string }[][]) => groups.map((g) => g.map((x) => x.id));
+      expect(ids(batches(list, 2))).to.deep.equal([["b", "d"], ["c", "e"], ["a"]]);
+      expect(ids(batches(list, 20))).to.deep.equal([["b", "d", "c", "e", "a"]]);
+      expect(ids(batches(list, 1))).to.deep.equal([["b"], ["d"], ["c"], ["e"], ["a"]]);
+      expect(ids(batches([e("x", "1")], 5))).to.deep.equal([["x"]]);
+    });
+
+    it("a race goes to the higher tip, then the faster keeper, then the lower index", () => {
+      expect(
+        raceOrder([
+          { index: 0, tip: gwei("1"), latency: 12 },
+          { index: 1, tip: gwei("3"), latency: 60 },
+          { index: 2, tip: gwei("1"), latency: 12 },
+          { index: 3, tip: gwei("1"), latency: 24 },
+        ]),
+      ).to.deep.equal([1, 0, 2, 3]);
+    });
+  });
+});
+
+describe("simulation keepers: the shared rules with latency, downtime and a base fee around them", () => {
+  const curve = localCurve();
+  const auction = { kickedAt: 1_000, valueBase: usd("10000"), urgency: 0n, ownerCap: 100 };
+
+  it("draws a tip of 1-3 gwei and a max fee of 80-400 gwei from their own stream", () => {
+    const ks = buildKeepers(20, 1);
+    for (const k of ks) {
+      expect(k.tip >= gwei(String(TIP_GWEI.min)) && k.tip <= gwei(String(TIP_GWEI.max))).to.equal(true);
+      expect(k.maxFee >= gwei(String(MAX_FEE_GWEI.min)) && k.maxFee <= gwei(String(MAX_FEE_GWEI.max))).to.equal(true);
+    }
+    // The fee draws leave the profiles of before as they were (seed 1: 12 s, 19.2 gwei, $3.37).
+    expect(ks[0]).to.include({ latency: 12, gasPrice: gwei("19.2"), minProfitBase: usd("3.37") });
+  });
+
+  it("under gas stress, a keeper whose max fee is below the base fee sends nothing; the others price at base + tip", () => {
+    const cheap = keeper("cheap", 12, "1", "0", "2", "80");
+    const rich = keeper("rich", 24, "1", "0", "1", "300");
+    // On $30,000 sold, 1% is $300: above 780,000 gas at 101 gwei ($157.56).
+    const big = { ...auction, valueBase: usd("30000") };
+    const plan = planExecution([cheap, rich], curve, big, 1_000, ETH, atBaseFee([cheap, rich], gwei("100")));
+    expect(plan.pricedOut).to.deep.equal([0]);
+    expect(plan.order).to.deep.equal([1]);
+    // 780,000 gas at 101 gwei is $157.56: the owner's 1% ($100) never covers it.
+    const dear = planExecution([rich], curve, auction, 1_000, ETH, atBaseFee([rich], gwei("100")));
+    expect(dear.at).to.equal(undefined);
+    // At 20 gwei + 1 it pays from 33 bps ($33 > $32.76), 156 s after the kick; later than at a constant 1 gwei.
+    const calm = planExecution([rich], curve, auction, 1_000, ETH, atBaseFee([rich], gwei("20")));
+    expect(calm).to.deep.equal({ at: 1_156, order: [0], pricedOut: [] });
+    expect(planExecution([rich], curve, auction, 1_000, ETH, CALM).at).to.equal(1_024);
+  });
+
+  it("keepers due in the same block race under gas stress, the higher tip first; without it only the winner sends", () => {
+    const a = keeper("a", 24, "1", "0", "1", "300");
+    const b = keeper("b", 24, "1", "0", "3", "300");
+    const c = keeper("c", 60, "1", "0", "2", "300");
+    const stressed = planExecution([a, b, c], curve, auction, 1_120, ETH, atBaseFee([a, b, c], gwei("5")));
+    expect(stressed).to.deep.equal({ at: 1_120, order: [1, 2, 0], pricedOut: [] });
+    expect(planExecution([a, b, c], curve, auction, 1_120, ETH, CALM)).to.deep.equal({
+      at: 1_120,
+      order: [0],
+      pricedOut: [],
+    });
+  });
+
+  it("a keeper that is down acts when it is back; the reward it would have taken goes to one that is up", () => {
+    const fast = keeper("fast", 12, "1", "0");
+    const slow = keeper("slow", 60, "1", "0");
+    const fastDown: KeeperEnvironment = { fees: () => undefined, upFrom: (k, t) => (k === 0 && t < 1_500 ? 1_500 : t) };
+    expect(planExecution([fast, slow], curve, auction, 1_000, ETH, fastDown)).to.deep.equal({
+      at: 1_060,
+      order: [1],
+      pricedOut: [],
+    });
+    const allDown: KeeperEnvironment = { fees: () => undefined, upFrom: (_k, t) => Math.max(t, 1_996) };
+    expect(planExecution([fast, slow], curve, auction, 1_000, ETH, allDown).at).to.equal(1_996);
+  });
+
+  it("planKick: the fastest keeper that is up, not priced out and willing kicks, its latency after the excursion", () => {
+    const ks = [keeper("a", 12, "1", "0", "1", "80"), keeper("b", 24, "1", "0"), keeper("c", 36, "1", "0")];
+    expect(planKick(ks, 1_000, CALM, () => true)).to.deep.equal({ keeper: 0, at: 1_012, pricedOut: [] });
+    expect(planKick(ks, 1_000, atBaseFee(ks, gwei("90")), () => true)).to.deep.equal({
+      keeper: 1,
+      at: 1_024,
+      pricedOut: [0],
+    });
+    const bDown: KeeperEnvironment = { fees: () => undefined, upFrom: (k, t) => (k === 1 ? 5_000 : t) };
+    expect(planKick(ks, 1_000, bDown, (k) => k !== 0)).to.deep.equal({ keeper: 2, at: 1_036, pricedOut: [] });
+    expect(planKick(ks, 1_000, CALM, () => false)).to.deep.equal({ pricedOut: [] });
+  });
+
+  it("kickPays: no kick when the owner's reward cap cannot cover the gas at the base fee", () => {
+    const k = keeper("k", 12, "1", "0", "1", "400");
+    const view = { valueBase: usd("10000"), urgency: wad("1"), ownerCap: 100 };
+    const fees = (base: string) => ({ baseFee: gwei(base), tip: k.tip, maxFee: k.maxFee });
+    // 970,000 gas (kick and execution) at 201 gwei is $389.94 against a $100 cap: nobody kicks.
+    expect(kickPays(k, curve, view, ETH, fees("200"))).to.equal(false);
+    // At 15 gwei + 1 it is $31.04.
+    expect(kickPays(k, curve, view, ETH, fees("15"))).to.equal(true);
+    expect(kickPays(k, curve, view, ETH, undefined)).to.equal(true);
+  });
+});
