@@ -68,7 +68,13 @@ export class Liquidator {
       const equityBefore = account.totalCollateralBase - account.totalDebtBase;
       const wethBefore = await this.weth.balanceOf(this.signer.address);
       let calls = 0;
-      while (account.healthFactor < WAD && account.totalDebtBase > 0n && calls < MAX_CALLS) {
+      // A vault whose collateral is all seized is left with bad debt: Aave refuses to liquidate it again (error 46).
+      while (
+        account.healthFactor < WAD &&
+        account.totalDebtBase > 0n &&
+        account.totalCollateralBase > 0n &&
+        calls < MAX_CALLS
+      ) {
         // Aave caps debtToCover at what the close factor allows.
         await mined(this.pool.liquidationCall(this.weth, this.usdc, vault.address, MaxUint256, false));
         calls++;

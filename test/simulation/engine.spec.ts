@@ -15,7 +15,7 @@ import {
 import { PolicyMetrics } from "../../lib/simulation/metrics";
 import { policySetup, REACTIVE_POLICY, STATIC_POLICY, volatilityBand } from "../../lib/simulation/policies";
 import { buildPopulation, ownerAddress } from "../../lib/simulation/population";
-import { Random, streamSeed, flashCrash } from "../../lib/simulation";
+import { buildScenario, flashCrash, Random, streamSeed } from "../../lib/simulation";
 import { keeperCandidate, liquidationCandidate, observe, predictedHF, trackVault } from "../../lib/simulation/tracking";
 import { LOCAL_PARAMS } from "../../lib/protocol";
 import { gasCostBase } from "../../lib/keeper/decide";
@@ -182,14 +182,20 @@ describe("simulation: engine pieces", () => {
       expect(() => policySetup("volatility", undefined)).to.throw(/needs its band/);
     });
 
-    it("volatility: the band for the path's volatility over the slowest keeper's latency plus the TWAP window", () => {
-      const path = flashCrash({ steps: 100 });
+    it("volatility: the band for the warm-up's volatility over the slowest keeper, the TWAP window and a block", () => {
+      // A warm-up as volatile as 1,000% a year: the band is sized from it, above the factory's floor.
+      const path = buildScenario("gbm", { steps: 100, vol: 10 });
       const band = volatilityBand(path, [keeper("a", 12, "1", "0"), keeper("b", 96, "1", "0")], 0.99);
-      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.twapWindow);
+      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.twapWindow + BLOCK_SECONDS);
       expect(band.slowestLatency).to.equal(96);
+      expect(band.sigmaAnnual).to.be.within(7, 13);
       const v = policySetup("volatility", band);
       expect(v.openHF(buildPopulation(1, 1)[0])).to.equal(band.policy.targetHF);
       expect(band.policy.minHF > LOCAL_PARAMS.bounds.minHFFloor).to.equal(true);
+      // The calm warm-up before the flash crash gives the floor: the band cannot see the crash coming.
+      expect(volatilityBand(flashCrash({ steps: 100 }), [keeper("a", 12, "1", "0")], 0.99).policy.minHF).to.equal(
+        LOCAL_PARAMS.bounds.minHFFloor,
+      );
     });
   });
 

@@ -49,7 +49,7 @@ describe("keeper:simulate", () => {
       await expectTaskError(
         "keeper:simulate",
         { scenario: "luna-2022" },
-        /^Unknown scenario "luna-2022": use one of black-thursday-2020, may-2021, ftx-2022, flash-crash, gbm$/,
+        /^Unknown scenario "luna-2022": use one of black-thursday-2020, may-2021, ftx-2022, oct-2025, flash-crash, gbm$/,
       );
     });
 
