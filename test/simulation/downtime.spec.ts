@@ -119,14 +119,13 @@ describe("simulation: downtime stress", () => {
       auctions: [{ interface: undefined }],
       keepers,
       minDebtBase: 0n,
-      downtime: plan,
       gasStress: true,
       clock: { baseFee: () => base },
     } as unknown as FleetContext;
     const fleet = new KeeperFleet(ctx);
     const metrics = new PolicyMetrics("reactive", keepers);
     const start = 1_000_000;
-    fleet.begin(start, span, metrics);
+    fleet.begin(start, span, metrics, plan);
     const env = (
       fleet as unknown as { env(): { upFrom(k: number, t: number): number; fees(k: number): unknown } }
     ).env();
