@@ -41,7 +41,7 @@
  * the path's second leg is slow, and raising the elasticity to lift it puts the first leg's hour above 400; after
  * the low (13 March 03:00 on) 10-30 gwei.
  * Other scenarios, `steps: 2880` (hourly means, UTC):
- * - `may-2021`: 10-12 gwei in the night before, rising through the morning's slide to $2,800 (24-131), 399, 691 and
+ * - `may-2021`: 10-12 gwei in the night before, rising through the morning's slide to $2,800 (23-131), 399, 691 and
  *   266 at 12:00-15:00 (the -29% to $1,890), the cap reached at the low; the V-shaped afternoon (the model's 7.6 a
  *   year) swings 31-528; 10 gwei the day after;
  * - `oct-2025`: 10-13 gwei until 14:00, ~35 through the afternoon's selling, 155, 142, 301 and 129 at 19:00-23:00
