@@ -70,6 +70,18 @@ describe("simulation: downtime stress", () => {
     for (let i = 0; i < flash.points.length; i++) expect(dropFrom(i)).to.be.at.most(dropFrom(best));
   });
 
+  it("on a path shorter than an hour the worst hour is clipped to it, and so is every keeper's downtime", () => {
+    const short = blackThursday2020({ steps: 60 });
+    const shortSpan = short.points[short.points.length - 1].timestamp - short.points[0].timestamp;
+    expect(shortSpan).to.be.lessThan(HOUR);
+    const plan = drawDowntime(short, 3, { seed: 1 });
+    expect(plan.worstHour.end).to.equal(shortSpan);
+    for (let k = 0; k < 3; k++) {
+      expect(downSeconds(plan, k, shortSpan)).to.be.at.least(plan.worstHour.end - plan.worstHour.start);
+      expect(downSeconds(plan, k, shortSpan)).to.be.at.most(shortSpan);
+    }
+  });
+
   it("with the correlated outage every keeper is down through the worst hour; without it, only by its own draws", () => {
     const on = drawDowntime(path, 4, { seed: 3 });
     const off = drawDowntime(path, 4, { seed: 3, correlated: false });
@@ -146,10 +158,12 @@ describe("simulation: downtime stress", () => {
     this.timeout(600_000);
 
     it("reports each keeper's seconds down, the correlated outage, and the draws follow the path index", async () => {
-      const short = blackThursday2020({ steps: 60 });
-      const shortSpan = short.points[short.points.length - 1].timestamp - short.points[0].timestamp;
+      // Two hours (119 minutes): long enough for the correlated hour to fit inside the path (on a path shorter than
+      // an hour it is clipped to the path, and keepers would be down for nearly all of it).
+      const twoHours = blackThursday2020({ steps: 120 });
+      const runSpan = twoHours.points[twoHours.points.length - 1].timestamp - twoHours.points[0].timestamp;
       const options: SimulationOptions = {
-        path: short,
+        path: twoHours,
         source: "scenario",
         policies: ["reactive"],
         vaults: 4,
@@ -166,10 +180,12 @@ describe("simulation: downtime stress", () => {
       const r = outcome.shard.runs[0].policies.reactive;
       if (r === undefined) throw new Error("no reactive result");
       expect(r.correlatedOutage).to.equal(true);
-      const plan = drawDowntime(pathAt(short, 1, 2), 3, { seed: 1, pathIndex: 2 });
+      const plan = drawDowntime(pathAt(twoHours, 1, 2), 3, { seed: 1, pathIndex: 2 });
+      expect(plan.worstHour.end - plan.worstHour.start).to.equal(HOUR);
+      expect(plan.worstHour.end).to.be.at.most(runSpan);
       const names = ["keeper-1", "keeper-2", "keeper-3"];
       names.forEach((name, k) => {
-        expect(r.keepers[name].downtimeSeconds).to.equal(downSeconds(plan, k, shortSpan));
+        expect(r.keepers[name].downtimeSeconds).to.equal(downSeconds(plan, k, runSpan));
         expect(r.keepers[name].downtimeSeconds).to.be.at.least(HOUR);
       });
       // No gas stress: nothing priced out, no races sent.
