@@ -85,6 +85,8 @@ export interface SimulationOptions {
   events?: EventSink;
   /** Downtime stress: all keepers down together in the path's worst hour (default true). */
   correlatedOutage?: boolean;
+  /** The keepers, instead of `keepers` drawn from the seed: e.g. two alike, to make them race. */
+  keeperProfiles?: readonly KeeperProfile[];
 }
 
 export interface SimulationSetup {
@@ -228,7 +230,7 @@ export async function runPaths(
     );
   }
   // Everything that needs no chain first, so that a band that cannot fit the bounds fails before any deployment.
-  const keepers = buildKeepers(options.keepers, options.seed);
+  const keepers = options.keeperProfiles ?? buildKeepers(options.keepers, options.seed);
   const population = buildPopulation(
     options.vaults,
     options.seed,
