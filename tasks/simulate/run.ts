@@ -108,6 +108,7 @@ export function workerFlags(args: SimulateArgs): string[] {
   const pass: (keyof SimulateArgs)[] = [
     "scenario",
     "prices",
+    "warmup",
     "steps",
     "vol",
     "vaults",
