@@ -133,7 +133,20 @@ task(
   .addOptionalParam("seed", "Seed of the paths, the vaults and the keepers", DEFAULTS.seed, types.int)
   .addOptionalParam("survival", "volatility policy: survival probability", DEFAULTS.survival, types.string)
   .addOptionalParam("stress", STRESS_HELP, DEFAULTS.stress, types.string)
-  .addOptionalParam("json", "Write the frontier as JSON to this file", undefined, types.string)
+  .addOptionalParam(
+    "workers",
+    "Processes to spread the paths over, each a keeper:frontier --shard i/W (default: the number of cores, at most " +
+      "one per path); the frontier is the same bytes for any number",
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
+    "shard",
+    "i/n: run only the i-th of n slices of the paths and write it with --json; combine the slices with keeper:merge",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("json", "Write the frontier (or the --shard slice) as JSON to this file", undefined, types.string)
   .addOptionalParam("chart", "Write an SVG of the frontier to this file", undefined, types.string)
   .setAction(async (args, hre) => {
     await ensureBuilt(hre);
@@ -143,11 +156,23 @@ task(
 
 task(
   "keeper:merge",
-  "Combines the JSON slices of keeper:simulate --shard i/n into the result one run of every path would write",
+  "Combines the JSON slices of keeper:simulate --shard i/n (or of keeper:frontier --shard i/n) into the result one " +
+    "run of every path would write; with --events, the slices' events CSVs into one",
 )
   .addParam("out", "The merged result's JSON file", undefined, types.string)
-  .addVariadicPositionalParam("shards", "The slices' JSON files, in any order", undefined, types.string)
-  .setAction(async (args: { out: string; shards: string[] }, hre) => {
+  .addOptionalParam(
+    "events",
+    "Also merge the keeper:simulate slices' --events CSVs (passed among the files, .csv) into this file, in path order",
+    undefined,
+    types.string,
+  )
+  .addVariadicPositionalParam(
+    "shards",
+    "The slices' JSON files (and, with --events, their .csv events files), in any order",
+    undefined,
+    types.string,
+  )
+  .setAction(async (args: { out: string; events?: string; shards: string[] }, hre) => {
     await ensureBuilt(hre);
     const { mergeTask } = await import("./merge");
     return mergeTask(args);
