@@ -22,6 +22,7 @@ const dollars = (usd: number): string =>
   `${usd < 0 ? "-" : ""}$${Math.abs(usd).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const count = (n: number): string => n.toLocaleString("en-US");
 const seconds = (s: number): string => fmt.duration(BigInt(Math.round(s)));
+const hours = (s: number): string => (s > 0 && s % 3_600 === 0 ? `${s / 3_600} h` : seconds(s));
 const percent = (fraction: number): string => `${Number((fraction * 100).toPrecision(4))}%`;
 const hf = (n: number): string => n.toFixed(2);
 
@@ -60,7 +61,7 @@ export function settingLines(
   if (band !== undefined) {
     lines.push(
       `Volatility  σ ${percent(band.sigmaAnnual)} a year (EWMA, half-life ${EWMA_HALF_LIFE_SECONDS / 3_600} h, over ` +
-        `the ${seconds(warmupSpan(options.path))} warm-up before the replay) · horizon ` +
+        `the ${hours(warmupSpan(options.path))} warm-up before the replay) · horizon ` +
         `${seconds(band.horizonSeconds)} (slowest keeper ${band.slowestLatency} s + TWAP window ` +
         `${band.horizonSeconds - band.slowestLatency - BLOCK_SECONDS} s + one block ${BLOCK_SECONDS} s) · ` +
         `survival ${percent(band.survival)} → band ` +
@@ -132,7 +133,10 @@ export const STRESS_ROWS: Record<StressKind, Row[]> = {
       (p) => (p.baseFeeGweiMean === null ? DASH : `${gwei(p.baseFeeGweiMean)} / ${gwei(p.baseFeeGweiMax)} gwei`),
     ],
     ["priced out / unprofitable", (p) => `${count(p.pricedOut)} txs / ${count(p.unprofitable)} vault-steps`],
-    ["lost races (gas)", (p) => `${count(p.lostRaces)} (${count(p.lostRaceGasUsed)}, ${dollars(p.lostRaceGasCostUsd)})`],
+    [
+      "lost races (gas)",
+      (p) => `${count(p.lostRaces)} (${count(p.lostRaceGasUsed)}, ${dollars(p.lostRaceGasCostUsd)})`,
+    ],
   ],
   oracle: [
     ["oracle rounds (heartbeat)", market((m) => `${count(m.oracleRounds)} (${count(m.oracleHeartbeatRounds)})`)],
@@ -194,7 +198,10 @@ export function summaryLines(result: SimulationResult): string[] {
   const names = cols.map((c) => c.label);
   const policies = cols.map((c) => c.result);
   const gasStress = result.stress.includes("gas");
-  const metrics = table([["", ...names], ...tableRows(result.stress).map(([label, cell]) => [label, ...policies.map(cell)])]);
+  const metrics = table([
+    ["", ...names],
+    ...tableRows(result.stress).map(([label, cell]) => [label, ...policies.map(cell)]),
+  ]);
   const keepers = table([
     ["keeper: rebalances · rewards · gas cost", ...names],
     ...result.keepers.map((k) => [
