@@ -86,13 +86,19 @@ function outputFile(file: string | undefined, flag: string, extension: string): 
   return file;
 }
 
-function pricePath(args: SimulateArgs): { path: PricePath; source: string } {
+function pricePath(args: SimulateArgs, policies: readonly PolicyName[]): { path: PricePath; source: string } {
   if (args.prices !== undefined) {
     if (args.scenario !== undefined) throw new TaskError("Pass either --scenario or --prices, not both");
     if (args.steps !== undefined) {
       throw new TaskError("--steps applies to a built-in --scenario; a --prices file has one step per row");
     }
     if (args.vol !== undefined) throw new TaskError("--vol applies to a built-in --scenario, not to a --prices file");
+    if (args.warmup === undefined && policies.includes("volatility")) {
+      throw new TaskError(
+        "The volatility policy sizes its band on a warm-up before the replay: pass --warmup N (the CSV's first N " +
+          "rows) or leave volatility out of --policies",
+      );
+    }
     const warmupRows = args.warmup ?? 0;
     if (args.warmup !== undefined && !(Number.isSafeInteger(warmupRows) && warmupRows >= 2)) {
       throw new TaskError(`--warmup must be a whole number of rows, at least 2, got ${args.warmup}`);
@@ -143,13 +149,7 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
       throw new TaskError(`--chart draws path 0, which only shard 1/${shard.count} runs`);
     }
     const workers = shard !== undefined ? 1 : Math.min(args.workers ?? defaultWorkers(), paths);
-    if (args.prices !== undefined && args.warmup === undefined && policies.includes("volatility")) {
-      throw new TaskError(
-        "The volatility policy sizes its band on a warm-up before the replay: pass --warmup N (the CSV's first N " +
-          "rows) or leave volatility out of --policies",
-      );
-    }
-    const { path, source } = pricePath(args);
+    const { path, source } = pricePath(args, policies);
     return {
       options: { path, source, policies, vaults, keepers, seed: args.seed, survival, stress, paths, shard },
       json,
