@@ -114,7 +114,9 @@ function pricePath(args: SimulateArgs, policies: readonly PolicyName[]): { path:
     return { path: rescalePath(csv, DEFAULT_START_PRICE), source: args.prices };
   }
   if (args.warmup !== undefined) {
-    throw new TaskError("--warmup applies to a --prices file (its first N rows as warm-up), not to a built-in scenario");
+    throw new TaskError(
+      "--warmup applies to a --prices file (its first N rows as warm-up), not to a built-in scenario",
+    );
   }
   const steps = wholeInRange(args.steps ?? DEFAULTS.steps, "--steps", 2, LIMITS.steps);
   const vol = args.vol === undefined ? undefined : parseVol(args.vol);
