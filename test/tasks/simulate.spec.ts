@@ -289,7 +289,13 @@ it("--prices --warmup N: the first N rows size the volatility band and are not r
   });
   expect(full(result).scenario.steps).to.equal(6);
   expect(full(result).volatilityBand).to.not.equal(null);
-  expect(output).to.match(/over the 30m 00s warm-up before the replay/);
+  expect(output).to.match(
+    /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 30m 00s warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ TWAP window 600 s \+ one block 12 s\)/m,
+  );
+  expect(output).to.not.contain("realized over the path");
+  // --stress none: no stress rows, and the keepers' constant gas price.
+  for (const label of STRESS_LABELS) expect(output).to.not.contain(label);
+  expect(output).to.match(/^Keeper {6}keeper-1: latency \d+ s · gas [\d.]+ gwei · least profit/m);
 });
 
 describe("keeper:simulate --paths (Monte Carlo)", () => {
