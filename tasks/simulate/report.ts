@@ -135,7 +135,7 @@ export const STRESS_ROWS: Record<StressKind, Row[]> = {
     ["priced out / unprofitable", (p) => `${count(p.pricedOut)} txs / ${count(p.unprofitable)} vault-steps`],
     [
       "lost races (gas)",
-      (p) => `${count(p.lostRaces)} (${count(p.lostRaceGasUsed)}, ${dollars(p.lostRaceGasCostUsd)})`,
+      (p) => `${count(p.lostRaces)} (${count(p.lostRaceGasUsed)} gas, ${dollars(p.lostRaceGasCostUsd)})`,
     ],
   ],
   oracle: [
