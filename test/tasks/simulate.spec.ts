@@ -377,13 +377,16 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
 
   it("--shard slices merged with keeper:merge give the same bytes; merge refuses a missing slice", async () => {
     const [a, b] = [tmpFile("mc-shard-1.json"), tmpFile("mc-shard-2.json")];
-    const sliced = await simulate({ ...MC, shard: "2/2", json: b });
+    const [ea, eb] = [tmpFile("mc-shard-1.csv"), tmpFile("mc-shard-2.csv")];
+    const sliced = await simulate({ ...MC, shard: "2/2", json: b, events: eb });
     expect(sliced.result.result).to.equal(null);
     expect(sliced.output).to.contain("Shard 2/2 of 3 paths:");
-    await simulate({ ...MC, shard: "1/2", json: a });
+    await simulate({ ...MC, shard: "1/2", json: a, events: ea });
     const merged = tmpFile("mc-merged.json");
-    await runTask("keeper:merge", { out: merged, shards: [b, a] });
+    const mergedCsv = tmpFile("mc-merged.csv");
+    await runTask("keeper:merge", { out: merged, events: mergedCsv, shards: [b, eb, a, ea] });
     expect(fs.readFileSync(merged, "utf8")).to.equal(singleJson);
+    expect(fs.readFileSync(mergedCsv, "utf8")).to.equal(singleCsv);
     await expectTaskError("keeper:merge", { out: merged, shards: [b] }, /^Path 0 of 3 is missing: merge every shard$/);
     await expectTaskError("keeper:merge", { out: merged, shards: [json] }, /not a keeper:simulate --shard slice/);
     // Without --events slices, merging events is refused in one line.
