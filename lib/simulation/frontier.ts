@@ -15,7 +15,7 @@ import { SimulationError } from "./errors";
 import type { PolicyName, VolatilityBand } from "./policies";
 import { policySetup } from "./policies";
 import type { VaultSpec } from "./population";
-import type { ShardHeader } from "./montecarlo";
+import type { Shard, ShardHeader } from "./montecarlo";
 import { meanP5, quantiles, wilson, type MeanP5, type Proportion, type Quantiles } from "./stats";
 
 const CENT = 10n ** 16n;
@@ -102,51 +102,90 @@ export function frontierRuns(minHFs: readonly bigint[], band: VolatilityBand | u
 
 const wad2 = (wad: bigint): number => Number(wad / CENT) / 100;
 
-/** The frontier from every path's outcome (runs as `frontierRuns` gives them, pairs of policy then matched static). */
-export function frontierResult(
+export const FRONTIER_SHARD_FORMAT = "ballast-frontier-shard/1";
+
+/** One pair of a path: a policy's run compared with its matched static, and the static's own. */
+export interface FrontierPair {
+  policy: PolicyName;
+  /** The policy's band on this path. */
+  band: { minHF: number; targetHF: number; maxHF: number };
+  result: ComparedResult;
+  matched: ComparedResult;
+}
+
+/** What the frontier keeps of one path: plain numbers, so that it can cross processes as JSON. */
+export interface FrontierPathRun {
+  path: number;
+  pairs: FrontierPair[];
+}
+
+/** The JSON a `keeper:frontier --shard i/n` run writes, and what `keeper:merge` reads. */
+export interface FrontierShard {
+  format: typeof FRONTIER_SHARD_FORMAT;
+  shard: Shard;
+  paths: number;
+  survival: number;
+  header: ShardHeader;
+  runs: FrontierPathRun[];
+}
+
+/** A path's outcome (runs as `frontierRuns` gives them, pairs of policy then matched static) as the frontier keeps it. */
+export function frontierPathRun(outcome: PathOutcome, population: readonly VaultSpec[]): FrontierPathRun {
+  const { plan, results } = outcome;
+  const hold = holdResult(population, plan.path);
+  const pairs: FrontierPair[] = [];
+  for (let k = 0; k < plan.runs.length / 2; k++) {
+    const [ps, ss] = [plan.runs[2 * k], plan.runs[2 * k + 1]];
+    const [pr, sr] = [results[2 * k], results[2 * k + 1]];
+    const policy = ps.setup.policy;
+    pairs.push({
+      policy: ps.name,
+      band: { minHF: wad2(policy.minHF), targetHF: wad2(policy.targetHF), maxHF: wad2(policy.maxHF) },
+      result: compare(pr, ps.setup.openHF(population[0]), sr, hold),
+      matched: compare(sr, ss.setup.openHF(population[0]), undefined, hold),
+    });
+  }
+  return { path: plan.index, pairs };
+}
+
+/** The frontier from every path's runs, in path order. */
+export function frontierFromRuns(
   header: ShardHeader,
-  outcomes: readonly PathOutcome[],
-  population: readonly VaultSpec[],
+  runs: readonly FrontierPathRun[],
   survival: number,
 ): FrontierResult {
-  if (outcomes.length === 0) throw new SimulationError("frontier: no path ran");
-  const pairs = outcomes[0].plan.runs.length / 2;
+  if (runs.length === 0) throw new SimulationError("frontier: no path ran");
+  const vaults = header.vaults.count;
   const points: FrontierPoint[] = [];
-  const vaults = population.length;
-  for (let k = 0; k < pairs; k++) {
-    const policyRuns: ComparedResult[] = [];
-    const staticRuns: ComparedResult[] = [];
-    for (const o of outcomes) {
-      const hold = holdResult(population, o.plan.path);
-      const [ps, ss] = [o.plan.runs[2 * k], o.plan.runs[2 * k + 1]];
-      const [pr, sr] = [o.results[2 * k], o.results[2 * k + 1]];
-      policyRuns.push(compare(pr, ps.setup.openHF(population[0]), sr, hold));
-      staticRuns.push(compare(sr, ss.setup.openHF(population[0]), undefined, hold));
-    }
-    const spec = outcomes[0].plan.runs[2 * k];
-    const policy = spec.setup.policy;
-    const summary = (rs: readonly ComparedResult[]) => {
-      const vs = rs.map((r) => r.equityVsStaticPct).filter((x): x is number => x !== null);
-      return {
-        liquidationProbability: wilson(
-          rs.reduce((n, r) => n + r.liquidations, 0),
-          vaults * rs.length,
-        ),
-        equityChange: meanP5(rs.map((r) => r.equityChangePct)),
-        equityVsStaticPct: vs.length === rs.length ? meanP5(vs) : null,
-        equityVsHoldPct: meanP5(rs.map((r) => r.equityVsHoldPct)),
-        worstHF: quantiles(rs.map((r) => r.worstHF)),
-      };
+  const summary = (rs: readonly ComparedResult[]) => {
+    const vs = rs.map((r) => r.equityVsStaticPct).filter((x): x is number => x !== null);
+    return {
+      liquidationProbability: wilson(
+        rs.reduce((n, r) => n + r.liquidations, 0),
+        vaults * rs.length,
+      ),
+      equityChange: meanP5(rs.map((r) => r.equityChangePct)),
+      equityVsStaticPct: vs.length === rs.length ? meanP5(vs) : null,
+      equityVsHoldPct: meanP5(rs.map((r) => r.equityVsHoldPct)),
+      worstHF: quantiles(rs.map((r) => r.worstHF)),
     };
-    const mins = outcomes.map((o) => wad2(o.plan.runs[2 * k].setup.policy.minHF));
-    const band = { minHF: wad2(policy.minHF), targetHF: wad2(policy.targetHF), maxHF: wad2(policy.maxHF) };
-    const isVolatility = spec.name === "volatility";
+  };
+  for (let k = 0; k < runs[0].pairs.length; k++) {
+    const pairs = runs.map((r) => {
+      const pair = r.pairs[k];
+      if (pair === undefined) throw new SimulationError(`frontier: path ${r.path} has no run pair ${k}`);
+      return pair;
+    });
+    const policyRuns = pairs.map((p) => p.result);
+    const staticRuns = pairs.map((p) => p.matched);
+    const { band, policy } = pairs[0];
+    const mins = pairs.map((p) => p.band.minHF);
     points.push({
-      policy: spec.name,
+      policy,
       minHF: band.minHF,
       band,
       openHF: policyRuns[0].openHF,
-      ...(isVolatility ? { minHFRange: { min: Math.min(...mins), max: Math.max(...mins) } } : {}),
+      ...(policy === "volatility" ? { minHFRange: { min: Math.min(...mins), max: Math.max(...mins) } } : {}),
       ...summary(policyRuns),
     });
     points.push({
@@ -154,11 +193,79 @@ export function frontierResult(
       minHF: band.minHF,
       band: null,
       openHF: staticRuns[0].openHF,
-      matches: spec.name,
+      matches: policy,
       ...summary(staticRuns),
     });
   }
-  return { ...header, paths: outcomes.length, survival, points };
+  return { ...header, paths: runs.length, survival, points };
+}
+
+/**
+ * The frontier from shards that together hold every path once, with the same header and survival. The runs are
+ * copied through JSON, so one process, workers and merged shards give the same bytes.
+ */
+export function mergeFrontier(shards: readonly FrontierShard[]): FrontierResult {
+  if (shards.length === 0) throw new SimulationError("No frontier shard to merge");
+  const [first] = shards;
+  const header = JSON.stringify(first.header);
+  for (const s of shards) {
+    if (s.format !== FRONTIER_SHARD_FORMAT) {
+      throw new SimulationError(`Not a frontier shard (format ${String(s.format)})`);
+    }
+    if (s.paths !== first.paths || s.survival !== first.survival || JSON.stringify(s.header) !== header) {
+      throw new SimulationError(
+        `Frontier shard ${s.shard.index}/${s.shard.count} is from another run (different flags, paths or stress): ` +
+          "merge the shards of one command only",
+      );
+    }
+  }
+  const runs = (JSON.parse(JSON.stringify(shards.flatMap((s) => s.runs))) as FrontierPathRun[]).sort(
+    (a, b) => a.path - b.path,
+  );
+  const seen = new Set<number>();
+  for (const r of runs) {
+    if (seen.has(r.path)) throw new SimulationError(`Path ${r.path} is in more than one shard: merge each shard once`);
+    if (!(Number.isSafeInteger(r.path) && r.path >= 0 && r.path < first.paths)) {
+      throw new SimulationError(`Path ${r.path} is not one of the run's ${first.paths} paths`);
+    }
+    seen.add(r.path);
+  }
+  for (let i = 0; i < first.paths; i++) {
+    if (!seen.has(i)) throw new SimulationError(`Path ${i} of ${first.paths} is missing: merge every shard`);
+  }
+  return frontierFromRuns(JSON.parse(header) as ShardHeader, runs, first.survival);
+}
+
+/** The frontier from every path's outcome in this process: a shard of all paths, merged. */
+export function frontierResult(
+  header: ShardHeader,
+  outcomes: readonly PathOutcome[],
+  population: readonly VaultSpec[],
+  survival: number,
+): FrontierResult {
+  if (outcomes.length === 0) throw new SimulationError("frontier: no path ran");
+  return mergeFrontier([
+    frontierShard(header, outcomes, population, survival, { index: 1, count: 1 }, outcomes.length),
+  ]);
+}
+
+/** A shard's slice of the frontier. */
+export function frontierShard(
+  header: ShardHeader,
+  outcomes: readonly PathOutcome[],
+  population: readonly VaultSpec[],
+  survival: number,
+  shard: Shard,
+  paths: number,
+): FrontierShard {
+  return {
+    format: FRONTIER_SHARD_FORMAT,
+    shard,
+    paths,
+    survival,
+    header,
+    runs: outcomes.map((o) => frontierPathRun(o, population)),
+  };
 }
 
 /** The thinnest reactive band whose liquidation probability's upper Wilson bound is at most `maxProbability`. */

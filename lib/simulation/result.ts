@@ -34,6 +34,7 @@ export interface SimulationSummary {
     endPrice: number;
     lowPrice: number;
     highPrice: number;
+    /** Annualized volatility realized over the replayed points (a description of the path; no band uses it). */
     realizedVolatility: number;
   };
   vaults: {
@@ -41,6 +42,11 @@ export interface SimulationSummary {
     depositWeth: { min: number; max: number; total: number };
   };
   keepers: KeeperSummary[];
+  /**
+   * The volatility policy's band (null without that policy). `sigmaAnnual`: an EWMA (half-life 6 h,
+   * `warmupVolatility`) of the warm-up before the replay (24 h for a built-in path, `--warmup` rows for a CSV), never
+   * of the replay itself; `horizonSeconds`: the slowest keeper's latency + the TWAP window + one 12 s block.
+   */
   volatilityBand: {
     sigmaAnnual: number;
     horizonSeconds: number;

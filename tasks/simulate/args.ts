@@ -2,6 +2,8 @@
 export interface SimulateArgs {
   scenario?: string;
   prices?: string;
+  /** With --prices: the file's first N rows are warm-up only (the volatility band's), never replayed. */
+  warmup?: number;
   steps?: number;
   vol?: string;
   vaults: number;

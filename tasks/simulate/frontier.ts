@@ -5,14 +5,17 @@
  * with --chart; `policy:recommend --frontier f.json --max-liquidation-probability p` reads the JSON.
  */
 import fs from "node:fs";
+import { performance } from "node:perf_hooks";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { createProgress, SimulationError, type Progress } from "../../lib/simulation";
-import { runPaths, shardHeader } from "../../lib/simulation/engine";
+import { runPaths, shardHeader, type SimulationTimings } from "../../lib/simulation/engine";
 import {
-  frontierResult,
   frontierRuns,
+  frontierShard,
+  mergeFrontier,
+  type FrontierShard,
   parseMinHFs,
   renderFrontierChart,
   type FrontierPoint,
@@ -24,11 +27,9 @@ import { decodeReason, describeFailure } from "../keeper/tx";
 import type { SimulateArgs } from "./args";
 import { planSimulation } from "./options";
 import { timingLines } from "./report";
+import { combineTimings, runShardWorkers, workerFlags, writeWorkerTimings } from "./run";
 
-export interface FrontierArgs extends Omit<
-  SimulateArgs,
-  "policies" | "workers" | "shard" | "events" | "paths" | "json" | "chart"
-> {
+export interface FrontierArgs extends Omit<SimulateArgs, "policies" | "events" | "paths" | "json" | "chart"> {
   minHf: string;
   paths: number;
   json?: string;
@@ -68,7 +69,26 @@ export function frontierLines(f: FrontierResult): string[] {
   ];
 }
 
-export async function frontierTask(args: FrontierArgs, hre: HardhatRuntimeEnvironment): Promise<FrontierResult> {
+/** keeper:frontier's flags that every worker shares. */
+const FRONTIER_FLAGS: (keyof FrontierArgs & string)[] = [
+  "scenario",
+  "prices",
+  "warmup",
+  "steps",
+  "vol",
+  "minHf",
+  "paths",
+  "vaults",
+  "keepers",
+  "seed",
+  "survival",
+  "stress",
+];
+
+export async function frontierTask(
+  args: FrontierArgs,
+  hre: HardhatRuntimeEnvironment,
+): Promise<FrontierResult | FrontierShard> {
   let minHFs: bigint[];
   try {
     minHFs = parseMinHFs(args.minHf);
@@ -78,14 +98,19 @@ export async function frontierTask(args: FrontierArgs, hre: HardhatRuntimeEnviro
     if (e instanceof SimulationError) throw new TaskError(e.message, e);
     throw e;
   }
+  if (args.shard !== undefined && args.chart !== undefined) {
+    throw new TaskError("--chart draws the whole frontier: leave it out of --shard runs and merge with keeper:merge");
+  }
   const plan = planSimulation({
     ...args,
     policies: "reactive,volatility",
-    workers: 1,
+    workers: args.workers,
+    shard: args.shard,
     paths: args.paths,
     json: args.json,
     chart: args.chart,
   } as SimulateArgs);
+  const shard = plan.options.shard;
   const options = {
     ...plan.options,
     decoder: { data: (d: string) => decodeReason(d).error, error: (e: unknown) => describeFailure(e).error },
@@ -93,33 +118,72 @@ export async function frontierTask(args: FrontierArgs, hre: HardhatRuntimeEnviro
   console.log(
     `Frontier: ${minHFs.length} buffers × (reactive + matched static), volatility once, over ${args.paths} paths…`,
   );
-  let progress: Progress | undefined;
   let result: FrontierResult;
-  try {
-    const engine = await runPaths(hre, options, shardPaths(args.paths), (_, band) => frontierRuns(minHFs, band), {
-      onReady: (setup) => {
-        progress = createProgress({ label: `frontier ${options.path.name}`, total: setup.totalSteps });
-      },
-      onStep: () => progress?.increment(),
-    });
-    result = frontierResult(
-      shardHeader(options, engine.population, engine.keepers),
-      engine.outcomes,
-      engine.population,
-      options.survival,
+  let timings: SimulationTimings;
+  if (plan.workers > 1) {
+    const started = performance.now();
+    const done = await runShardWorkers<FrontierShard>(
+      hre,
+      "keeper:frontier",
+      workerFlags(args, FRONTIER_FLAGS),
+      plan.workers,
+      args.paths,
     );
+    result = rethrowing(() => mergeFrontier(done.map((d) => d.shard)));
+    timings = combineTimings(
+      done.map((d) => d.timings),
+      (performance.now() - started) / 1000,
+      plan.workers,
+    );
+  } else {
+    let progress: Progress | undefined;
+    let slice: FrontierShard;
+    try {
+      const engine = await runPaths(
+        hre,
+        options,
+        shardPaths(args.paths, shard),
+        (_, band) => frontierRuns(minHFs, band),
+        {
+          onReady: (setup) => {
+            progress = createProgress({ label: `frontier ${options.path.name}`, total: setup.totalSteps });
+          },
+          onStep: () => progress?.increment(),
+        },
+      );
+      slice = frontierShard(
+        shardHeader(options, engine.population, engine.keepers),
+        engine.outcomes,
+        engine.population,
+        options.survival,
+        shard ?? { index: 1, count: 1 },
+        args.paths,
+      );
+      timings = engine.timings;
+    } catch (e) {
+      progress?.stop();
+      if (e instanceof SimulationError) throw new TaskError(e.message, e);
+      throw e;
+    }
     progress?.stop();
-    console.log("");
-    for (const line of frontierLines(result)) console.log(line);
-    console.log("");
-    for (const line of timingLines(engine.timings)) console.log(line);
-  } catch (e) {
-    progress?.stop();
-    if (e instanceof SimulationError) throw new TaskError(e.message, e);
-    throw e;
+    if (shard !== undefined) {
+      // A slice for keeper:merge (or for the parent of --workers): written as is.
+      console.log("");
+      console.log(`Frontier shard ${shard.index}/${shard.count}: paths ${slice.runs.map((r) => r.path).join(", ")}`);
+      for (const line of timingLines(timings)) console.log(line);
+      writeWorkerTimings(timings);
+      fs.writeFileSync(plan.json as string, `${JSON.stringify(slice, null, 2)}\n`);
+      console.log(`Wrote ${plan.json}`);
+      return slice;
+    }
+    result = rethrowing(() => mergeFrontier([slice]));
   }
+  console.log("");
+  for (const line of frontierLines(result)) console.log(line);
+  console.log("");
+  for (const line of timingLines(timings)) console.log(line);
   if (plan.json !== undefined) {
-    fs.writeFileSync(plan.json, `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(plan.json, frontierJson(result));
     console.log(`Wrote ${plan.json}`);
   }
   if (plan.chart !== undefined) {
@@ -127,4 +191,16 @@ export async function frontierTask(args: FrontierArgs, hre: HardhatRuntimeEnviro
     console.log(`Wrote ${plan.chart}`);
   }
   return result;
+}
+
+/** The frontier's JSON file: the same bytes for the same flags, whatever --workers. */
+export const frontierJson = (result: FrontierResult): string => `${JSON.stringify(result, null, 2)}\n`;
+
+function rethrowing<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SimulationError) throw new TaskError(e.message, e);
+    throw e;
+  }
 }

@@ -22,7 +22,7 @@ import { parseSurvival, parseVol } from "../policy/recommend";
 import { TaskError } from "../shared/errors";
 import { DEFAULTS, type SimulateArgs } from "./args";
 
-/** Limits that keep a run within minutes and within the in-process network's accounts. */
+/** Limits that keep a run within minutes and within the in-process network's accounts; `steps`: replayed rows only. */
 export const LIMITS = { steps: 5_000, vaults: 500, keepers: 10, paths: 10_000, workers: 64 } as const;
 
 export interface SimulatePlan {
@@ -86,19 +86,37 @@ function outputFile(file: string | undefined, flag: string, extension: string): 
   return file;
 }
 
-function pricePath(args: SimulateArgs): { path: PricePath; source: string } {
+function pricePath(args: SimulateArgs, policies: readonly PolicyName[]): { path: PricePath; source: string } {
   if (args.prices !== undefined) {
     if (args.scenario !== undefined) throw new TaskError("Pass either --scenario or --prices, not both");
     if (args.steps !== undefined) {
       throw new TaskError("--steps applies to a built-in --scenario; a --prices file has one step per row");
     }
     if (args.vol !== undefined) throw new TaskError("--vol applies to a built-in --scenario, not to a --prices file");
-    const csv = readPricePathCsv(args.prices);
+    if (args.warmup === undefined && policies.includes("volatility")) {
+      throw new TaskError(
+        "The volatility policy sizes its band on a warm-up before the replay: pass --warmup N (the CSV's first N " +
+          "rows) or leave volatility out of --policies",
+      );
+    }
+    const warmupRows = args.warmup ?? 0;
+    if (args.warmup !== undefined && !(Number.isSafeInteger(warmupRows) && warmupRows >= 2)) {
+      throw new TaskError(`--warmup must be a whole number of rows, at least 2, got ${args.warmup}`);
+    }
+    const csv = readPricePathCsv(args.prices, { warmupRows });
     if (csv.points.length > LIMITS.steps) {
-      throw new TaskError(`${args.prices} has ${csv.points.length} rows; the simulation takes at most ${LIMITS.steps}`);
+      const rows = warmupRows === 0 ? "rows" : `rows after its ${warmupRows} of warm-up`;
+      throw new TaskError(
+        `${args.prices} has ${csv.points.length} ${rows}; the simulation replays at most ${LIMITS.steps}`,
+      );
     }
     // The market starts at $2,000 and its concentrated liquidity spans 2.5x either way: keep the relative moves.
     return { path: rescalePath(csv, DEFAULT_START_PRICE), source: args.prices };
+  }
+  if (args.warmup !== undefined) {
+    throw new TaskError(
+      "--warmup applies to a --prices file (its first N rows as warm-up), not to a built-in scenario",
+    );
   }
   const steps = wholeInRange(args.steps ?? DEFAULTS.steps, "--steps", 2, LIMITS.steps);
   const vol = args.vol === undefined ? undefined : parseVol(args.vol);
@@ -133,7 +151,7 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
       throw new TaskError(`--chart draws path 0, which only shard 1/${shard.count} runs`);
     }
     const workers = shard !== undefined ? 1 : Math.min(args.workers ?? defaultWorkers(), paths);
-    const { path, source } = pricePath(args);
+    const { path, source } = pricePath(args, policies);
     return {
       options: { path, source, policies, vaults, keepers, seed: args.seed, survival, stress, paths, shard },
       json,

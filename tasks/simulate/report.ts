@@ -4,20 +4,31 @@ import type { ComparedResult } from "../../lib/simulation/baselines";
 import type { MonteCarloSummary, ShardResult } from "../../lib/simulation/montecarlo";
 import type { PolicyName } from "../../lib/simulation/policies";
 import type { SimulationResult } from "../../lib/simulation/result";
+import type { MarketStressReport } from "../../lib/simulation/market";
+import { STRESS_KINDS, type StressKind } from "../../lib/simulation/stress";
+import { BLOCK_SECONDS } from "../../lib/simulation/keepers";
+import { EWMA_HALF_LIFE_SECONDS } from "../../lib/simulation/volatility";
 import * as fmt from "../shared/format";
 
 const DASH = "–";
+
+/** Seconds from the first warm-up point to the first replayed one (the warm-up's returns end at the replay). */
+const warmupSpan = (path: SimulationOptions["path"]): number => {
+  const w = path.warmup ?? [];
+  return w.length === 0 ? 0 : path.points[0].timestamp - w[0].timestamp;
+};
 
 const dollars = (usd: number): string =>
   `${usd < 0 ? "-" : ""}$${Math.abs(usd).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const count = (n: number): string => n.toLocaleString("en-US");
 const seconds = (s: number): string => fmt.duration(BigInt(Math.round(s)));
+const hours = (s: number): string => (s > 0 && s % 3_600 === 0 ? `${s / 3_600} h` : seconds(s));
 const percent = (fraction: number): string => `${Number((fraction * 100).toPrecision(4))}%`;
 const hf = (n: number): string => n.toFixed(2);
 
 /** Lines that describe the run before it starts: the path, the vaults, the keepers, the volatility band. */
 export function settingLines(
-  options: Pick<SimulationOptions, "path" | "source" | "seed">,
+  options: Pick<SimulationOptions, "path" | "source" | "seed" | "stress">,
   setup: SimulationSetup,
 ): string[] {
   const points = options.path.points;
@@ -38,18 +49,22 @@ export function settingLines(
         `the scenario, the others seeded variants of it`,
     );
   }
+  // Under gas stress a keeper pays the base fee plus its tip, up to its max fee: its constant gas price is unused.
+  const gasStress = options.stress.has("gas");
   for (const k of setup.keepers) {
-    lines.push(
-      `Keeper      ${k.name}: latency ${k.latency} s · gas ${fmt.fixed(k.gasPrice, 9, 1)} gwei · ` +
-        `least profit ${fmt.usd(k.minProfitBase)}`,
-    );
+    const gas = gasStress
+      ? `tip ${fmt.fixed(k.tip, 9, 1)} gwei · max fee ${fmt.fixed(k.maxFee, 9, 1)} gwei`
+      : `gas ${fmt.fixed(k.gasPrice, 9, 1)} gwei`;
+    lines.push(`Keeper      ${k.name}: latency ${k.latency} s · ${gas} · least profit ${fmt.usd(k.minProfitBase)}`);
   }
   const band = setup.volatility;
   if (band !== undefined) {
     lines.push(
-      `Volatility  σ ${percent(band.sigmaAnnual)} a year (realized over the path) · horizon ` +
+      `Volatility  σ ${percent(band.sigmaAnnual)} a year (EWMA, half-life ${EWMA_HALF_LIFE_SECONDS / 3_600} h, over ` +
+        `the ${hours(warmupSpan(options.path))} warm-up before the replay) · horizon ` +
         `${seconds(band.horizonSeconds)} (slowest keeper ${band.slowestLatency} s + TWAP window ` +
-        `${band.horizonSeconds - band.slowestLatency} s) · survival ${percent(band.survival)} → band ` +
+        `${band.horizonSeconds - band.slowestLatency - BLOCK_SECONDS} s + one block ${BLOCK_SECONDS} s) · ` +
+        `survival ${percent(band.survival)} → band ` +
         `${fmt.fixed(band.policy.minHF, 18, 2)} / ${fmt.fixed(band.policy.targetHF, 18, 2)} / ` +
         `${fmt.fixed(band.policy.maxHF, 18, 2)}`,
     );
@@ -102,6 +117,58 @@ const ROWS: Row[] = [
   ["out of band at end", (p) => count(p.outOfBandAtEnd)],
 ];
 
+const gwei = (x: number | null): string => (x === null ? DASH : x.toFixed(2));
+const weth = (x: number): string => `${Number(x.toFixed(4))} WETH`;
+/** A cell from the market report, `–` where a run has none. */
+const market =
+  (cell: (m: MarketStressReport) => string) =>
+  (p: ComparedResult): string =>
+    p.market === null ? DASH : cell(p.market);
+
+/** What each stress did: its rows follow the table's, and only for the stresses that were on. */
+export const STRESS_ROWS: Record<StressKind, Row[]> = {
+  gas: [
+    [
+      "base fee mean / max",
+      (p) => (p.baseFeeGweiMean === null ? DASH : `${gwei(p.baseFeeGweiMean)} / ${gwei(p.baseFeeGweiMax)} gwei`),
+    ],
+    ["priced out / unprofitable", (p) => `${count(p.pricedOut)} txs / ${count(p.unprofitable)} vault-steps`],
+    [
+      "lost races (gas)",
+      (p) => `${count(p.lostRaces)} (${count(p.lostRaceGasUsed)} gas, ${dollars(p.lostRaceGasCostUsd)})`,
+    ],
+  ],
+  oracle: [
+    ["oracle rounds (heartbeat)", market((m) => `${count(m.oracleRounds)} (${count(m.oracleHeartbeatRounds)})`)],
+    ["oracle gap max", market((m) => `${m.oracleGapMaxBps.toFixed(2)} bps`)],
+  ],
+  liquidity: [
+    ["2% depth start → worst", market((m) => `${dollars(m.depthStartUsd)} → ${dollars(m.depthWorstUsd)}`)],
+    ["LP share lowest", market((m) => percent(m.lpShareMin))],
+    ["arbitrage volume", market((m) => `${dollars(m.arbitrageVolumeUsd)} (${count(m.arbitrageSwaps)} swaps)`)],
+  ],
+  sellers: [
+    ["liquidators sold", market((m) => `${weth(m.liquidatorSoldWeth)} (${dollars(m.liquidatorSoldUsd)})`)],
+    ["outside sell flow", market((m) => `${weth(m.outsideSoldWeth)} (${dollars(m.outsideSoldUsd)})`)],
+    ["market impact", market((m) => `${m.marketImpactPct.toFixed(2)}%`)],
+  ],
+  downtime: [
+    [
+      "keeper downtime (outage)",
+      (p) => {
+        const down = Object.values(p.keepers).reduce((a, k) => a + k.downtimeSeconds, 0);
+        const outage = p.correlatedOutage === null ? DASH : p.correlatedOutage ? "correlated outage" : "no outage";
+        return `${seconds(down)} (${outage})`;
+      },
+    ],
+  ],
+};
+
+/** The table's rows for a run under `stress`: the metrics, then each stress's in the order of STRESS_KINDS. */
+export function tableRows(stress: readonly StressKind[]): Row[] {
+  return [...ROWS, ...STRESS_KINDS.filter((k) => stress.includes(k)).flatMap((k) => STRESS_ROWS[k])];
+}
+
 /** Pads a grid of cells into aligned columns, two spaces apart. */
 function table(grid: readonly (readonly string[])[]): string[] {
   const widths = grid[0].map((_, c) => Math.max(...grid.map((row) => row[c].length)));
@@ -130,11 +197,16 @@ export function summaryLines(result: SimulationResult): string[] {
   const cols = columns(result);
   const names = cols.map((c) => c.label);
   const policies = cols.map((c) => c.result);
-  const metrics = table([["", ...names], ...ROWS.map(([label, cell]) => [label, ...policies.map(cell)])]);
+  const gasStress = result.stress.includes("gas");
+  const metrics = table([
+    ["", ...names],
+    ...tableRows(result.stress).map(([label, cell]) => [label, ...policies.map(cell)]),
+  ]);
   const keepers = table([
     ["keeper: rebalances · rewards · gas cost", ...names],
     ...result.keepers.map((k) => [
-      `${k.name} (${k.latencySeconds} s, ${k.gasPriceGwei} gwei, ≥ ${dollars(k.minProfitUsd)})`,
+      `${k.name} (${k.latencySeconds} s, ${gasStress ? `tip ${k.tipGwei} / max ${k.maxFeeGwei}` : k.gasPriceGwei} ` +
+        `gwei, ≥ ${dollars(k.minProfitUsd)})`,
       ...policies.map((p) => {
         const t = p.keepers[k.name];
         return t === undefined || (t.executions === 0 && t.kicks === 0)

@@ -73,8 +73,7 @@ export async function simulateTask(args: SimulateArgs, hre: HardhatRuntimeEnviro
   }
   console.log("");
   for (const line of timingLines(outcome.timings)) console.log(line);
-  const timingsFile = process.env[TIMINGS_ENV];
-  if (timingsFile !== undefined && timingsFile !== "") fs.writeFileSync(timingsFile, JSON.stringify(outcome.timings));
+  writeWorkerTimings(outcome.timings);
   await writeOutputs(plan, outcome.result ?? outcome.shard, outcome, events?.csv());
   return outcome;
 }
@@ -102,28 +101,31 @@ async function writeOutputs(
   }
 }
 
-/** The flags a worker gets: the run's own, as the CLI spells them. */
-export function workerFlags(args: SimulateArgs): string[] {
+/** The flags a worker gets: the run's own, as the CLI spells them (`minHf` → `--min-hf`). */
+export function workerFlags<T extends object>(args: T, keys: readonly (keyof T & string)[]): string[] {
   const flags: string[] = [];
-  const pass: (keyof SimulateArgs)[] = [
-    "scenario",
-    "prices",
-    "steps",
-    "vol",
-    "vaults",
-    "keepers",
-    "policies",
-    "seed",
-    "survival",
-    "stress",
-    "paths",
-  ];
-  for (const key of pass) {
+  for (const key of keys) {
     const value = args[key];
-    if (value !== undefined) flags.push(`--${key}`, String(value));
+    if (value !== undefined) flags.push(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value));
   }
   return flags;
 }
+
+/** keeper:simulate's flags that every worker shares. */
+const SIMULATE_FLAGS: (keyof SimulateArgs & string)[] = [
+  "scenario",
+  "prices",
+  "warmup",
+  "steps",
+  "vol",
+  "vaults",
+  "keepers",
+  "policies",
+  "seed",
+  "survival",
+  "stress",
+  "paths",
+];
 
 interface WorkerRun {
   code: number | null;
@@ -141,27 +143,36 @@ function runProcess(command: string, argv: string[], cwd: string, env: NodeJS.Pr
   });
 }
 
-/** `--workers W`: W child processes, `keeper:simulate --shard i/W`, then their slices merged here. */
-async function runWorkers(
-  args: SimulateArgs,
-  plan: SimulatePlan,
+/** What one worker wrote: its slice (JSON, parsed), its timings and, if asked, its events CSV. */
+export interface WorkerSlice<S> {
+  shard: S;
+  timings: SimulationTimings;
+  events?: string;
+}
+
+/**
+ * The worker mechanism of `keeper:simulate --workers` and `keeper:frontier --workers`: W child processes, each
+ * `<task> <flags> --shard i/W --workers 1 --json <tmp>` plus `extra(i, file)`, run at once; their slices are read
+ * back in shard order (with the timings each wrote, and `file("csv")` when `events`).
+ */
+export async function runShardWorkers<S>(
   hre: HardhatRuntimeEnvironment,
-): Promise<SimulationOutcome> {
-  const workers = plan.workers;
-  const paths = plan.options.paths ?? 1;
-  const started = performance.now();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-simulate-"));
+  task: string,
+  flags: readonly string[],
+  workers: number,
+  paths: number,
+  options: { events?: boolean; extra?: (i: number, file: (ext: string) => string) => string[] } = {},
+): Promise<WorkerSlice<S>[]> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-workers-"));
   const root = hre.config.paths.root;
   const cli = require.resolve("hardhat/internal/cli/cli", { paths: [root] });
-  console.log(`Running ${paths} paths in ${workers} worker processes (keeper:simulate --shard i/${workers})…`);
+  console.log(`Running ${paths} paths in ${workers} worker processes (${task} --shard i/${workers})…`);
   try {
     const jobs = Array.from({ length: workers }, async (_, k) => {
       const i = k + 1;
       const file = (ext: string) => path.join(tmp, `shard-${i}.${ext}`);
-      const argv = [cli, "keeper:simulate", ...workerFlags(args), "--shard", `${i}/${workers}`, "--workers", "1"];
-      argv.push("--json", file("json"));
-      if (plan.events !== undefined) argv.push("--events", file("csv"));
-      if (plan.chart !== undefined && i === 1) argv.push("--chart", plan.chart);
+      const argv = [cli, task, ...flags, "--shard", `${i}/${workers}`, "--workers", "1", "--json", file("json")];
+      argv.push(...(options.extra?.(i, file) ?? []));
       const t0 = performance.now();
       const run = await runProcess(process.execPath, argv, root, { ...process.env, [TIMINGS_ENV]: file("timings") });
       if (run.code !== 0) {
@@ -174,45 +185,80 @@ async function runWorkers(
           `${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
       return {
-        shard: JSON.parse(fs.readFileSync(file("json"), "utf8")) as ShardResult,
+        shard: JSON.parse(fs.readFileSync(file("json"), "utf8")) as S,
         timings: JSON.parse(fs.readFileSync(file("timings"), "utf8")) as SimulationTimings,
-        events: plan.events === undefined ? undefined : fs.readFileSync(file("csv"), "utf8"),
+        events: options.events === true ? fs.readFileSync(file("csv"), "utf8") : undefined,
       };
     });
-    const done = await Promise.all(jobs);
-    let result: SimulationResult;
-    try {
-      result = finalize(done.map((d) => d.shard));
-    } catch (e) {
-      rethrow(e);
-    }
-    const timings = combineTimings(
-      done.map((d) => d.timings),
-      (performance.now() - started) / 1000,
-      workers,
-    );
-    console.log("");
-    for (const line of summaryLines(result)) console.log(line);
-    for (const line of monteCarloLines(result)) console.log(line);
-    console.log("");
-    for (const line of timingLines(timings)) console.log(line);
-    const shard: ShardResult = { ...done[0].shard, shard: { index: 1, count: 1 }, runs: result.montecarlo.runs ?? [] };
-    const outcome: SimulationOutcome = { result, shard, series: [], timings };
-    await writeOutputs(
-      { ...plan, chart: undefined },
-      result,
-      outcome,
-      plan.events === undefined ? undefined : concatEventFiles(done.map((d) => d.events ?? "")),
-    );
-    if (plan.chart !== undefined) console.log(`Wrote ${plan.chart} (worker 1)`);
-    return outcome;
+    return await Promise.all(jobs);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
+/** Writes a worker's timings where its parent asked (never part of the JSON). */
+export function writeWorkerTimings(timings: SimulationTimings): void {
+  const timingsFile = process.env[TIMINGS_ENV];
+  if (timingsFile !== undefined && timingsFile !== "") fs.writeFileSync(timingsFile, JSON.stringify(timings));
+}
+
+/** `--workers W`: W child processes, `keeper:simulate --shard i/W`, then their slices merged here. */
+async function runWorkers(
+  args: SimulateArgs,
+  plan: SimulatePlan,
+  hre: HardhatRuntimeEnvironment,
+): Promise<SimulationOutcome> {
+  const workers = plan.workers;
+  const paths = plan.options.paths ?? 1;
+  const started = performance.now();
+  const done = await runShardWorkers<ShardResult>(
+    hre,
+    "keeper:simulate",
+    workerFlags(args, SIMULATE_FLAGS),
+    workers,
+    paths,
+    {
+      events: plan.events !== undefined,
+      extra: (i, file) => [
+        ...(plan.events !== undefined ? ["--events", file("csv")] : []),
+        ...(plan.chart !== undefined && i === 1 ? ["--chart", plan.chart] : []),
+      ],
+    },
+  );
+  let result: SimulationResult;
+  try {
+    result = finalize(done.map((d) => d.shard));
+  } catch (e) {
+    rethrow(e);
+  }
+  const timings = combineTimings(
+    done.map((d) => d.timings),
+    (performance.now() - started) / 1000,
+    workers,
+  );
+  console.log("");
+  for (const line of summaryLines(result)) console.log(line);
+  for (const line of monteCarloLines(result)) console.log(line);
+  console.log("");
+  for (const line of timingLines(timings)) console.log(line);
+  const shard: ShardResult = { ...done[0].shard, shard: { index: 1, count: 1 }, runs: result.montecarlo.runs ?? [] };
+  const outcome: SimulationOutcome = { result, shard, series: [], timings };
+  await writeOutputs(
+    { ...plan, chart: undefined },
+    result,
+    outcome,
+    plan.events === undefined ? undefined : concatEventFiles(done.map((d) => d.events ?? "")),
+  );
+  if (plan.chart !== undefined) console.log(`Wrote ${plan.chart} (worker 1)`);
+  return outcome;
+}
+
 /** The workers' timings as one: wall time here, work summed, ms per policy-step per process and on the wall. */
-function combineTimings(all: readonly SimulationTimings[], wallSeconds: number, workers: number): SimulationTimings {
+export function combineTimings(
+  all: readonly SimulationTimings[],
+  wallSeconds: number,
+  workers: number,
+): SimulationTimings {
   const sum = (f: (t: SimulationTimings) => number) => all.reduce((a, t) => a + f(t), 0);
   const merge = (f: (t: SimulationTimings) => Record<string, number>) => {
     const out: Record<string, number> = {};

@@ -15,6 +15,17 @@ import { expectTaskError, runTask, tmpFile } from "./helpers";
  */
 const SMALL = { scenario: "flash-crash", vaults: 6, steps: 100, seed: 1, stress: "none" };
 
+/** The table's stress rows, by stress (tasks/simulate/report.ts). */
+const STRESS_ROWS = {
+  gas: ["base fee mean / max", "priced out / unprofitable", "lost races (gas)"],
+  oracle: ["oracle rounds (heartbeat)", "oracle gap max"],
+  liquidity: ["2% depth start → worst", "LP share lowest", "arbitrage volume"],
+  sellers: ["liquidators sold", "outside sell flow", "market impact"],
+  downtime: ["keeper downtime (outage)"],
+};
+const STRESS_LABELS = Object.values(STRESS_ROWS).flat();
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const simulate = (args: Record<string, unknown>) => runTask<SimulationOutcome>("keeper:simulate", args);
 
 function full(outcome: SimulationOutcome): SimulationResult {
@@ -35,12 +46,12 @@ describe("keeper:simulate", () => {
       fs.writeFileSync(file, "timestamp,price\n1700000000,2000\n1700000060,-5\n");
       await expectTaskError(
         "keeper:simulate",
-        { prices: file },
+        { prices: file, policies: "static,reactive" },
         /simulate-bad\.csv line 3: price "-5" is not a decimal number/,
       );
       await expectTaskError(
         "keeper:simulate",
-        { prices: tmpFile("missing.csv") },
+        { prices: tmpFile("missing.csv"), policies: "static,reactive" },
         /missing\.csv: cannot read it \(no such file\)/,
       );
     });
@@ -81,6 +92,19 @@ describe("keeper:simulate", () => {
           /^--json \/no\/such\/folder\/out\.json: the folder \/no\/such\/folder does not exist$/,
         ],
         [{ scenario: "flash-crash", steps: 20_000 }, /^--steps must be a whole number from 2 to 5000/],
+        [
+          { prices: csv },
+          /^The volatility policy sizes its band on a warm-up before the replay: pass --warmup N \(the CSV's first N rows\) or leave volatility out of --policies$/,
+        ],
+        [
+          { warmup: 10 },
+          /^--warmup applies to a --prices file \(its first N rows as warm-up\), not to a built-in scenario$/,
+        ],
+        [{ prices: csv, warmup: 1 }, /^--warmup must be a whole number of rows, at least 2, got 1$/],
+        [
+          { prices: csv, warmup: 2 },
+          /simulate-ok\.csv: 2 rows of prices; 2 of warm-up and at least 2 to replay are needed$/,
+        ],
       ];
       for (const [flags, pattern] of cases) await expectTaskError("keeper:simulate", flags, pattern);
     });
@@ -189,13 +213,17 @@ describe("keeper:simulate", () => {
     it("derives the volatility band from the path and reports it", () => {
       const band = full(first).volatilityBand;
       expect(band).to.not.equal(null);
-      expect(band?.horizonSeconds).to.equal(Math.max(...full(first).keepers.map((k) => k.latencySeconds)) + 600);
+      // The slowest keeper, the 600 s TWAP window and one 12 s block.
+      expect(band?.horizonSeconds).to.equal(Math.max(...full(first).keepers.map((k) => k.latencySeconds)) + 612);
       expect(policy(first, "volatility").band).to.deep.equal({
         minHF: band?.minHF,
         targetHF: band?.targetHF,
         maxHF: band?.maxHF,
       });
-      expect(output).to.match(/Volatility {2}σ .* a year \(realized over the path\) · horizon/);
+      expect(output).to.match(
+        /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 24 h warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ TWAP window 600 s \+ one block 12 s\)/m,
+      );
+      expect(output).to.not.contain("realized over the path");
     });
 
     it("prints the table, the keepers and where the time went, and writes the JSON and the chart", () => {
@@ -203,6 +231,10 @@ describe("keeper:simulate", () => {
         expect(output).to.contain(row);
       }
       expect(output).to.match(/keeper-1 \(\d+ s, [\d.]+ gwei, ≥ \$[\d.]+\)/);
+      // Without gas stress: the keeper's constant gas price.
+      expect(output).to.match(/^Keeper {6}keeper-1: latency \d+ s · gas [\d.]+ gwei · least profit/m);
+      // --stress none: no stress rows.
+      for (const label of STRESS_LABELS) expect(output).to.not.contain(label);
       expect(output).to.match(/^Time {8}/m);
       const json = JSON.parse(firstJson) as { scenario: { name: string }; policies: Record<string, unknown> };
       expect(json.scenario.name).to.equal("flash-crash");
@@ -241,6 +273,31 @@ describe("keeper:simulate", () => {
   });
 });
 
+it("--prices --warmup N: the first N rows size the volatility band and are not replayed", async () => {
+  const file = tmpFile("simulate-warmup.csv");
+  // 30 rows of warm-up a minute apart (±0.5% wiggles), then 6 replayed rows falling 20%.
+  const warm = Array.from({ length: 30 }, (_, i) => 2_000 * (1 + (i % 2 === 0 ? 0.005 : -0.005)));
+  const replay = [2_000, 1_900, 1_800, 1_700, 1_650, 1_600];
+  const rows = [...warm, ...replay].map((p, i) => `${1_700_000_000 + i * 60},${p}`);
+  fs.writeFileSync(file, `timestamp,price\n${rows.join("\n")}\n`);
+  const { result, output } = await simulate({
+    prices: file,
+    warmup: 30,
+    vaults: 2,
+    policies: "reactive,volatility",
+    stress: "none",
+  });
+  expect(full(result).scenario.steps).to.equal(6);
+  expect(full(result).volatilityBand).to.not.equal(null);
+  expect(output).to.match(
+    /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 30m 00s warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ TWAP window 600 s \+ one block 12 s\)/m,
+  );
+  expect(output).to.not.contain("realized over the path");
+  // --stress none: no stress rows, and the keepers' constant gas price.
+  for (const label of STRESS_LABELS) expect(output).to.not.contain(label);
+  expect(output).to.match(/^Keeper {6}keeper-1: latency \d+ s · gas [\d.]+ gwei · least profit/m);
+});
+
 describe("keeper:simulate --paths (Monte Carlo)", () => {
   /** Three paths of a short flash crash: static, volatility and volatility's matched static on each. */
   const MC = { scenario: "flash-crash", vaults: 2, steps: 12, seed: 1, paths: 3, policies: "static,volatility" };
@@ -249,9 +306,12 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
   let single: SimulationResult;
   let singleJson: string;
   let singleCsv: string;
+  let singleOutput: string;
 
   before(async () => {
-    single = full((await simulate({ ...MC, workers: 1, json, events })).result);
+    const run = await simulate({ ...MC, workers: 1, json, events });
+    single = full(run.result);
+    singleOutput = run.output;
     singleJson = fs.readFileSync(json, "utf8");
     singleCsv = fs.readFileSync(events, "utf8");
   });
@@ -277,6 +337,28 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
     expect(mc.runs?.[1].scenario.lowPrice).to.not.equal(mc.runs?.[0].scenario.lowPrice);
   });
 
+  it("under every stress (the default): a row per stress, the keepers' tip and max fee", () => {
+    expect(single.stress).to.deep.equal(["gas", "oracle", "liquidity", "sellers", "downtime"]);
+    for (const label of STRESS_LABELS) expect(singleOutput).to.match(new RegExp(`^${escape(label)} {2,}\\S`, "m"));
+    const v = single.policies.volatility;
+    if (v === undefined || v.market === null) throw new Error("no volatility result or market report");
+    const row = (label: string) => singleOutput.split("\n").find((l) => l.startsWith(label)) ?? "";
+    expect(row("base fee mean / max")).to.contain(
+      `${v.baseFeeGweiMean?.toFixed(2)} / ${v.baseFeeGweiMax?.toFixed(2)} gwei`,
+    );
+    expect(row("priced out / unprofitable")).to.contain(`${v.pricedOut} txs / ${v.unprofitable} vault-steps`);
+    expect(row("oracle rounds (heartbeat)")).to.contain(`${v.market.oracleRounds} (${v.market.oracleHeartbeatRounds})`);
+    expect(row("keeper downtime (outage)")).to.match(/(correlated outage|no outage)\)/);
+    expect(row("market impact")).to.contain(`${v.market.marketImpactPct.toFixed(2)}%`);
+    // Under gas stress a keeper pays the base fee plus its tip, up to its max fee: no constant gas price.
+    const k = single.keepers[0];
+    expect(singleOutput).to.match(
+      new RegExp(`^Keeper {6}keeper-1: latency \\d+ s · tip [\\d.]+ gwei · max fee [\\d.]+ gwei · least profit`, "m"),
+    );
+    expect(singleOutput).to.not.match(/^Keeper .* · gas [\d.]+ gwei/m);
+    expect(singleOutput).to.contain(`keeper-1 (${k.latencySeconds} s, tip ${k.tipGwei} / max ${k.maxFeeGwei} gwei`);
+  });
+
   it("--events: one row per event, opens first, each policy and path", () => {
     const rows = singleCsv.trimEnd().split("\n");
     expect(rows[0]).to.equal("time,path,policy,vault,price,hf,action,keeper,costUsd");
@@ -295,15 +377,24 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
 
   it("--shard slices merged with keeper:merge give the same bytes; merge refuses a missing slice", async () => {
     const [a, b] = [tmpFile("mc-shard-1.json"), tmpFile("mc-shard-2.json")];
-    const sliced = await simulate({ ...MC, shard: "2/2", json: b });
+    const [ea, eb] = [tmpFile("mc-shard-1.csv"), tmpFile("mc-shard-2.csv")];
+    const sliced = await simulate({ ...MC, shard: "2/2", json: b, events: eb });
     expect(sliced.result.result).to.equal(null);
     expect(sliced.output).to.contain("Shard 2/2 of 3 paths:");
-    await simulate({ ...MC, shard: "1/2", json: a });
+    await simulate({ ...MC, shard: "1/2", json: a, events: ea });
     const merged = tmpFile("mc-merged.json");
-    await runTask("keeper:merge", { out: merged, shards: [b, a] });
+    const mergedCsv = tmpFile("mc-merged.csv");
+    await runTask("keeper:merge", { out: merged, events: mergedCsv, shards: [b, eb, a, ea] });
     expect(fs.readFileSync(merged, "utf8")).to.equal(singleJson);
+    expect(fs.readFileSync(mergedCsv, "utf8")).to.equal(singleCsv);
     await expectTaskError("keeper:merge", { out: merged, shards: [b] }, /^Path 0 of 3 is missing: merge every shard$/);
     await expectTaskError("keeper:merge", { out: merged, shards: [json] }, /not a keeper:simulate --shard slice/);
+    // Without --events slices, merging events is refused in one line.
+    await expectTaskError(
+      "keeper:merge",
+      { out: merged, events: tmpFile("merged.csv"), shards: [b, a] },
+      /^--events: 0 events CSVs for 2 slices; pass each slice's --events file$/,
+    );
   });
 
   it("--workers 2: child processes, the same JSON and events bytes as one process", async () => {
@@ -317,19 +408,25 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
 });
 
 describe("keeper:frontier and policy:recommend --frontier", () => {
+  const FRONTIER = {
+    scenario: "flash-crash",
+    vaults: 2,
+    steps: 12,
+    paths: 2,
+    minHf: "1.3,1.1",
+    seed: 1,
+    keepers: 3,
+    survival: "0.99",
+    stress: "all",
+  };
+  const frontierJson = tmpFile("frontier.json");
+
   it("writes each buffer's reactive and matched static, volatility once, with Wilson intervals, and a chart", async () => {
-    const json = tmpFile("frontier.json");
+    const json = frontierJson;
     const chart = tmpFile("frontier.svg");
     const { result, output } = await runTask<FrontierResult>("keeper:frontier", {
-      scenario: "flash-crash",
-      vaults: 2,
-      steps: 12,
-      paths: 2,
-      minHf: "1.3,1.1",
-      seed: 1,
-      keepers: 3,
-      survival: "0.99",
-      stress: "all",
+      ...FRONTIER,
+      workers: 1,
       json,
       chart,
     });
@@ -366,6 +463,26 @@ describe("keeper:frontier and policy:recommend --frontier", () => {
         stress: "all",
       },
       /^--min-hf: "x" is not an HF with at most two decimals like 1\.2$/,
+    );
+  });
+
+  it("--workers 2 and --shard slices merged give the same bytes as one process", async () => {
+    const two = tmpFile("frontier-2.json");
+    const run = await runTask<FrontierResult>("keeper:frontier", { ...FRONTIER, workers: 2, json: two });
+    expect(run.output).to.match(/Running 2 paths in 2 worker processes \(keeper:frontier --shard i\/2\)/);
+    expect(run.output).to.match(/^Workers {5}2 processes/m);
+    expect(fs.readFileSync(two, "utf8")).to.equal(fs.readFileSync(frontierJson, "utf8"));
+    const slice = tmpFile("frontier-shard-2.json");
+    await runTask("keeper:frontier", { ...FRONTIER, shard: "2/2", json: slice });
+    const one = tmpFile("frontier-shard-1.json");
+    await runTask("keeper:frontier", { ...FRONTIER, shard: "1/2", json: one });
+    const merged = tmpFile("frontier-merged.json");
+    await runTask("keeper:merge", { out: merged, shards: [slice, one] });
+    expect(fs.readFileSync(merged, "utf8")).to.equal(fs.readFileSync(frontierJson, "utf8"));
+    await expectTaskError(
+      "keeper:frontier",
+      { ...FRONTIER, shard: "1/2", json: one, chart: tmpFile("f.svg") },
+      /^--chart draws the whole frontier: leave it out of --shard runs and merge with keeper:merge$/,
     );
   });
 
