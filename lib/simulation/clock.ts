@@ -36,6 +36,8 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   let last: number | undefined;
   /** Someone set the next block's timestamp: leave it alone. */
   let pinnedByCaller = false;
+  /** The timestamp the caller pinned, if known: an `evm_mine` lands exactly on it. */
+  let pinned: number | undefined;
   let baseFee: bigint | undefined;
   const pinBaseFee = async (): Promise<void> => {
     if (baseFee !== undefined) {
@@ -58,6 +60,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
       await pinBaseFee();
       if (pinnedByCaller) {
         pinnedByCaller = false;
+        pinned = undefined;
         last = undefined;
         return forward(args);
       }
@@ -75,9 +78,21 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
     }
     if (args.method.startsWith("evm_") || args.method.startsWith("hardhat_")) {
       if (MINES.has(args.method)) await pinBaseFee();
-      if (args.method === "evm_setNextBlockTimestamp") pinnedByCaller = true;
-      else if (CONSUME_PIN.has(args.method)) pinnedByCaller = false;
+      // A plain `evm_mine` after a pin lands on the pinned time: known without asking the node.
+      const params: unknown[] = Array.isArray(args.params) ? args.params : [];
+      const landsAt = args.method === "evm_mine" && params.length === 0 ? pinned : undefined;
+      if (args.method === "evm_setNextBlockTimestamp") {
+        pinnedByCaller = true;
+        const [time] = params;
+        pinned = typeof time === "string" || typeof time === "number" ? Number(BigInt(time)) : undefined;
+      } else if (CONSUME_PIN.has(args.method)) {
+        pinnedByCaller = false;
+        pinned = undefined;
+      }
       last = undefined;
+      const result = await forward(args);
+      if (landsAt !== undefined) last = landsAt;
+      return result;
     }
     return forward(args);
   };

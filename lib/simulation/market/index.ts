@@ -23,6 +23,7 @@ import { toQuantity } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { ASSET_SYMBOLS, ASSETS, poolKey, type AssetSymbol, type Market } from "../../market";
+import { depthAt, poolPriceAt } from "../../market/world";
 import type { BlockClock } from "../clock";
 import { BLOCK_SECONDS } from "../keepers";
 import type { StressSet } from "../stress";
@@ -109,6 +110,8 @@ export class StressedMarket {
     private readonly lp: LiquidityProvider | undefined,
     private readonly seller: HardhatEthersSigner | undefined,
     depthUsd: number,
+    /** The feeds' answers, read again at each replay's start: only WETH's changes in a replay (the others are re-published). */
+    private answers: Record<AssetSymbol, bigint>,
     readonly arbitrageur: ArbitrageurParams = LIMITED_ARBITRAGEUR,
   ) {
     this.outside = new DrawdownSellers(OUTSIDE_FLOW.depthShare * depthUsd);
@@ -158,19 +161,46 @@ export class StressedMarket {
     for (const info of Object.values(market.uniswap.pools)) {
       if (info.base === "WETH") depth += await market.world.depthDown(info.key, DEPTH_BPS);
     }
-    return new StressedMarket(market, stress, clock, refreshSeconds, lp, seller, Number(depth) / E8);
+    const answers = await market.world.oraclePrices();
+    return new StressedMarket(market, stress, clock, refreshSeconds, lp, seller, Number(depth) / E8, answers);
   }
 
   /** USD (8 decimals) to move the WETH/USDC pools 2% down, summed. */
   async depth(): Promise<bigint> {
+    return (await this.pools()).depth;
+  }
+
+  /** USD (8 decimals) to move the WETH/USDC pools 2% down, summed; and the route pool's price (8 decimals). */
+  private async pools(): Promise<{ depth: bigint; route: bigint }> {
+    const { world } = this.market;
+    const reads = await Promise.all(
+      this.wethPools.map(async (key) => {
+        const info = world.pool(key);
+        const [{ sqrtPriceX96 }, liquidity] = await Promise.all([info.pool.slot0(), info.pool.liquidity()]);
+        return { info, sqrtPriceX96, liquidity };
+      }),
+    );
     let depth = 0n;
-    for (const key of this.wethPools) depth += await this.market.world.depthDown(key, DEPTH_BPS);
-    return depth;
+    let route = 0n;
+    for (const { info, sqrtPriceX96, liquidity } of reads) {
+      const quote = this.answers[info.quote];
+      depth += depthAt(info, sqrtPriceX96, liquidity, DEPTH_BPS, quote);
+      if (info.key === ROUTE_POOL) route = poolPriceAt(info, sqrtPriceX96, quote);
+    }
+    return { depth, route };
+  }
+
+  /** The route pool's price now (8 decimals). */
+  private async routePrice(): Promise<bigint> {
+    const info = this.market.world.pool(ROUTE_POOL);
+    const { sqrtPriceX96 } = await info.pool.slot0();
+    return poolPriceAt(info, sqrtPriceX96, this.answers[info.quote]);
   }
 
   /** Starts a policy's replay from the chain as it is (after the snapshot's revert and the opens): state and counters. */
   async reset(): Promise<void> {
     const [, answer, , updatedAt] = await this.market.feeds.WETH.latestRoundData();
+    this.answers = await this.market.world.oraclePrices();
     this.price = answer;
     this.rounds.start({ price: answer, at: Number(updatedAt) });
     this.impact = 1;
@@ -217,7 +247,7 @@ export class StressedMarket {
     const now = await this.clock.latest();
 
     if (this.stress.has("sellers") && this.poolMark !== undefined) {
-      const move = Number(await world.poolPrice(ROUTE_POOL)) / Number(this.poolMark) - 1;
+      const move = Number(await this.routePrice()) / Number(this.poolMark) - 1;
       this.impact *= 1 + FLOW_PASS_THROUGH * move;
     }
     this.price = this.impact === 1 ? pathPrice : BigInt(Math.round(Number(pathPrice) * this.impact));
@@ -238,7 +268,7 @@ export class StressedMarket {
     }
     await this.arbitrage(now);
     if (this.stress.has("sellers")) {
-      this.poolMark = await world.poolPrice(ROUTE_POOL);
+      this.poolMark = await this.routePrice();
       await this.sellOutside();
     }
     if (this.stress.has("oracle")) {
@@ -251,9 +281,8 @@ export class StressedMarket {
     }
 
     if (this.stress.has("oracle")) this.rounds.observe(this.price);
-    const gap = gapBps(await world.poolPrice(ROUTE_POOL), this.price);
-    this.counters.poolGapMaxBps = Math.max(this.counters.poolGapMaxBps, gap);
-    const depth = await this.depth();
+    const { depth, route } = await this.pools();
+    this.counters.poolGapMaxBps = Math.max(this.counters.poolGapMaxBps, gapBps(route, this.price));
     if (depth < this.counters.depthWorstBase) this.counters.depthWorstBase = depth;
     return this.oraclePrice;
   }
@@ -289,7 +318,7 @@ export class StressedMarket {
     const now = await this.clock.latest();
     if (time <= now) return;
     const seconds = time - now;
-    await this.market.world.advance(seconds, Math.max(1, Math.floor(seconds / BLOCK_SECONDS)));
+    await this.market.world.advance(seconds, Math.max(1, Math.floor(seconds / BLOCK_SECONDS)), now);
   }
 
   private async publishRound(reason: "deviation" | "heartbeat"): Promise<void> {
@@ -302,7 +331,7 @@ export class StressedMarket {
     const { world } = this.market;
     const limited = this.stress.has("liquidity");
     if (limited && now - this.lastArbitrage < this.arbitrageur.latencySeconds) return;
-    const prices: Record<AssetSymbol, bigint> = { ...(await world.oraclePrices()), WETH: this.price };
+    const prices: Record<AssetSymbol, bigint> = { ...this.answers, WETH: this.price };
     const capital = BigInt(this.arbitrageur.capitalUsd);
     const maxIn = limited ? { WETH: (capital * BigInt(E8) * WEI) / this.price, USDC: capital * USDC_UNIT } : undefined;
     for (const key of this.wethPools) {
