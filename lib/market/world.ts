@@ -120,19 +120,21 @@ export class World {
    * Without `maxIn` the arbitrageur's capital is unlimited and the pool must end within `ARBITRAGE_TOLERANCE_BPS` of the
    * target, or this throws `WorldArbitrageError`. With `maxIn` (raw units of each asset it may sell) the swap stops at
    * that amount and the pool may end short of the target. Returns what was sold, raw units (zero if nothing).
+   * `sqrtPriceX96`: the pool's price now, when the caller knows it (saves reading it).
    */
   async arbitrageTo(
     key: string,
     prices: Record<AssetSymbol, bigint>,
     maxIn?: Partial<Record<AssetSymbol, bigint>>,
+    sqrtPriceX96?: bigint,
   ): Promise<WorldTrade> {
     const info = this.pool(key);
     const target = poolSqrtPrice(info.token0, info.token1, prices);
-    const { sqrtPriceX96 } = await info.pool.slot0();
-    let trade: WorldTrade = { tokenIn: info.token0, amountIn: 0n, sqrtPriceX96, liquidity: undefined };
-    if (sqrtPriceX96 !== target) {
+    const start = sqrtPriceX96 ?? (await info.pool.slot0()).sqrtPriceX96;
+    let trade: WorldTrade = { tokenIn: info.token0, amountIn: 0n, sqrtPriceX96: start, liquidity: undefined };
+    if (start !== target) {
       // Selling token0 lowers the price of token0 in token1, i.e. lowers sqrtPriceX96.
-      const [tokenIn, tokenOut] = sqrtPriceX96 > target ? [info.token0, info.token1] : [info.token1, info.token0];
+      const [tokenIn, tokenOut] = start > target ? [info.token0, info.token1] : [info.token1, info.token0];
       const reserve = await this.ensureReserve(tokenIn);
       const cap = maxIn?.[tokenIn];
       const amountIn = cap === undefined ? reserve : cap < reserve ? cap : reserve;

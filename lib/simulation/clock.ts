@@ -18,10 +18,23 @@ const SENDS = new Set(["eth_sendTransaction", "eth_sendRawTransaction"]);
 /** Calls after which a timestamp the caller set is used up or gone. */
 const CONSUME_PIN = new Set(["evm_mine", "hardhat_mine", "evm_revert", "hardhat_reset"]);
 const MINES = new Set(["evm_mine", "hardhat_mine"]);
+/** Calls that may change contract storage besides transactions. */
+const WRITES = new Set([
+  "evm_revert",
+  "hardhat_reset",
+  "hardhat_setStorageAt",
+  "hardhat_setCode",
+  "hardhat_setBalance",
+]);
 
 export interface BlockClock {
   /** The latest block's timestamp. */
   latest(): Promise<number>;
+  /**
+   * How many calls that may change contract storage (transactions, reverts, `hardhat_set*`) went to the node: a
+   * read of time-independent state (a pool's price and liquidity) holds while this has not moved.
+   */
+  writes(): number;
   /** Puts the provider back as it was. */
   restore(): void;
   /** The base fee every block now gets (wei), or undefined: the node's own EIP-1559 base fee. */
@@ -39,6 +52,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   /** The timestamp the caller pinned, if known: an `evm_mine` lands exactly on it. */
   let pinned: number | undefined;
   let baseFee: bigint | undefined;
+  let writes = 0;
   const pinBaseFee = async (): Promise<void> => {
     if (baseFee !== undefined) {
       await forward({ method: "hardhat_setNextBlockBaseFeePerGas", params: [toQuantity(baseFee)] });
@@ -56,6 +70,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   };
 
   const request = async (args: RequestArguments): Promise<unknown> => {
+    if (SENDS.has(args.method) || WRITES.has(args.method)) writes++;
     if (SENDS.has(args.method)) {
       await pinBaseFee();
       if (pinnedByCaller) {
@@ -101,6 +116,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   provider.send = (method: string, params?: unknown[]) => request({ method, params });
   return {
     latest,
+    writes: () => writes,
     baseFee: () => baseFee,
     setBaseFee: (wei) => {
       baseFee = wei;

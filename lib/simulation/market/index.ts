@@ -83,6 +83,11 @@ export interface MarketStressReport {
   marketImpactPct: number;
 }
 
+interface PoolState {
+  sqrtPriceX96: bigint;
+  liquidity: bigint;
+}
+
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 const usdOf = (base: bigint): number => Number(base / 1_000_000n) / 100;
 const wethOf = (wei: bigint): number => Number(wei / 10n ** 14n) / 10_000;
@@ -100,6 +105,9 @@ export class StressedMarket {
   private lastArbitrage = -Infinity;
   private lastRefresh = -Infinity;
   private lpShare = 1;
+  /** What is known of the WETH pools, valid while the clock's `writes` is `knownAt`. */
+  private readonly known = new Map<string, PoolState>();
+  private knownAt = -1;
   private counters = StressedMarket.zero();
 
   private constructor(
@@ -173,19 +181,15 @@ export class StressedMarket {
   /** USD (8 decimals) to move the WETH/USDC pools 2% down, summed; and the route pool's price (8 decimals). */
   private async pools(): Promise<{ depth: bigint; route: bigint }> {
     const { world } = this.market;
-    const reads = await Promise.all(
-      this.wethPools.map(async (key) => {
-        const info = world.pool(key);
-        const [{ sqrtPriceX96 }, liquidity] = await Promise.all([info.pool.slot0(), info.pool.liquidity()]);
-        return { info, sqrtPriceX96, liquidity };
-      }),
-    );
+    const states = await Promise.all(this.wethPools.map((key) => this.poolState(key)));
     let depth = 0n;
     let route = 0n;
-    for (const { info, sqrtPriceX96, liquidity } of reads) {
+    for (const [i, key] of this.wethPools.entries()) {
+      const info = world.pool(key);
+      const { sqrtPriceX96, liquidity } = states[i];
       const quote = this.answers[info.quote];
       depth += depthAt(info, sqrtPriceX96, liquidity, DEPTH_BPS, quote);
-      if (info.key === ROUTE_POOL) route = poolPriceAt(info, sqrtPriceX96, quote);
+      if (key === ROUTE_POOL) route = poolPriceAt(info, sqrtPriceX96, quote);
     }
     return { depth, route };
   }
@@ -193,8 +197,33 @@ export class StressedMarket {
   /** The route pool's price now (8 decimals). */
   private async routePrice(): Promise<bigint> {
     const info = this.market.world.pool(ROUTE_POOL);
-    const { sqrtPriceX96 } = await info.pool.slot0();
-    return poolPriceAt(info, sqrtPriceX96, this.answers[info.quote]);
+    return poolPriceAt(info, (await this.poolState(ROUTE_POOL)).sqrtPriceX96, this.answers[info.quote]);
+  }
+
+  /**
+   * A WETH pool's price and active liquidity: read from the chain, or known from the last read or arbitrage when
+   * nothing was written since (`BlockClock.writes`).
+   */
+  private async poolState(key: string): Promise<PoolState> {
+    if (this.knownAt !== this.clock.writes()) {
+      this.known.clear();
+      this.knownAt = this.clock.writes();
+    }
+    let state = this.known.get(key);
+    if (state === undefined) {
+      const { pool } = this.market.world.pool(key);
+      const [{ sqrtPriceX96 }, liquidity] = await Promise.all([pool.slot0(), pool.liquidity()]);
+      state = { sqrtPriceX96, liquidity };
+      this.known.set(key, state);
+    }
+    return state;
+  }
+
+  /** Runs transactions known to leave the pools alone (feed rounds): what is known of them stays known. */
+  private async sparingPools(work: () => Promise<void>): Promise<void> {
+    const valid = this.knownAt === this.clock.writes();
+    await work();
+    if (valid) this.knownAt = this.clock.writes();
   }
 
   /** Starts a policy's replay from the chain as it is (after the snapshot's revert and the opens): state and counters. */
@@ -263,7 +292,7 @@ export class StressedMarket {
     }
 
     if (!this.stress.has("oracle")) {
-      await world.publish("WETH", this.price);
+      await this.sparingPools(() => world.publish("WETH", this.price));
       this.counters.oracleRounds++;
     }
     await this.arbitrage(now);
@@ -276,7 +305,8 @@ export class StressedMarket {
       if (reason !== undefined) await this.publishRound(reason);
     }
     if ((await this.clock.latest()) - this.lastRefresh >= this.refreshSeconds) {
-      await world.refreshOracles(this.stress.has("oracle") ? ASSET_SYMBOLS.filter((s) => s !== "WETH") : ASSET_SYMBOLS);
+      const symbols = this.stress.has("oracle") ? ASSET_SYMBOLS.filter((s) => s !== "WETH") : ASSET_SYMBOLS;
+      await this.sparingPools(() => world.refreshOracles(symbols));
       this.lastRefresh = await this.clock.latest();
     }
 
@@ -322,7 +352,7 @@ export class StressedMarket {
   }
 
   private async publishRound(reason: "deviation" | "heartbeat"): Promise<void> {
-    await this.market.world.publish("WETH", this.price);
+    await this.sparingPools(() => this.market.world.publish("WETH", this.price));
     this.rounds.record({ price: this.price, at: await this.clock.latest() }, reason);
   }
 
@@ -335,7 +365,14 @@ export class StressedMarket {
     const capital = BigInt(this.arbitrageur.capitalUsd);
     const maxIn = limited ? { WETH: (capital * BigInt(E8) * WEI) / this.price, USDC: capital * USDC_UNIT } : undefined;
     for (const key of this.wethPools) {
-      const trade = await world.arbitrageTo(key, prices, maxIn);
+      const before = await this.poolState(key);
+      const writes = this.clock.writes();
+      const trade = await world.arbitrageTo(key, prices, maxIn, before.sqrtPriceX96);
+      // The swap (and the arbitrageur's funding) touched this pool only; its event tells where it left it.
+      if (this.knownAt === writes) this.knownAt = this.clock.writes();
+      if (trade.liquidity !== undefined) {
+        this.known.set(key, { sqrtPriceX96: trade.sqrtPriceX96, liquidity: trade.liquidity });
+      }
       if (trade.amountIn === 0n) continue;
       this.counters.arbitrageSwaps++;
       this.counters.arbitrageVolumeBase +=
