@@ -196,17 +196,17 @@ export class World {
       throw new RangeError(`World: advance needs whole seconds >= blocks >= 1, got ${seconds}s over ${blocks} blocks`);
     }
     const provider = this.hre.network.provider;
-    const latest = { timestamp: from ?? (await this.now()) };
+    const start = from ?? (await this.now());
     if (blocks > 1) {
       // hardhat_mine stamps its first block with the node's wall clock; pin it so the spacing is exact.
       const interval = Math.floor(seconds / blocks);
       await provider.request({
         method: "evm_setNextBlockTimestamp",
-        params: [toQuantity(latest.timestamp + interval)],
+        params: [toQuantity(start + interval)],
       });
       await provider.request({ method: "hardhat_mine", params: [toQuantity(blocks - 1), toQuantity(interval)] });
     }
-    await provider.request({ method: "evm_setNextBlockTimestamp", params: [toQuantity(latest.timestamp + seconds)] });
+    await provider.request({ method: "evm_setNextBlockTimestamp", params: [toQuantity(start + seconds)] });
     await provider.request({ method: "evm_mine", params: [] });
   }
 

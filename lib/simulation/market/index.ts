@@ -118,7 +118,7 @@ export class StressedMarket {
     private readonly lp: LiquidityProvider | undefined,
     private readonly seller: HardhatEthersSigner | undefined,
     depthUsd: number,
-    /** The feeds' answers, read again at each replay's start: only WETH's changes in a replay (the others are re-published). */
+    /** The feeds' answers, read at each replay's start: in a replay only WETH's changes (the rest are re-published). */
     private answers: Record<AssetSymbol, bigint>,
     readonly arbitrageur: ArbitrageurParams = LIMITED_ARBITRAGEUR,
   ) {
