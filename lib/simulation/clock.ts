@@ -18,10 +18,23 @@ const SENDS = new Set(["eth_sendTransaction", "eth_sendRawTransaction"]);
 /** Calls after which a timestamp the caller set is used up or gone. */
 const CONSUME_PIN = new Set(["evm_mine", "hardhat_mine", "evm_revert", "hardhat_reset"]);
 const MINES = new Set(["evm_mine", "hardhat_mine"]);
+/** Calls that may change contract storage besides transactions. */
+const WRITES = new Set([
+  "evm_revert",
+  "hardhat_reset",
+  "hardhat_setStorageAt",
+  "hardhat_setCode",
+  "hardhat_setBalance",
+]);
 
 export interface BlockClock {
   /** The latest block's timestamp. */
   latest(): Promise<number>;
+  /**
+   * How many calls that may change contract storage (transactions, reverts, `hardhat_set*`) went to the node: a
+   * read of time-independent state (a pool's price and liquidity) holds while this has not moved.
+   */
+  writes(): number;
   /** Puts the provider back as it was. */
   restore(): void;
   /** The base fee every block now gets (wei), or undefined: the node's own EIP-1559 base fee. */
@@ -36,7 +49,10 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   let last: number | undefined;
   /** Someone set the next block's timestamp: leave it alone. */
   let pinnedByCaller = false;
+  /** The timestamp the caller pinned, if known: an `evm_mine` lands exactly on it. */
+  let pinned: number | undefined;
   let baseFee: bigint | undefined;
+  let writes = 0;
   const pinBaseFee = async (): Promise<void> => {
     if (baseFee !== undefined) {
       await forward({ method: "hardhat_setNextBlockBaseFeePerGas", params: [toQuantity(baseFee)] });
@@ -54,10 +70,12 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   };
 
   const request = async (args: RequestArguments): Promise<unknown> => {
+    if (SENDS.has(args.method) || WRITES.has(args.method)) writes++;
     if (SENDS.has(args.method)) {
       await pinBaseFee();
       if (pinnedByCaller) {
         pinnedByCaller = false;
+        pinned = undefined;
         last = undefined;
         return forward(args);
       }
@@ -75,9 +93,21 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
     }
     if (args.method.startsWith("evm_") || args.method.startsWith("hardhat_")) {
       if (MINES.has(args.method)) await pinBaseFee();
-      if (args.method === "evm_setNextBlockTimestamp") pinnedByCaller = true;
-      else if (CONSUME_PIN.has(args.method)) pinnedByCaller = false;
+      // A plain `evm_mine` after a pin lands on the pinned time: known without asking the node.
+      const params: unknown[] = Array.isArray(args.params) ? args.params : [];
+      const landsAt = args.method === "evm_mine" && params.length === 0 ? pinned : undefined;
+      if (args.method === "evm_setNextBlockTimestamp") {
+        pinnedByCaller = true;
+        const [time] = params;
+        pinned = typeof time === "string" || typeof time === "number" ? Number(BigInt(time)) : undefined;
+      } else if (CONSUME_PIN.has(args.method)) {
+        pinnedByCaller = false;
+        pinned = undefined;
+      }
       last = undefined;
+      const result = await forward(args);
+      if (landsAt !== undefined) last = landsAt;
+      return result;
     }
     return forward(args);
   };
@@ -86,6 +116,7 @@ export function installBlockClock(provider: EthereumProvider): BlockClock {
   provider.send = (method: string, params?: unknown[]) => request({ method, params });
   return {
     latest,
+    writes: () => writes,
     baseFee: () => baseFee,
     setBaseFee: (wei) => {
       baseFee = wei;

@@ -188,7 +188,13 @@ describe("World", function () {
     const target = usd(1_000n);
     const cap = units("WETH", 100n);
     const trade = await world.arbitrageTo(key, { ...(await world.oraclePrices()), WETH: target }, { WETH: cap });
-    expect(trade).to.deep.equal({ tokenIn: "WETH", amountIn: cap });
+    expect([trade.tokenIn, trade.amountIn]).to.deep.equal(["WETH", cap]);
+    // Where the swap left the pool, from its Swap event.
+    const { pool } = world.pool(key);
+    expect([trade.sqrtPriceX96, trade.liquidity]).to.deep.equal([
+      (await pool.slot0()).sqrtPriceX96,
+      await pool.liquidity(),
+    ]);
     const price = await world.poolPrice(key);
     expect(price < ASSETS.WETH.initialPrice && price > target).to.equal(true);
   });

@@ -330,5 +330,25 @@ describe("simulation: engine pieces", () => {
       // Restored: Hardhat's own wall-clock stamping again.
       expect(await latest()).to.be.greaterThan(after + 1);
     });
+
+    it("knows where a pinned evm_mine lands, and counts the writes (transactions, reverts), not the time moves", async () => {
+      const [, , , , , , , , , sender] = await hre.ethers.getSigners();
+      const clock = installBlockClock(provider);
+      try {
+        const start = await clock.latest();
+        const writes = clock.writes();
+        await provider.request({ method: "evm_setNextBlockTimestamp", params: [toQuantity(start + 50)] });
+        await provider.request({ method: "evm_mine", params: [] });
+        expect([await clock.latest(), await latest()]).to.deep.equal([start + 50, start + 50]);
+        expect(clock.writes()).to.equal(writes);
+        const snapshot = await provider.request({ method: "evm_snapshot" });
+        await (await sender.sendTransaction({ to: sender.address, value: 1n })).wait();
+        expect(clock.writes()).to.equal(writes + 1);
+        await provider.request({ method: "evm_revert", params: [snapshot] });
+        expect(clock.writes()).to.equal(writes + 2);
+      } finally {
+        clock.restore();
+      }
+    });
   });
 });

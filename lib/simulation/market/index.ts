@@ -23,6 +23,7 @@ import { toQuantity } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { ASSET_SYMBOLS, ASSETS, poolKey, type AssetSymbol, type Market } from "../../market";
+import { depthAt, poolPriceAt } from "../../market/world";
 import type { BlockClock } from "../clock";
 import { BLOCK_SECONDS } from "../keepers";
 import type { StressSet } from "../stress";
@@ -82,6 +83,11 @@ export interface MarketStressReport {
   marketImpactPct: number;
 }
 
+interface PoolState {
+  sqrtPriceX96: bigint;
+  liquidity: bigint;
+}
+
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 const usdOf = (base: bigint): number => Number(base / 1_000_000n) / 100;
 const wethOf = (wei: bigint): number => Number(wei / 10n ** 14n) / 10_000;
@@ -99,6 +105,9 @@ export class StressedMarket {
   private lastArbitrage = -Infinity;
   private lastRefresh = -Infinity;
   private lpShare = 1;
+  /** What is known of the WETH pools, valid while the clock's `writes` is `knownAt`. */
+  private readonly known = new Map<string, PoolState>();
+  private knownAt = -1;
   private counters = StressedMarket.zero();
 
   private constructor(
@@ -109,6 +118,8 @@ export class StressedMarket {
     private readonly lp: LiquidityProvider | undefined,
     private readonly seller: HardhatEthersSigner | undefined,
     depthUsd: number,
+    /** The feeds' answers, read at each replay's start: in a replay only WETH's changes (the rest are re-published). */
+    private answers: Record<AssetSymbol, bigint>,
     readonly arbitrageur: ArbitrageurParams = LIMITED_ARBITRAGEUR,
   ) {
     this.outside = new DrawdownSellers(OUTSIDE_FLOW.depthShare * depthUsd);
@@ -158,19 +169,67 @@ export class StressedMarket {
     for (const info of Object.values(market.uniswap.pools)) {
       if (info.base === "WETH") depth += await market.world.depthDown(info.key, DEPTH_BPS);
     }
-    return new StressedMarket(market, stress, clock, refreshSeconds, lp, seller, Number(depth) / E8);
+    const answers = await market.world.oraclePrices();
+    return new StressedMarket(market, stress, clock, refreshSeconds, lp, seller, Number(depth) / E8, answers);
   }
 
   /** USD (8 decimals) to move the WETH/USDC pools 2% down, summed. */
   async depth(): Promise<bigint> {
+    return (await this.pools()).depth;
+  }
+
+  /** USD (8 decimals) to move the WETH/USDC pools 2% down, summed; and the route pool's price (8 decimals). */
+  private async pools(): Promise<{ depth: bigint; route: bigint }> {
+    const { world } = this.market;
+    const states = await Promise.all(this.wethPools.map((key) => this.poolState(key)));
     let depth = 0n;
-    for (const key of this.wethPools) depth += await this.market.world.depthDown(key, DEPTH_BPS);
-    return depth;
+    let route = 0n;
+    for (const [i, key] of this.wethPools.entries()) {
+      const info = world.pool(key);
+      const { sqrtPriceX96, liquidity } = states[i];
+      const quote = this.answers[info.quote];
+      depth += depthAt(info, sqrtPriceX96, liquidity, DEPTH_BPS, quote);
+      if (key === ROUTE_POOL) route = poolPriceAt(info, sqrtPriceX96, quote);
+    }
+    return { depth, route };
+  }
+
+  /** The route pool's price now (8 decimals). */
+  private async routePrice(): Promise<bigint> {
+    const info = this.market.world.pool(ROUTE_POOL);
+    return poolPriceAt(info, (await this.poolState(ROUTE_POOL)).sqrtPriceX96, this.answers[info.quote]);
+  }
+
+  /**
+   * A WETH pool's price and active liquidity: read from the chain, or known from the last read or arbitrage when
+   * nothing was written since (`BlockClock.writes`).
+   */
+  private async poolState(key: string): Promise<PoolState> {
+    if (this.knownAt !== this.clock.writes()) {
+      this.known.clear();
+      this.knownAt = this.clock.writes();
+    }
+    let state = this.known.get(key);
+    if (state === undefined) {
+      const { pool } = this.market.world.pool(key);
+      const [{ sqrtPriceX96 }, liquidity] = await Promise.all([pool.slot0(), pool.liquidity()]);
+      state = { sqrtPriceX96, liquidity };
+      this.known.set(key, state);
+    }
+    return state;
+  }
+
+  /** Runs transactions known to leave the pools alone (feed rounds): what is known of them stays known. */
+  private async sparingPools(work: () => Promise<void>): Promise<void> {
+    const valid = this.knownAt === this.clock.writes();
+    await work();
+    if (valid) this.knownAt = this.clock.writes();
   }
 
   /** Starts a policy's replay from the chain as it is (after the snapshot's revert and the opens): state and counters. */
   async reset(): Promise<void> {
     const [, answer, , updatedAt] = await this.market.feeds.WETH.latestRoundData();
+    this.answers = await this.market.world.oraclePrices();
     this.price = answer;
     this.rounds.start({ price: answer, at: Number(updatedAt) });
     this.impact = 1;
@@ -217,7 +276,7 @@ export class StressedMarket {
     const now = await this.clock.latest();
 
     if (this.stress.has("sellers") && this.poolMark !== undefined) {
-      const move = Number(await world.poolPrice(ROUTE_POOL)) / Number(this.poolMark) - 1;
+      const move = Number(await this.routePrice()) / Number(this.poolMark) - 1;
       this.impact *= 1 + FLOW_PASS_THROUGH * move;
     }
     this.price = this.impact === 1 ? pathPrice : BigInt(Math.round(Number(pathPrice) * this.impact));
@@ -233,12 +292,12 @@ export class StressedMarket {
     }
 
     if (!this.stress.has("oracle")) {
-      await world.publish("WETH", this.price);
+      await this.sparingPools(() => world.publish("WETH", this.price));
       this.counters.oracleRounds++;
     }
     await this.arbitrage(now);
     if (this.stress.has("sellers")) {
-      this.poolMark = await world.poolPrice(ROUTE_POOL);
+      this.poolMark = await this.routePrice();
       await this.sellOutside();
     }
     if (this.stress.has("oracle")) {
@@ -246,14 +305,14 @@ export class StressedMarket {
       if (reason !== undefined) await this.publishRound(reason);
     }
     if ((await this.clock.latest()) - this.lastRefresh >= this.refreshSeconds) {
-      await world.refreshOracles(this.stress.has("oracle") ? ASSET_SYMBOLS.filter((s) => s !== "WETH") : ASSET_SYMBOLS);
+      const symbols = this.stress.has("oracle") ? ASSET_SYMBOLS.filter((s) => s !== "WETH") : ASSET_SYMBOLS;
+      await this.sparingPools(() => world.refreshOracles(symbols));
       this.lastRefresh = await this.clock.latest();
     }
 
     if (this.stress.has("oracle")) this.rounds.observe(this.price);
-    const gap = gapBps(await world.poolPrice(ROUTE_POOL), this.price);
-    this.counters.poolGapMaxBps = Math.max(this.counters.poolGapMaxBps, gap);
-    const depth = await this.depth();
+    const { depth, route } = await this.pools();
+    this.counters.poolGapMaxBps = Math.max(this.counters.poolGapMaxBps, gapBps(route, this.price));
     if (depth < this.counters.depthWorstBase) this.counters.depthWorstBase = depth;
     return this.oraclePrice;
   }
@@ -289,11 +348,11 @@ export class StressedMarket {
     const now = await this.clock.latest();
     if (time <= now) return;
     const seconds = time - now;
-    await this.market.world.advance(seconds, Math.max(1, Math.floor(seconds / BLOCK_SECONDS)));
+    await this.market.world.advance(seconds, Math.max(1, Math.floor(seconds / BLOCK_SECONDS)), now);
   }
 
   private async publishRound(reason: "deviation" | "heartbeat"): Promise<void> {
-    await this.market.world.publish("WETH", this.price);
+    await this.sparingPools(() => this.market.world.publish("WETH", this.price));
     this.rounds.record({ price: this.price, at: await this.clock.latest() }, reason);
   }
 
@@ -302,11 +361,18 @@ export class StressedMarket {
     const { world } = this.market;
     const limited = this.stress.has("liquidity");
     if (limited && now - this.lastArbitrage < this.arbitrageur.latencySeconds) return;
-    const prices: Record<AssetSymbol, bigint> = { ...(await world.oraclePrices()), WETH: this.price };
+    const prices: Record<AssetSymbol, bigint> = { ...this.answers, WETH: this.price };
     const capital = BigInt(this.arbitrageur.capitalUsd);
     const maxIn = limited ? { WETH: (capital * BigInt(E8) * WEI) / this.price, USDC: capital * USDC_UNIT } : undefined;
     for (const key of this.wethPools) {
-      const trade = await world.arbitrageTo(key, prices, maxIn);
+      const before = await this.poolState(key);
+      const writes = this.clock.writes();
+      const trade = await world.arbitrageTo(key, prices, maxIn, before.sqrtPriceX96);
+      // The swap (and the arbitrageur's funding) touched this pool only; its event tells where it left it.
+      if (this.knownAt === writes) this.knownAt = this.clock.writes();
+      if (trade.liquidity !== undefined) {
+        this.known.set(key, { sqrtPriceX96: trade.sqrtPriceX96, liquidity: trade.liquidity });
+      }
       if (trade.amountIn === 0n) continue;
       this.counters.arbitrageSwaps++;
       this.counters.arbitrageVolumeBase +=
