@@ -15,7 +15,7 @@ import { SimulationError } from "./errors";
 import type { PolicyName, VolatilityBand } from "./policies";
 import { policySetup } from "./policies";
 import type { VaultSpec } from "./population";
-import type { Shard, ShardHeader } from "./montecarlo";
+import { shardRuns, type Shard, type ShardHeader } from "./montecarlo";
 import { meanP5, quantiles, wilson, type MeanP5, type Proportion, type Quantiles } from "./stats";
 
 const CENT = 10n ** 16n;
@@ -219,20 +219,7 @@ export function mergeFrontier(shards: readonly FrontierShard[]): FrontierResult 
       );
     }
   }
-  const runs = (JSON.parse(JSON.stringify(shards.flatMap((s) => s.runs))) as FrontierPathRun[]).sort(
-    (a, b) => a.path - b.path,
-  );
-  const seen = new Set<number>();
-  for (const r of runs) {
-    if (seen.has(r.path)) throw new SimulationError(`Path ${r.path} is in more than one shard: merge each shard once`);
-    if (!(Number.isSafeInteger(r.path) && r.path >= 0 && r.path < first.paths)) {
-      throw new SimulationError(`Path ${r.path} is not one of the run's ${first.paths} paths`);
-    }
-    seen.add(r.path);
-  }
-  for (let i = 0; i < first.paths; i++) {
-    if (!seen.has(i)) throw new SimulationError(`Path ${i} of ${first.paths} is missing: merge every shard`);
-  }
+  const runs = shardRuns(shards, first.paths);
   return frontierFromRuns(JSON.parse(header) as ShardHeader, runs, first.survival);
 }
 

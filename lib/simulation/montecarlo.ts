@@ -157,6 +157,26 @@ function summaries(
   return out;
 }
 
+/**
+ * Every path's run from shards, in path order, refusing a path that is missing, repeated or out of range. A plain
+ * copy through JSON, so the result is the same bytes whether the runs were just measured or read back from files.
+ */
+export function shardRuns<R extends { path: number }>(shards: readonly { runs: readonly R[] }[], paths: number): R[] {
+  const runs = (JSON.parse(JSON.stringify(shards.flatMap((s) => s.runs))) as R[]).sort((a, b) => a.path - b.path);
+  const seen = new Set<number>();
+  for (const r of runs) {
+    if (seen.has(r.path)) throw new SimulationError(`Path ${r.path} is in more than one shard: merge each shard once`);
+    if (!(Number.isSafeInteger(r.path) && r.path >= 0 && r.path < paths)) {
+      throw new SimulationError(`Path ${r.path} is not one of the run's ${paths} paths`);
+    }
+    seen.add(r.path);
+  }
+  for (let i = 0; i < paths; i++) {
+    if (!seen.has(i)) throw new SimulationError(`Path ${i} of ${paths} is missing: merge every shard`);
+  }
+  return runs;
+}
+
 /** The full result from shards that together hold every path once, with the same header. */
 export function finalize(shards: readonly ShardResult[]): SimulationResult {
   if (shards.length === 0) throw new SimulationError("No shard to merge");
@@ -171,19 +191,7 @@ export function finalize(shards: readonly ShardResult[]): SimulationResult {
       );
     }
   }
-  // A plain copy: the result is the same bytes whether the runs were just measured or read back from JSON.
-  const runs = (JSON.parse(JSON.stringify(shards.flatMap((s) => s.runs))) as PathRun[]).sort((a, b) => a.path - b.path);
-  const seen = new Set<number>();
-  for (const r of runs) {
-    if (seen.has(r.path)) throw new SimulationError(`Path ${r.path} is in more than one shard: merge each shard once`);
-    if (!(Number.isSafeInteger(r.path) && r.path >= 0 && r.path < first.paths)) {
-      throw new SimulationError(`Path ${r.path} is not one of the run's ${first.paths} paths`);
-    }
-    seen.add(r.path);
-  }
-  for (let i = 0; i < first.paths; i++) {
-    if (!seen.has(i)) throw new SimulationError(`Path ${i} of ${first.paths} is missing: merge every shard`);
-  }
+  const runs = shardRuns(shards, first.paths);
   const { scenario, vaults, keepers, volatilityBand, stress } = JSON.parse(header) as ShardHeader;
   const base = runs[0];
   return {

@@ -15,6 +15,7 @@ import {
   SwapPath__factory,
   VaultFactory__factory,
 } from "../../typechain-types";
+import { SimulationError } from "../../lib/simulation/errors";
 import * as fmt from "./format";
 
 export const PLUGIN_NAME = "ballast";
@@ -175,4 +176,14 @@ export function explain(action: string, error: unknown): TaskError {
   }
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
   return new TaskError(`${action} failed: ${message}`, error instanceof Error ? error : undefined);
+}
+
+/** Runs `f`, turning a SimulationError into a TaskError: one line on the CLI instead of a stack trace. */
+export function rethrowing<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SimulationError) throw new TaskError(e.message, e);
+    throw e;
+  }
 }

@@ -22,7 +22,7 @@ import {
   type FrontierResult,
 } from "../../lib/simulation/frontier";
 import { shardPaths } from "../../lib/simulation/montecarlo";
-import { TaskError } from "../shared/errors";
+import { rethrowing, TaskError } from "../shared/errors";
 import { decodeReason, describeFailure } from "../keeper/tx";
 import type { SimulateArgs } from "./args";
 import { planSimulation } from "./options";
@@ -195,12 +195,3 @@ export async function frontierTask(
 
 /** The frontier's JSON file: the same bytes for the same flags, whatever --workers. */
 export const frontierJson = (result: FrontierResult): string => `${JSON.stringify(result, null, 2)}\n`;
-
-function rethrowing<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof SimulationError) throw new TaskError(e.message, e);
-    throw e;
-  }
-}

@@ -6,7 +6,6 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { SimulationError } from "../../lib/simulation";
 import { concatEventFiles } from "../../lib/simulation/events";
 import {
   FRONTIER_SHARD_FORMAT,
@@ -16,7 +15,7 @@ import {
 } from "../../lib/simulation/frontier";
 import { finalize, SHARD_FORMAT, type ShardResult } from "../../lib/simulation/montecarlo";
 import type { SimulationResult } from "../../lib/simulation/result";
-import { TaskError } from "../shared/errors";
+import { rethrowing, TaskError } from "../shared/errors";
 import { frontierJson, frontierLines } from "./frontier";
 import { monteCarloLines, summaryLines } from "./report";
 import { resultJson } from "./run";
@@ -48,15 +47,6 @@ function readShard(file: string): ShardResult | FrontierShard {
 function firstPath(csv: string): number {
   const row = csv.split("\n")[1];
   return row === undefined || row === "" ? Infinity : Number(row.split(",")[1]);
-}
-
-function rethrowing<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof SimulationError) throw new TaskError(e.message, e);
-    throw e;
-  }
 }
 
 export async function mergeTask(args: {
