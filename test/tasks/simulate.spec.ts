@@ -145,29 +145,31 @@ describe("keeper:simulate", () => {
       firstJson = fs.readFileSync(json, "utf8");
     });
 
-    it("reactive is not liquidated: the keepers' rebalances keep its vaults above HF 1", () => {
+    it("the fast crash outruns the price guard: reactive is kicked, held back, and liquidated like static", () => {
+      // The known failure the next issue fixes on-chain, reported as it is: the 1-minute flash crash (-29% in 20
+      // minutes, a -42% wick) outruns the guard's 600 s TWAP, so every rebalance is refused until the liquidator
+      // has acted.
       const s = policy(first, "static");
       const r = policy(first, "reactive");
-      // Static opens where reactive does (1.5): -30% takes it to about 1.05, whether or not a vault goes under.
-      expect(s.liquidations > 0).to.equal(s.liquidationPenaltyUsd > 0);
-      expect(s.worstHF).to.be.lessThan(1.1);
+      expect(s.liquidations).to.be.greaterThan(0);
+      expect(s.liquidationPenaltyUsd).to.be.greaterThan(0);
+      expect(s.worstHF).to.be.lessThan(1);
       expect(s.rebalances).to.equal(0);
       expect(s.kicks + s.gasUsed + s.keeperRewardsUsd).to.equal(0);
       expect(s.band).to.equal(null);
 
-      expect(r.liquidations).to.equal(0);
-      expect(r.liquidationPenaltyUsd).to.equal(0);
-      expect(r.worstHF).to.be.greaterThan(1);
-      expect(r.rebalances).to.be.greaterThan(0);
-      expect(r.keeperRewardsUsd).to.be.greaterThan(0);
-      expect(r.gasUsed).to.be.greaterThan(0);
       expect(r.band).to.deep.equal({ minHF: 1.3, targetHF: 1.5, maxHF: 1.8 });
-      // The crash outruns the 600 s TWAP: the price guard holds the keepers back, and the response shows it.
+      expect(r.kicks).to.be.greaterThan(0);
       expect(r.guardDelays).to.be.greaterThan(0);
-      expect(r.responseBlocksWorst).to.be.greaterThan(5);
-      expect(r.slippageMeanBps).to.be.greaterThan(0);
+      expect(r.liquidations).to.be.greaterThan(0);
+      expect(r.liquidationPenaltyUsd).to.be.greaterThan(0);
+      expect(r.worstHF).to.be.lessThan(1);
       const rewards = Object.values(r.keepers).reduce((sum, k) => sum + k.rewardsUsd, 0);
       expect(rewards).to.be.closeTo(r.keeperRewardsUsd, 0.05);
+      expect(output).to.match(new RegExp(`^guard delays +0 +${r.guardDelays.toLocaleString("en-US")} `, "m"));
+      expect(output).to.match(
+        new RegExp(`^vaults liquidated +${s.liquidations} \\(\\d+ calls\\) +${r.liquidations} `, "m"),
+      );
     });
 
     it("matched baselines: static at reactive's 1.5, baselines.volatility at volatility's target, and holding", () => {
@@ -183,14 +185,16 @@ describe("keeper:simulate", () => {
       expect(matched?.rebalances).to.equal(0);
       expect(matched?.equityVsStaticPct).to.equal(null);
       expect(policy(first, "static").equityVsStaticPct).to.equal(null);
-      const pct = (a: number, b: number) => Math.round((a / b - 1) * 10_000) / 100;
+      // Against a baseline left with no equity (bad debt) there is no percentage.
+      const pct = (a: number, b: number) => (b > 0 ? Math.round((a / b - 1) * 10_000) / 100 : null);
       const r = policy(first, "reactive");
       const v = policy(first, "volatility");
       expect(r.equityVsStaticPct).to.equal(pct(r.equityEndUsd, policy(first, "static").equityEndUsd));
       expect(v.equityVsStaticPct).to.equal(pct(v.equityEndUsd, matched?.equityEndUsd ?? NaN));
       expect(r.equityVsHoldPct).to.equal(pct(r.equityEndUsd, result.hold.equityEndUsd));
-      expect(result.hold.equityChangePct).to.equal(-8);
-      expect(result.stress).to.deep.equal(["gas", "oracle", "liquidity", "sellers", "downtime"]);
+      const { startPrice, endPrice } = result.scenario;
+      expect(result.hold.equityChangePct).to.be.closeTo((endPrice / startPrice - 1) * 100, 0.01);
+      expect(result.stress).to.deep.equal([]);
       const json = JSON.parse(firstJson) as Record<string, unknown>;
       expect(Object.keys(json)).to.deep.equal([
         "scenario",
@@ -204,7 +208,7 @@ describe("keeper:simulate", () => {
         "montecarlo",
       ]);
       expect(output).to.match(/opened at HF +1\.50 +1\.50 +\d\.\d\d +\d\.\d\d/);
-      expect(output).to.match(/equity vs matched static +– +[-+]\d/);
+      expect(output).to.match(/equity vs matched static +– +([-+]\d|–)/);
       expect(output).to.contain("equity vs holding");
       expect(output).to.contain(`static@${band?.targetHF.toFixed(2)} (≙ volatility)`);
       expect(output).to.match(/^Speed {7}[\d.]+ ms per policy-step/m);
