@@ -43,7 +43,8 @@ task(
   .addOptionalParam("vaults", "Vaults, one per owner, opened under every policy", DEFAULTS.vaults, types.int)
   .addOptionalParam(
     "keepers",
-    "Competing keepers, each with its own seeded latency (12-120 s), gas price (2-20 gwei) and least profit ($0-10)",
+    "Competing keepers, each with its own seeded latency (12-120 s), least profit ($0-10) and gas price (2-20 gwei); " +
+      "under gas stress a tip (1-3 gwei) and a max fee (80-400 gwei) instead of the gas price",
     DEFAULTS.keepers,
     types.int,
   )
