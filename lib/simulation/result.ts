@@ -8,9 +8,8 @@ import { round, type PolicyResult } from "./metrics";
 import type { PolicyName, VolatilityBand } from "./policies";
 import type { VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
-import type { MonteCarloResult } from "./montecarlo";
+import { scenarioSummary, type MonteCarloResult } from "./montecarlo";
 import type { StressKind } from "./stress";
-import { realizedVolatility } from "./volatility";
 
 export interface KeeperSummary {
   name: string;
@@ -84,22 +83,10 @@ export function summarize(
   band: VolatilityBand | undefined,
   policies: Partial<Record<PolicyName, PolicyResult>>,
 ): SimulationSummary {
-  const points = path.points;
-  const prices = points.map((p) => p.price);
+  const { name, steps, ...rest } = scenarioSummary(path);
   const deposits = population.map((s) => wadNumber(s.deposit));
   return {
-    scenario: {
-      name: path.name,
-      source,
-      steps: points.length,
-      seed,
-      spanSeconds: points[points.length - 1].timestamp - points[0].timestamp,
-      startPrice: round(prices[0], 2),
-      endPrice: round(prices[prices.length - 1], 2),
-      lowPrice: round(Math.min(...prices), 2),
-      highPrice: round(Math.max(...prices), 2),
-      realizedVolatility: round(realizedVolatility(path), 4),
-    },
+    scenario: { name, source, steps, seed, ...rest },
     vaults: {
       count: population.length,
       depositWeth: {
