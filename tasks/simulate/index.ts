@@ -1,4 +1,5 @@
 import { task, types } from "hardhat/config";
+import type { ConfigurableTaskDefinition } from "hardhat/types";
 
 import { scenarioNames } from "../../lib/simulation/scenarios";
 import { DEFAULTS, type SimulateArgs } from "./args";
@@ -25,21 +26,28 @@ const STRESS_HELP =
   "volatility rises; a capped, late arbitrageur), sellers (liquidators sell what they seize; outside selling on " +
   "the drawdown), downtime (keepers sometimes down, maybe all at once in the worst hour)";
 
-task(
-  "keeper:simulate",
-  "Replays a price path on an in-process market: vaults under each policy, competing keepers, an Aave liquidator; " +
-    "prints a summary table",
+/** The price-path flags both tasks take: a built-in scenario or a CSV, its warm-up, its window and volatility. */
+function pricePathParams(definition: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+  return definition
+    .addOptionalParam(
+      "scenario",
+      `Built-in price path: ${scenarioNames.join(", ")} (default ${DEFAULTS.scenario})`,
+      undefined,
+      types.string,
+    )
+    .addOptionalParam("prices", PRICES_HELP, undefined, types.string)
+    .addOptionalParam("warmup", WARMUP_HELP, undefined, types.int)
+    .addOptionalParam("steps", STEPS_HELP, undefined, types.int)
+    .addOptionalParam("vol", VOL_HELP, undefined, types.string);
+}
+
+pricePathParams(
+  task(
+    "keeper:simulate",
+    "Replays a price path on an in-process market: vaults under each policy, competing keepers, an Aave liquidator; " +
+      "prints a summary table",
+  ),
 )
-  .addOptionalParam(
-    "scenario",
-    `Built-in price path: ${scenarioNames.join(", ")} (default ${DEFAULTS.scenario})`,
-    undefined,
-    types.string,
-  )
-  .addOptionalParam("prices", PRICES_HELP, undefined, types.string)
-  .addOptionalParam("warmup", WARMUP_HELP, undefined, types.int)
-  .addOptionalParam("steps", STEPS_HELP, undefined, types.int)
-  .addOptionalParam("vol", VOL_HELP, undefined, types.string)
   .addOptionalParam("vaults", "Vaults, one per owner, opened under every policy", DEFAULTS.vaults, types.int)
   .addOptionalParam(
     "keepers",
@@ -112,21 +120,13 @@ task(
     return simulateTask(args, hre);
   });
 
-task(
-  "keeper:frontier",
-  "The liquidation frontier: liquidation probability (95% Wilson interval) and equity of reactive, its matched " +
-    "static and volatility at each buffer --min-hf, over --paths paths; JSON for policy:recommend --frontier",
+pricePathParams(
+  task(
+    "keeper:frontier",
+    "The liquidation frontier: liquidation probability (95% Wilson interval) and equity of reactive, its matched " +
+      "static and volatility at each buffer --min-hf, over --paths paths; JSON for policy:recommend --frontier",
+  ),
 )
-  .addOptionalParam(
-    "scenario",
-    `Built-in price path: ${scenarioNames.join(", ")} (default ${DEFAULTS.scenario})`,
-    undefined,
-    types.string,
-  )
-  .addOptionalParam("prices", PRICES_HELP, undefined, types.string)
-  .addOptionalParam("warmup", WARMUP_HELP, undefined, types.int)
-  .addOptionalParam("steps", STEPS_HELP, undefined, types.int)
-  .addOptionalParam("vol", VOL_HELP, undefined, types.string)
   .addOptionalParam("minHf", "Buffers: reactive minHFs, comma-separated", "1.05,1.1,1.2,1.3,1.5", types.string)
   .addOptionalParam("paths", "Paths: the scenario and paths - 1 seeded variants", 8, types.int)
   .addOptionalParam("vaults", "Vaults, one per owner", DEFAULTS.vaults, types.int)
