@@ -10,16 +10,20 @@ export type MarketAccounts = Record<MarketRole, HardhatEthersSigner>;
 /** Enough ETH for gas and for wrapping into WETH liquidity. */
 const ROLE_ETH = 10n ** 30n;
 
-/** A fixed address per role, so that a redeployed market has the same actors. */
-export function roleAddress(role: MarketRole): string {
-  return getAddress(keccak256(toUtf8Bytes(`ballast.market.${role}`)).slice(0, 42));
+/**
+ * A fixed address per role and namespace, so that a redeployed market has the same actors. A market's contract
+ * addresses follow from its admin's nonce, so a caller that needs them reproducible (the simulation) takes a namespace
+ * of its own that nothing else deploys from.
+ */
+export function roleAddress(role: MarketRole, namespace = "market"): string {
+  return getAddress(keccak256(toUtf8Bytes(`ballast.${namespace}.${role}`)).slice(0, 42));
 }
 
 /** Impersonates and funds every market role; works on the in-process network and on `hardhat node`. */
-export async function marketAccounts(hre: HardhatRuntimeEnvironment): Promise<MarketAccounts> {
+export async function marketAccounts(hre: HardhatRuntimeEnvironment, namespace?: string): Promise<MarketAccounts> {
   const entries = await Promise.all(
     MARKET_ROLES.map(async (role) => {
-      const address = roleAddress(role);
+      const address = roleAddress(role, namespace);
       await hre.network.provider.request({ method: "hardhat_impersonateAccount", params: [address] });
       await hre.network.provider.request({
         method: "hardhat_setBalance",

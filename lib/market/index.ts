@@ -9,7 +9,7 @@ import { World } from "./world";
 import type { MockAggregatorV3 } from "../../typechain-types";
 
 export * from "./config";
-export { roleAddress, type MarketAccounts, type MarketRole } from "./accounts";
+export { MARKET_ROLES, roleAddress, type MarketAccounts, type MarketRole } from "./accounts";
 export type { AaveMarket } from "./aave";
 export type { MarketTokens } from "./tokens";
 export type { PoolInfo, UniswapMarket } from "./uniswap";
@@ -27,6 +27,8 @@ export interface Market {
 export interface MarketOptions {
   /** The Uniswap pools' liquidity: `local` (default, every test) or `mainnet` (calibrated; the simulation's option). */
   liquidity?: MarketLiquidity;
+  /** The role accounts' namespace (`roleAddress`); the default is the one every test and task shares. */
+  namespace?: string;
 }
 
 export type DeployStep = "accounts" | "tokens" | "aave" | "aave-liquidity" | "uniswap" | "twap-warmup";
@@ -41,7 +43,7 @@ export async function deployMarket(
   options: MarketOptions = {},
 ): Promise<Market> {
   onStep("accounts");
-  const accounts = await marketAccounts(hre);
+  const accounts = await marketAccounts(hre, options.namespace);
   const { admin, lp } = accounts;
 
   onStep("tokens");

@@ -20,7 +20,7 @@ import { getAddress, type Provider } from "ethers";
 
 import { BallastVault__factory } from "../../typechain-types";
 import { mined } from "../market/aave";
-import { deployMarket, poolKey, type Market } from "../market";
+import { deployMarket, MARKET_ROLES, poolKey, roleAddress, type Market } from "../market";
 import { deployProtocol, LOCAL_PARAMS, singleHopPath, type Protocol } from "../protocol";
 import { Router } from "../keeper/routing";
 import { KeeperFleet, RAW_DECODER, type FailureDecoder, type FleetContext } from "./automation";
@@ -56,6 +56,8 @@ import { stressList } from "./stress";
 import { harvestEvents, type EventSink, type HarvestContext, type RunEvents } from "./events";
 
 /** Feeds other than WETH's (which every step sets) are refreshed this often: half their heartbeat. */
+/** The market role namespace only the simulation deploys from (`roleAddress`). */
+const SIMULATION_NAMESPACE = "simulation";
 const REFRESH_SECONDS = LOCAL_PARAMS.heartbeat / 2;
 const E8 = 1e8;
 /** Opens and rebalances swap through the WETH/USDC 0.05% pool, the price guard's reference pool. */
@@ -409,8 +411,12 @@ async function prepare(
   watch: Stopwatch,
 ): Promise<PreparedRun> {
   const [governance, guardian] = signers;
+  await checkUnusedRoles(hre);
   const { market, protocol } = await watch.time("deploy", async () => {
-    const m = await deployMarket(hre, undefined, { liquidity: options.stress.has("liquidity") ? "mainnet" : "local" });
+    const m = await deployMarket(hre, undefined, {
+      liquidity: options.stress.has("liquidity") ? "mainnet" : "local",
+      namespace: SIMULATION_NAMESPACE,
+    });
     return { market: m, protocol: await deployProtocol(m, governance, guardian) };
   });
   const owners = await watch.time("owners", () => prepareOwners(hre, market, protocol.factory, population));
@@ -441,6 +447,24 @@ async function prepare(
     seed: options.seed,
     correlatedOutage: options.correlatedOutage,
   };
+}
+
+/**
+ * The market's contract addresses follow from its role accounts' nonces, and the token order of every pool from
+ * those addresses, which moves prices by rounding. The simulation deploys from roles of its own and reverts all it
+ * did, so they are unused unless something else on this chain sent from them.
+ */
+async function checkUnusedRoles(hre: HardhatRuntimeEnvironment): Promise<void> {
+  for (const role of MARKET_ROLES) {
+    const address = roleAddress(role, SIMULATION_NAMESPACE);
+    const nonce = await hre.ethers.provider.getTransactionCount(address);
+    if (nonce !== 0) {
+      throw new SimulationError(
+        `The simulation's ${role} account ${address} has already sent ${nonce} transactions on this chain, so its ` +
+          "market would not deploy at the usual addresses: run the simulation on a fresh in-process chain",
+      );
+    }
+  }
 }
 
 /** One run from the snapshot: open every vault with its policy, replay the path, measure. */

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import fs from "node:fs";
+import hre from "hardhat";
 
+import { roleAddress } from "../../lib/market";
 import type { SimulationOutcome } from "../../lib/simulation/engine";
 import type { ComparedResult } from "../../lib/simulation/baselines";
 import type { FrontierResult } from "../../lib/simulation/frontier";
@@ -107,6 +109,29 @@ describe("keeper:simulate", () => {
         ],
       ];
       for (const [flags, pattern] of cases) await expectTaskError("keeper:simulate", flags, pattern);
+    });
+
+    it("deploys from role accounts of its own, and refuses to run once something else has sent from them", async () => {
+      // A market deployed by the tests' shared roles leaves the simulation's addresses (and so its results) alone.
+      const admin = roleAddress("admin", "simulation");
+      expect(admin).to.not.equal(roleAddress("admin"));
+      const snapshot = await hre.network.provider.request({ method: "evm_snapshot" });
+      try {
+        await hre.network.provider.request({ method: "hardhat_impersonateAccount", params: [admin] });
+        await hre.network.provider.request({ method: "hardhat_setBalance", params: [admin, "0xDE0B6B3A7640000"] });
+        const signer = await hre.ethers.getSigner(admin);
+        await (await signer.sendTransaction({ to: admin, value: 0n })).wait();
+        await expectTaskError(
+          "keeper:simulate",
+          { vaults: 1, steps: 2, keepers: 1 },
+          new RegExp(
+            `^The simulation's admin account ${admin} has already sent 1 transactions on this chain, so its market ` +
+              "would not deploy at the usual addresses: run the simulation on a fresh in-process chain$",
+          ),
+        );
+      } finally {
+        await hre.network.provider.request({ method: "evm_revert", params: [snapshot] });
+      }
     });
 
     it("refuses bad --paths, --workers, --shard and --events in one line each, before deploying", async () => {
