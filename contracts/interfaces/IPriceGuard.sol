@@ -89,6 +89,10 @@ interface IPriceGuard {
     /// @param maxDeviationBps The largest accepted deviation of the oracle from the TWAP, in bps.
     event TwapParametersSet(uint32 window, uint16 maxDeviationBps);
 
+    /// @notice Emitted when the deleverage TWAP window is set.
+    /// @param window The new window, in seconds.
+    event DeleverageWindowSet(uint32 window);
+
     /// @notice The Aave oracle whose prices the guard serves.
     function ORACLE() external view returns (IAaveOracle);
 
@@ -100,6 +104,9 @@ interface IPriceGuard {
 
     /// @notice The largest accepted deviation between the oracle price and the TWAP, in bps of the oracle price.
     function maxDeviationBps() external view returns (uint16);
+
+    /// @notice The short TWAP window, in seconds, that `deleveragePrices` compares the oracle with.
+    function deleverageWindow() external view returns (uint32);
 
     /// @notice The largest accepted age of an asset's Chainlink answer, in seconds; zero when not configured.
     /// @param asset The asset.
@@ -147,6 +154,11 @@ interface IPriceGuard {
     /// @param maxDeviationBps The largest accepted deviation, in bps, in [10, 2000].
     function setTwapParameters(uint32 window, uint16 maxDeviationBps) external;
 
+    /// @notice Sets the short TWAP window of `deleveragePrices`. Only the owner.
+    /// @param window The window, in seconds, in [24, 300]: at least two blocks, so that holding the TWAP down takes
+    /// more than one block's manipulation.
+    function setDeleverageWindow(uint32 window) external;
+
     /// @notice The Aave oracle price of `asset` in the oracle's base currency, after the staleness
     /// check on its Chainlink source, or on its freshness feed when one is set.
     /// @dev Reverts with `PriceGuardNoHeartbeat`, `PriceGuardNoFeed`, `PriceGuardNoRoundData`,
@@ -165,6 +177,27 @@ interface IPriceGuard {
     /// @return basePrice The Aave oracle price of `base`.
     /// @return quotePrice The Aave oracle price of `quote`.
     function checkedPrices(address base, address quote) external view returns (uint256 basePrice, uint256 quotePrice);
+
+    /// @notice The prices a risk-reducing sale of `base` for `quote` (a deleverage, a close) reads: both checked as
+    /// `price` checks them, and refused only when the oracle prices `base` below the reference pool's TWAP over
+    /// `deleverageWindow` by more than `maxDeviationBps`.
+    /// @dev In a fast crash the long TWAP of `checkedPrices` lags the market by more than the bound, and refusing the
+    /// deleverage then leaves the vault to Aave's liquidators. Two things bound the risk of this weaker check:
+    /// - an oracle ABOVE the market cannot make the vault sell cheaply, since the swap's minimum output is derived from
+    ///   the oracle price: such a sale fills at no less than that price less the slippage bound, or reverts;
+    /// - an oracle BELOW the market (faulty, or manipulated) would sell the collateral cheaply, so it must still agree
+    ///   with a TWAP, over a window short enough to follow a real crash within a minute or two but long enough that a
+    ///   one-block push of the pool barely moves it.
+    /// Reverts as `price` does for either asset, with `PriceGuardNoReferencePool`, or with `PriceGuardTwapDeviation`
+    /// (the short TWAP in `twapPriceWad`).
+    /// @param base The token sold.
+    /// @param quote The token bought.
+    /// @return basePrice The Aave oracle price of `base`.
+    /// @return quotePrice The Aave oracle price of `quote`.
+    function deleveragePrices(
+        address base,
+        address quote
+    ) external view returns (uint256 basePrice, uint256 quotePrice);
 
     /// @notice The Aave oracle prices of both tokens, each checked as `price` checks it, without the TWAP agreement:
     /// what the vault's owner exits read, so that a TWAP lagging a crash cannot trap an owner.

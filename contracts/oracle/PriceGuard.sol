@@ -24,10 +24,11 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         uint8 quoteDecimals;
     }
 
-    /// @dev Both TWAP parameters share one slot and are read together.
+    /// @dev The TWAP parameters share one slot and are read together.
     struct TwapParams {
         uint32 window;
         uint16 maxDeviationBps;
+        uint32 deleverageWindow;
     }
 
     /// @dev An asset's staleness settings share one slot, so a price read costs one SLOAD either way.
@@ -41,6 +42,10 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     uint256 public constant MAX_HEARTBEAT = 2 days;
     uint32 public constant MIN_TWAP_WINDOW = 300;
     uint32 public constant MAX_TWAP_WINDOW = 7200;
+    uint32 public constant MIN_DELEVERAGE_WINDOW = 24;
+    uint32 public constant MAX_DELEVERAGE_WINDOW = 300;
+    /// @dev Five mainnet blocks: a real crash shows in it within a minute.
+    uint32 public constant DEFAULT_DELEVERAGE_WINDOW = 60;
     uint16 public constant MIN_DEVIATION_BPS = 10;
     uint16 public constant MAX_DEVIATION_BPS = 2000;
     /// @dev Beyond 36 decimals the WAD scaling of a TWAP price could overflow.
@@ -71,6 +76,8 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         ORACLE = IAaveOracle(_nonZero(address(oracle)));
         UNISWAP_FACTORY = IUniswapV3Factory(_nonZero(address(factory)));
         _setTwapParameters(window, maxDeviationBps_);
+        _twap.deleverageWindow = DEFAULT_DELEVERAGE_WINDOW;
+        emit DeleverageWindowSet(DEFAULT_DELEVERAGE_WINDOW);
     }
 
     /// @inheritdoc IPriceGuard
@@ -81,6 +88,11 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     /// @inheritdoc IPriceGuard
     function maxDeviationBps() external view override returns (uint16) {
         return _twap.maxDeviationBps;
+    }
+
+    /// @inheritdoc IPriceGuard
+    function deleverageWindow() external view override returns (uint32) {
+        return _twap.deleverageWindow;
     }
 
     /// @inheritdoc IPriceGuard
@@ -132,6 +144,13 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     }
 
     /// @inheritdoc IPriceGuard
+    function setDeleverageWindow(uint32 window) external override onlyOwner {
+        _checkBounds(window, MIN_DELEVERAGE_WINDOW, MAX_DELEVERAGE_WINDOW);
+        _twap.deleverageWindow = window;
+        emit DeleverageWindowSet(window);
+    }
+
+    /// @inheritdoc IPriceGuard
     function price(address asset) external view override returns (uint256) {
         return _checkedPrice(asset);
     }
@@ -141,17 +160,17 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         address base,
         address quote
     ) external view override returns (uint256 basePrice, uint256 quotePrice) {
-        PoolRef memory ref = _poolRef(base, quote);
         TwapParams memory params = _twap;
-        basePrice = _checkedPrice(base);
-        quotePrice = _checkedPrice(quote);
-        uint256 oracleWad = (basePrice * TwapMath.WAD) / quotePrice;
-        uint256 twapWad = _twapPriceWad(ref, base < quote, params.window);
-        uint256 diff = twapWad > oracleWad ? twapWad - oracleWad : oracleWad - twapWad;
-        // Compared without dividing, so a deviation a hair above the bound is not rounded down into it.
-        if (diff * _BPS > oracleWad * params.maxDeviationBps) {
-            revert PriceGuardTwapDeviation(base, quote, oracleWad, twapWad, params.maxDeviationBps);
-        }
+        return _agreedPrices(base, quote, params.window, params.maxDeviationBps, false);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function deleveragePrices(
+        address base,
+        address quote
+    ) external view override returns (uint256 basePrice, uint256 quotePrice) {
+        TwapParams memory params = _twap;
+        return _agreedPrices(base, quote, params.deleverageWindow, params.maxDeviationBps, true);
     }
 
     /// @inheritdoc IPriceGuard
@@ -172,10 +191,36 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         return (_checkedPrice(base) * TwapMath.WAD) / _checkedPrice(quote);
     }
 
+    /// @dev The oracle prices once they agree with the TWAP over `window`: within `maxDeviation` either way, or, when
+    /// `belowOnly`, unless the oracle prices `base` lower than the TWAP by more than it.
+    function _agreedPrices(
+        address base,
+        address quote,
+        uint32 window,
+        uint16 maxDeviation,
+        bool belowOnly
+    ) private view returns (uint256 basePrice, uint256 quotePrice) {
+        PoolRef memory ref = _poolRef(base, quote);
+        basePrice = _checkedPrice(base);
+        quotePrice = _checkedPrice(quote);
+        uint256 oracleWad = (basePrice * TwapMath.WAD) / quotePrice;
+        uint256 twapWad = _twapPriceWad(ref, base < quote, window);
+        uint256 diff =
+            twapWad > oracleWad
+                ? twapWad - oracleWad
+                : belowOnly
+                    ? 0
+                    : oracleWad - twapWad;
+        // Compared without dividing, so a deviation a hair above the bound is not rounded down into it.
+        if (diff * _BPS > oracleWad * maxDeviation) {
+            revert PriceGuardTwapDeviation(base, quote, oracleWad, twapWad, maxDeviation);
+        }
+    }
+
     function _setTwapParameters(uint32 window, uint16 maxDeviationBps_) private {
         _checkBounds(window, MIN_TWAP_WINDOW, MAX_TWAP_WINDOW);
         _checkBounds(maxDeviationBps_, MIN_DEVIATION_BPS, MAX_DEVIATION_BPS);
-        _twap = TwapParams(window, maxDeviationBps_);
+        (_twap.window, _twap.maxDeviationBps) = (window, maxDeviationBps_);
         emit TwapParametersSet(window, maxDeviationBps_);
     }
 

@@ -587,11 +587,15 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             if (leveragePaused && direction == IRebalanceExecutor.Direction.Leverage) revert VaultLeveragePaused();
         }
         // The owner's own exit needs fresh feeds only: a TWAP lagging a crash must not trap the owner, and the swap is
-        // still bounded by the oracle price and the owner's own path.
-        (ctx.collateralPrice, ctx.debtPrice) = (ownerExit ? PRICE_GUARD.freshPrices : PRICE_GUARD.checkedPrices)(
-            collateralAsset,
-            debtAsset
-        );
+        // still bounded by the oracle price and the owner's own path. A keeper's or signed sale of collateral (risk-
+        // reducing) needs the short-window agreement, leverage the long one.
+        (ctx.collateralPrice, ctx.debtPrice) = (
+            ownerExit
+                ? PRICE_GUARD.freshPrices
+                : direction == IRebalanceExecutor.Direction.Leverage
+                    ? PRICE_GUARD.checkedPrices
+                    : PRICE_GUARD.deleveragePrices
+        )(collateralAsset, debtAsset);
         ctx.premiumBps = direction == IRebalanceExecutor.Direction.Leverage ? 0 : POOL.FLASHLOAN_PREMIUM_TOTAL();
         ctx.before = before;
     }

@@ -8,6 +8,7 @@ import {
   applyChanges,
   auctionChanges,
   boundsChanges,
+  deleverageWindowChanges,
   freshnessChanges,
   guardianChanges,
   heartbeatChanges,
@@ -44,6 +45,7 @@ export async function configureProtocol(
   const assets = assetSettings(config, external);
   const changes = [
     ...(await twapChanges(priceGuard, params.twapWindow, params.maxTwapDeviationBps)),
+    ...(await deleverageWindowChanges(priceGuard, params.deleverageTwapWindow)),
     ...(await heartbeatChanges(priceGuard, assets)),
     ...(await freshnessChanges(priceGuard, assets)),
     ...(await pairChanges(priceGuard, factory, pairSettings(config, external))),

@@ -116,6 +116,12 @@ export async function twapChanges(priceGuard: PriceGuard, window: number, maxDev
   ];
 }
 
+/** `PriceGuard.setDeleverageWindow` when the short window differs. */
+export async function deleverageWindowChanges(priceGuard: PriceGuard, window: number): Promise<Change[]> {
+  if ((await priceGuard.deleverageWindow()) === BigInt(window)) return [];
+  return [await change(priceGuard, "PriceGuard", "setDeleverageWindow", [window], `${window}`)];
+}
+
 export interface PairSetting {
   collateral: { symbol: string; address: string };
   debt: { symbol: string; address: string };

@@ -11,8 +11,9 @@
  *
  * Within the step, time moves from event to event (a kick's latency, an execution's profitable block, a keeper back
  * from an outage) on the 12-second block grid; nothing is planned past the step's end, where the price moves and
- * everything is read again. Before executing, a keeper asks the price guard (`checkedPrices`): while the TWAP lags
- * the oracle beyond the bound every rebalance would revert, so it waits.
+ * everything is read again. Before executing, a keeper asks the price guard what the vault will ask it
+ * (`deleveragePrices` for a sale of collateral, `checkedPrices` for leverage): while it refuses, the rebalance would
+ * revert, so the keeper waits.
  */
 import {
   getAddress,
@@ -30,7 +31,15 @@ import {
   type PriceGuard,
   type VaultLens,
 } from "../../typechain-types";
-import { assessExecution, batches, decideVault, direction, type DecideRules, type FeeView } from "../keeper/decide";
+import {
+  assessExecution,
+  batches,
+  decideVault,
+  direction,
+  type DecideRules,
+  type Direction,
+  type FeeView,
+} from "../keeper/decide";
 import { minedHash } from "../keeper/fees";
 import type { RouteSource } from "../keeper/routing";
 import type { BlockClock } from "./clock";
@@ -122,6 +131,9 @@ export class KeeperFleet {
   private pathStart = 0;
   /** Downtime stress: each keeper's outages on the path being replayed (seconds since its start). */
   private downtime?: DowntimePlan;
+  /** The guard's answers by direction, for the block `guardBlock` (a timestamp): prices move only between blocks. */
+  private readonly guardReads = new Map<Direction, boolean>();
+  private guardBlock = -1;
 
   constructor(private readonly ctx: FleetContext) {
     this.auctionInterface = ctx.auctions[0].interface;
@@ -258,8 +270,22 @@ export class KeeperFleet {
         due.set(winner, [...(due.get(winner) ?? []), { vault: v, profitBase: value.profitBase }]);
         for (const loser of rest) losers.push({ keeper: loser, vault: v });
       }
+      let held = 0;
+      for (const [keeper, list] of due) {
+        const allowed: Due[] = [];
+        for (const d of list) {
+          if (await this.guardAllows(direction(d.vault.need?.direction ?? 0n))) allowed.push(d);
+          else held++;
+        }
+        if (allowed.length > 0) due.set(keeper, allowed);
+        else due.delete(keeper);
+      }
+      if (held > 0) {
+        metrics.guardDelay(held);
+        next.push(nowAfterKicks + GUARD_RETRY_SECONDS);
+      }
       if (due.size > 0) {
-        if (await this.guardAllows()) {
+        {
           const paths = new Map<TrackedVault, string>();
           for (const [keeper, list] of [...due].sort(([a], [b]) => a - b)) {
             for (const group of batches(list, MAX_BATCH)) {
@@ -279,9 +305,6 @@ export class KeeperFleet {
               await this.loseRace(keeper, vault, path, price, metrics, env.fees(keeper));
             }
           }
-        } else {
-          metrics.guardDelay([...due.values()].reduce((n, l) => n + l.length, 0));
-          next.push(nowAfterKicks + GUARD_RETRY_SECONDS);
         }
       }
       const soonest = next.length === 0 ? undefined : Math.min(...next);
@@ -392,14 +415,28 @@ export class KeeperFleet {
     }
   }
 
-  /** Whether a rebalance would pass the price guard now (staleness and TWAP deviation). */
-  private async guardAllows(): Promise<boolean> {
-    try {
-      await this.ctx.priceGuard.checkedPrices(this.ctx.weth, this.ctx.usdc);
-      return true;
-    } catch {
-      return false;
+  /**
+   * Whether a rebalance that way would pass the price guard now: staleness, and the TWAP agreement the vault reads
+   * for it (the short window, below only, for a sale of collateral; the long one for leverage). Read once a block.
+   */
+  private async guardAllows(way: Direction): Promise<boolean> {
+    const block = await this.ctx.clock.latest();
+    if (block !== this.guardBlock) {
+      this.guardBlock = block;
+      this.guardReads.clear();
     }
+    const known = this.guardReads.get(way);
+    if (known !== undefined) return known;
+    const guard = this.ctx.priceGuard;
+    const read = way === "leverage" ? guard.checkedPrices : guard.deleveragePrices;
+    let ok = true;
+    try {
+      await read(this.ctx.weth, this.ctx.usdc);
+    } catch {
+      ok = false;
+    }
+    this.guardReads.set(way, ok);
+    return ok;
   }
 
   /** Each vault's swap path from the router; a vault without a route waits for the next step. */

@@ -51,13 +51,14 @@ export interface VolatilityBand {
 /**
  * The `volatility` policy's band for a path and keepers: σ = `warmupVolatility(path)`, from data before the replay
  * only; the horizon is how long a vault may drift before a rebalance lands: the slowest keeper's latency, the price
- * guard's blind time while its TWAP catches up (the TWAP window) and one block for inclusion. Throws a
+ * guard's blind time while the TWAP a deleverage is checked against catches up (the deleverage window) and one block
+ * for inclusion. Throws a
  * SimulationError for a path without warm-up, PolicyBoundsError when the band cannot fit the bounds.
  */
 export function volatilityBand(path: PricePath, keepers: readonly KeeperProfile[], survival: number): VolatilityBand {
   const sigmaAnnual = warmupVolatility(path);
   const slowestLatency = Math.max(...keepers.map((k) => k.latency));
-  const horizonSeconds = slowestLatency + LOCAL_PARAMS.twapWindow + BLOCK_SECONDS;
+  const horizonSeconds = slowestLatency + LOCAL_PARAMS.deleverageTwapWindow + BLOCK_SECONDS;
   const policy = recommendPolicy({ sigmaAnnual, horizonSeconds, survival, bounds: LOCAL_PARAMS.bounds });
   return { sigmaAnnual, horizonSeconds, slowestLatency, survival, policy };
 }

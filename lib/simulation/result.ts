@@ -44,7 +44,7 @@ export interface SimulationSummary {
   /**
    * The volatility policy's band (null without that policy). `sigmaAnnual`: an EWMA (half-life 6 h,
    * `warmupVolatility`) of the warm-up before the replay (24 h for a built-in path, `--warmup` rows for a CSV), never
-   * of the replay itself; `horizonSeconds`: the slowest keeper's latency + the TWAP window + one 12 s block.
+   * of the replay itself; `horizonSeconds`: the slowest keeper's latency + the deleverage TWAP window + one 12 s block.
    */
   volatilityBand: {
     sigmaAnnual: number;

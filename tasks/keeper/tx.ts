@@ -25,7 +25,11 @@ export function decodeReason(data: string): Failure {
     return { error: "EmptyRevert", reason: "reverted without data (out of gas, or a call to a non-contract)" };
   }
   const decoded = decodeRevert(data);
-  if (decoded !== undefined) return { error: decoded.name, reason: describeError(decoded) };
+  if (decoded !== undefined) {
+    // Solidity's Error(string) says nothing by its name alone: keep the message ("Too little received").
+    const error = decoded.name === "Error" ? `Error("${String(decoded.args[0])}")` : decoded.name;
+    return { error, reason: describeError(decoded) };
+  }
   return { error: "UnknownError", reason: `unknown revert data ${data.length > 74 ? `${data.slice(0, 74)}…` : data}` };
 }
 

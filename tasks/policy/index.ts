@@ -4,9 +4,9 @@ import { scenarioNames } from "../../lib/simulation/scenarios";
 import type { RecommendArgs } from "./recommend";
 import { ensureBuilt } from "../shared/build";
 
-// 900 s: the price guard compares the oracle with a 600 s TWAP and may refuse a rebalance until the TWAP catches
-// up with a fast move; 300 s more (25 blocks) covers the kick, the keepers' auction and inclusion.
-const DEFAULT_HORIZON = 900;
+// 360 s: the price guard compares a deleverage's oracle price with a 60 s TWAP and may refuse it until that TWAP
+// catches up with a fast move; 300 s more (25 blocks) covers the kick, the keepers' auction and inclusion.
+const DEFAULT_HORIZON = 360;
 
 task(
   "policy:recommend",
@@ -27,7 +27,7 @@ task(
   .addOptionalParam("vol", "Use this annualized volatility, a fraction: 0.8 for 80%", undefined, types.string)
   .addOptionalParam(
     "horizon",
-    "Keepers' response horizon in seconds: the price guard's 600 s TWAP window plus 25 blocks for kick and auction",
+    "Keepers' response horizon in seconds: the price guard's 60 s deleverage TWAP window plus 25 blocks for kick and auction",
     DEFAULT_HORIZON,
     types.int,
   )

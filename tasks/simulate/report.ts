@@ -62,7 +62,7 @@ export function settingLines(
     lines.push(
       `Volatility  σ ${percent(band.sigmaAnnual)} a year (EWMA, half-life ${EWMA_HALF_LIFE_SECONDS / 3_600} h, over ` +
         `the ${hours(warmupSpan(options.path))} warm-up before the replay) · horizon ` +
-        `${seconds(band.horizonSeconds)} (slowest keeper ${band.slowestLatency} s + TWAP window ` +
+        `${seconds(band.horizonSeconds)} (slowest keeper ${band.slowestLatency} s + deleverage TWAP window ` +
         `${band.horizonSeconds - band.slowestLatency - BLOCK_SECONDS} s + one block ${BLOCK_SECONDS} s) · ` +
         `survival ${percent(band.survival)} → band ` +
         `${fmt.fixed(band.policy.minHF, 18, 2)} / ${fmt.fixed(band.policy.targetHF, 18, 2)} / ` +

@@ -126,6 +126,7 @@ describe("deploy scripts", () => {
       const { params, assets } = configFor(hre.network.name);
       expect(await d.priceGuard.twapWindow()).to.equal(BigInt(params.twapWindow));
       expect(await d.priceGuard.maxDeviationBps()).to.equal(BigInt(params.maxTwapDeviationBps));
+      expect(await d.priceGuard.deleverageWindow()).to.equal(BigInt(params.deleverageTwapWindow));
       for (const symbol of ASSETS) {
         expect(await d.priceGuard.heartbeat(d.external.tokens[symbol])).to.equal(BigInt(assets[symbol].heartbeat));
         expect(await d.priceGuard.freshnessFeed(d.external.tokens[symbol])).to.equal(

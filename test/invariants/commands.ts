@@ -781,9 +781,9 @@ export type CloseVariant = "feeWETH" | "feeUSDC" | "noFee" | "feeAboveMax" | "tw
 
 /**
  * A keeper carries out the owner's signed close, paid in WETH (withdrawn), in USDC (out of the unwind's leftover) or
- * not at all; or asks more than the signed maximum. `twapLag` drops WETH by 15% in the feed and pools but not yet in
- * the TWAP: the signed close keeps the TWAP agreement and reverts, the owner's own `close` does not and succeeds; then
- * the price is restored.
+ * not at all; or asks more than the signed maximum. `twapLag` drops WETH by 15% in the feed and pools in one block,
+ * which no TWAP has seen yet: the signed close keeps the (short-window) TWAP agreement and reverts, the owner's own
+ * `close` does not and succeeds; then the price is restored.
  */
 export class CloseBySig extends Step {
   override readonly kind = "closeBySig";

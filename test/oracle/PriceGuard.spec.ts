@@ -619,6 +619,119 @@ describe("PriceGuard", () => {
     });
   });
 
+  describe("#setDeleverageWindow", () => {
+    it("starts at 60 s, sets the window and emits DeleverageWindowSet", async () => {
+      const { guard } = await loadFixture(priceGuardFixture);
+      expect(await guard.deleverageWindow()).to.equal(60);
+      await expect(guard.setDeleverageWindow(120)).to.emit(guard, "DeleverageWindowSet").withArgs(120);
+      expect(await guard.deleverageWindow()).to.equal(120);
+      // The long window and the bound are another setting, left alone.
+      expect(await guard.twapWindow()).to.equal(WINDOW);
+      expect(await guard.maxDeviationBps()).to.equal(MAX_DEVIATION_BPS);
+      await expect(guard.setTwapParameters(900, 50)).to.emit(guard, "TwapParametersSet");
+      expect(await guard.deleverageWindow()).to.equal(120);
+    });
+
+    it("accepts 24 and 300 s and rejects values outside them, leaving the window unchanged", async () => {
+      const { guard } = await loadFixture(priceGuardFixture);
+      for (const ok of [24, 300]) await expect(guard.setDeleverageWindow(ok)).to.emit(guard, "DeleverageWindowSet");
+      for (const bad of [23, 301, 0]) {
+        await expect(guard.setDeleverageWindow(bad))
+          .to.be.revertedWithCustomError(guard, "PriceGuardParameterOutOfBounds")
+          .withArgs(bad, 24, 300);
+        expect(await guard.deleverageWindow()).to.equal(300);
+      }
+    });
+
+    it("rejects a caller other than the owner", async () => {
+      const { guard, stranger } = await loadFixture(priceGuardFixture);
+      await expect(guard.connect(stranger).setDeleverageWindow(120))
+        .to.be.revertedWithCustomError(guard, "OwnableUnauthorizedAccount")
+        .withArgs(stranger.address);
+      expect(await guard.deleverageWindow()).to.equal(60);
+    });
+  });
+
+  describe("#deleveragePrices", () => {
+    const crashed = (ASSETS.WETH.initialPrice * 7n) / 10n;
+
+    it("follows a real 30% crash within one short window, while checkedPrices stays blocked for the long one", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const info = market.uniswap.pools["WETH/USDC/500"];
+      await market.world.setPrice("WETH", crashed);
+      // The same block: the short TWAP has not seen the new price for a second yet.
+      const { number } = await latestBlock();
+      const oracleWad = (crashed * WAD) / ASSETS.USDC.initialPrice;
+      await expect(guard.deleveragePrices(addr.WETH, addr.USDC, { blockTag: number }))
+        .to.be.revertedWithCustomError(guard, "PriceGuardTwapDeviation")
+        .withArgs(addr.WETH, addr.USDC, oracleWad, await referenceTwapWad(info, "WETH", "USDC", number, 60), 200);
+      // One minute on (the market and the oracle agree all along): the sale of collateral goes through.
+      await market.world.advance(60);
+      await market.world.refreshOracles();
+      expect(await guard.deleveragePrices(addr.WETH, addr.USDC)).to.deep.equal([crashed, ASSETS.USDC.initialPrice]);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC)).to.be.revertedWithCustomError(
+        guard,
+        "PriceGuardTwapDeviation",
+      );
+    });
+
+    it("passes an oracle above the market at once (the swap's minimum output guards that side)", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const risen = (ASSETS.WETH.initialPrice * 13n) / 10n;
+      await market.world.publish("WETH", risen);
+      expect(await guard.deleveragePrices(addr.WETH, addr.USDC)).to.deep.equal([risen, ASSETS.USDC.initialPrice]);
+      await expect(guard.checkedPrices(addr.WETH, addr.USDC)).to.be.revertedWithCustomError(
+        guard,
+        "PriceGuardTwapDeviation",
+      );
+    });
+
+    it("keeps refusing a faulty-low oracle the market does not follow, however long it stays", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      await market.world.publish("WETH", crashed);
+      for (let minute = 0; minute < 5; minute++) {
+        await market.world.advance(60);
+        await market.world.publish("WETH", crashed);
+        const { number } = await latestBlock();
+        const twap = await referenceTwapWad(market.uniswap.pools["WETH/USDC/500"], "WETH", "USDC", number, 60);
+        await expect(guard.deleveragePrices(addr.WETH, addr.USDC, { blockTag: number }))
+          .to.be.revertedWithCustomError(guard, "PriceGuardTwapDeviation")
+          .withArgs(addr.WETH, addr.USDC, (crashed * WAD) / ASSETS.USDC.initialPrice, twap, MAX_DEVIATION_BPS);
+      }
+    });
+
+    it("refuses a faulty-low oracle backed by a pool pushed down to it for one 12-second block", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      const info = market.uniswap.pools["WETH/USDC/500"];
+      const low = (ASSETS.WETH.initialPrice * 80n) / 100n;
+      await market.world.advance(60);
+      await market.world.publish("WETH", low);
+      // The attacker holds the pool at the faulty price for a block, then sells into it with the deleverage.
+      const prices = await market.world.oraclePrices();
+      await market.world.arbitrageTo(info.key, prices);
+      await market.world.advance(12);
+      await market.world.publish("WETH", low);
+      const { number } = await latestBlock();
+      const twap = await referenceTwapWad(info, "WETH", "USDC", number, 60);
+      // Twelve of sixty seconds at -20%: the short TWAP sits about 4% above the oracle, twice the bound.
+      expect(withinBps(twap, (low * WAD) / ASSETS.USDC.initialPrice, 400n)).to.equal(false);
+      await expect(guard.deleveragePrices(addr.WETH, addr.USDC, { blockTag: number }))
+        .to.be.revertedWithCustomError(guard, "PriceGuardTwapDeviation")
+        .withArgs(addr.WETH, addr.USDC, (low * WAD) / ASSETS.USDC.initialPrice, twap, MAX_DEVIATION_BPS);
+    });
+
+    it("applies the staleness check to both assets and needs a reference pool", async () => {
+      const { market, guard, addr } = await loadFixture(priceGuardFixture);
+      await expect(guard.deleveragePrices(addr.WETH, addr.WBTC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardNoReferencePool")
+        .withArgs(addr.WETH, addr.WBTC);
+      await market.feeds.USDC.setRound(ASSETS.USDC.initialPrice, 1);
+      await expect(guard.deleveragePrices(addr.WETH, addr.USDC))
+        .to.be.revertedWithCustomError(guard, "PriceGuardStalePrice")
+        .withArgs(addr.USDC, 1, HEARTBEAT);
+    });
+  });
+
   describe("#checkedPrices", () => {
     it("returns the oracle prices of both assets in normal conditions, in either order", async () => {
       const { guard, addr } = await loadFixture(priceGuardFixture);

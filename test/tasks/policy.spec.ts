@@ -8,7 +8,7 @@ import { expectTaskError, runTask, tmpFile } from "./helpers";
 
 const hf = (value: string): bigint => parseUnits(value, 18);
 /** The task's defaults, as the CLI fills them in. */
-const DEFAULTS = { horizon: 900, survival: "0.99", json: false };
+const DEFAULTS = { horizon: 360, survival: "0.99", json: false };
 
 describe("policy:recommend", () => {
   it("--vol: the band for a given volatility, with z and the reason", async () => {
@@ -23,10 +23,10 @@ describe("policy:recommend", () => {
       maxKeeperRewardBps: 100n,
     });
     expect(output).to.contain("Volatility  80% a year, given with --vol");
-    expect(output).to.contain("Horizon     15m 00s · survival 99% · z = 2.3263");
+    expect(output).to.contain("Horizon     6m 00s · survival 99% · z = 2.3263");
     expect(output).to.contain("Band        minHF 1.0500 · target 1.1000 · maxHF 1.1500 · slippage <= 100 bps");
     expect(output).to.contain(
-      "Why         at 80% volatility, 1% of 15m 00s moves are worse than -0.9893%, which a vault at HF 1.0100 " +
+      "Why         at 80% volatility, 1% of 6m 00s moves are worse than -0.6268%, which a vault at HF 1.0063 " +
         "survives; minHF is raised to the protocol floor 1.05; targetHF and maxHF each sit one such move or the " +
         "minimum gap 0.05 higher, whichever is larger",
     );
@@ -64,7 +64,7 @@ describe("policy:recommend", () => {
     expect(json.source).to.equal("scenario black-thursday-2020");
     expect(json.points).to.equal(1_440);
     expect(json.spanSeconds).to.equal(1_439 * 60);
-    expect(json.horizonSeconds).to.equal(900);
+    expect(json.horizonSeconds).to.equal(360);
     expect(json.survival).to.equal(0.99);
     expect(json.sigmaAnnual).to.equal(result.sigmaAnnual);
     expect(json.policy).to.deep.equal({
@@ -85,12 +85,12 @@ describe("policy:recommend", () => {
 
   it("--prices: the forecast from a whole CSV file, all of it past data", async () => {
     const file = tmpFile("policy-prices.csv");
-    // ±5% every hour: about 2.9 a year, so a wide band.
-    const rows = Array.from({ length: 25 }, (_, i) => `${1_700_000_000 + i * 3_600},${i % 2 === 0 ? 2000 : 2100}`);
+    // ±10% every hour: about 8.9 a year, so a band above the floor even over a 6-minute horizon.
+    const rows = Array.from({ length: 25 }, (_, i) => `${1_700_000_000 + i * 3_600},${i % 2 === 0 ? 2000 : 2200}`);
     fs.writeFileSync(file, `timestamp,price\n${rows.join("\n")}\n`);
     const { result, output } = await runTask<Recommendation>("policy:recommend", { ...DEFAULTS, prices: file });
     expect(result.sigmaAnnual).to.equal(pastVolatility(readPricePathCsv(file).points, file));
-    expect(result.sigmaAnnual).to.be.closeTo(Math.log(1.05) * Math.sqrt(8_760), 1e-9);
+    expect(result.sigmaAnnual).to.be.closeTo(Math.log(1.1) * Math.sqrt(8_760), 1e-9);
     expect(result.policy.minHF > hf("1.05")).to.equal(true);
     expect(output).to.contain(`EWMA (half-life 6h 00m 00s) over ${file} (25 points, 24h 00m 00s)`);
   });

@@ -433,7 +433,7 @@ describe("BallastVault", () => {
         return f;
       }
 
-      it("still refuses keepers with PriceGuardTwapDeviation", async () => {
+      it("still refuses keepers in the block of the drop with PriceGuardTwapDeviation (no TWAP has seen it)", async () => {
         const f = await loadFixture(suddenDropFixture);
         const before = await snapshotState(f);
         await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWithCustomError(
@@ -441,6 +441,22 @@ describe("BallastVault", () => {
           "PriceGuardTwapDeviation",
         );
         await expectUnchanged(f, before);
+      });
+
+      it("lets a keeper delever a minute later, once the short TWAP has seen the drop and the long one still lags", async () => {
+        const f = await loadFixture(suddenDropFixture);
+        await f.world.advance(60);
+        const [weth, usdc] = [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()];
+        // The 600-s agreement leverage needs still refuses; the sale of collateral reads the 60-s one.
+        await expect(f.priceGuard.checkedPrices(weth, usdc)).to.be.revertedWithCustomError(
+          f.priceGuard,
+          "PriceGuardTwapDeviation",
+        );
+        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0);
+        const [report] = await rebalancedReports(f.vault, tx);
+        expect(report.hfBefore).to.be.lt(MIN_HF);
+        await expectLandedOnTarget(f, report);
+        await expectExecutorClean(f);
       });
 
       it("lets the owner delever with emergencyDelever, landing on the target", async () => {
@@ -474,6 +490,24 @@ describe("BallastVault", () => {
         }
         await expectUnchanged(f, before);
       });
+    });
+
+    it("refuses a keeper's leverage a minute after a sudden 30% rise with PriceGuardTwapDeviation (the long window)", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await f.world.setPrice("WETH", price(2_600n));
+      await f.world.advance(60);
+      expect((await f.vault.rebalanceNeeded()).direction).to.equal(2n);
+      const before = await snapshotState(f);
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0))
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardTwapDeviation")
+        .withArgs(
+          await f.tokens.erc20.WETH.getAddress(),
+          await f.tokens.erc20.USDC.getAddress(),
+          2_600n * WAD,
+          anyValue,
+          LOCAL_PARAMS.maxTwapDeviationBps,
+        );
+      await expectUnchanged(f, before);
     });
 
     it("keeps a keeper auction's deleverage working while the Aave USDC (debt) reserve is frozen", async () => {

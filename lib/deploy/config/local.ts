@@ -13,6 +13,7 @@ export enum CurveKind {
 export const LOCAL_PARAMS = {
   twapWindow: 600,
   maxTwapDeviationBps: 500,
+  deleverageTwapWindow: 60,
   heartbeat: 3_600,
   bounds: {
     minHFFloor: parseUnits("1.05", 18),

@@ -39,6 +39,8 @@ export const MAINNET: NetworkConfig = {
     // 30 minutes: a mainnet pool is costlier to push for a whole window than a local one.
     twapWindow: 1_800,
     maxTwapDeviationBps: 500,
+    // Five blocks: a real crash shows within a minute; a pool held down for one block moves it by a fifth.
+    deleverageTwapWindow: 60,
     bounds: LOCAL_PARAMS.bounds,
     auction: LOCAL_PARAMS.auction,
     pairs: [

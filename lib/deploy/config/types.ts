@@ -34,6 +34,8 @@ export type PairConfig = readonly [collateral: AssetSymbol, debt: AssetSymbol, f
 export interface ProtocolParams {
   twapWindow: number;
   maxTwapDeviationBps: number;
+  /** The short TWAP window a sale of collateral is checked against (`PriceGuard.setDeleverageWindow`), seconds. */
+  deleverageTwapWindow: number;
   bounds: IVaultFactory.PolicyBoundsStruct;
   auction: IKeeperAuction.ConfigStruct;
   pairs: readonly PairConfig[];
