@@ -52,7 +52,7 @@ import {
   type ShardHeader,
   type ShardResult,
 } from "./montecarlo";
-import { stressList } from "./stress";
+import { outageKind, stressList } from "./stress";
 import { harvestEvents, type EventSink, type HarvestContext, type RunEvents } from "./events";
 
 /** Feeds other than WETH's (which every step sets) are refreshed this often: half their heartbeat. */
@@ -346,6 +346,7 @@ export function shardHeader(
     keepers: base.keepers,
     volatilityBand: base.volatilityBand,
     stress: stressList(options.stress),
+    outage: outageKind(options.stress, options.correlatedOutage),
   };
 }
 

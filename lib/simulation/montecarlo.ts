@@ -13,7 +13,7 @@ import type { PolicyName, VolatilityBand } from "./policies";
 import type { SimulationResult } from "./result";
 import type { PricePath } from "./scenarios";
 import { meanP5, quantiles, wilson, type MeanP5, type Proportion, type Quantiles } from "./stats";
-import type { StressKind } from "./stress";
+import type { OutageKind, StressKind } from "./stress";
 import { pathVariant } from "./variants";
 import { realizedVolatility } from "./volatility";
 
@@ -94,6 +94,7 @@ export interface ShardHeader {
   keepers: SimulationResult["keepers"];
   volatilityBand: BandSummary;
   stress: StressKind[];
+  outage: OutageKind | null;
 }
 
 /** The JSON a `--shard` run writes, and what `keeper:merge` reads. */
@@ -192,7 +193,7 @@ export function finalize(shards: readonly ShardResult[]): SimulationResult {
     }
   }
   const runs = shardRuns(shards, first.paths);
-  const { scenario, vaults, keepers, volatilityBand, stress } = JSON.parse(header) as ShardHeader;
+  const { scenario, vaults, keepers, volatilityBand, stress, outage } = JSON.parse(header) as ShardHeader;
   const base = runs[0];
   return {
     scenario,
@@ -200,6 +201,7 @@ export function finalize(shards: readonly ShardResult[]): SimulationResult {
     keepers,
     volatilityBand,
     stress,
+    outage,
     policies: base.policies,
     baselines: base.baselines,
     hold: base.hold,

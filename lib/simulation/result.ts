@@ -9,7 +9,7 @@ import type { PolicyName, VolatilityBand } from "./policies";
 import type { VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
 import { scenarioSummary, type MonteCarloResult } from "./montecarlo";
-import type { StressKind } from "./stress";
+import type { OutageKind, StressKind } from "./stress";
 
 export interface KeeperSummary {
   name: string;
@@ -64,6 +64,8 @@ export interface SimulationSummary {
  */
 export interface SimulationResult extends Omit<SimulationSummary, "policies"> {
   stress: StressKind[];
+  /** Under downtime stress: whether every keeper was also down in the worst hour (`--outage`); null without it. */
+  outage: OutageKind | null;
   policies: Partial<Record<PolicyName, ComparedResult>>;
   /** The static run matched to each automated policy other than reactive (whose match is `policies.static`). */
   baselines: Partial<Record<PolicyName, ComparedResult>>;

@@ -36,6 +36,32 @@ export function parseStress(value: string): StressSet {
   return out;
 }
 
+export const OUTAGE_KINDS = ["correlated", "independent"] as const;
+/** Downtime stress: whether every keeper is also down in the path's worst hour, or only in its own outages. */
+export type OutageKind = (typeof OUTAGE_KINDS)[number];
+
+/**
+ * `--outage`: `correlated` (the default under downtime stress) or `independent`; refused without downtime stress,
+ * where it would change nothing. Returns whether the outage is correlated, or undefined when the flag is absent.
+ */
+export function parseOutage(value: string | undefined, stress: StressSet): boolean | undefined {
+  if (value === undefined) return undefined;
+  const word = value.trim().toLowerCase();
+  if (!(OUTAGE_KINDS as readonly string[]).includes(word)) {
+    throw new SimulationError(`--outage must be ${OUTAGE_KINDS.join(" or ")}, got "${value}"`);
+  }
+  if (!stress.has("downtime")) {
+    throw new SimulationError("--outage applies to the downtime stress: add downtime to --stress or leave it out");
+  }
+  return word === "correlated";
+}
+
+/** The outage as the result writes it: null without downtime stress. */
+export function outageKind(stress: StressSet, correlated: boolean | undefined): OutageKind | null {
+  if (!stress.has("downtime")) return null;
+  return correlated === false ? "independent" : "correlated";
+}
+
 /** The set as written in the result: the kinds in their canonical order. */
 export function stressList(set: StressSet): StressKind[] {
   return STRESS_KINDS.filter((k) => set.has(k));

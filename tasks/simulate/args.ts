@@ -12,6 +12,8 @@ export interface SimulateArgs {
   seed: number;
   survival: string;
   stress: string;
+  /** Under downtime stress: "correlated" (every keeper down in the worst hour too, the default) or "independent". */
+  outage?: string;
   json?: string;
   chart?: string;
   /** Monte Carlo: the scenario and paths - 1 seeded variants of it. */

@@ -59,7 +59,7 @@ export function frontierLines(f: FrontierResult): string[] {
   const widths = grid[0].map((_, c) => Math.max(...grid.map((r) => r[c].length)));
   return [
     `Frontier over ${f.paths} paths × ${f.vaults.count} vaults of ${f.scenario.name} · stress: ` +
-      `${f.stress.length === 0 ? "none" : f.stress.join(", ")}`,
+      `${f.stress.length === 0 ? "none" : f.stress.join(", ")}${f.outage === null ? "" : ` (${f.outage} outage)`}`,
     ...grid.map((r) =>
       r
         .map((cell, c) => cell.padEnd(widths[c]))
@@ -83,6 +83,7 @@ const FRONTIER_FLAGS: (keyof FrontierArgs & string)[] = [
   "seed",
   "survival",
   "stress",
+  "outage",
 ];
 
 export async function frontierTask(

@@ -20,6 +20,9 @@ const VOL_HELP =
   "Annualized volatility of a built-in scenario's minute model, a fraction: for a historical shape the crash " +
   "day's (default: its calibration from daily OHLC in scenarios.ts); the calm days' volatility and the jumps scale " +
   "with it (vol / calibration). gbm: its diffusion's (default 0.8), jumps scaled with it";
+const OUTAGE_HELP =
+  "Under downtime stress: correlated (the default: every keeper is also down during the path's worst hour, as when " +
+  "a shared RPC provider fails) or independent (only each keeper's own seeded outages)";
 const STRESS_HELP =
   "Market stresses, all (the default), none, or some of: gas (a base-fee path; keepers pay it plus a tip, up to a " +
   "max fee), oracle (Chainlink-style rounds on 0.5% deviation or heartbeat), liquidity (mainnet depth thinned as " +
@@ -76,6 +79,7 @@ pricePathParams(
     types.string,
   )
   .addOptionalParam("stress", STRESS_HELP, DEFAULTS.stress, types.string)
+  .addOptionalParam("outage", OUTAGE_HELP, undefined, types.string)
   .addOptionalParam(
     "json",
     "Also write the result as JSON to this file (schema in the README)",
@@ -134,6 +138,7 @@ pricePathParams(
   .addOptionalParam("seed", "Seed of the paths, the vaults and the keepers", DEFAULTS.seed, types.int)
   .addOptionalParam("survival", "volatility policy: survival probability", DEFAULTS.survival, types.string)
   .addOptionalParam("stress", STRESS_HELP, DEFAULTS.stress, types.string)
+  .addOptionalParam("outage", OUTAGE_HELP, undefined, types.string)
   .addOptionalParam(
     "workers",
     "Processes to spread the paths over, each a keeper:frontier --shard i/W (default: the number of cores, at most " +

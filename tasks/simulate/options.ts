@@ -17,7 +17,7 @@ import {
 } from "../../lib/simulation";
 import type { SimulationOptions } from "../../lib/simulation/engine";
 import type { Shard } from "../../lib/simulation/montecarlo";
-import { parseStress } from "../../lib/simulation/stress";
+import { parseOutage, parseStress } from "../../lib/simulation/stress";
 import { parseSurvival, parseVol } from "../policy/recommend";
 import { TaskError } from "../shared/errors";
 import { DEFAULTS, type SimulateArgs } from "./args";
@@ -135,6 +135,7 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
     const policies = parsePolicies(args.policies);
     const survival = parseSurvival(args.survival);
     const stress = parseStress(args.stress);
+    const correlatedOutage = parseOutage(args.outage, stress);
     const json = outputFile(args.json, "--json", ".json");
     const chart = outputFile(args.chart, "--chart", ".svg");
     const events = outputFile(args.events, "--events", ".csv");
@@ -153,7 +154,19 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
     const workers = shard !== undefined ? 1 : Math.min(args.workers ?? defaultWorkers(), paths);
     const { path, source } = pricePath(args, policies);
     return {
-      options: { path, source, policies, vaults, keepers, seed: args.seed, survival, stress, paths, shard },
+      options: {
+        path,
+        source,
+        policies,
+        vaults,
+        keepers,
+        seed: args.seed,
+        survival,
+        stress,
+        correlatedOutage,
+        paths,
+        shard,
+      },
       json,
       chart,
       events,

@@ -157,7 +157,8 @@ export const STRESS_ROWS: Record<StressKind, Row[]> = {
       "keeper downtime (outage)",
       (p) => {
         const down = Object.values(p.keepers).reduce((a, k) => a + k.downtimeSeconds, 0);
-        const outage = p.correlatedOutage === null ? DASH : p.correlatedOutage ? "correlated outage" : "no outage";
+        const outage =
+          p.correlatedOutage === null ? DASH : p.correlatedOutage ? "correlated outage" : "independent outages";
         return `${seconds(down)} (${outage})`;
       },
     ],

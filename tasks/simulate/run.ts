@@ -124,6 +124,7 @@ const SIMULATE_FLAGS: (keyof SimulateArgs & string)[] = [
   "seed",
   "survival",
   "stress",
+  "outage",
   "paths",
 ];
 

@@ -191,6 +191,19 @@ describe("simulation: downtime stress", () => {
       // No gas stress: nothing priced out, no races sent.
       expect(r.pricedOut).to.equal(0);
       expect(r.baseFeeGweiMax).to.equal(null);
+
+      // --outage independent: the same path and draws, without the shared worst hour.
+      const apart = await runSimulation(hre, { ...options, correlatedOutage: false });
+      const i = apart.shard.runs[0].policies.reactive;
+      if (i === undefined) throw new Error("no reactive result");
+      expect(i.correlatedOutage).to.equal(false);
+      expect(apart.shard.header.outage).to.equal("independent");
+      expect(outcome.shard.header.outage).to.equal("correlated");
+      const own = drawDowntime(pathAt(twoHours, 1, 2), 3, { seed: 1, pathIndex: 2, correlated: false });
+      names.forEach((name, k) => {
+        expect(i.keepers[name].downtimeSeconds).to.equal(downSeconds(own, k, runSpan));
+        expect(i.keepers[name].downtimeSeconds).to.be.below(r.keepers[name].downtimeSeconds);
+      });
     });
   });
 });

@@ -102,7 +102,8 @@ function shard(index: number, count: number, paths: number, runs: PathRun[]): Sh
       vaults: { count: 10, depositWeth: { min: 1, max: 1, total: 10 } },
       keepers: [],
       volatilityBand: null,
-      stress: ["gas"],
+      stress: ["gas", "downtime"],
+      outage: "correlated",
     },
     runs,
   };
@@ -141,7 +142,8 @@ describe("simulation: Monte Carlo, baselines, frontier, events", () => {
     it("summarizes every path: Wilson liquidation probability, equity mean/p5, worst-HF quantiles", () => {
       const r = finalize([shard(1, 1, 3, runs)]);
       expect(r.policies).to.deep.equal(runs[0].policies);
-      expect(r.stress).to.deep.equal(["gas"]);
+      expect(r.stress).to.deep.equal(["gas", "downtime"]);
+      expect(r.outage).to.equal("correlated");
       const mc = r.montecarlo;
       expect(mc.paths).to.equal(3);
       expect(mc.policies.static?.liquidationProbability).to.deep.include({ liquidated: 18, trials: 30, estimate: 0.6 });
@@ -161,6 +163,9 @@ describe("simulation: Monte Carlo, baselines, frontier, events", () => {
       const other = shard(2, 2, 3, runs.slice(1));
       other.header.stress = [];
       expect(() => finalize([shard(1, 2, 3, runs.slice(0, 1)), other])).to.throw(/from another run/);
+      const independent = shard(2, 2, 3, runs.slice(1));
+      independent.header.outage = "independent";
+      expect(() => finalize([shard(1, 2, 3, runs.slice(0, 1)), independent])).to.throw(/from another run/);
     });
   });
 

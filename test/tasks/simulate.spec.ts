@@ -86,6 +86,11 @@ describe("keeper:simulate", () => {
         ],
         [{ policies: "reactive,reactive" }, /^--policies names reactive twice$/],
         [{ policies: " , " }, /^--policies is empty/],
+        [{ outage: "sometimes" }, /^--outage must be correlated or independent, got "sometimes"$/],
+        [
+          { stress: "gas,oracle", outage: "independent" },
+          /^--outage applies to the downtime stress: add downtime to --stress or leave it out$/,
+        ],
         [{ survival: "1.5" }, /^--survival must be a probability above 0.5 and below 1/],
         [{ scenario: "gbm", vol: "80" }, /^--vol 80 is 8000% a year: give it as a fraction/],
         [{ chart: tmpFile("hf.png") }, /^--chart .*hf\.png: expected a \.svg file$/],
@@ -377,7 +382,7 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
     );
     expect(row("priced out / unprofitable")).to.contain(`${v.pricedOut} txs / ${v.unprofitable} vault-steps`);
     expect(row("oracle rounds (heartbeat)")).to.contain(`${v.market.oracleRounds} (${v.market.oracleHeartbeatRounds})`);
-    expect(row("keeper downtime (outage)")).to.match(/(correlated outage|no outage)\)/);
+    expect(row("keeper downtime (outage)")).to.match(/(correlated outage|independent outages)\)/);
     expect(row("market impact")).to.contain(`${v.market.marketImpactPct.toFixed(2)}%`);
     // Under gas stress a keeper pays the base fee plus its tip, up to its max fee: no constant gas price.
     const k = single.keepers[0];
