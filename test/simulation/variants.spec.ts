@@ -1,6 +1,7 @@
 import { expect } from "chai";
 
 import {
+  BOOTSTRAP_BLOCK,
   buildScenario,
   parsePricePathCsv,
   pathVariant,
@@ -69,12 +70,45 @@ describe("simulation: Monte Carlo path variants", () => {
     expect(new Set(lows).size).to.be.above(2);
   });
 
-  it("refuses a path that is not a built-in scenario, and bad indices", () => {
+  it("bootstraps a CSV path in blocks of its own rows: returns, gaps and gas kept together; warm-up shared", () => {
+    // 100 one-minute rows with a distinct return and gas on each, after 3 rows of warm-up.
+    const rows = ["timestamp,price,gasGwei"];
+    let price = 2_000;
+    for (let i = 0; i < 103; i++) {
+      rows.push(`${1_700_000_000 + i * 60},${price.toFixed(6)},${10 + i}`);
+      price *= 1 + (i % 7) / 1_000 - 0.003;
+    }
+    const csv = parsePricePathCsv(`${rows.join("\n")}\n`, "eth.csv", { warmupRows: 3 });
+    const steps = csv.points.length - 1;
+    const moves = new Map(
+      csv.points.slice(1).map((p, i) => [p.gasGwei, Math.log(p.price / csv.points[i].price)] as const),
+    );
+    const a = pathVariant(csv, 1, 1);
+    expect(a).to.deep.equal(pathVariant(csv, 1, 1));
+    expect(a.points).to.have.length(csv.points.length);
+    expect(a.points[0]).to.deep.equal(csv.points[0]);
+    expect(a.warmup).to.deep.equal(csv.warmup);
+    // Every drawn row is one of the file's rows (its gas names it), with that row's own return and a minute's gap.
+    for (let i = 1; i <= steps; i++) {
+      const ret = moves.get(a.points[i].gasGwei);
+      if (ret === undefined) throw new Error(`row ${i} is not one of the file's`);
+      expect(Math.log(a.points[i].price / a.points[i - 1].price)).to.be.closeTo(ret, 1e-9);
+      expect(a.points[i].timestamp - a.points[i - 1].timestamp).to.equal(60);
+    }
+    // In blocks: consecutive file rows follow each other within a block of BOOTSTRAP_BLOCK.
+    const gas = a.points.slice(1).map((p) => p.gasGwei ?? NaN);
+    expect(gas.slice(1, BOOTSTRAP_BLOCK).every((g, i) => g === gas[i] + 1)).to.equal(true);
+    // Other indices and seeds draw other blocks.
+    expect(pathVariant(csv, 1, 2).points).to.not.deep.equal(a.points);
+    expect(pathVariant(csv, 2, 1).points).to.not.deep.equal(a.points);
+  });
+
+  it("refuses a CSV path too short to bootstrap, and bad indices", () => {
     const csv = parsePricePathCsv("timestamp,price\n1700000000,2000\n1700000060,1990\n", "eth.csv");
     expect(pathVariant(csv, 1, 0)).to.equal(csv);
     expect(() => pathVariant(csv, 1, 1)).to.throw(
       SimulationError,
-      "Path eth is not a built-in scenario: it has no model to draw variants from; use variant 0 only",
+      "Path eth has 2 rows to replay: a bootstrap needs at least 3",
     );
     const base = buildScenario("gbm", { steps: 10 });
     expect(() => pathVariant(base, 1, -1)).to.throw("pathVariant: the index must be a whole number 0 or more, got -1");
