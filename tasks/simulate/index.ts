@@ -23,6 +23,8 @@ const VOL_HELP =
 const OUTAGE_HELP =
   "Under downtime stress: correlated (the default: every keeper is also down during the path's worst hour, as when " +
   "a shared RPC provider fails) or independent (only each keeper's own seeded outages)";
+const SHARD_HELP =
+  "i/n: run only the i-th of n slices of the paths and write it with --json; combine the slices with keeper:merge";
 const STRESS_HELP =
   "Market stresses, all (the default), none, or some of: gas (a base-fee path; keepers pay it plus a tip, up to a " +
   "max fee), oracle (Chainlink-style rounds on 0.5% deviation or heartbeat), liquidity (mainnet depth thinned as " +
@@ -106,12 +108,7 @@ pricePathParams(
     undefined,
     types.int,
   )
-  .addOptionalParam(
-    "shard",
-    "i/n: run only the i-th of n slices of the paths and write it with --json; combine the slices with keeper:merge",
-    undefined,
-    types.string,
-  )
+  .addOptionalParam("shard", SHARD_HELP, undefined, types.string)
   .addOptionalParam(
     "events",
     "Also write one CSV row per event (open, kick, cancel, rebalance, liquidation) to this file",
@@ -146,12 +143,7 @@ pricePathParams(
     undefined,
     types.int,
   )
-  .addOptionalParam(
-    "shard",
-    "i/n: run only the i-th of n slices of the paths and write it with --json; combine the slices with keeper:merge",
-    undefined,
-    types.string,
-  )
+  .addOptionalParam("shard", SHARD_HELP, undefined, types.string)
   .addOptionalParam("json", "Write the frontier (or the --shard slice) as JSON to this file", undefined, types.string)
   .addOptionalParam("chart", "Write an SVG of the frontier to this file", undefined, types.string)
   .setAction(async (args, hre) => {
