@@ -937,6 +937,7 @@ describe("KeeperAuction", () => {
             { vault: f.vault, path: f.down, maxAmountIn: MaxUint256 },
             f.attacker.address,
             f.attacker.address,
+            false,
           ),
       )
         .to.be.revertedWithCustomError(f.auction, "AuctionOnlySelf")
