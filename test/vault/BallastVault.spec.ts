@@ -342,6 +342,30 @@ describe("BallastVault", () => {
         .to.be.revertedWithCustomError(f.vault, "VaultPolicyRewardAboveCap")
         .withArgs(b.maxKeeperRewardBpsCap + 1, b.maxKeeperRewardBpsCap);
     });
+
+    it("rejects a maxRewardBase of 0 with VaultPolicyRewardCapZero, and changes nothing", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const before = await snapshotState(f);
+      const policyBefore = [...(await f.vault.policy())];
+      await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: 0 })).to.be.revertedWithCustomError(
+        f.vault,
+        "VaultPolicyRewardCapZero",
+      );
+      // Through the factory too: a vault cannot be created with it.
+      await expect(
+        f.factory
+          .connect(f.keeper)
+          .createVault(f.tokens.erc20.WETH, f.tokens.erc20.USDC, { ...DEFAULT_POLICY, maxRewardBase: 0 }, ZeroHash),
+      ).to.be.revertedWithCustomError(f.vault, "VaultPolicyRewardCapZero");
+      expect([...(await f.vault.policy())]).to.deep.equal(policyBefore);
+      await expectUnchanged(f, before);
+      // The smallest cap, and a maxGasPrice of 0 (no gas part: documented in IBallastVault.Policy), are accepted.
+      await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: 1, maxGasPrice: 0 })).to.emit(
+        f.vault,
+        "PolicySet",
+      );
+      expect((await f.vault.policy()).maxRewardBase).to.equal(1n);
+    });
   });
 
   describe("#withdraw / #emergencyDelever", () => {
