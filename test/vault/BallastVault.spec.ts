@@ -816,7 +816,7 @@ describe("BallastVault", () => {
         ZeroAddress,
         ZeroAddress,
       ]);
-      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
+      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n, 0n, 0n]);
       // The vault the factory deployed was initialised through the same code path.
       expect(await f.vault.owner()).to.equal(f.alice.address);
     });
