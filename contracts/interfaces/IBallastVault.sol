@@ -160,7 +160,8 @@ interface IBallastVault {
     error VaultFeeTokenInvalid(address token);
     /// @notice After a close, too little of the fee token (collateral or debt asset) is left to pay the fee; or a
     /// deleverage's worst accepted swap output (`available`) cannot cover the debt-asset reward kept from it, which
-    /// includes a sale too small to be worth one unit of the debt asset (`fee` = `available` = 0).
+    /// includes a sale too small to be worth one unit of the debt asset (`fee` = `available` = 0); or a leverage's
+    /// borrow (`available`, less the premium) smaller than the keeper auction's gas part (`fee`).
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
     /// @notice A close of a vault that holds neither debt nor collateral: there is nothing to unwind or return.
     error VaultNothingToClose();

@@ -617,7 +617,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             uint256 borrow = RebalanceMath.toAmount(_size(ctx, costBps), ctx.debtPrice, _debtDecimals);
             uint256 gasKeep = RebalanceMath.toAmount(ctx.gasRewardBase, ctx.debtPrice, _debtDecimals);
             uint256 net = borrow - (borrow * ctx.rewardBps) / RebalanceMath.BPS;
-            if (net <= gasKeep) revert VaultFeeUnavailable(plan.debtAsset, gasKeep, net);
+            if (net < gasKeep) revert VaultFeeUnavailable(plan.debtAsset, gasKeep, net);
             plan.amountIn = _min(net - gasKeep, maxAmountIn);
             plan.keep = _min(
                 (plan.amountIn * ctx.rewardBps) / RebalanceMath.BPS + gasKeep,
