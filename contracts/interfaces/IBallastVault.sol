@@ -17,13 +17,21 @@ interface IBallastVault {
     /// @param targetHF Where every rebalance lands.
     /// @param maxHF Above this HF, a keeper may leverage up.
     /// @param maxSlippageBps Largest accepted swap output shortfall against the oracle price.
-    /// @param maxKeeperRewardBps Largest keeper reward, as a share of the rebalanced value.
+    /// @param maxKeeperRewardBps Largest keeper premium, as a share of the rebalanced value.
+    /// @param maxGasPrice Largest gas price (wei) at which the keeper auction's gas part is priced, whatever the base
+    /// fee. 0 turns the gas part off: keepers then get the premium alone, which at high gas may not cover their gas,
+    /// so that keepers may stop rebalancing the vault.
+    /// @param maxRewardBase Largest keeper reward per rebalance, premium and gas part together, in base units (8
+    /// decimals, USD on mainnet). At least 1: a policy cannot silently set the keeper reward to nothing (to stop
+    /// keeper rebalances, `pauseAutomation`).
     struct Policy {
         uint64 minHF;
         uint64 targetHF;
         uint64 maxHF;
         uint16 maxSlippageBps;
         uint16 maxKeeperRewardBps;
+        uint64 maxGasPrice;
+        uint64 maxRewardBase;
     }
 
     /// @notice The vault's Aave position, valued at the Aave oracle price.
@@ -36,7 +44,8 @@ interface IBallastVault {
 
     /// @notice Signed by the owner: replace the policy. EIP-712 type
     /// `SetPolicy(address vault,Policy policy,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)` with
-    /// `Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps)`.
+    /// `Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,
+    /// uint64 maxGasPrice,uint64 maxRewardBase)`.
     /// @param feeToken The collateral or debt asset the submitter is paid in.
     /// @param maxFee The most the submitter may take.
     struct SetPolicyIntent {
@@ -77,7 +86,8 @@ interface IBallastVault {
     /// @param flashPremiumBase Aave flash-loan premium paid.
     /// @param swapShortfallBase Oracle value of `amountIn` less oracle value of `amountOut` (fees and price impact).
     /// @param equityLossBase Fall in collateral minus debt across the rebalance, the keeper reward included.
-    /// @param keeperReward Debt asset paid to the caller as the keeper auction's reward (0 outside the auction).
+    /// @param keeperReward Debt asset paid to the caller as the keeper auction's reward, premium and gas part (0
+    /// outside the auction).
     /// @param gasUsed Gas the rebalance itself used, from sizing to the last check (transaction overhead excluded).
     struct RebalanceReport {
         IRebalanceExecutor.Direction direction;
@@ -107,6 +117,8 @@ interface IBallastVault {
     error VaultPolicySlippageAboveCap(uint16 maxSlippageBps, uint16 cap);
     /// @notice `maxKeeperRewardBps` is above the protocol cap.
     error VaultPolicyRewardAboveCap(uint16 maxKeeperRewardBps, uint16 cap);
+    /// @notice `maxRewardBase` is zero (see `Policy`).
+    error VaultPolicyRewardCapZero();
     /// @notice A keeper rebalance was asked for while the HF lies inside the band.
     error VaultInBand(uint256 healthFactor, uint256 minHF, uint256 maxHF);
     /// @notice The owner paused automation, so keepers may not rebalance.
@@ -148,7 +160,8 @@ interface IBallastVault {
     error VaultFeeTokenInvalid(address token);
     /// @notice After a close, too little of the fee token (collateral or debt asset) is left to pay the fee; or a
     /// deleverage's worst accepted swap output (`available`) cannot cover the debt-asset reward kept from it, which
-    /// includes a sale too small to be worth one unit of the debt asset (`fee` = `available` = 0).
+    /// includes a sale too small to be worth one unit of the debt asset (`fee` = `available` = 0); or a leverage's
+    /// borrow (`available`, less the premium) smaller than the keeper auction's gas part (`fee`).
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
     /// @notice A close of a vault that holds neither debt nor collateral: there is nothing to unwind or return.
     error VaultNothingToClose();
@@ -162,7 +175,7 @@ interface IBallastVault {
     /// @notice Emitted when the owner repaid debt.
     event Repaid(address indexed from, uint256 amount);
     /// @notice Emitted when the policy changed.
-    event PolicySet(uint64 minHF, uint64 targetHF, uint64 maxHF, uint16 maxSlippageBps, uint16 maxKeeperRewardBps);
+    event PolicySet(Policy policy);
     /// @notice Emitted when the owner paused or resumed automation.
     event AutomationPaused(bool paused);
     /// @notice Emitted after every verified rebalance, with its cost breakdown.
@@ -211,12 +224,16 @@ interface IBallastVault {
     /// @param path Uniswap V3 exactInput path, collateral to debt asset when deleveraging, the reverse when leveraging.
     /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it; the outcome check
     /// still holds, so a hint too small to reach the target reverts.
-    /// @param rewardBps The keeper reward as bps of the value sold: 0 for anyone, more only for the keeper auction and
+    /// @param rewardBps The keeper premium as bps of the value sold: 0 for anyone, more only for the keeper auction and
     /// at most the owner's `maxKeeperRewardBps`.
+    /// @param gasRewardBase The keeper's gas part, a fixed amount in base units, paid in the debt asset at the price
+    /// the rebalance uses: 0 for anyone, more only for the keeper auction. The premium and the gas part together are
+    /// clamped to the owner's `maxRewardBase`; the move is sized with the clamped reward as a cost.
     function rebalance(
         bytes calldata path,
         uint256 maxAmountIn,
-        uint16 rewardBps
+        uint16 rewardBps,
+        uint256 gasRewardBase
     ) external returns (RebalanceReport memory);
 
     /// @notice Anyone may submit the owner's signed policy change; the submitter takes up to `maxFee`, on success only.

@@ -7,8 +7,10 @@ import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
 /// @notice Pays keepers to rebalance vaults. Anyone may `kick` a vault whose HF has left its band; from then on the
 /// reward for rebalancing it grows with time, on a curve governance picks, and with urgency as the HF approaches 1.0.
 /// The first keeper to `execute` wins; the vault checks the outcome, then pays the reward out of the rebalance itself,
-/// in its debt asset, and the auction passes it on. Rewards are bps of the value the rebalance sells, capped by the
-/// owner's `maxKeeperRewardBps` and by the protocol cap in the factory's policy bounds. The auction holds no funds
+/// in its debt asset, and the auction passes it on. A reward has two parts: a premium in bps of the value the
+/// rebalance sells, capped by the owner's `maxKeeperRewardBps` and by the protocol cap in the factory's policy bounds;
+/// and a gas part that covers the keeper's gas at the prevailing base fee (see `GasConfig`), at most the owner's
+/// `maxGasPrice` per unit. The vault clamps their sum to the owner's `maxRewardBase`. The auction holds no funds
 /// between transactions except rewards it could not push to a keeper, which wait for `claim`.
 interface IKeeperAuction {
     /// @notice How the reward grows with the time since the kick (after Maker's Clipper abacuses).
@@ -40,6 +42,38 @@ interface IKeeperAuction {
         uint32 step;
         uint64 minHFMove;
         uint128 minDebtBase;
+    }
+
+    /// @notice How the gas part of the reward is priced, set by governance within the hard limits. The gas part, in
+    /// Aave base units, is `units · min(block.basefee + min(tx.gasprice - block.basefee, maxTip), policy.maxGasPrice)
+    /// · price(nativeAsset) / 1e18`, where `units` is `executeGas` for `execute` and for the first call of a batch that
+    /// succeeds, `batchCallGas` for each later one (a batch pays the transaction's overhead once). The native token has
+    /// 18 decimals; `price` is the price guard's. All zero (the state at deployment) turns the gas part off.
+    /// @param executeGas Gas units a keeper spends on one `execute`, transaction overhead included.
+    /// @param batchCallGas Gas units each further call of an `executeBatch` adds; at most `executeGas`.
+    /// @param maxTip The most priority fee per gas (wei) the gas part pays on top of the base fee.
+    /// @param nativeAsset The wrapped native token (WETH on mainnet) whose price guard price values gas; not zero
+    /// when `executeGas` is not.
+    struct GasConfig {
+        uint32 executeGas;
+        uint32 batchCallGas;
+        uint64 maxTip;
+        address nativeAsset;
+    }
+
+    /// @notice What `execute` would pay for a vault, as `quoteReward` returns it.
+    /// @param rewardBps The premium, bps of the value sold (after the owner's and the protocol's caps).
+    /// @param gasPrice The gas price the gas part is priced at: base fee plus the bounded tip, at most the owner's
+    /// `maxGasPrice`, wei.
+    /// @param gasRewardBase The gas part, Aave base units, at most the owner's `maxRewardBase`.
+    /// @param gasReward The gas part in the vault's debt asset, at the price guard's price.
+    /// @param maxRewardBase The owner's cap on the whole reward (premium plus gas part), base units.
+    struct Quote {
+        uint16 rewardBps;
+        uint256 gasPrice;
+        uint256 gasRewardBase;
+        uint256 gasReward;
+        uint256 maxRewardBase;
     }
 
     /// @notice One running auction.
@@ -103,15 +137,25 @@ interface IKeeperAuction {
     );
     /// @notice Call `index` of a batch ran out of gas: send the batch with more gas (or fewer calls).
     error AuctionBatchOutOfGas(uint256 index);
+    /// @notice Gas units above the hard limit, or a batch call dearer than a single execution.
+    error AuctionGasUnitsInvalid(uint32 executeGas, uint32 batchCallGas, uint32 limit);
+    /// @notice The tip the gas part may pay is above the hard limit.
+    error AuctionMaxTipAboveLimit(uint64 maxTip, uint64 limit);
+    /// @notice Gas units were set without a native asset to price them.
+    error AuctionNativeAssetInvalid(address nativeAsset);
 
     /// @notice Emitted when an auction started.
     event Kicked(address indexed vault, address indexed kicker, IRebalanceExecutor.Direction direction, uint256 hf);
     /// @notice Emitted when a keeper rebalanced a vault and the auction ended.
+    /// @param rewardBps The premium asked for, bps of the value sold.
+    /// @param gasRewardBase The gas part asked for, base units (the vault clamped the sum to `maxRewardBase`).
+    /// @param reward What was paid, in the vault's debt asset: premium and gas part together.
     event Executed(
         address indexed vault,
         address indexed keeper,
         address recipient,
         uint16 rewardBps,
+        uint256 gasRewardBase,
         uint256 reward,
         uint256 hfBefore,
         uint256 hfAfter
@@ -126,6 +170,8 @@ interface IKeeperAuction {
     event Claimed(address indexed recipient, address indexed token, address to, uint256 amount);
     /// @notice Emitted when governance changed the configuration.
     event ConfigSet(Config config);
+    /// @notice Emitted when governance changed the gas pricing.
+    event GasConfigSet(GasConfig gasConfig);
 
     /// @notice Starts the auction for `vault`, which must be a factory vault that needs a rebalance now and is not
     /// dust.
@@ -152,7 +198,13 @@ interface IKeeperAuction {
     function executeBatch(Call[] calldata calls, address recipient) external returns (Result[] memory results);
 
     /// @notice One vault of a batch, run as a call of the auction to itself so that its failure unwinds alone.
-    function executeOne(Call calldata call, address keeper, address recipient) external returns (uint256 reward);
+    /// @param batched Whether an earlier call of the batch succeeded: its gas part is priced at `batchCallGas`.
+    function executeOne(
+        Call calldata call,
+        address keeper,
+        address recipient,
+        bool batched
+    ) external returns (uint256 reward);
 
     /// @notice Ends the auction at no cost once the vault no longer needs the rebalance it was kicked for.
     function cancel(address vault) external;
@@ -167,6 +219,25 @@ interface IKeeperAuction {
 
     /// @notice The configuration.
     function config() external view returns (Config memory);
+
+    /// @notice Governance: replaces the gas pricing. Hard limits: `batchCallGas <= executeGas <= 5,000,000`,
+    /// `maxTip <= 100 gwei`, and a `nativeAsset` the price guard prices whenever `executeGas` is not zero.
+    function setGasConfig(GasConfig calldata gasConfig) external;
+
+    /// @notice The gas pricing.
+    function gasConfig() external view returns (GasConfig memory);
+
+    /// @notice What executing `vault` would pay now, without simulating: the premium in bps (as `currentRewardBps`)
+    /// and the gas part at `baseFee` and `tip`, priced exactly as `execute` prices it on-chain with `block.basefee` and
+    /// `tx.gasprice - block.basefee`. Nothing when no auction runs, for dust, or for a move below `minHFMove`. The
+    /// vault pays `min(premium + gas part, maxRewardBase)`; the premium's value depends on the size it computes.
+    /// @param batched Price one further call of a batch (`batchCallGas`) instead of a single execution.
+    function quoteReward(
+        address vault,
+        uint256 baseFee,
+        uint256 tip,
+        bool batched
+    ) external view returns (Quote memory quote);
 
     /// @notice The auction running for `vault` (`kickedAt` 0 when none).
     function auctionOf(address vault) external view returns (Auction memory);

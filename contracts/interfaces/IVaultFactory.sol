@@ -91,6 +91,11 @@ interface IVaultFactory {
     /// @notice The policy bounds.
     function policyBounds() external view returns (PolicyBounds memory);
 
+    /// @notice Reverts unless `policy` lies within the policy bounds, with the vault's errors
+    /// (`VaultPolicyBandInvalid`, `VaultPolicySlippageAboveCap`, `VaultPolicyRewardAboveCap`,
+    /// `VaultPolicyRewardCapZero`). Every vault validates its policy here, which keeps the vault within EIP-170.
+    function checkPolicy(IBallastVault.Policy calldata policy) external view;
+
     /// @notice Guardian: pauses or resumes new leverage (open, leverage-up). Deleverage, repay, withdraw and close
     /// are never paused by the protocol.
     function setLeveragePaused(bool paused) external;

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -24,11 +25,14 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     uint32 public constant HARD_MIN_DURATION = 60;
     uint32 public constant HARD_MAX_DURATION = 1 days;
     uint64 public constant HARD_MAX_HF_MOVE = 0.5e18;
+    uint32 public constant HARD_MAX_EXECUTE_GAS = 5_000_000;
+    uint64 public constant HARD_MAX_TIP = 100 gwei;
 
     /// @inheritdoc IKeeperAuction
     address public immutable override FACTORY;
 
     Config private _config;
+    GasConfig private _gasConfig;
     mapping(address vault => Auction) private _auctions;
     mapping(address recipient => mapping(address token => uint256)) private _owed;
 
@@ -58,7 +62,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         address recipient
     ) external override nonReentrant returns (uint256) {
         if (recipient == address(0)) revert AuctionZeroRecipient();
-        return _execute(vault, path, maxAmountIn, msg.sender, recipient);
+        return _execute(vault, path, maxAmountIn, msg.sender, recipient, false);
     }
 
     /// @inheritdoc IKeeperAuction
@@ -68,9 +72,12 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     ) external override nonReentrant returns (Result[] memory results) {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
+        // The first call that succeeds bears the transaction's overhead and is priced as a single execution.
+        bool batched;
         for (uint256 i = 0; i < calls.length; ++i) {
             uint256 available = gasleft();
-            try this.executeOne(calls[i], msg.sender, recipient) returns (uint256 reward) {
+            try this.executeOne(calls[i], msg.sender, recipient, batched) returns (uint256 reward) {
+                batched = true;
                 results[i].ok = true;
                 results[i].reward = reward;
             } catch (bytes memory reason) {
@@ -85,9 +92,14 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IKeeperAuction
-    function executeOne(Call calldata call, address keeper, address recipient) external override returns (uint256) {
+    function executeOne(
+        Call calldata call,
+        address keeper,
+        address recipient,
+        bool batched
+    ) external override returns (uint256) {
         if (msg.sender != address(this)) revert AuctionOnlySelf(msg.sender);
-        return _execute(call.vault, call.path, call.maxAmountIn, keeper, recipient);
+        return _execute(call.vault, call.path, call.maxAmountIn, keeper, recipient, batched);
     }
 
     /// @inheritdoc IKeeperAuction
@@ -121,6 +133,49 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IKeeperAuction
+    function setGasConfig(GasConfig calldata gasConfig_) external override {
+        if (msg.sender != Ownable(FACTORY).owner()) revert AuctionNotGovernance(msg.sender);
+        if (gasConfig_.executeGas > HARD_MAX_EXECUTE_GAS || gasConfig_.batchCallGas > gasConfig_.executeGas) {
+            revert AuctionGasUnitsInvalid(gasConfig_.executeGas, gasConfig_.batchCallGas, HARD_MAX_EXECUTE_GAS);
+        }
+        if (gasConfig_.maxTip > HARD_MAX_TIP) revert AuctionMaxTipAboveLimit(gasConfig_.maxTip, HARD_MAX_TIP);
+        if (gasConfig_.executeGas != 0) {
+            if (gasConfig_.nativeAsset == address(0)) revert AuctionNativeAssetInvalid(address(0));
+            // Reverts with the price guard's own error when the asset is not priced.
+            IVaultFactory(FACTORY).PRICE_GUARD().price(gasConfig_.nativeAsset);
+        }
+        _gasConfig = gasConfig_;
+        emit GasConfigSet(gasConfig_);
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function gasConfig() external view override returns (GasConfig memory) {
+        return _gasConfig;
+    }
+
+    /// @inheritdoc IKeeperAuction
+    function quoteReward(
+        address vault,
+        uint256 baseFee,
+        uint256 tip,
+        bool batched
+    ) external view override returns (Quote memory quote) {
+        Auction memory a = _auctions[vault];
+        if (a.kickedAt == 0) return quote;
+        (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
+        quote.maxRewardBase = p.maxRewardBase;
+        (quote.rewardBps, quote.gasPrice, quote.gasRewardBase) = _reward(a, p, pos, baseFee, tip, batched);
+        if (quote.gasRewardBase != 0) {
+            address debt = IBallastVault(vault).debtAsset();
+            quote.gasReward = RebalanceMath.toAmount(
+                quote.gasRewardBase,
+                IVaultFactory(FACTORY).PRICE_GUARD().price(debt),
+                IERC20Metadata(debt).decimals()
+            );
+        }
+    }
+
+    /// @inheritdoc IKeeperAuction
     function auctionOf(address vault) external view override returns (Auction memory) {
         return _auctions[vault];
     }
@@ -130,7 +185,8 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) return 0;
         (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
-        return _rewardBps(a, p, pos);
+        (uint16 bps, , ) = _reward(a, p, pos, 0, 0, false);
+        return bps;
     }
 
     /// @inheritdoc IKeeperAuction
@@ -150,11 +206,25 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         bytes calldata path,
         uint256 maxAmountIn,
         address keeper,
-        address recipient
+        address recipient,
+        bool batched
     ) private returns (uint256 reward) {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         delete _auctions[vault];
+        (uint16 bps, uint256 gasBase) = _rewardNow(vault, a, batched);
+        IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(path, maxAmountIn, bps, gasBase);
+        reward = report.keeperReward;
+        if (reward != 0) _payOut(IBallastVault(vault).debtAsset(), recipient, reward);
+        emit Executed(vault, keeper, recipient, bps, gasBase, reward, report.hfBefore, report.hfAfter);
+    }
+
+    /// @dev The reward for executing now, priced at this transaction's base fee and tip.
+    function _rewardNow(
+        address vault,
+        Auction memory a,
+        bool batched
+    ) private view returns (uint16 bps, uint256 gasBase) {
         (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
         // An auction kicked one way must not pay, with the time it accrued, for a move the other way. (A pause, or a
         // vault back in band, is the vault's to refuse.)
@@ -162,30 +232,52 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (direction != a.direction && direction != IRebalanceExecutor.Direction.None) {
             revert AuctionDirectionChanged(vault, a.direction, direction);
         }
-        uint16 bps = _rewardBps(a, p, pos);
-        IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(path, maxAmountIn, bps);
-        reward = report.keeperReward;
-        if (reward != 0) _payOut(IBallastVault(vault).debtAsset(), recipient, reward);
-        emit Executed(vault, keeper, recipient, bps, reward, report.hfBefore, report.hfAfter);
+        // An eth_call may run with a gas price below the base fee (or none): no tip then.
+        uint256 tip = tx.gasprice > block.basefee ? tx.gasprice - block.basefee : 0;
+        (bps, , gasBase) = _reward(a, p, pos, block.basefee, tip, batched);
     }
 
-    /// @dev The curve at the current urgency, capped by the owner and the protocol; nothing for dust or for a move
-    /// smaller than `minHFMove` (the vault lands within its tolerance of the target, so the move is known up front).
-    function _rewardBps(
+    /// @dev The premium: the curve at the current urgency, capped by the owner and the protocol. The gas part: the gas
+    /// units times the base fee plus the tip bounded by `maxTip`, at most the owner's `maxGasPrice`, valued at the
+    /// native asset's price and at most the owner's `maxRewardBase`; nothing while the native price is unavailable, so
+    /// that a stale feed of an unrelated asset cannot stop rebalances. Neither for dust or for a move smaller than
+    /// `minHFMove` (the vault lands within its tolerance of the target, so the move is known up front).
+    function _reward(
         Auction memory a,
         IBallastVault.Policy memory p,
-        IBallastVault.Position memory pos
-    ) private view returns (uint16) {
+        IBallastVault.Position memory pos,
+        uint256 baseFee,
+        uint256 tip,
+        bool batched
+    ) private view returns (uint16 bps, uint256 gasPrice, uint256 gasBase) {
         Config memory c = _config;
         uint256 hf = pos.healthFactor;
         uint256 move = hf > p.targetHF ? hf - p.targetHF : p.targetHF - hf;
-        if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return 0;
+        if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return (0, 0, 0);
         uint256 urgency = hf < p.minHF ? RebalanceMath.urgency(hf, p.minHF) : 0;
-        uint256 bps = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
+        uint256 curve = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
         uint256 protocolCap = IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
-        if (bps > p.maxKeeperRewardBps) bps = p.maxKeeperRewardBps;
-        if (bps > protocolCap) bps = protocolCap;
-        return uint16(bps);
+        if (curve > p.maxKeeperRewardBps) curve = p.maxKeeperRewardBps;
+        if (curve > protocolCap) curve = protocolCap;
+        bps = uint16(curve);
+        (gasPrice, gasBase) = _gasPart(p, baseFee, tip, batched);
+    }
+
+    function _gasPart(
+        IBallastVault.Policy memory p,
+        uint256 baseFee,
+        uint256 tip,
+        bool batched
+    ) private view returns (uint256 gasPrice, uint256 gasBase) {
+        GasConfig memory g = _gasConfig;
+        uint256 units = batched ? g.batchCallGas : g.executeGas;
+        if (units == 0) return (0, 0);
+        gasPrice = RewardCurve.gasPrice(baseFee, tip, g.maxTip, p.maxGasPrice);
+        try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
+            gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase);
+        } catch {
+            gasBase = 0;
+        }
     }
 
     /// @dev The vault's own band rule (`rebalanceNeeded` without its sizing): `None` without debt, while automation

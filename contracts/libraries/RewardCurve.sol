@@ -4,8 +4,9 @@ pragma solidity 0.8.28;
 import {IKeeperAuction} from "../interfaces/IKeeperAuction.sol";
 
 /// @title RewardCurve
-/// @notice The keeper auction's reward in bps of the value a rebalance sells, as a function of the seconds since the
-/// kick and of the vault's urgency. Pure; the caps (owner, protocol) are applied by the auction.
+/// @notice The keeper auction's reward: the premium in bps of the value a rebalance sells, as a function of the seconds
+/// since the kick and of the vault's urgency, and the gas part that covers the keeper's gas. Pure; the caps (owner,
+/// protocol) on the premium are applied by the auction.
 library RewardCurve {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant WAD = 1e18;
@@ -37,5 +38,28 @@ library RewardCurve {
         if (c.kind == IKeeperAuction.CurveKind.Stairstep) elapsed -= elapsed % c.step;
         if (elapsed >= d) return max;
         return start + ((max - start) * elapsed) / d;
+    }
+
+    /// @notice The gas price the gas part pays: `baseFee` plus `tip` bounded by `maxTip`, at most `maxGasPrice`.
+    function gasPrice(
+        uint256 baseFee,
+        uint256 tip,
+        uint256 maxTip,
+        uint256 maxGasPrice
+    ) internal pure returns (uint256) {
+        uint256 price = baseFee + (tip < maxTip ? tip : maxTip);
+        return price < maxGasPrice ? price : maxGasPrice;
+    }
+
+    /// @notice `units` of gas at `price` (wei) valued at `nativePrice` (base units per 1e18 wei), rounded down, at
+    /// most `cap` (base units).
+    function gasRewardBase(
+        uint256 units,
+        uint256 price,
+        uint256 nativePrice,
+        uint256 cap
+    ) internal pure returns (uint256) {
+        uint256 value = (units * price * nativePrice) / WAD;
+        return value < cap ? value : cap;
     }
 }

@@ -30,11 +30,13 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @notice EIP-712 type hashes of the owner's signed intents.
     bytes32 public constant POLICY_TYPEHASH = keccak256(
-        "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps)"
+        "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,"
+        "uint64 maxGasPrice,uint64 maxRewardBase)"
     );
     bytes32 public constant SET_POLICY_TYPEHASH = keccak256(
         "SetPolicy(address vault,Policy policy,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
-        "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps)"
+        "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,"
+        "uint64 maxGasPrice,uint64 maxRewardBase)"
     );
     bytes32 public constant REBALANCE_TYPEHASH = keccak256(
         "Rebalance(address vault,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,uint256 maxReward,"
@@ -85,12 +87,15 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 hfTolerance;
         uint256 slippageBps;
         uint256 rewardBps;
+        uint256 gasRewardBase;
+        uint256 maxRewardBase;
         uint256 payKeep;
         Position before;
     }
 
     /// @dev What a caller asks of `_rebalance`: `payAmount` of `payToken` goes to the caller after execution (a
-    /// signed intent's fixed reward), `rewardBps` of the value sold is kept from the swap for the keeper auction.
+    /// signed intent's fixed reward), `rewardBps` of the value sold and `gasRewardBase` are kept from the swap for the
+    /// keeper auction.
     /// `ownerExit` (the owner's own emergency delever) prices with fresh feeds only, without the TWAP agreement.
     struct Order {
         IRebalanceExecutor.Direction direction;
@@ -101,6 +106,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         address payToken;
         uint256 payAmount;
         uint256 rewardBps;
+        uint256 gasRewardBase;
         bool ownerExit;
     }
 
@@ -220,12 +226,13 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     function rebalance(
         bytes calldata path,
         uint256 maxAmountIn,
-        uint16 rewardBps
+        uint16 rewardBps,
+        uint256 gasRewardBase
     ) external override nonReentrant returns (RebalanceReport memory) {
         if (automationPaused) revert VaultAutomationPaused();
         if (maxAmountIn == 0) revert VaultZeroHint();
         Policy memory p = _policy;
-        if (rewardBps != 0) {
+        if (rewardBps != 0 || gasRewardBase != 0) {
             if (msg.sender != AUCTION) revert VaultNotAuction(msg.sender);
             if (rewardBps > p.maxKeeperRewardBps) revert VaultRewardAboveCap(rewardBps, p.maxKeeperRewardBps);
         }
@@ -235,6 +242,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Order memory order = _order(direction, p.targetHF, p, true);
         order.maxAmountIn = maxAmountIn;
         order.rewardBps = rewardBps;
+        order.gasRewardBase = gasRewardBase;
         return _rebalance(order, path, pos);
     }
 
@@ -247,9 +255,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
         _checkFeeToken(intent.feeToken);
         Policy calldata p = intent.policy;
-        bytes32 policyHash = keccak256(
-            abi.encode(POLICY_TYPEHASH, p.minHF, p.targetHF, p.maxHF, p.maxSlippageBps, p.maxKeeperRewardBps)
-        );
+        // Every field of `Policy` is static, so the struct encodes as its fields one after the other: EIP-712's
+        // encodeData of `Policy`.
+        bytes32 policyHash = keccak256(abi.encode(POLICY_TYPEHASH, p));
         _useIntent(
             keccak256(
                 abi.encode(
@@ -315,6 +323,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             payToken: intent.rewardToken,
             payAmount: reward,
             rewardBps: 0,
+            gasRewardBase: 0,
             ownerExit: false
         });
         report = _rebalance(order, path, pos);
@@ -416,22 +425,11 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         emit Deposited(_msgSender(), amount);
     }
 
+    /// @dev The factory checks the policy against its bounds (see `IVaultFactory.checkPolicy`).
     function _setPolicy(Policy calldata p) private {
-        IVaultFactory.PolicyBounds memory b = FACTORY.policyBounds();
-        if (
-            p.minHF < b.minHFFloor ||
-            uint256(p.minHF) + b.minBandGap > p.targetHF ||
-            uint256(p.targetHF) + b.minBandGap > p.maxHF ||
-            p.maxHF > b.maxHFCeiling
-        ) revert VaultPolicyBandInvalid(p.minHF, p.targetHF, p.maxHF);
-        if (p.maxSlippageBps > b.maxSlippageBpsCap) {
-            revert VaultPolicySlippageAboveCap(p.maxSlippageBps, b.maxSlippageBpsCap);
-        }
-        if (p.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) {
-            revert VaultPolicyRewardAboveCap(p.maxKeeperRewardBps, b.maxKeeperRewardBpsCap);
-        }
+        FACTORY.checkPolicy(p);
         _policy = p;
-        emit PolicySet(p.minHF, p.targetHF, p.maxHF, p.maxSlippageBps, p.maxKeeperRewardBps);
+        emit PolicySet(p);
     }
 
     /// @dev Sizes the move in closed form, runs it through the executor, then verifies the outcome.
@@ -449,6 +447,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             order.ownerExit
         );
         ctx.rewardBps = order.rewardBps;
+        ctx.gasRewardBase = order.gasRewardBase;
+        ctx.maxRewardBase = _policy.maxRewardBase;
         if (order.payToken == debtAsset && order.direction == IRebalanceExecutor.Direction.Deleverage) {
             // Out of the swap output, not borrowed: a borrow fails on a frozen reserve, which must not stop a delever.
             ctx.payKeep = order.payAmount;
@@ -488,7 +488,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Policy memory p,
         bool inBand
     ) private pure returns (Order memory) {
-        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0, 0, false);
+        return Order(direction, targetHF, type(uint256).max, p.maxSlippageBps, inBand, address(0), 0, 0, 0, false);
     }
 
     /// @dev Unwinds if there is debt, pays `fee` of `feeToken` to the caller out of what is left, and sends the rest to
@@ -618,16 +618,15 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         plan.debtAsset = debtAsset;
         plan.path = path;
         if (leverage) {
-            uint256 borrowBase = RebalanceMath.leverageSize(
-                ctx.before.collateralBase,
-                ctx.before.debtBase,
-                ctx.before.liquidationThresholdBps,
-                ctx.targetHF,
-                costBps
+            uint256 borrow = RebalanceMath.toAmount(_size(ctx, costBps), ctx.debtPrice, _debtDecimals);
+            uint256 gasKeep = RebalanceMath.toAmount(ctx.gasRewardBase, ctx.debtPrice, _debtDecimals);
+            uint256 net = borrow - (borrow * ctx.rewardBps) / RebalanceMath.BPS;
+            if (net < gasKeep) revert VaultFeeUnavailable(plan.debtAsset, gasKeep, net);
+            plan.amountIn = _min(net - gasKeep, maxAmountIn);
+            plan.keep = _min(
+                (plan.amountIn * ctx.rewardBps) / RebalanceMath.BPS + gasKeep,
+                RebalanceMath.toAmount(ctx.maxRewardBase, ctx.debtPrice, _debtDecimals)
             );
-            uint256 borrow = RebalanceMath.toAmount(borrowBase, ctx.debtPrice, _debtDecimals);
-            plan.amountIn = _min(borrow - (borrow * ctx.rewardBps) / RebalanceMath.BPS, maxAmountIn);
-            plan.keep = (plan.amountIn * ctx.rewardBps) / RebalanceMath.BPS;
             plan.flashAmount = plan.amountIn + plan.keep;
             plan.minAmountOut = RebalanceMath.minAmountOut(
                 plan.amountIn,
@@ -644,13 +643,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 sellBase =
             ctx.direction == IRebalanceExecutor.Direction.Close
                 ? _closeSellBase(ctx, debt, slippageBps)
-                : RebalanceMath.deleverageSize(
-                    ctx.before.collateralBase,
-                    ctx.before.debtBase,
-                    ctx.before.liquidationThresholdBps,
-                    ctx.targetHF,
-                    costBps
-                );
+                : _size(ctx, costBps);
         plan.amountIn = _min(RebalanceMath.toAmount(sellBase, ctx.collateralPrice, _collateralDecimals), maxAmountIn);
         plan.minAmountOut = RebalanceMath.minAmountOut(
             plan.amountIn,
@@ -662,7 +655,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         );
         plan.keep =
             RebalanceMath.toAmount(
-                (_valueIn(ctx, plan) * ctx.rewardBps) / RebalanceMath.BPS,
+                _min((_valueIn(ctx, plan) * ctx.rewardBps) / RebalanceMath.BPS + ctx.gasRewardBase, ctx.maxRewardBase),
                 ctx.debtPrice,
                 _debtDecimals
             ) + ctx.payKeep;
@@ -678,6 +671,43 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
                 : _min(
                     ((plan.minAmountOut - 1 - plan.keep) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps),
                     debt - 1
+                );
+    }
+
+    /// @dev The size of a deleverage or leverage, in base units, with the keeper auction's gas part as a fixed cost.
+    /// When the premium on that size plus the gas part exceeds the owner's `maxRewardBase`, the whole reward becomes
+    /// that cap, a fixed cost, and the move is sized again; `ctx` then carries the capped reward.
+    function _size(RebalanceContext memory ctx, uint256 costBps) private pure returns (uint256 size) {
+        size = _sizeWith(ctx, costBps);
+        if ((size * ctx.rewardBps) / RebalanceMath.BPS + ctx.gasRewardBase > ctx.maxRewardBase) {
+            costBps -= ctx.rewardBps;
+            ctx.rewardBps = 0;
+            ctx.gasRewardBase = ctx.maxRewardBase;
+            size = _sizeWith(ctx, costBps);
+        }
+    }
+
+    /// @dev `deleverageSize` or `leverageSize` with a fixed cost g: kept from a deleverage's swap output it leaves g
+    /// more debt; borrowed on top of a leverage's purchase it is g less collateral (at most: the swap fees on it are
+    /// not paid either), so the HF still lands on target.
+    function _sizeWith(RebalanceContext memory ctx, uint256 costBps) private pure returns (uint256) {
+        Position memory b = ctx.before;
+        uint256 g = ctx.gasRewardBase;
+        return
+            ctx.direction == IRebalanceExecutor.Direction.Leverage
+                ? RebalanceMath.leverageSize(
+                    b.collateralBase > g ? b.collateralBase - g : 0,
+                    b.debtBase,
+                    b.liquidationThresholdBps,
+                    ctx.targetHF,
+                    costBps
+                )
+                : RebalanceMath.deleverageSize(
+                    b.collateralBase,
+                    b.debtBase + g,
+                    b.liquidationThresholdBps,
+                    ctx.targetHF,
+                    costBps
                 );
     }
 

@@ -142,6 +142,24 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     }
 
     /// @inheritdoc IVaultFactory
+    function checkPolicy(IBallastVault.Policy calldata p) external view override {
+        PolicyBounds memory b = _bounds;
+        if (
+            p.minHF < b.minHFFloor ||
+            uint256(p.minHF) + b.minBandGap > p.targetHF ||
+            uint256(p.targetHF) + b.minBandGap > p.maxHF ||
+            p.maxHF > b.maxHFCeiling
+        ) revert IBallastVault.VaultPolicyBandInvalid(p.minHF, p.targetHF, p.maxHF);
+        if (p.maxSlippageBps > b.maxSlippageBpsCap) {
+            revert IBallastVault.VaultPolicySlippageAboveCap(p.maxSlippageBps, b.maxSlippageBpsCap);
+        }
+        if (p.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) {
+            revert IBallastVault.VaultPolicyRewardAboveCap(p.maxKeeperRewardBps, b.maxKeeperRewardBpsCap);
+        }
+        if (p.maxRewardBase == 0) revert IBallastVault.VaultPolicyRewardCapZero();
+    }
+
+    /// @inheritdoc IVaultFactory
     function setLeveragePaused(bool paused) external override {
         if (_msgSender() != guardian) revert FactoryNotGuardian(_msgSender());
         leveragePaused = paused;

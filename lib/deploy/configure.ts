@@ -7,6 +7,7 @@ import { NAMES } from "./names";
 import {
   applyChanges,
   auctionChanges,
+  auctionGasChanges,
   boundsChanges,
   deleverageWindowChanges,
   freshnessChanges,
@@ -26,7 +27,7 @@ export interface ConfigureResult {
 
 /**
  * Brings the price guard, the factory and the auction to the network's configuration: TWAP parameters, heartbeats, freshness feeds,
- * reference pools and allowed pairs, policy bounds, auction curve, guardian. Only what differs is sent.
+ * reference pools and allowed pairs, policy bounds, auction curve and gas pricing, guardian. Only what differs is sent.
  */
 export async function configureProtocol(
   hre: HardhatRuntimeEnvironment,
@@ -51,6 +52,10 @@ export async function configureProtocol(
     ...(await pairChanges(priceGuard, factory, pairSettings(config, external))),
     ...(await boundsChanges(factory, params.bounds)),
     ...(await auctionChanges(auction, params.auction)),
+    ...(await auctionGasChanges(auction, {
+      ...params.auctionGas,
+      nativeAsset: external.tokens[params.auctionGas.nativeAsset],
+    })),
     ...(await guardianChanges(factory, guardian)),
   ];
   if (changes.length === 0) {

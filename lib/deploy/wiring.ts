@@ -174,6 +174,16 @@ export async function auctionChanges(auction: KeeperAuction, config: IKeeperAuct
   return sameStruct(current, config) ? [] : [await change(auction, "KeeperAuction", "setConfig", [config], "…")];
 }
 
+/** `KeeperAuction.setGasConfig` when any field of the gas pricing differs. */
+export async function auctionGasChanges(
+  auction: KeeperAuction,
+  gasConfig: IKeeperAuction.GasConfigStruct,
+): Promise<Change[]> {
+  const current = await auction.gasConfig();
+  if (sameStruct(current, gasConfig)) return [];
+  return [await change(auction, "KeeperAuction", "setGasConfig", [gasConfig], "…")];
+}
+
 /** `VaultFactory.setGuardian` when the guardian differs. */
 export async function guardianChanges(factory: VaultFactory, guardian: string): Promise<Change[]> {
   if ((await factory.guardian()).toLowerCase() === guardian.toLowerCase()) return [];

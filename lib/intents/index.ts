@@ -15,6 +15,8 @@ const POLICY_FIELDS: TypedDataField[] = [
   { name: "maxHF", type: "uint64" },
   { name: "maxSlippageBps", type: "uint16" },
   { name: "maxKeeperRewardBps", type: "uint16" },
+  { name: "maxGasPrice", type: "uint64" },
+  { name: "maxRewardBase", type: "uint64" },
 ];
 
 export type IntentKind = "SetPolicy" | "Rebalance" | "Close";

@@ -102,6 +102,24 @@ export function gasCostBase(gas: bigint, gasPrice: bigint, nativePriceBase: bigi
   return (gas * gasPrice * nativePriceBase) / WAD;
 }
 
+/**
+ * The gas price the auction's gas part is priced at, exactly as `KeeperAuction` computes it on-chain: the base fee
+ * plus the keeper's tip bounded by governance's `maxTip`, at most the owner's `maxGasPrice`.
+ */
+export function rewardGasPrice(baseFee: bigint, tip: bigint, maxTip: bigint, maxGasPrice: bigint): bigint {
+  const price = baseFee + (tip < maxTip ? tip : maxTip);
+  return price < maxGasPrice ? price : maxGasPrice;
+}
+
+/**
+ * The auction's gas part in oracle base units, exactly as on-chain (`RewardCurve.gasRewardBase`): `units` of gas at
+ * `gasPrice` (wei) valued at the native token's price, rounded down, at most the owner's `maxRewardBase`.
+ */
+export function gasRewardBase(units: bigint, gasPrice: bigint, nativePriceBase: bigint, maxRewardBase: bigint): bigint {
+  const value = (units * gasPrice * nativePriceBase) / WAD;
+  return value < maxRewardBase ? value : maxRewardBase;
+}
+
 /** A reward in oracle base units: `rewardBps` of the value sold. */
 export function rewardBase(valueSoldBase: bigint, rewardBps: bigint): bigint {
   return (valueSoldBase * rewardBps) / BPS;
@@ -112,6 +130,13 @@ export interface ExecutionInputs {
   valueSoldBase: bigint;
   /** The reward now, bps (the auction's `currentRewardBps`, or its curve at the elapsed time and urgency). */
   rewardBps: bigint;
+  /**
+   * The auction's gas part, base units (`quoteReward`'s `gasRewardBase`, or `gasRewardBase` above); 0 or absent when
+   * the auction prices no gas.
+   */
+  gasRewardBase?: bigint;
+  /** The owner's cap on the whole reward (premium plus gas part), base units; absent: no cap. */
+  maxRewardBase?: bigint;
   /** Gas the execution is expected to use. */
   gas: bigint;
   /** What a unit of gas costs (`effectiveGasPrice`), wei. */
@@ -132,12 +157,16 @@ export interface ExecutionValue {
   reason?: "no-reward" | "unprofitable";
 }
 
-/** Whether executing pays: a reward (the auction pays nothing for a move too small), and reward less gas above the least profit (strictly). */
+/**
+ * Whether executing pays: a reward (the auction pays nothing for a move too small), and reward less gas above the
+ * least profit (strictly). The reward is the vault's: the premium plus the gas part, at most `maxRewardBase`.
+ */
 export function assessExecution(x: ExecutionInputs): ExecutionValue {
-  const reward = rewardBase(x.valueSoldBase, x.rewardBps);
+  let reward = rewardBase(x.valueSoldBase, x.rewardBps) + (x.gasRewardBase ?? 0n);
+  if (x.maxRewardBase !== undefined && reward > x.maxRewardBase) reward = x.maxRewardBase;
   const gasCost = gasCostBase(x.gas, x.gasPrice, x.nativePriceBase);
   const profit = reward - gasCost;
-  if (x.rewardBps === 0n) {
+  if (reward === 0n) {
     return { rewardBase: reward, gasCostBase: gasCost, profitBase: profit, pays: false, reason: "no-reward" };
   }
   if (profit <= x.minProfitBase) {

@@ -8,6 +8,10 @@ export type FeeOverrides = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint 
 export interface Fees {
   /** What one unit of gas costs now: the latest base fee plus the priority fee (or the legacy gas price). */
   gasPrice: bigint;
+  /** The latest base fee (0 on a chain without one), wei: what the auction's gas part is priced at, with `tip`. */
+  baseFee: bigint;
+  /** The priority fee offered on top of the base fee (the whole legacy gas price without a base fee), wei. */
+  tip: bigint;
   overrides: FeeOverrides;
 }
 
@@ -19,13 +23,16 @@ export async function readFees(provider: Provider, cap?: bigint): Promise<Fees> 
   const base = block?.baseFeePerGas ?? null;
   if (base !== null) {
     const fees = feesFor(base, feeData.maxPriorityFeePerGas ?? DEFAULT_PRIORITY_FEE, cap);
+    const gasPrice = effectiveGasPrice(fees);
     return {
-      gasPrice: effectiveGasPrice(fees),
+      gasPrice,
+      baseFee: base,
+      tip: gasPrice - base,
       overrides: { maxFeePerGas: fees.maxFee, maxPriorityFeePerGas: fees.tip },
     };
   }
   if (feeData.gasPrice === null) throw new Error("the node reports neither a base fee nor a gas price");
-  return { gasPrice: feeData.gasPrice, overrides: { gasPrice: feeData.gasPrice } };
+  return { gasPrice: feeData.gasPrice, baseFee: 0n, tip: feeData.gasPrice, overrides: { gasPrice: feeData.gasPrice } };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 } from "../../typechain-types";
 import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
 import { CurveKind, LOCAL, LOCAL_PARAMS } from "../deploy/config";
-import { applyChanges, freshnessChanges, heartbeatChanges, pairChanges } from "../deploy/wiring";
+import { applyChanges, auctionGasChanges, freshnessChanges, heartbeatChanges, pairChanges } from "../deploy/wiring";
 import { encodePath } from "./path";
 
 export { encodePath };
@@ -32,15 +32,35 @@ export interface PolicyValues {
   maxHF: bigint;
   maxSlippageBps: bigint;
   maxKeeperRewardBps: bigint;
+  maxGasPrice: bigint;
+  maxRewardBase: bigint;
 }
 
-/** A policy every test and simulation can start from: band 1.3 / 1.5 / 1.8, 1% slippage, 1% reward cap. */
+/**
+ * The owner's absolute caps on the keeper reward, for a vault of about $20k to $1M.
+ *
+ * - `maxGasPrice` 2,000 gwei: above any base fee Ethereum has seen (Black Thursday peaked near 200 gwei, the 2021 NFT
+ *   mints near 1,000-2,000 gwei), so keepers are paid their gas through any crash; it only stops a chain with a broken
+ *   fee market from draining the vault. At 2,000 gwei an 800k-gas execution costs 1.6 ETH.
+ * - `maxRewardBase` $5,000 (base units, 8 decimals): the whole reward (premium plus gas part) per rebalance. Enough to
+ *   pay an execution at 2,000 gwei with ETH near $3,000 ($4,800), and the 1% premium on a $500k sale; small against
+ *   what a liquidation costs a $1M position (a 5% bonus on the debt repaid). A small vault's owner may want less.
+ */
+export const DEFAULT_MAX_GAS_PRICE = parseUnits("2000", "gwei");
+export const DEFAULT_MAX_REWARD_BASE = 5_000n * 10n ** 8n;
+
+/**
+ * A policy every test and simulation can start from: band 1.3 / 1.5 / 1.8, 1% slippage, 1% premium cap, gas priced at
+ * up to 2,000 gwei, at most $5,000 of reward per rebalance.
+ */
 export const DEFAULT_POLICY: IBallastVault.PolicyStruct = {
   minHF: parseUnits("1.3", 18),
   targetHF: parseUnits("1.5", 18),
   maxHF: parseUnits("1.8", 18),
   maxSlippageBps: 100,
   maxKeeperRewardBps: 100,
+  maxGasPrice: DEFAULT_MAX_GAS_PRICE,
+  maxRewardBase: DEFAULT_MAX_REWARD_BASE,
 };
 
 export interface Protocol {
@@ -106,6 +126,14 @@ export async function deployProtocol(
   await applyChanges(await pairChanges(priceGuard, factory, pairs), governance);
   // Last, so that adding it moved no other contract's address.
   const lens = await new VaultLens__factory(governance).deploy();
+  // After the lens, so that no address moved: the gas part of the keeper reward, priced in WETH.
+  await applyChanges(
+    await auctionGasChanges(auction, {
+      ...LOCAL_PARAMS.auctionGas,
+      nativeAsset: await tokens.erc20[LOCAL_PARAMS.auctionGas.nativeAsset].getAddress(),
+    }),
+    governance,
+  );
   return { governance, guardian, forwarder, priceGuard, executor, factory, auction, lens };
 }
 

@@ -34,7 +34,14 @@ import { BLOCK_SECONDS, buildKeepers, RewardCurve, type KeeperProfile } from "./
 import { Liquidator } from "./liquidator";
 import { StressedMarket } from "./market";
 import { PolicyMetrics, round, type PolicyResult } from "./metrics";
-import { policySetup, volatilityBand, type PolicyName, type PolicySetup, type VolatilityBand } from "./policies";
+import {
+  policySetup,
+  volatilityBand,
+  withOwnerRewardCaps,
+  type PolicyName,
+  type PolicySetup,
+  type VolatilityBand,
+} from "./policies";
 import { buildPopulation, prepareOwners, VAULT_SALT, type VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
 import { Stopwatch } from "./stopwatch";
@@ -505,7 +512,10 @@ async function openVaults(run: PreparedRun, setup: PolicySetup): Promise<Tracked
   for (const [i, spec] of run.population.entries()) {
     const owner = run.owners[i];
     const { WETH, USDC } = market.tokens.erc20;
-    await mined(protocol.factory.connect(owner).createVault(WETH, USDC, setup.policy, VAULT_SALT));
+    // The owner caps the keeper reward at 2% of the opening equity (the deposit at the oracle price).
+    const equityBase = (spec.deposit * (await market.aave.oracle.getAssetPrice(WETH))) / 10n ** 18n;
+    const policy = withOwnerRewardCaps(setup.policy, equityBase);
+    await mined(protocol.factory.connect(owner).createVault(WETH, USDC, policy, VAULT_SALT));
     const address = await protocol.factory.predictVault(spec.owner, VAULT_SALT);
     const vault = BallastVault__factory.connect(address, owner);
     await mined(vault.open(spec.deposit, setup.openHF(spec), up));
@@ -513,7 +523,7 @@ async function openVaults(run: PreparedRun, setup: PolicySetup): Promise<Tracked
     // holds even for a hundred highly levered vaults.
     await market.world.arbitrage(ROUTE_POOL);
     if (setup.paused) await mined(vault.pauseAutomation(true));
-    opened.push(trackVault(spec, address, setup.policy, !setup.paused));
+    opened.push(trackVault(spec, address, policy, !setup.paused));
   }
   return opened;
 }

@@ -29,7 +29,24 @@ export const REACTIVE_POLICY: PolicyValues = {
   maxHF: BigInt(DEFAULT_POLICY.maxHF),
   maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
   maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+  maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
+  maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
 };
+
+/** The owner's gas price cap in the simulation: 2,000 gwei, above any base fee a stress path reaches. */
+export const SIMULATED_MAX_GAS_PRICE = parseUnits("2000", "gwei");
+/** The owner's absolute reward cap in the simulation: 2% of the vault's opening equity, bps. */
+export const SIMULATED_MAX_REWARD_BPS_OF_EQUITY = 200n;
+
+/**
+ * `policy` with the absolute keeper reward caps an owner of a vault with `equityBase` (its opening equity, base
+ * units) would set: gas priced at up to 2,000 gwei and at most 2% of the equity per rebalance (at least 1 base unit,
+ * which the vault requires). Every simulated vault opens with them (reactive and volatility; static never pays).
+ */
+export function withOwnerRewardCaps(policy: PolicyValues, equityBase: bigint): PolicyValues {
+  const cap = (equityBase * SIMULATED_MAX_REWARD_BPS_OF_EQUITY) / 10_000n;
+  return { ...policy, maxGasPrice: SIMULATED_MAX_GAS_PRICE, maxRewardBase: cap > 0n ? cap : 1n };
+}
 
 /** Static vaults pause automation, so their band never acts; it only has to admit any opening HF for `open`. */
 export const STATIC_POLICY: PolicyValues = {

@@ -206,5 +206,8 @@ export function recommendPolicy(input: PolicyInput): PolicyValues {
     maxHF: maxHF * CENT,
     maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
     maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+    // Per vault at its open (policies.ts `withOwnerRewardCaps`).
+    maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
+    maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
   };
 }

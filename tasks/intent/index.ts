@@ -42,9 +42,21 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   )
   .addOptionalParam(
     "maxRewardBps",
-    "set-policy, --call set-policy: largest keeper reward in bps (default: current policy)",
+    "set-policy, --call set-policy: largest keeper premium in bps (default: current policy)",
     undefined,
     types.int,
+  )
+  .addOptionalParam(
+    "maxGasPriceGwei",
+    "set-policy, --call set-policy: highest gas price, gwei, at which keepers are refunded their gas (default: current policy)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "maxRewardUsd",
+    "set-policy, --call set-policy: largest keeper reward per rebalance in the Aave base currency, USD (default: current policy)",
+    undefined,
+    types.string,
   )
   .addOptionalParam(
     "feeToken",

@@ -243,6 +243,8 @@ export function parsePayload(text: string, where: string): SignedPayload {
               maxHF: r.uint(pol, "maxHF", pp),
               maxSlippageBps: r.uint(pol, "maxSlippageBps", pp),
               maxKeeperRewardBps: r.uint(pol, "maxKeeperRewardBps", pp),
+              maxGasPrice: r.uint(pol, "maxGasPrice", pp),
+              maxRewardBase: r.uint(pol, "maxRewardBase", pp),
             },
             feeToken: r.address(m, "feeToken", p),
             maxFee: r.uint(m, "maxFee", p),

@@ -65,11 +65,31 @@ export interface SignArgs extends PolicyFlags {
 
 /** Which kind-specific flags each kind (and forward call) accepts; anything else given is an error. */
 const FLAGS: Record<string, readonly (keyof SignArgs)[]> = {
-  SetPolicy: ["minHf", "targetHf", "maxHf", "maxSlippageBps", "maxRewardBps", "feeToken", "maxFee"],
+  SetPolicy: [
+    "minHf",
+    "targetHf",
+    "maxHf",
+    "maxSlippageBps",
+    "maxRewardBps",
+    "maxGasPriceGwei",
+    "maxRewardUsd",
+    "feeToken",
+    "maxFee",
+  ],
   Rebalance: ["targetHf", "maxSlippageBps", "rewardToken", "maxReward"],
   Close: ["feeToken", "maxFee"],
   "forward raw": ["to", "data", "gas"],
-  "forward set-policy": ["call", "minHf", "targetHf", "maxHf", "maxSlippageBps", "maxRewardBps", "gas"],
+  "forward set-policy": [
+    "call",
+    "minHf",
+    "targetHf",
+    "maxHf",
+    "maxSlippageBps",
+    "maxRewardBps",
+    "maxGasPriceGwei",
+    "maxRewardUsd",
+    "gas",
+  ],
   "forward pause": ["call", "gas"],
   "forward resume": ["call", "gas"],
   "forward withdraw": ["call", "amount", "recipient", "gas"],

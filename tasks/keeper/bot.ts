@@ -33,6 +33,7 @@ import {
   TxSender,
   type Failure,
   type FeeOverrides,
+  type Fees,
   type TxOverrides,
 } from "./tx";
 import {
@@ -278,7 +279,7 @@ export class KeeperBot {
         summary.skipped.push({ vault, reason: "gas-price" });
         continue;
       }
-      const execution = await this.evaluate(status, rewardBps, fees.gasPrice, summary);
+      const execution = await this.evaluate(status, rewardBps, fees, summary);
       if (execution !== undefined) plan.executions.push(execution);
     }
     return plan;
@@ -428,12 +429,16 @@ export class KeeperBot {
   private async evaluate(
     s: VaultStatus,
     rewardBps: bigint,
-    gasPrice: bigint,
+    fees: Fees,
     summary: PassSummary,
   ): Promise<Execution | undefined> {
     const vault = getAddress(s.vault);
     const dir = direction(s.direction);
-    if (rewardBps === 0n) return this.noReward(vault, dir, summary);
+    const { gasPrice } = fees;
+    // The auction's own quote of its gas part at this pass's base fee and tip, priced as on-chain (a single execution:
+    // a later call of a batch is priced lower, and costs less gas too).
+    const quote = await this.auction.quoteReward(vault, fees.baseFee, fees.tip, false);
+    if (rewardBps === 0n && quote.gasRewardBase === 0n) return this.noReward(vault, dir, summary);
     const [tokenIn, tokenOut] =
       dir === "leverage" ? [s.debtAsset, s.collateralAsset] : [s.collateralAsset, s.debtAsset];
     await Promise.all([this.valuer.symbol(tokenIn), this.valuer.symbol(tokenOut)]);
@@ -469,6 +474,8 @@ export class KeeperBot {
     const value = assessExecution({
       valueSoldBase,
       rewardBps,
+      gasRewardBase: quote.gasRewardBase,
+      maxRewardBase: quote.maxRewardBase,
       gas,
       gasPrice,
       nativePriceBase: await this.valuer.price(this.settings.wrappedNative),

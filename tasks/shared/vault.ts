@@ -1,5 +1,5 @@
 /** Vault reads shared by the intent and vault tasks: policies (parsed, checked, printed) and the status summary. */
-import { getAddress } from "ethers";
+import { formatUnits, getAddress, parseUnits } from "ethers";
 
 import type { BallastVault } from "../../typechain-types";
 import { parseBps, parseHf, tokenInfo, type TaskContext, type TokenInfo } from "./context";
@@ -13,6 +13,10 @@ export interface PolicyFlags {
   maxHf?: string;
   maxSlippageBps?: number;
   maxRewardBps?: number;
+  /** Gwei, decimal ("2000"). */
+  maxGasPriceGwei?: string;
+  /** Aave base currency (USD on mainnet), decimal ("5000"). */
+  maxRewardUsd?: string;
 }
 
 export async function readPolicy(vault: BallastVault): Promise<PolicyValues> {
@@ -23,6 +27,8 @@ export async function readPolicy(vault: BallastVault): Promise<PolicyValues> {
     maxHF: p.maxHF,
     maxSlippageBps: p.maxSlippageBps,
     maxKeeperRewardBps: p.maxKeeperRewardBps,
+    maxGasPrice: p.maxGasPrice,
+    maxRewardBase: p.maxRewardBase,
   };
 }
 
@@ -40,7 +46,37 @@ export function policyFromFlags(base: PolicyValues, flags: PolicyFlags): PolicyV
       flags.maxRewardBps !== undefined
         ? BigInt(parseBps(flags.maxRewardBps, "--max-reward-bps"))
         : base.maxKeeperRewardBps,
+    maxGasPrice:
+      flags.maxGasPriceGwei !== undefined
+        ? parseUint64Units(flags.maxGasPriceGwei, 9, "--max-gas-price-gwei")
+        : base.maxGasPrice,
+    maxRewardBase:
+      flags.maxRewardUsd !== undefined
+        ? parseUint64Units(flags.maxRewardUsd, 8, "--max-reward-usd")
+        : base.maxRewardBase,
   };
+}
+
+/** The flags that change a policy, named as the tasks' --help spells them. */
+export const POLICY_FLAG_NAMES =
+  "--min-hf, --target-hf, --max-hf, --max-slippage-bps, --max-reward-bps, --max-gas-price-gwei or --max-reward-usd";
+
+/** Whether any policy flag was passed. */
+export function anyPolicyFlag(f: PolicyFlags): boolean {
+  return [f.minHf, f.targetHf, f.maxHf, f.maxSlippageBps, f.maxRewardBps, f.maxGasPriceGwei, f.maxRewardUsd].some(
+    (v) => v !== undefined,
+  );
+}
+
+/** A non-negative decimal with at most `decimals` places, scaled by 10^decimals, that fits the vault's uint64. */
+function parseUint64Units(value: string, decimals: number, flag: string): bigint {
+  const v = value.trim();
+  if (!new RegExp(`^\\d+(\\.\\d{1,${decimals}})?$`).test(v)) {
+    throw new TaskError(`${flag} must be a decimal number with at most ${decimals} decimals, got "${value}"`);
+  }
+  const n = parseUnits(v, decimals);
+  if (n >= 2n ** 64n) throw new TaskError(`${flag} ${value} is out of range`);
+  return n;
 }
 
 /** The factory's policy bounds, checked here so that a bad policy is refused before anything is signed or sent. */
@@ -65,9 +101,12 @@ export async function checkPolicy(ctx: TaskContext, p: PolicyValues): Promise<vo
       `max keeper reward ${fmt.bps(p.maxKeeperRewardBps)} is above the cap ${fmt.bps(b.maxKeeperRewardBpsCap)}`,
     );
   }
+  if (p.maxRewardBase === 0n) {
+    problems.push("the max keeper reward must be above $0 (to stop keeper rebalances, pause automation instead)");
+  }
   if (problems.length > 0) {
     throw new TaskError(
-      `Invalid policy: ${problems.join("; ")}: change --min-hf / --target-hf / --max-hf / --max-*-bps`,
+      `Invalid policy: ${problems.join("; ")}: change --min-hf / --target-hf / --max-hf / --max-*-bps / --max-reward-usd`,
     );
   }
 }
@@ -75,7 +114,8 @@ export async function checkPolicy(ctx: TaskContext, p: PolicyValues): Promise<vo
 export function policyText(p: PolicyValues): string {
   return (
     `minHF ${fmt.hf(p.minHF)} · target ${fmt.hf(p.targetHF)} · maxHF ${fmt.hf(p.maxHF)} · ` +
-    `slippage <= ${fmt.bps(p.maxSlippageBps)} · keeper reward <= ${fmt.bps(p.maxKeeperRewardBps)}`
+    `slippage <= ${fmt.bps(p.maxSlippageBps)} · keeper premium <= ${fmt.bps(p.maxKeeperRewardBps)} · ` +
+    `gas priced at <= ${formatUnits(p.maxGasPrice, 9)} gwei · keeper reward <= ${fmt.usd(p.maxRewardBase)}`
   );
 }
 

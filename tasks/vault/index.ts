@@ -64,9 +64,22 @@ function policyParams(t: ConfigurableTaskDefinition, defaults: string): Configur
     )
     .addOptionalParam(
       "maxRewardBps",
-      `Largest keeper reward, bps of the value moved (${defaults})`,
+      `Largest keeper premium, bps of the value moved (${defaults})`,
       undefined,
       types.int,
+    )
+    .addOptionalParam(
+      "maxGasPriceGwei",
+      `Highest gas price, gwei, at which keepers are refunded their gas, decimal like 2000 (${defaults})`,
+      undefined,
+      types.string,
+    )
+    .addOptionalParam(
+      "maxRewardUsd",
+      `Largest keeper reward per rebalance, premium and gas refund together, in the Aave base currency (USD), ` +
+        `decimal like 5000; above 0 (${defaults})`,
+      undefined,
+      types.string,
     );
 }
 

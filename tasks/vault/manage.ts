@@ -23,6 +23,8 @@ import * as fmt from "../shared/format";
 import {
   checkPolicy,
   policyFromFlags,
+  anyPolicyFlag,
+  POLICY_FLAG_NAMES,
   policyText,
   readPolicy,
   readStatus,
@@ -152,11 +154,7 @@ export interface PolicyResult {
 /** `vault:policy`. */
 export async function policyTask(args: PolicyArgs, hre: HardhatRuntimeEnvironment): Promise<PolicyResult> {
   checkGaslessFlags(args);
-  if ([args.minHf, args.targetHf, args.maxHf, args.maxSlippageBps, args.maxRewardBps].every((v) => v === undefined)) {
-    throw new TaskError(
-      "Nothing to change: pass --min-hf, --target-hf, --max-hf, --max-slippage-bps or --max-reward-bps",
-    );
-  }
+  if (!anyPolicyFlag(args)) throw new TaskError(`Nothing to change: pass ${POLICY_FLAG_NAMES}`);
   const { ctx, owner, ownerAddress, vault, relayer } = await ownedVault(hre, args);
   const vaultAddress = await vault.getAddress();
   const current = await readPolicy(vault);

@@ -26,6 +26,7 @@ import * as fmt from "../shared/format";
 import {
   checkPolicy,
   policyFromFlags,
+  anyPolicyFlag,
   policyText,
   readPolicy,
   readStatus,
@@ -67,6 +68,8 @@ const DEFAULT: PolicyValues = {
   maxHF: BigInt(DEFAULT_POLICY.maxHF),
   maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
   maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+  maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
+  maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
 };
 
 interface Plan {
@@ -119,12 +122,7 @@ async function plan(ctx: TaskContext, args: OpenArgs, owner: Signer): Promise<Pl
       );
     }
     policy = await readPolicy(existing);
-    if (
-      args.minHf !== undefined ||
-      args.maxHf !== undefined ||
-      args.maxSlippageBps !== undefined ||
-      args.maxRewardBps !== undefined
-    ) {
+    if (anyPolicyFlag({ ...args, targetHf: undefined })) {
       log("  note: the vault exists, so its policy stays; change it with vault:policy");
     }
   } else {

@@ -539,6 +539,10 @@ async function checkExecuted(
     (await sys.factory.policyBounds()).maxKeeperRewardBpsCap,
   );
   expect(event.reward, "reward paid is the one the vault kept").to.equal(report.keeperReward);
+  expect(event.gasRewardBase, "gas part under the owner's absolute cap").to.be.lte(v.policy.maxRewardBase);
+  // The whole reward (premium and gas part), valued at the rebalance's oracle price, within the owner's absolute cap.
+  const rewardBase = (event.reward * (await usdcPrice(sys))) / 10n ** sys.debtDecimals;
+  expect(rewardBase, "reward under the owner's maxRewardBase").to.be.lte(v.policy.maxRewardBase);
   expect(event.recipient).to.equal(recipient);
   if (usdcBefore !== undefined) {
     expect(await sys.tokens.erc20.USDC.balanceOf(recipient), "reward reached the recipient").to.equal(

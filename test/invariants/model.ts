@@ -41,6 +41,8 @@ export const POLICIES: readonly PolicyValues[] = [
     maxHF: parseUnits("2", 18),
     maxSlippageBps: 50n,
     maxKeeperRewardBps: 200n,
+    maxGasPrice: parseUnits("500", "gwei"),
+    maxRewardBase: 1_000n * 10n ** 8n,
   },
   {
     minHF: parseUnits("1.4", 18),
@@ -48,6 +50,9 @@ export const POLICIES: readonly PolicyValues[] = [
     maxHF: parseUnits("1.9", 18),
     maxSlippageBps: 150n,
     maxKeeperRewardBps: 30n,
+    // A tight absolute cap ($20): the auction's reward is clamped to it.
+    maxGasPrice: parseUnits("2000", "gwei"),
+    maxRewardBase: 20n * 10n ** 8n,
   },
 ];
 /** A band the factory refuses (target under minHF + gap). */
@@ -60,6 +65,8 @@ export function toValues(p: IBallastVault.PolicyStruct): PolicyValues {
     maxHF: BigInt(p.maxHF),
     maxSlippageBps: BigInt(p.maxSlippageBps),
     maxKeeperRewardBps: BigInt(p.maxKeeperRewardBps),
+    maxGasPrice: BigInt(p.maxGasPrice),
+    maxRewardBase: BigInt(p.maxRewardBase),
   };
 }
 

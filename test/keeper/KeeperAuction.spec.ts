@@ -2,7 +2,7 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import type { ContractTransactionResponse } from "ethers";
-import { MaxUint256, parseUnits, ZeroAddress } from "ethers";
+import { MaxUint256, parseUnits, toQuantity, ZeroAddress } from "ethers";
 import hre from "hardhat";
 
 import {
@@ -135,10 +135,37 @@ async function expectedReward(
   f: KeeperFixture,
   report: IBallastVault.RebalanceReportStructOutput,
   bps: bigint,
+  gasBase = 0n,
+  vault: BallastVault = f.vault,
 ): Promise<bigint> {
-  if (report.direction === LEVERAGE) return (report.amountIn * bps) / BPS;
   const p = await prices(f);
-  return toAmount((toBase(report.amountIn, p.weth, 18n) * bps) / BPS, p.usdc, 6n);
+  const cap = (await vault.policy()).maxRewardBase;
+  if (report.direction === LEVERAGE) {
+    return min((report.amountIn * bps) / BPS + toAmount(gasBase, p.usdc, 6n), toAmount(cap, p.usdc, 6n));
+  }
+  return toAmount(min((toBase(report.amountIn, p.weth, 18n) * bps) / BPS + gasBase, cap), p.usdc, 6n);
+}
+
+/**
+ * The gas part `tx` should have asked for, worked out independently: the gas units (a single execution, or a later
+ * call of a batch) times the block's base fee plus the tip bounded by `maxTip`, at most the owner's `maxGasPrice`,
+ * valued at the WETH oracle price, at most the owner's `maxRewardBase`.
+ */
+async function modelGasBase(
+  f: KeeperFixture,
+  tx: ContractTransactionResponse,
+  batched = false,
+  vault: BallastVault = f.vault,
+): Promise<bigint> {
+  const receipt = await tx.wait();
+  const block = receipt === null ? null : await receipt.getBlock();
+  if (block === null || block.baseFeePerGas === null) throw new Error("no block");
+  const g = await f.auction.gasConfig();
+  const policy = await vault.policy();
+  const units = batched ? g.batchCallGas : g.executeGas;
+  const tip = tx.gasPrice - block.baseFeePerGas;
+  const price = min(block.baseFeePerGas + min(tip, g.maxTip), policy.maxGasPrice);
+  return min((units * price * (await prices(f)).weth) / WAD, policy.maxRewardBase);
 }
 
 /** The vault's HF lies within LANDING of the target and inside the band, and is what the report says. */
@@ -176,6 +203,12 @@ async function blockTimestamp(tx: ContractTransactionResponse): Promise<number> 
   const block = receipt === null ? null : await receipt.getBlock();
   if (block === null) throw new Error("no block");
   return block.timestamp;
+}
+
+/** Turns the gas part of the reward off (the state of an auction governance never priced gas for). */
+async function gasPartOff(f: KeeperFixture): Promise<void> {
+  const off = { executeGas: 0, batchCallGas: 0, maxTip: 0, nativeAsset: ZeroAddress };
+  await (await f.auction.connect(f.governance).setGasConfig(off)).wait();
 }
 
 async function setConfig(f: KeeperFixture, change: Partial<IKeeperAuction.ConfigStruct>): Promise<void> {
@@ -335,6 +368,8 @@ describe("KeeperAuction", () => {
         await expect(tx)
           .to.emit(f.vault, "Rebalanced")
           .withArgs(await f.auction.getAddress(), anyValue);
+        const gasBase = await modelGasBase(f, tx);
+        expect(gasBase).to.be.gt(0n);
         await expect(tx)
           .to.emit(f.auction, "Executed")
           .withArgs(
@@ -342,13 +377,14 @@ describe("KeeperAuction", () => {
             f.keeper.address,
             f.recipient.address,
             bps,
+            gasBase,
             report.keeperReward,
             report.hfBefore,
             report.hfAfter,
           );
-        // Paid exactly once, exactly the reward the vault kept for those bps, to the recipient only.
+        // Paid exactly once, exactly the reward the vault kept for those bps and that gas, to the recipient only.
         expect(report.keeperReward).to.be.gt(0n);
-        expect(report.keeperReward).to.equal(await expectedReward(f, report, bps));
+        expect(report.keeperReward).to.equal(await expectedReward(f, report, bps, gasBase));
         expect((await usdc.balanceOf(f.recipient)) - recipientBefore).to.equal(report.keeperReward);
         expect(await usdc.balanceOf(f.keeper)).to.equal(keeperBefore);
         // Within the owner's cap on the value sold.
@@ -597,11 +633,12 @@ describe("KeeperAuction", () => {
           f.keeper.address,
           f.recipient.address,
           20n,
+          await modelGasBase(f, tx),
           report.keeperReward,
           report.hfBefore,
           report.hfAfter,
         );
-      expect(report.keeperReward).to.equal(await expectedReward(f, report, 20n));
+      expect(report.keeperReward).to.equal(await expectedReward(f, report, 20n, await modelGasBase(f, tx)));
       expect(report.keeperReward).to.be.gt(0n);
       await expectLanded(f.vault, report);
       await expectAuctionClean(f);
@@ -622,7 +659,8 @@ describe("KeeperAuction", () => {
       const [report] = await rebalancedReports(f.vault, tx);
       const [executed] = await executedEvents(f.auction, tx);
       expect([executed.rewardBps, executed.reward]).to.deep.equal([30n, report.keeperReward]);
-      expect(report.keeperReward).to.equal(await expectedReward(f, report, 30n));
+      expect(executed.gasRewardBase).to.equal(await modelGasBase(f, tx));
+      expect(report.keeperReward).to.equal(await expectedReward(f, report, 30n, executed.gasRewardBase));
       await expectLanded(f.vault, report);
     });
   });
@@ -644,6 +682,7 @@ describe("KeeperAuction", () => {
           await f.vault.getAddress(),
           f.keeper.address,
           f.recipient.address,
+          0n,
           0n,
           0n,
           report.hfBefore,
@@ -830,6 +869,8 @@ describe("KeeperAuction", () => {
     it("rebalances and pays the others when one vault fails, and keeps the failed one's auction", async () => {
       const f = await loadFixture(kickedBatchFixture);
       const usdc = f.tokens.erc20.USDC;
+      // An eth_call prices gas apart from the transaction (no tip): compare the premium alone.
+      await gasPartOff(f);
       // Bob pauses automation after the kick: his vault now refuses keepers.
       await (await f.vaults[1].connect(f.owners[1]).pauseAutomation(true)).wait();
       const calls = await batchCalls(f);
@@ -866,7 +907,9 @@ describe("KeeperAuction", () => {
         expect(event.reward, `vault ${i} reward`).to.equal(report.keeperReward);
         expect(expected[i].reward, `vault ${i} result`).to.equal(report.keeperReward);
         expect(report.keeperReward).to.be.gt(0n);
-        expect(report.keeperReward).to.equal(await expectedReward(f, report, bps[i]));
+        // The first vault of the batch is priced as a single execution, the next one as a further call.
+        expect(event.gasRewardBase, `vault ${i} gas part`).to.equal(await modelGasBase(f, tx, i !== 0, f.vaults[i]));
+        expect(report.keeperReward).to.equal(await expectedReward(f, report, bps[i], event.gasRewardBase, f.vaults[i]));
         expect([event.keeper, event.recipient]).to.deep.equal([f.keeper.address, f.recipient.address]);
         await expectLanded(f.vaults[i], report);
         expect((await f.auction.auctionOf(f.vaults[i])).kickedAt).to.equal(0n);
@@ -884,6 +927,7 @@ describe("KeeperAuction", () => {
     it("reports the same vault twice as AuctionNotActive the second time and pays once", async () => {
       const f = await loadFixture(kickedBatchFixture);
       const usdc = f.tokens.erc20.USDC;
+      await gasPartOff(f);
       const call = { vault: f.vault, path: f.down, maxAmountIn: MaxUint256 };
       const timestamp = (await time.latest()) + 30;
       await time.setNextBlockTimestamp(timestamp);
@@ -937,6 +981,7 @@ describe("KeeperAuction", () => {
             { vault: f.vault, path: f.down, maxAmountIn: MaxUint256 },
             f.attacker.address,
             f.attacker.address,
+            false,
           ),
       )
         .to.be.revertedWithCustomError(f.auction, "AuctionOnlySelf")
@@ -1108,6 +1153,238 @@ describe("KeeperAuction", () => {
       expect(await f.vault.AUCTION()).to.equal(await f.auction.getAddress());
       expect(await f.auction.currentRewardBps(f.vault)).to.equal(0n);
       expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE]);
+    });
+  });
+});
+
+describe("KeeperAuction gas part", () => {
+  const GWEI = 10n ** 9n;
+  const BASE_FEE = 200n * GWEI;
+  const GAS = LOCAL_PARAMS.auctionGas;
+
+  /** The next block's base fee, and EIP-1559 fees that pay it plus `tip`. */
+  async function atBaseFee(baseFee: bigint, tip: bigint) {
+    await hre.network.provider.send("hardhat_setNextBlockBaseFeePerGas", [toQuantity(baseFee)]);
+    return { maxFeePerGas: baseFee * 2n + tip, maxPriorityFeePerGas: tip };
+  }
+
+  async function wethPrice(f: KeeperFixture): Promise<bigint> {
+    return f.aave.oracle.getAssetPrice(f.tokens.erc20.WETH);
+  }
+
+  /** What the keeper paid for `tx`, valued at the WETH oracle price, base units. */
+  async function gasCostBase(f: KeeperFixture, tx: ContractTransactionResponse): Promise<bigint> {
+    const receipt = await tx.wait();
+    if (receipt === null) throw new Error("no receipt");
+    return (receipt.gasUsed * receipt.gasPrice * (await wethPrice(f))) / WAD;
+  }
+
+  describe("#setGasConfig", () => {
+    it("is set by deployProtocol to the local parameters, with WETH as the native asset", async () => {
+      const f = await loadFixture(protocolFixture);
+      expect([...(await f.auction.gasConfig())]).to.deep.equal([
+        BigInt(GAS.executeGas),
+        BigInt(GAS.batchCallGas),
+        GAS.maxTip,
+        await f.tokens.erc20.WETH.getAddress(),
+      ]);
+    });
+
+    it("lets governance replace it, emits GasConfigSet, and turns the gas part off with zero units", async () => {
+      const f = await loadFixture(protocolFixture);
+      const next = {
+        executeGas: 1_000_000,
+        batchCallGas: 600_000,
+        maxTip: 3n * GWEI,
+        nativeAsset: await f.tokens.erc20.WETH.getAddress(),
+      };
+      await expect(f.auction.connect(f.governance).setGasConfig(next))
+        .to.emit(f.auction, "GasConfigSet")
+        .withArgs([next.executeGas, next.batchCallGas, next.maxTip, next.nativeAsset]);
+      expect([...(await f.auction.gasConfig())]).to.deep.equal([1_000_000n, 600_000n, 3n * GWEI, next.nativeAsset]);
+      const off = { executeGas: 0, batchCallGas: 0, maxTip: 0, nativeAsset: ZeroAddress };
+      await expect(f.auction.connect(f.governance).setGasConfig(off)).to.emit(f.auction, "GasConfigSet");
+    });
+
+    it("rejects every breach of the hard limits with its error and arguments, and keeps the config", async () => {
+      const f = await loadFixture(protocolFixture);
+      const weth = await f.tokens.erc20.WETH.getAddress();
+      const base = { ...GAS, nativeAsset: weth };
+      const before = [...(await f.auction.gasConfig())];
+      const limit = await f.auction.HARD_MAX_EXECUTE_GAS();
+      expect(limit).to.equal(5_000_000n);
+      expect(await f.auction.HARD_MAX_TIP()).to.equal(100n * GWEI);
+      await expect(f.auction.connect(f.governance).setGasConfig({ ...base, executeGas: 5_000_001 }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionGasUnitsInvalid")
+        .withArgs(5_000_001n, BigInt(GAS.batchCallGas), limit);
+      await expect(f.auction.connect(f.governance).setGasConfig({ ...base, batchCallGas: GAS.executeGas + 1 }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionGasUnitsInvalid")
+        .withArgs(BigInt(GAS.executeGas), BigInt(GAS.executeGas + 1), limit);
+      await expect(f.auction.connect(f.governance).setGasConfig({ ...base, maxTip: 100n * GWEI + 1n }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionMaxTipAboveLimit")
+        .withArgs(100n * GWEI + 1n, 100n * GWEI);
+      await expect(f.auction.connect(f.governance).setGasConfig({ ...base, nativeAsset: ZeroAddress }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionNativeAssetInvalid")
+        .withArgs(ZeroAddress);
+      // An asset the price guard does not price.
+      await expect(
+        f.auction.connect(f.governance).setGasConfig({ ...base, nativeAsset: f.governance.address }),
+      ).to.be.revertedWithCustomError(f.priceGuard, "PriceGuardNoHeartbeat");
+      expect([...(await f.auction.gasConfig())]).to.deep.equal(before);
+    });
+
+    it("rejects anyone but governance with AuctionNotGovernance", async () => {
+      const f = await loadFixture(keeperFixture);
+      const before = [...(await f.auction.gasConfig())];
+      await expect(f.auction.connect(f.keeper).setGasConfig({ ...GAS, nativeAsset: ZeroAddress, executeGas: 0 }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionNotGovernance")
+        .withArgs(f.keeper.address);
+      expect([...(await f.auction.gasConfig())]).to.deep.equal(before);
+    });
+  });
+
+  describe("#execute at a Black-Thursday base fee (200 gwei)", () => {
+    it("pays units x (base fee + tip) at the WETH price, on top of the premium, and covers the keeper's gas", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      const tip = 1n * GWEI;
+      const fees = await atBaseFee(BASE_FEE, tip);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
+      const [event] = await executedEvents(f.auction, tx);
+      const [report] = await rebalancedReports(f.vault, tx);
+      const expectedGas = (BigInt(GAS.executeGas) * (BASE_FEE + tip) * (await wethPrice(f))) / WAD;
+      expect(event.gasRewardBase).to.equal(expectedGas);
+      expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps, expectedGas));
+      // The gas part alone covers what the keeper paid, valued at the oracle.
+      const cost = await gasCostBase(f, tx);
+      expect(event.gasRewardBase, "gas part vs gas paid").to.be.gte(cost);
+      const p = await prices(f);
+      expect(toBase(report.keeperReward, p.usdc, 6n)).to.be.gt(cost);
+      await expectLanded(f.vault, report);
+      await expectAuctionClean(f);
+    });
+
+    it("pays a Leverage the gas part too, borrowed on top, and still lands on the target", async () => {
+      const f = await loadFixture(kickedLeverageFixture);
+      const fees = await atBaseFee(BASE_FEE, GWEI);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.up, MaxUint256, f.recipient.address, fees);
+      const [event] = await executedEvents(f.auction, tx);
+      const [report] = await rebalancedReports(f.vault, tx);
+      expect(event.gasRewardBase).to.equal(await modelGasBase(f, tx));
+      expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps, event.gasRewardBase));
+      expect(event.gasRewardBase).to.be.gte(await gasCostBase(f, tx));
+      await expectLanded(f.vault, report);
+    });
+
+    it("ignores a tip above maxTip", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      const fees = await atBaseFee(BASE_FEE, 50n * GWEI);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
+      const [event] = await executedEvents(f.auction, tx);
+      expect(event.gasRewardBase).to.equal(
+        (BigInt(GAS.executeGas) * (BASE_FEE + GAS.maxTip) * (await wethPrice(f))) / WAD,
+      );
+    });
+
+    it("prices gas at the owner's maxGasPrice when the base fee is above it", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      const cap = 50n * GWEI;
+      await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxGasPrice: cap })).wait();
+      const fees = await atBaseFee(BASE_FEE, GWEI);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
+      const [event] = await executedEvents(f.auction, tx);
+      const [report] = await rebalancedReports(f.vault, tx);
+      expect(event.gasRewardBase).to.equal((BigInt(GAS.executeGas) * cap * (await wethPrice(f))) / WAD);
+      expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps, event.gasRewardBase));
+      await expectLanded(f.vault, report);
+    });
+
+    it("pays no gas part when the owner's maxGasPrice is 0: the premium alone", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxGasPrice: 0 })).wait();
+      const fees = await atBaseFee(BASE_FEE, GWEI);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
+      const [event] = await executedEvents(f.auction, tx);
+      const [report] = await rebalancedReports(f.vault, tx);
+      expect(event.gasRewardBase).to.equal(0n);
+      expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps));
+    });
+
+    for (const side of [
+      { label: "Deleverage", fixture: kickedVaultFixture, path: "down" },
+      { label: "Leverage", fixture: kickedLeverageFixture, path: "up" },
+    ] as const) {
+      it(`clamps premium plus gas part to the owner's maxRewardBase (${side.label}) and still lands`, async () => {
+        const f = await loadFixture(side.fixture);
+        const cap = 100n * 10n ** 8n;
+        await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: cap })).wait();
+        await time.increase(600);
+        const fees = await atBaseFee(BASE_FEE, GWEI);
+        const tx = await f.auction
+          .connect(f.keeper)
+          .execute(f.vault, f[side.path], MaxUint256, f.recipient.address, fees);
+        const [event] = await executedEvents(f.auction, tx);
+        const [report] = await rebalancedReports(f.vault, tx);
+        // The gas part alone (about $260 at 200 gwei) is above the cap.
+        expect(event.gasRewardBase).to.equal(cap);
+        const p = await prices(f);
+        expect(report.keeperReward).to.equal(toAmount(cap, p.usdc, 6n));
+        expect(toBase(report.keeperReward, p.usdc, 6n)).to.be.lte(cap);
+        await expectLanded(f.vault, report);
+      });
+    }
+
+    it("pays a batch of three vaults at least the keeper's gas for the whole batch", async () => {
+      const f = await loadFixture(kickedBatchFixture);
+      const calls = f.vaults.map((vault) => ({ vault, path: f.down, maxAmountIn: MaxUint256 }));
+      const fees = await atBaseFee(BASE_FEE, GWEI);
+      const tx = await f.auction.connect(f.keeper).executeBatch(calls, f.recipient.address, fees);
+      const events = await executedEvents(f.auction, tx);
+      expect(events).to.have.lengthOf(3);
+      const weth = await wethPrice(f);
+      // The first call is priced as a single execution, the others as further calls of a batch.
+      expect(events.map((e) => e.gasRewardBase)).to.deep.equal(
+        [GAS.executeGas, GAS.batchCallGas, GAS.batchCallGas].map((u) => (BigInt(u) * (BASE_FEE + GWEI) * weth) / WAD),
+      );
+      const gasPaid = events.reduce((sum, e) => sum + e.gasRewardBase, 0n);
+      expect(gasPaid, "gas parts vs gas paid").to.be.gte(await gasCostBase(f, tx));
+    });
+  });
+
+  describe("#quoteReward", () => {
+    it("quotes the premium and the gas part execute then pays, in base units and in USDC", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      const tip = GWEI;
+      const { timestamp } = await pendingRewardBps(f, 30);
+      const quote = await f.auction.quoteReward(f.vault, BASE_FEE, tip, false, { blockTag: "pending" });
+      const batched = await f.auction.quoteReward(f.vault, BASE_FEE, tip, true, { blockTag: "pending" });
+      const p = await prices(f);
+      expect(quote.gasPrice).to.equal(BASE_FEE + tip);
+      expect(quote.gasRewardBase).to.equal((BigInt(GAS.executeGas) * (BASE_FEE + tip) * p.weth) / WAD);
+      expect(quote.gasReward).to.equal(toAmount(quote.gasRewardBase, p.usdc, 6n));
+      expect(quote.maxRewardBase).to.equal(DEFAULT_POLICY.maxRewardBase);
+      expect(batched.gasRewardBase).to.equal((BigInt(GAS.batchCallGas) * (BASE_FEE + tip) * p.weth) / WAD);
+      const fees = await atBaseFee(BASE_FEE, tip);
+      const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
+      expect(await blockTimestamp(tx)).to.equal(timestamp);
+      const [event] = await executedEvents(f.auction, tx);
+      expect([event.rewardBps, event.gasRewardBase]).to.deep.equal([quote.rewardBps, quote.gasRewardBase]);
+    });
+
+    it("quotes nothing for a vault without an auction", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      const quote = await f.auction.quoteReward(f.vault, BASE_FEE, GWEI, false);
+      expect([...quote]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
+    });
+  });
+
+  describe("BallastVault#rebalance gas reward", () => {
+    it("rejects a gas reward from anyone but the auction with VaultNotAuction, and changes nothing", async () => {
+      const f = await loadFixture(kickedVaultFixture);
+      const before = await snapshot(f);
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 1n))
+        .to.be.revertedWithCustomError(f.vault, "VaultNotAuction")
+        .withArgs(f.keeper.address);
+      await expectSnapshotUnchanged(f, before);
     });
   });
 });

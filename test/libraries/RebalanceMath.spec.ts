@@ -307,7 +307,15 @@ describe("RebalanceMath", function () {
   });
 
   describe("#band", function () {
-    const policy = { minHF: hf(1.3), targetHF: hf(1.5), maxHF: hf(1.8), maxSlippageBps: 100, maxKeeperRewardBps: 100 };
+    const policy = {
+      minHF: hf(1.3),
+      targetHF: hf(1.5),
+      maxHF: hf(1.8),
+      maxSlippageBps: 100,
+      maxKeeperRewardBps: 100,
+      maxGasPrice: 0n,
+      maxRewardBase: 1n,
+    };
     const at = (healthFactor: bigint, debtBase = 1n) => ({
       collateralBase: 0n,
       debtBase,

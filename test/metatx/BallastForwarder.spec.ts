@@ -508,7 +508,7 @@ describe("BallastForwarder", () => {
       });
       await expect(f.forwarder.connect(f.relayer).execute(setPolicy))
         .to.emit(vault, "PolicySet")
-        .withArgs(...NEW_POLICY_VALUES);
+        .withArgs(NEW_POLICY_VALUES);
       const pause = await signForwardRequest(owner, f.forwarder, {
         to: predicted,
         data: vault.interface.encodeFunctionData("pauseAutomation", [true]),

@@ -117,7 +117,9 @@ async function kick<F extends KeeperFixture>(f: F): Promise<F & KickedFixture> {
 export async function executedEvents(
   auction: KeeperAuction,
   tx: ContractTransactionResponse,
-): Promise<{ vault: string; keeper: string; recipient: string; rewardBps: bigint; reward: bigint }[]> {
+): Promise<
+  { vault: string; keeper: string; recipient: string; rewardBps: bigint; gasRewardBase: bigint; reward: bigint }[]
+> {
   const receipt = await tx.wait();
   if (receipt === null) throw new Error("no receipt");
   const address = await auction.getAddress();
@@ -126,8 +128,8 @@ export async function executedEvents(
     if (log.address !== address) continue;
     const parsed = auction.interface.parseLog(log);
     if (parsed?.name !== "Executed") continue;
-    const { vault, keeper, recipient, rewardBps, reward } = parsed.args;
-    events.push({ vault, keeper, recipient, rewardBps, reward });
+    const { vault, keeper, recipient, rewardBps, gasRewardBase, reward } = parsed.args;
+    events.push({ vault, keeper, recipient, rewardBps, gasRewardBase, reward });
   }
   return events;
 }

@@ -10,7 +10,7 @@ import { parseUnits, toQuantity, ZeroHash } from "ethers";
 import hre from "hardhat";
 
 import type { AssetSymbol } from "../../lib/deploy";
-import { encodePath } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath } from "../../lib/protocol";
 import {
   AaveOracle__factory,
   ACLManager__factory,
@@ -33,6 +33,8 @@ export const LIFECYCLE_POLICY: IBallastVault.PolicyStruct = {
   maxHF: parseUnits("1.8", 18),
   maxSlippageBps: 100,
   maxKeeperRewardBps: 100,
+  maxGasPrice: DEFAULT_POLICY.maxGasPrice,
+  maxRewardBase: DEFAULT_POLICY.maxRewardBase,
 };
 
 export const LIFECYCLE_DEPOSIT = parseUnits("10", 18);

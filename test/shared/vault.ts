@@ -18,6 +18,8 @@ export const NEW_POLICY: IBallastVault.PolicyStruct = {
   maxHF: parseUnits("2", 18),
   maxSlippageBps: 50,
   maxKeeperRewardBps: 200,
+  maxGasPrice: parseUnits("500", "gwei"),
+  maxRewardBase: 1_000n * 10n ** 8n,
 };
 
 /** NEW_POLICY as `vault.policy()` returns it. */
@@ -27,6 +29,8 @@ export const NEW_POLICY_VALUES = [
   BigInt(NEW_POLICY.maxHF),
   BigInt(NEW_POLICY.maxSlippageBps),
   BigInt(NEW_POLICY.maxKeeperRewardBps),
+  BigInt(NEW_POLICY.maxGasPrice),
+  BigInt(NEW_POLICY.maxRewardBase),
 ];
 
 export const WETH_PRICE = 2_000n * ORACLE_BASE_CURRENCY_UNIT;

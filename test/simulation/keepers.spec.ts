@@ -8,6 +8,8 @@ import {
   effectiveGasPrice,
   feesFor,
   firstPayingElapsed,
+  gasRewardBase,
+  rewardGasPrice,
   gasCostBase,
   pricedOut,
   raceOrder,
@@ -145,6 +147,27 @@ describe("lib/keeper: the keeper's decisions, shared by keeper:run and the simul
       const crash = { ...base, rewardBps: 100n, gasPrice: gwei("201"), minProfitBase: 0n };
       expect(assessExecution(crash)).to.include({ pays: false, reason: "unprofitable" });
       expect(assessExecution({ ...crash, gasPrice: gwei("16") }).pays).to.equal(true);
+    });
+
+    it("with the auction's gas part the crash pays: units x (base fee + bounded tip), clamped to maxRewardBase", () => {
+      // The on-chain formula: 800,000 units at 200 gwei + min(5, 2) gwei tip, at $2,000: $323.20.
+      const price = rewardGasPrice(gwei("200"), gwei("5"), gwei("2"), gwei("2000"));
+      expect(price).to.equal(gwei("202"));
+      expect(rewardGasPrice(gwei("200"), gwei("1"), gwei("2"), gwei("150"))).to.equal(gwei("150"));
+      const gasPart = gasRewardBase(800_000n, price, ETH, usd("5000"));
+      expect(gasPart).to.equal(usd("323.2"));
+      expect(gasRewardBase(800_000n, price, ETH, usd("100"))).to.equal(usd("100"));
+      const crash = { ...base, rewardBps: 100n, gasPrice: gwei("201"), minProfitBase: 0n };
+      const paid = assessExecution({ ...crash, gasRewardBase: gasPart, maxRewardBase: usd("5000") });
+      expect(paid).to.include({ rewardBase: usd("100") + usd("323.2"), pays: true });
+      // The owner's absolute cap clamps premium plus gas part.
+      expect(assessExecution({ ...crash, gasRewardBase: gasPart, maxRewardBase: usd("300") })).to.include({
+        rewardBase: usd("300"),
+        pays: false,
+        reason: "unprofitable",
+      });
+      // A gas part alone (the owner's premium cap at 0) is a reward.
+      expect(assessExecution({ ...crash, rewardBps: 0n, gasRewardBase: gasPart }).reason).to.not.equal("no-reward");
     });
 
     it("firstPayingElapsed: the first block where the reward pays, on the grid, or none by the curve's end", () => {

@@ -30,6 +30,8 @@ const band = (min: string, target: string, max: string) => ({
   maxHF: hf(max),
   maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
   maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+  maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
+  maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
 });
 const bounds = LOCAL_PARAMS.bounds;
 

@@ -186,6 +186,8 @@ describe("intent:sign and intent:relay", () => {
           maxHF: parseUnits("1.8", 18),
           maxSlippageBps: 100,
           maxKeeperRewardBps: 100,
+          maxGasPrice: parseUnits("2000", "gwei"),
+          maxRewardBase: 5_000n * 10n ** 8n,
         },
         `0x${"00".repeat(31)}07`,
       ]);

@@ -21,6 +21,8 @@ describe("policy:recommend", () => {
       maxHF: hf("1.15"),
       maxSlippageBps: 100n,
       maxKeeperRewardBps: 100n,
+      maxGasPrice: parseUnits("2000", "gwei"),
+      maxRewardBase: 5_000n * 10n ** 8n,
     });
     expect(output).to.contain("Volatility  80% a year, given with --vol");
     expect(output).to.contain("Horizon     6m 00s · survival 99% · z = 2.3263");
@@ -73,6 +75,8 @@ describe("policy:recommend", () => {
       maxHF: "1150000000000000000",
       maxSlippageBps: "100",
       maxKeeperRewardBps: "100",
+      maxGasPrice: "2000000000000",
+      maxRewardBase: "500000000000",
     });
   });
 

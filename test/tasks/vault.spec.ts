@@ -158,6 +158,32 @@ describe("vault tasks", () => {
       expect(await f.alice.provider.getBalance(f.alice.address)).to.equal(ethBefore);
     });
 
+    it("--gasless --max-gas-price-gwei --max-reward-usd: the absolute reward caps, signed and relayed", async () => {
+      const f = await loadFixture(openedFixture);
+      await runTask<PolicyResult>("vault:policy", {
+        maxGasPriceGwei: "350.5",
+        maxRewardUsd: "1250.25",
+        ownerAccount: ALICE,
+        gasless: true,
+        relayerAccount: RELAYER,
+        deployments: f.book,
+      });
+      const policy = await f.vault.policy();
+      expect(policy.maxGasPrice).to.equal(3_505n * 10n ** 8n);
+      expect(policy.maxRewardBase).to.equal(125_025_000_000n);
+      await expectTaskError(
+        "vault:policy",
+        { maxRewardUsd: "0", ownerAccount: ALICE, deployments: f.book },
+        /Invalid policy: the max keeper reward must be above \$0/,
+      );
+      await expectTaskError(
+        "vault:policy",
+        { maxGasPriceGwei: "1e3", ownerAccount: ALICE, deployments: f.book },
+        /--max-gas-price-gwei must be a decimal number with at most 9 decimals/,
+      );
+      expect((await f.vault.policy()).maxRewardBase).to.equal(125_025_000_000n);
+    });
+
     it("directly, and refuses a band outside the protocol bounds before sending", async () => {
       const f = await loadFixture(openedFixture);
       await runTask("vault:policy", { targetHf: "1.6", ownerAccount: ALICE, deployments: f.book });

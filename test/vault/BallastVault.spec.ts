@@ -74,7 +74,7 @@ describe("BallastVault", () => {
         await movePrice(f, "WETH", price(usd));
         const before = await f.vault.position();
         expect(before.healthFactor).to.be.lt(MIN_HF);
-        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0);
+        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
         await expect(tx).to.emit(f.vault, "Rebalanced").withArgs(f.keeper.address, anyValue);
         const [report] = await rebalancedReports(f.vault, tx);
         expect(report.direction).to.equal(1n);
@@ -90,7 +90,7 @@ describe("BallastVault", () => {
       const f = await loadFixture(openVaultFixture);
       await movePrice(f, "WETH", price(2_600n));
       expect((await f.vault.position()).healthFactor).to.be.gt(MAX_HF);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0);
       await expect(tx).to.emit(f.vault, "Rebalanced").withArgs(f.keeper.address, anyValue);
       const [report] = await rebalancedReports(f.vault, tx);
       expect(report.direction).to.equal(2n);
@@ -177,7 +177,7 @@ describe("BallastVault", () => {
       const before = await snapshotState(f);
       // The 3% spot move weighs 1/600 in the 600-s TWAP, so the price guard passes; the vault's minAmountOut
       // (oracle price less 1%) is what stops the trade, enforced by the SwapRouter's own amountOutMinimum check.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWith(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
         "Too little received",
       );
       await expectUnchanged(f, before);
@@ -188,7 +188,7 @@ describe("BallastVault", () => {
       const f = await loadFixture(openVaultFixture);
       await f.world.setPrice("WETH", price(1_600n));
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardTwapDeviation")
         .withArgs(
           await f.tokens.erc20.WETH.getAddress(),
@@ -205,7 +205,7 @@ describe("BallastVault", () => {
       const [, , , updatedAt] = await f.feeds.WETH.latestRoundData();
       await f.world.advance(LOCAL_PARAMS.heartbeat + 1);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
         .withArgs(await f.tokens.erc20.WETH.getAddress(), updatedAt, LOCAL_PARAMS.heartbeat);
       await expectUnchanged(f, before);
@@ -218,19 +218,19 @@ describe("BallastVault", () => {
       const wbtc = await f.tokens.erc20.WBTC.getAddress();
       const before = await snapshotState(f);
       const keeperVault = f.vault.connect(f.keeper);
-      await expect(keeperVault.rebalance(f.up, MaxUint256, 0))
+      await expect(keeperVault.rebalance(f.up, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenIn")
         .withArgs(weth, usdc);
       const wrongOut = encodePath([weth, wbtc], [500]);
-      await expect(keeperVault.rebalance(wrongOut, MaxUint256, 0))
+      await expect(keeperVault.rebalance(wrongOut, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenOut")
         .withArgs(usdc, wbtc);
       const short = f.down.slice(0, -2);
-      await expect(keeperVault.rebalance(short, MaxUint256, 0))
+      await expect(keeperVault.rebalance(short, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidLength")
         .withArgs(42n);
       const badFee = encodePath([weth, usdc], [400]);
-      await expect(keeperVault.rebalance(badFee, MaxUint256, 0))
+      await expect(keeperVault.rebalance(badFee, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidFee")
         .withArgs(400n);
       await expectUnchanged(f, before);
@@ -241,16 +241,16 @@ describe("BallastVault", () => {
       const hf = (await f.vault.position()).healthFactor;
       const before = await snapshotState(f);
       // A view at the next block sees one more second of interest; the HF is an unknowable few wei lower.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultInBand")
         .withArgs(anyValue, MIN_HF, MAX_HF);
       expect(distance((await f.vault.position()).healthFactor, hf)).to.be.lt(10n ** 9n);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, 0n, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, 0n, 0, 0)).to.be.revertedWithCustomError(
         f.vault,
         "VaultZeroHint",
       );
       await (await f.vault.pauseAutomation(true)).wait();
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
         f.vault,
         "VaultAutomationPaused",
       );
@@ -342,6 +342,30 @@ describe("BallastVault", () => {
         .to.be.revertedWithCustomError(f.vault, "VaultPolicyRewardAboveCap")
         .withArgs(b.maxKeeperRewardBpsCap + 1, b.maxKeeperRewardBpsCap);
     });
+
+    it("rejects a maxRewardBase of 0 with VaultPolicyRewardCapZero, and changes nothing", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const before = await snapshotState(f);
+      const policyBefore = [...(await f.vault.policy())];
+      await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: 0 })).to.be.revertedWithCustomError(
+        f.vault,
+        "VaultPolicyRewardCapZero",
+      );
+      // Through the factory too: a vault cannot be created with it.
+      await expect(
+        f.factory
+          .connect(f.keeper)
+          .createVault(f.tokens.erc20.WETH, f.tokens.erc20.USDC, { ...DEFAULT_POLICY, maxRewardBase: 0 }, ZeroHash),
+      ).to.be.revertedWithCustomError(f.vault, "VaultPolicyRewardCapZero");
+      expect([...(await f.vault.policy())]).to.deep.equal(policyBefore);
+      await expectUnchanged(f, before);
+      // The smallest cap, and a maxGasPrice of 0 (no gas part: documented in IBallastVault.Policy), are accepted.
+      await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: 1, maxGasPrice: 0 })).to.emit(
+        f.vault,
+        "PolicySet",
+      );
+      expect((await f.vault.policy()).maxRewardBase).to.equal(1n);
+    });
   });
 
   describe("#withdraw / #emergencyDelever", () => {
@@ -386,7 +410,7 @@ describe("BallastVault", () => {
 
   describe("liveness", () => {
     async function checkExitsWork(f: VaultFixture): Promise<void> {
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
       await expectExecutorClean(f);
       await f.world.fund("USDC", f.alice.address, parseUnits("100", 6));
       await (await f.tokens.erc20.USDC.connect(f.alice).approve(f.vault, parseUnits("100", 6))).wait();
@@ -410,7 +434,7 @@ describe("BallastVault", () => {
       const f = await loadFixture(openVaultFixture);
       await (await f.factory.connect(f.guardian).setLeveragePaused(true)).wait();
       await movePrice(f, "WETH", price(2_600n));
-      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
         f.vault,
         "VaultLeveragePaused",
       );
@@ -436,7 +460,7 @@ describe("BallastVault", () => {
       it("still refuses keepers in the block of the drop with PriceGuardTwapDeviation (no TWAP has seen it)", async () => {
         const f = await loadFixture(suddenDropFixture);
         const before = await snapshotState(f);
-        await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWithCustomError(
+        await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
           f.priceGuard,
           "PriceGuardTwapDeviation",
         );
@@ -548,7 +572,7 @@ describe("BallastVault", () => {
       expect(need.needed).to.equal(true);
       expect(need.direction).to.equal(1n);
       expect(need.urgency).to.be.gt(0n).and.lt(WAD);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
       const [report] = await rebalancedReports(f.vault, tx);
       // The executed size also prices the 0.05% pool fee; the hint does not. Measured: hint 6.79451 WETH, executed
       // 6.80207 WETH (11 bps more: the 5-bps cost is amplified by the sizing's 1 / (1 - LT * (1 + cost) / target)).
@@ -562,7 +586,7 @@ describe("BallastVault", () => {
       await movePrice(f, "WETH", price(2_600n));
       const need = await f.vault.rebalanceNeeded();
       expect([need.needed, need.direction, need.urgency]).to.deep.equal([true, 2n, 0n]);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0);
       const [report] = await rebalancedReports(f.vault, tx);
       // The view sizes without the pool fee, so it borrows a little more than the execution, which prices the
       // 0.05% fee in; the gap stays within the same 20 bps as on the delever side.
@@ -581,7 +605,7 @@ describe("BallastVault", () => {
       const hfBefore = (await f.vault.position()).healthFactor;
       const before = await snapshotState(f);
       // Measured: selling 1 WETH of the needed 6.8 lifts the HF from 1.19996 to 1.22615 only.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, hint, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, hint, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultTargetMissed")
         .withArgs((hf: bigint) => hf > hfBefore && hf + TOLERANCE < TARGET_HF, TARGET_HF, TOLERANCE);
       await expectUnchanged(f, before);
@@ -594,7 +618,10 @@ describe("BallastVault", () => {
       async function reportWithHint(hint: bigint): Promise<IBallastVault.RebalanceReportStructOutput> {
         const f = await loadFixture(droppedVaultFixture);
         await time.setNextBlockTimestamp((await time.latest()) + 12);
-        const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(f.down, hint, 0));
+        const [report] = await rebalancedReports(
+          f.vault,
+          await f.vault.connect(f.keeper).rebalance(f.down, hint, 0, 0),
+        );
         return report;
       }
       // Every figure but `gasUsed`, which counts the hint's own handling too.
@@ -823,7 +850,7 @@ describe("BallastVault", () => {
         ZeroAddress,
         ZeroAddress,
       ]);
-      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
+      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n, 0n, 0n]);
       // The vault the factory deployed was initialised through the same code path.
       expect(await f.vault.owner()).to.equal(f.alice.address);
     });
@@ -856,17 +883,20 @@ describe("BallastVault", () => {
         maxHF: parseUnits("2", 18),
         maxSlippageBps: 50,
         maxKeeperRewardBps: 200,
+        maxGasPrice: parseUnits("300", "gwei"),
+        maxRewardBase: 750n * 10n ** 8n,
       };
-      await expect(f.vault.setPolicy(next))
-        .to.emit(f.vault, "PolicySet")
-        .withArgs(next.minHF, next.targetHF, next.maxHF, next.maxSlippageBps, next.maxKeeperRewardBps);
-      expect([...(await f.vault.policy())]).to.deep.equal([
+      const fields = [
         next.minHF,
         next.targetHF,
         next.maxHF,
         BigInt(next.maxSlippageBps),
         BigInt(next.maxKeeperRewardBps),
-      ]);
+        next.maxGasPrice,
+        next.maxRewardBase,
+      ];
+      await expect(f.vault.setPolicy(next)).to.emit(f.vault, "PolicySet").withArgs(fields);
+      expect([...(await f.vault.policy())]).to.deep.equal(fields);
     });
   });
 
@@ -920,6 +950,8 @@ describe("BallastVault", () => {
         MAX_HF,
         SLIPPAGE_BPS,
         BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+        BigInt(DEFAULT_POLICY.maxGasPrice),
+        BigInt(DEFAULT_POLICY.maxRewardBase),
       ]);
       // Exactly the gap is accepted.
       await expect(
@@ -959,26 +991,26 @@ describe("BallastVault", () => {
         [f.attacker, OWNER_CAP],
         [f.alice, OWNER_CAP],
       ] as const) {
-        await expect(f.vault.connect(caller).rebalance(f.down, MaxUint256, bps))
+        await expect(f.vault.connect(caller).rebalance(f.down, MaxUint256, bps, 0))
           .to.be.revertedWithCustomError(f.vault, "VaultNotAuction")
           .withArgs(caller.address);
       }
       await expectUnchanged(f, before);
       expect(await f.tokens.erc20.USDC.balanceOf(f.auction)).to.equal(auctionUsdc);
       // Without a reward the same keeper may rebalance: only the reward was refused.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
     });
 
     it("rejects a reward above the owner's cap, even from the auction, with VaultRewardAboveCap", async () => {
       const f = await loadFixture(droppedVaultFixture);
       const auction = await impersonateAuction(f);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, OWNER_CAP + 1n))
+      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, OWNER_CAP + 1n, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultRewardAboveCap")
         .withArgs(OWNER_CAP + 1n, OWNER_CAP);
       await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxKeeperRewardBps: 20 })).wait();
       const afterPolicy = await snapshotState(f);
-      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, 21))
+      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, 21, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultRewardAboveCap")
         .withArgs(21n, 20n);
       await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });
@@ -997,7 +1029,7 @@ describe("BallastVault", () => {
           const f = await loadFixture(side.fixture);
           const auction = await impersonateAuction(f);
           await time.setNextBlockTimestamp((await time.latest()) + 12);
-          const tx = await f.vault.connect(auction).rebalance(f[side.path], MaxUint256, bps);
+          const tx = await f.vault.connect(auction).rebalance(f[side.path], MaxUint256, bps, 0);
           const [report] = await rebalancedReports(f.vault, tx);
           await expect(tx).to.changeTokenBalance(f.tokens.erc20.USDC, auction, report.keeperReward);
           await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });

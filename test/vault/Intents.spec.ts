@@ -382,9 +382,7 @@ describe("BallastVault intents", () => {
       const scaledCollateral = await f.aave.aTokens.WETH.scaledBalanceOf(f.vault);
       const scaledDebt = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault);
       const tx = await f.vault.connect(f.keeper).setPolicyBySig(intent, signature, WETH_FEE);
-      await expect(tx)
-        .to.emit(f.vault, "PolicySet")
-        .withArgs(...NEW_POLICY_VALUES);
+      await expect(tx).to.emit(f.vault, "PolicySet").withArgs(NEW_POLICY_VALUES);
       await expect(tx).to.emit(f.vault, "IntentExecuted").withArgs(f.keeper.address, 42n, f.weth, WETH_FEE);
       await expect(tx).to.changeTokenBalances(
         weth,
@@ -518,6 +516,8 @@ describe("BallastVault intents", () => {
         BigInt(DEFAULT_POLICY.maxHF),
         BigInt(DEFAULT_POLICY.maxSlippageBps),
         BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
+        BigInt(DEFAULT_POLICY.maxGasPrice),
+        BigInt(DEFAULT_POLICY.maxRewardBase),
       ]);
       await expectExecutorClean(f);
     }
@@ -533,7 +533,7 @@ describe("BallastVault intents", () => {
     it("works while automation is paused, when a plain keeper rebalance does not", async () => {
       const f = await loadFixture(droppedIntentFixture);
       await mined(f.vault.pauseAutomation(true));
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
         f.vault,
         "VaultAutomationPaused",
       );

@@ -34,6 +34,20 @@ export const LOCAL_PARAMS = {
     minHFMove: parseUnits("0.01", 18),
     minDebtBase: 1_000n * 10n ** 8n,
   },
+  /**
+   * The gas part of the keeper reward. Measured (reports/gas.json, bench/gas.ts, with the gas part itself): one
+   * `execute` of a deleverage uses about 736k gas (a batch of one 757k), and each further vault of a batch about 495k
+   * (20 vaults: 509k each, 5: 551k each; a batch's first call is priced as a single execution, since it bears the
+   * transaction's overhead). Both set about 6-9% above the measured figures, so that a keeper is paid at least its gas
+   * at the base fee. The tip is bounded at 2 gwei: enough to be included in a busy block, not a bidding war the owner
+   * pays for.
+   */
+  auctionGas: {
+    executeGas: 800_000,
+    batchCallGas: 540_000,
+    maxTip: parseUnits("2", "gwei"),
+    nativeAsset: "WETH" as const,
+  },
   /** (collateral, debt, reference pool fee) pairs. */
   pairs: [
     ["WETH", "USDC", 500],

@@ -43,6 +43,8 @@ export const MAINNET: NetworkConfig = {
     deleverageTwapWindow: 60,
     bounds: LOCAL_PARAMS.bounds,
     auction: LOCAL_PARAMS.auction,
+    // The gas units are the local measurements (the same bytecode on the same Aave and Uniswap code); WETH prices gas.
+    auctionGas: { ...LOCAL_PARAMS.auctionGas, nativeAsset: "WETH" },
     pairs: [
       ["WETH", "USDC", 500],
       ["WBTC", "USDC", 3_000],

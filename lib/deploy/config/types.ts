@@ -30,6 +30,21 @@ export interface ExternalAddresses {
 /** A pair vaults may use: collateral, debt, and the fee tier of the Uniswap pool the price guard reads its TWAP from. */
 export type PairConfig = readonly [collateral: AssetSymbol, debt: AssetSymbol, fee: number];
 
+/**
+ * How the keeper auction prices the gas part of its reward (`IKeeperAuction.GasConfig`), with the native asset named
+ * by symbol: the configure script resolves it to the network's address.
+ */
+export interface AuctionGasParams {
+  /** Gas units of one `execute`, transaction overhead included. At most 5,000,000 (`HARD_MAX_EXECUTE_GAS`). */
+  executeGas: number;
+  /** Gas units each further call of an `executeBatch` adds; at most `executeGas`. */
+  batchCallGas: number;
+  /** The most priority fee per gas (wei) the gas part pays on top of the base fee; at most 100 gwei. */
+  maxTip: bigint;
+  /** The wrapped native token whose oracle price values gas (WETH on Ethereum). */
+  nativeAsset: AssetSymbol;
+}
+
 /** Protocol parameters; the configure script makes the chain match them. */
 export interface ProtocolParams {
   twapWindow: number;
@@ -38,6 +53,7 @@ export interface ProtocolParams {
   deleverageTwapWindow: number;
   bounds: IVaultFactory.PolicyBoundsStruct;
   auction: IKeeperAuction.ConfigStruct;
+  auctionGas: AuctionGasParams;
   pairs: readonly PairConfig[];
 }
 
