@@ -54,6 +54,7 @@ import {
   type KeeperEnvironment,
   type KeeperProfile,
   type RewardCurve,
+  type RunningAuction,
 } from "./keepers";
 import type { PolicyMetrics } from "./metrics";
 import { keeperCandidate, observe, type TrackedVault } from "./tracking";
@@ -262,6 +263,8 @@ export class KeeperFleet {
         const value = assessExecution({
           valueSoldBase: view.valueBase,
           rewardBps: BigInt(this.ctx.curve.bps(nowAfterKicks - v.auction.kickedAt, view.urgency, view.ownerCap)),
+          gasRewardBase: this.ctx.curve.gasPart(k, env.fees(winner), price, view),
+          maxRewardBase: view.maxRewardBase,
           gas: EXECUTION_GAS,
           gasPrice: keeperGasPrice(k, env.fees(winner)),
           nativePriceBase: price,
@@ -313,13 +316,15 @@ export class KeeperFleet {
     }
   }
 
-  /** What the keepers price an auction by: the value sold at the oracle, the urgency and the owner's cap. */
-  private auctionView(v: TrackedVault, price: bigint): { valueBase: bigint; urgency: bigint; ownerCap: number } {
+  /** What the keepers price an auction by: the value sold at the oracle, the urgency and the owner's caps. */
+  private auctionView(v: TrackedVault, price: bigint): Omit<RunningAuction, "kickedAt"> {
     const need = v.need;
     return {
       valueBase: need === undefined ? 0n : this.valueSold(need.direction, need.amountIn, price),
       urgency: need?.urgency ?? 0n,
       ownerCap: Number(v.policy.maxKeeperRewardBps),
+      maxGasPrice: v.policy.maxGasPrice,
+      maxRewardBase: v.policy.maxRewardBase,
     };
   }
 

@@ -7,13 +7,17 @@
  * base-fee path. The fastest keeper that is up kicks a vault once its latency has passed since the vault left its
  * band; each keeper executes at the first block, from its latency after the kick, where the bot's rule says it pays.
  */
+import { ZeroAddress } from "ethers";
+
 import type { KeeperAuction } from "../../typechain-types";
 import {
   assessExecution,
   effectiveGasPrice,
   firstPayingElapsed,
+  gasRewardBase,
   pricedOut,
   raceOrder,
+  rewardGasPrice,
   type FeeView,
 } from "../keeper/decide";
 import { Random, streamSeed } from "./random";
@@ -100,11 +104,16 @@ export function kickerOf(keepers: readonly KeeperProfile[]): number {
  * (§5.8: the boost is linear in u); the owner's and the protocol's caps are applied on top.
  */
 export class RewardCurve {
-  /** `calm[i]` and `urgent[i]`: the curve at i blocks after the kick, at urgency 0 and 1; flat after the last. */
+  /**
+   * `calm[i]` and `urgent[i]`: the curve at i blocks after the kick, at urgency 0 and 1; flat after the last. `gas`:
+   * the auction's gas part (`KeeperAuction.gasConfig`: the units priced for one execution and the tip bound), absent
+   * when the auction prices no gas.
+   */
   constructor(
     private readonly calm: readonly number[],
     private readonly urgent: readonly number[],
     private readonly protocolCap: number,
+    readonly gas?: { units: bigint; maxTip: bigint },
   ) {
     if (calm.length === 0 || calm.length !== urgent.length) {
       throw new SimulationError("RewardCurve: needs as many urgent samples as calm ones, at least one");
@@ -113,6 +122,7 @@ export class RewardCurve {
 
   static async read(auction: KeeperAuction, protocolCap: number): Promise<RewardCurve> {
     const { maxBps } = await auction.config();
+    const g = await auction.gasConfig();
     const calm: number[] = [];
     const urgent: number[] = [];
     for (let i = 0; i < MAX_SAMPLES; i++) {
@@ -121,7 +131,20 @@ export class RewardCurve {
       urgent.push(Number(await auction.rewardBpsAt(elapsed, WAD)));
       if (calm[i] >= Number(maxBps)) break;
     }
-    return new RewardCurve(calm, urgent, protocolCap);
+    const gas = g.nativeAsset === ZeroAddress ? undefined : { units: g.executeGas, maxTip: g.maxTip };
+    return new RewardCurve(calm, urgent, protocolCap, gas);
+  }
+
+  /**
+   * The gas part the auction pays this keeper for one execution, base units, as on-chain (`rewardGasPrice`,
+   * `gasRewardBase`): under gas stress at the next block's base fee and the keeper's tip; without it the node's base
+   * fee is next to nothing and the keeper's constant gas price is all tip, which the auction bounds by `maxTip`.
+   */
+  gasPart(keeper: KeeperProfile, fees: FeeView | undefined, ethPrice: bigint, owner: OwnerRewardCaps): bigint {
+    if (this.gas === undefined) return 0n;
+    const [baseFee, tip] = fees === undefined ? [0n, keeper.gasPrice] : [fees.baseFee, fees.tip];
+    const price = rewardGasPrice(baseFee, tip, this.gas.maxTip, owner.maxGasPrice);
+    return gasRewardBase(this.gas.units, price, ethPrice, owner.maxRewardBase);
   }
 
   /** Elapsed seconds from which the reward no longer grows. */
@@ -138,7 +161,13 @@ export class RewardCurve {
   }
 }
 
-export interface RunningAuction {
+/** The owner's absolute caps on the keeper reward (`Policy.maxGasPrice`, `Policy.maxRewardBase`). */
+export interface OwnerRewardCaps {
+  maxGasPrice: bigint;
+  maxRewardBase: bigint;
+}
+
+export interface RunningAuction extends OwnerRewardCaps {
   kickedAt: number;
   /** Oracle value of what the rebalance sells (the status's `amountIn`), base units. */
   valueBase: bigint;
@@ -197,6 +226,8 @@ export function planExecution(
       (e) => BigInt(curve.bps(e, auction.urgency, auction.ownerCap)),
       {
         valueSoldBase: auction.valueBase,
+        gasRewardBase: curve.gasPart(k, fees, ethPrice, auction),
+        maxRewardBase: auction.maxRewardBase,
         gas: EXECUTION_GAS,
         gasPrice: keeperGasPrice(k, fees),
         nativePriceBase: ethPrice,
@@ -264,6 +295,8 @@ export function kickPays(
   return assessExecution({
     valueSoldBase: auction.valueBase,
     rewardBps: BigInt(curve.bps(curve.flatAfter, auction.urgency, auction.ownerCap)),
+    gasRewardBase: curve.gasPart(keeper, fees, ethPrice, auction),
+    maxRewardBase: auction.maxRewardBase,
     gas: EXECUTION_GAS + KICK_GAS,
     gasPrice: keeperGasPrice(keeper, fees),
     nativePriceBase: ethPrice,

@@ -128,7 +128,14 @@ describe("simulation: engine pieces", () => {
 
   describe("planExecution", () => {
     const curve = localCurve();
-    const auction = { kickedAt: 1_000, valueBase: usd("10000"), urgency: 0n, ownerCap: 100 };
+    const auction = {
+      kickedAt: 1_000,
+      valueBase: usd("10000"),
+      urgency: 0n,
+      ownerCap: 100,
+      maxGasPrice: 0n,
+      maxRewardBase: usd("1000000"),
+    };
 
     it("a keeper that profits at once executes its latency after the kick", () => {
       // 10 bps of $10,000 is $10; gas at 2 gwei is $3.12.
@@ -182,11 +189,11 @@ describe("simulation: engine pieces", () => {
       expect(() => policySetup("volatility", undefined)).to.throw(/needs its band/);
     });
 
-    it("volatility: the band for the warm-up's volatility over the slowest keeper, the TWAP window and a block", () => {
+    it("volatility: the band for the warm-up's volatility over the slowest keeper, the deleverage TWAP window and a block", () => {
       // A warm-up as volatile as 1,000% a year: the band is sized from it, above the factory's floor.
       const path = buildScenario("gbm", { steps: 100, vol: 10 });
       const band = volatilityBand(path, [keeper("a", 12, "1", "0"), keeper("b", 96, "1", "0")], 0.99);
-      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.twapWindow + BLOCK_SECONDS);
+      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.deleverageTwapWindow + BLOCK_SECONDS);
       expect(band.slowestLatency).to.equal(96);
       expect(band.sigmaAnnual).to.be.within(7, 13);
       const v = policySetup("volatility", band);

@@ -209,7 +209,14 @@ describe("lib/keeper: the keeper's decisions, shared by keeper:run and the simul
 
 describe("simulation keepers: the shared rules with latency, downtime and a base fee around them", () => {
   const curve = localCurve();
-  const auction = { kickedAt: 1_000, valueBase: usd("10000"), urgency: 0n, ownerCap: 100 };
+  const auction = {
+    kickedAt: 1_000,
+    valueBase: usd("10000"),
+    urgency: 0n,
+    ownerCap: 100,
+    maxGasPrice: 0n,
+    maxRewardBase: usd("1000000"),
+  };
 
   it("draws a tip of 1-3 gwei and a max fee of 80-400 gwei from their own stream", () => {
     const ks = buildKeepers(20, 1);
@@ -279,12 +286,47 @@ describe("simulation keepers: the shared rules with latency, downtime and a base
 
   it("kickPays: no kick when the owner's reward cap cannot cover the gas at the base fee", () => {
     const k = keeper("k", 12, "1", "0", "1", "400");
-    const view = { valueBase: usd("10000"), urgency: wad("1"), ownerCap: 100 };
+    const view = {
+      valueBase: usd("10000"),
+      urgency: wad("1"),
+      ownerCap: 100,
+      maxGasPrice: 0n,
+      maxRewardBase: usd("1000000"),
+    };
     const fees = (base: string) => ({ baseFee: gwei(base), tip: k.tip, maxFee: k.maxFee });
     // 970,000 gas (kick and execution) at 201 gwei is $389.94 against a $100 cap: nobody kicks.
     expect(kickPays(k, curve, view, ETH, fees("200"))).to.equal(false);
     // At 15 gwei + 1 it is $31.04.
     expect(kickPays(k, curve, view, ETH, fees("15"))).to.equal(true);
     expect(kickPays(k, curve, view, ETH, undefined)).to.equal(true);
+  });
+
+  it("with the auction's gas part the same keeper kicks and executes at 200 gwei, paid its gas, within the owner's caps", () => {
+    const k = keeper("k", 12, "19", "0", "1", "400");
+    const priced = new RewardCurve(
+      Array.from({ length: 51 }, (_, i) => 10 + Math.floor((90 * i * BLOCK_SECONDS) / 600)),
+      Array.from({ length: 51 }, (_, i) => 2 * (10 + Math.floor((90 * i * BLOCK_SECONDS) / 600))),
+      500,
+      { units: 800_000n, maxTip: gwei("2") },
+    );
+    const caps = { maxGasPrice: gwei("2000"), maxRewardBase: usd("1000000") };
+    const fees = { baseFee: gwei("200"), tip: gwei("3"), maxFee: gwei("400") };
+    // 800,000 units at 200 + min(3, 2) gwei, at $2,000: $323.20.
+    expect(priced.gasPart(k, fees, ETH, caps)).to.equal(usd("323.2"));
+    // The owner's gas price cap (150 gwei) and reward cap ($200) bind in turn.
+    expect(priced.gasPart(k, fees, ETH, { ...caps, maxGasPrice: gwei("150") })).to.equal(usd("240"));
+    expect(priced.gasPart(k, fees, ETH, { ...caps, maxRewardBase: usd("200") })).to.equal(usd("200"));
+    // Without gas stress the node's base fee is next to nothing: the keeper's 19 gwei is tip, bounded at 2.
+    expect(priced.gasPart(k, undefined, ETH, caps)).to.equal(usd("3.2"));
+    // No gas part on a curve read from an auction that prices none.
+    expect(curve.gasPart(k, fees, ETH, caps)).to.equal(0n);
+    const view = { valueBase: usd("10000"), urgency: wad("1"), ownerCap: 100, ...caps };
+    expect(kickPays(k, curve, view, ETH, fees)).to.equal(false);
+    expect(kickPays(k, priced, view, ETH, fees)).to.equal(true);
+    const plan = planExecution([k], priced, { ...view, kickedAt: 1_000 }, 1_000, ETH, atBaseFee([k], gwei("200")));
+    expect(plan.order).to.deep.equal([0]);
+    // Capped at $300 in all, the reward no longer covers 780,000 gas at 201 gwei ($313.56): no execution.
+    const capped = { ...view, kickedAt: 1_000, maxRewardBase: usd("300") };
+    expect(planExecution([k], priced, capped, 1_000, ETH, atBaseFee([k], gwei("200"))).at).to.equal(undefined);
   });
 });

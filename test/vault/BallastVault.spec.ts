@@ -476,7 +476,7 @@ describe("BallastVault", () => {
           f.priceGuard,
           "PriceGuardTwapDeviation",
         );
-        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0);
+        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
         const [report] = await rebalancedReports(f.vault, tx);
         expect(report.hfBefore).to.be.lt(MIN_HF);
         await expectLandedOnTarget(f, report);
@@ -522,7 +522,7 @@ describe("BallastVault", () => {
       await f.world.advance(60);
       expect((await f.vault.rebalanceNeeded()).direction).to.equal(2n);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardTwapDeviation")
         .withArgs(
           await f.tokens.erc20.WETH.getAddress(),
