@@ -470,7 +470,7 @@ export class KeeperFleet {
   /** One keeper executes its due vaults: alone with `execute`, two or more with `executeBatch`. */
   private async execute(
     keeper: number,
-    vaults: readonly TrackedVault[],
+    due: readonly TrackedVault[],
     paths: ReadonlyMap<TrackedVault, string>,
     price: bigint,
     end: number,
@@ -480,7 +480,24 @@ export class KeeperFleet {
     const auction = this.ctx.auctions[keeper];
     const recipient = this.ctx.recipients[keeper];
     const fees = env.fees(keeper);
+    let vaults = due;
     const pathOf = (v: TrackedVault): string => paths.get(v) ?? "0x";
+    if (vaults.length > 1) {
+      // As the bot does (`keeper:run` estimates each call): a call that would fail is left out, not paid for in a
+      // batch that catches its failure. A single `execute` is estimated by ethers before it is sent.
+      const passing: TrackedVault[] = [];
+      for (const v of vaults) {
+        try {
+          await auction.execute.staticCall(v.address, pathOf(v), MaxUint256, recipient, this.overrides(fees));
+          passing.push(v);
+        } catch (e) {
+          metrics.failure(`execute ${this.ctx.decoder.error(e)}`);
+          v.retryAt = end;
+        }
+      }
+      if (passing.length === 0) return;
+      vaults = passing;
+    }
     let receipt: ContractTransactionReceipt | null;
     try {
       const tx =
