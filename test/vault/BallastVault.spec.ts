@@ -4,7 +4,11 @@ import { expect } from "chai";
 import { concat, MaxUint256, parseUnits, toQuantity, ZeroAddress, ZeroHash } from "ethers";
 import hre from "hardhat";
 
-import { BallastVault__factory, type IBallastVault } from "../../typechain-types";
+import {
+  BallastVault__factory,
+  SwapPath__factory,
+  type IBallastVault,
+} from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
@@ -218,20 +222,22 @@ describe("BallastVault", () => {
       const wbtc = await f.tokens.erc20.WBTC.getAddress();
       const before = await snapshotState(f);
       const keeperVault = f.vault.connect(f.keeper);
+      // The vault's planner library validates the path: its errors are SwapPath's.
+      const swapPath = { interface: SwapPath__factory.createInterface() };
       await expect(keeperVault.rebalance(f.up, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenIn")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenIn")
         .withArgs(weth, usdc);
       const wrongOut = encodePath([weth, wbtc], [500]);
       await expect(keeperVault.rebalance(wrongOut, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenOut")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenOut")
         .withArgs(usdc, wbtc);
       const short = f.down.slice(0, -2);
       await expect(keeperVault.rebalance(short, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidLength")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathInvalidLength")
         .withArgs(42n);
       const badFee = encodePath([weth, usdc], [400]);
       await expect(keeperVault.rebalance(badFee, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidFee")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathInvalidFee")
         .withArgs(400n);
       await expectUnchanged(f, before);
     });
@@ -1062,4 +1068,5 @@ describe("BallastVault", () => {
       });
     }
   });
+
 });
