@@ -387,6 +387,14 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     }
 
     /// @inheritdoc IBallastVault
+    function disableCollateral(address asset) external override {
+        if (asset == collateralAsset) revert VaultCollateralAssetKept(asset);
+        FACTORY.checkCollateralOf(address(this), asset);
+        POOL.setUserUseReserveAsCollateral(asset, false);
+        emit CollateralDisabled(asset, msg.sender);
+    }
+
+    /// @inheritdoc IBallastVault
     function position() external view override returns (Position memory) {
         return _position();
     }
