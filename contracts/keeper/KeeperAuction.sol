@@ -36,6 +36,11 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     mapping(address vault => Auction) private _auctions;
     mapping(address recipient => mapping(address token => uint256)) private _owed;
 
+    /// @dev The native asset's price, read once per `executeBatch` for every call's gas part (0: read it per call);
+    /// `_batchPriced` marks it read, a failed read included (no gas part then, as for a single call).
+    uint256 private transient _batchNativePrice;
+    bool private transient _batchPriced;
+
     constructor(address factory, Config memory config_) {
         FACTORY = factory;
         _setConfig(config_);
@@ -72,6 +77,15 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     ) external override nonReentrant returns (Result[] memory results) {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
+        GasConfig memory g = _gasConfig;
+        if (g.executeGas != 0) {
+            try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
+                _batchNativePrice = nativePrice;
+            } catch {
+                _batchNativePrice = 0;
+            }
+            _batchPriced = true;
+        }
         // The first call that succeeds bears the transaction's overhead and is priced as a single execution.
         bool batched;
         for (uint256 i = 0; i < calls.length; ++i) {
@@ -89,6 +103,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
                 emit ExecutionFailed(calls[i].vault, reason);
             }
         }
+        _batchPriced = false;
     }
 
     /// @inheritdoc IKeeperAuction
@@ -273,6 +288,11 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         uint256 units = batched ? g.batchCallGas : g.executeGas;
         if (units == 0) return (0, 0);
         gasPrice = RewardCurve.gasPrice(baseFee, tip, g.maxTip, p.maxGasPrice);
+        if (_batchPriced) {
+            uint256 batchPrice = _batchNativePrice;
+            if (batchPrice != 0) gasBase = RewardCurve.gasRewardBase(units, gasPrice, batchPrice, p.maxRewardBase);
+            return (gasPrice, gasBase);
+        }
         try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
             gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase);
         } catch {
