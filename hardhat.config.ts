@@ -56,16 +56,23 @@ const config: HardhatUserConfig = {
   solidity: {
     compilers: [{ version: SOLC_VERSION, settings: COMPILER_SETTINGS }],
     // The vault must fit the 24,576-byte limit (EIP-170); at 10,000 runs it does not. The factory embeds the
-    // vault's creation code, so it is compiled the same way.
-    overrides: Object.fromEntries(
-      ["contracts/vault/BallastVault.sol", "contracts/vault/VaultFactory.sol"].map((file) => [
-        file,
-        {
-          version: SOLC_VERSION,
-          settings: { ...COMPILER_SETTINGS, viaIR: true, optimizer: { enabled: true, runs: 200 } },
-        },
-      ]),
-    ),
+    // vault's creation code, so it is compiled the same way. The vault's planner library needs the IR pipeline for
+    // its stack, not the size setting.
+    overrides: {
+      ...Object.fromEntries(
+        ["contracts/vault/BallastVault.sol", "contracts/vault/VaultFactory.sol"].map((file) => [
+          file,
+          {
+            version: SOLC_VERSION,
+            settings: { ...COMPILER_SETTINGS, viaIR: true, optimizer: { enabled: true, runs: 200 } },
+          },
+        ]),
+      ),
+      "contracts/libraries/VaultPlanner.sol": {
+        version: SOLC_VERSION,
+        settings: { ...COMPILER_SETTINGS, viaIR: true },
+      },
+    },
   },
   networks: {
     hardhat: {

@@ -4,7 +4,7 @@ import { recordsNetwork, jsonArgs, NAMES, networkConfig, resolveExternal, TAGS }
 import { VaultFactory__factory } from "../typechain-types";
 
 /**
- * The vault factory, which deploys the keeper auction and the vault implementation in its constructor; the auction is
+ * The vault planner library, then the vault factory linked to it, which deploys the keeper auction and the vault implementation in its constructor; the auction is
  * recorded with its ABI and constructor arguments so that tasks find it and `deployments:verify` can verify it.
  * Recorded once: a new factory would orphan every vault, so a changed configuration goes through script 05.
  */
@@ -16,8 +16,19 @@ const func: DeployFunction = async (hre) => {
   const [executor, priceGuard, forwarder] = await Promise.all(
     [NAMES.executor, NAMES.priceGuard, NAMES.forwarder].map(async (name) => (await deployments.get(name)).address),
   );
+  // The vault implementation the factory creates calls the planner: its creation code, embedded in the factory's,
+  // carries the link. Deployed from its bytecode alone: its ABI names struct members by their Solidity enum type,
+  // which ethers cannot parse, and nothing calls the library but the vault.
+  const plannerArtifact = await deployments.getArtifact(NAMES.planner);
+  const planner = await deployments.deploy(NAMES.planner, {
+    from: deployer,
+    contract: { abi: [], bytecode: plannerArtifact.bytecode },
+    skipIfAlreadyDeployed: true,
+    log: true,
+  });
   const result = await deployments.deploy(NAMES.factory, {
     from: deployer,
+    libraries: { VaultPlanner: planner.address },
     args: [
       external.pool,
       executor,

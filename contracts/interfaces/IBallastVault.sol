@@ -165,6 +165,8 @@ interface IBallastVault {
     error VaultFeeUnavailable(address token, uint256 fee, uint256 available);
     /// @notice A close of a vault that holds neither debt nor collateral: there is nothing to unwind or return.
     error VaultNothingToClose();
+    /// @notice `disableCollateral` of the vault's own collateral asset, which must stay collateral.
+    error VaultCollateralAssetKept(address asset);
 
     /// @notice Emitted once, when the factory initialises the clone.
     event VaultInitialized(address indexed owner, address indexed collateralAsset, address indexed debtAsset);
@@ -186,6 +188,8 @@ interface IBallastVault {
     event NonceCancelled(address indexed owner, uint256 indexed nonce);
     /// @notice Emitted when the position was fully unwound and the remainder sent to `to`.
     event Closed(address indexed to, uint256 collateralReturned, uint256 debtAssetReturned);
+    /// @notice Emitted when `caller` disabled a foreign `asset` someone supplied to the vault as its collateral.
+    event CollateralDisabled(address indexed asset, address indexed caller);
 
     /// @notice Called once by the factory on a fresh clone.
     function initialize(address owner, address collateralAsset, address debtAsset, Policy calldata policy) external;
@@ -279,6 +283,15 @@ interface IBallastVault {
         external
         view
         returns (bool needed, IRebalanceExecutor.Direction direction, uint256 amountIn, uint256 urgency);
+
+    /// @notice Disables as collateral an asset other than the vault's own that someone supplied on its behalf. Anyone
+    /// may call it: Aave enables a first supply as collateral, and once that reserve's LTV is 0 (Aave sets it on a
+    /// freeze) Aave refuses every withdrawal of the real collateral while debt remains, which would stop every
+    /// rebalance and exit of the vault. The foreign aTokens stay with the vault; the owner is not harmed.
+    /// @dev Reverts `VaultCollateralAssetKept` for the collateral asset and the factory's `FactoryNotCollateral` for an
+    /// asset the vault does not use as collateral (or Aave does not list); Aave's own checks apply (HF >= 1 after).
+    /// @param asset The foreign asset.
+    function disableCollateral(address asset) external;
 
     /// @notice The vault's Aave position now.
     function position() external view returns (Position memory);

@@ -37,6 +37,8 @@ interface IVaultFactory {
     error FactoryPairInvalid(address collateralAsset, address debtAsset, string reason);
     /// @notice Policy bounds outside the hard limits fixed in the code.
     error FactoryBoundsInvalid();
+    /// @notice `vault` does not use `asset` as collateral on Aave (or Aave does not list it).
+    error FactoryNotCollateral(address vault, address asset);
     /// @notice A vault already exists for this (owner, salt).
     error FactoryVaultExists(address vault);
 
@@ -105,6 +107,12 @@ interface IVaultFactory {
 
     /// @notice What every rebalance reads, in one call: the guardian's leverage pause and the HF tolerance.
     function rebalanceLimits() external view returns (bool leveragePaused, uint256 hfTolerance);
+
+    /// @notice Reverts `FactoryNotCollateral` unless `vault` uses `asset` as collateral on Aave. Read by a vault's
+    /// `disableCollateral`, here rather than in the vault to keep the vault within the contract size limit.
+    /// @param vault The account whose Aave configuration is read.
+    /// @param asset The asset.
+    function checkCollateralOf(address vault, address asset) external view;
 
     /// @notice Governance: replaces the guardian.
     function setGuardian(address guardian) external;

@@ -36,6 +36,13 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     mapping(address vault => Auction) private _auctions;
     mapping(address recipient => mapping(address token => uint256)) private _owed;
 
+    /// @dev Read once per `executeBatch` for all its calls while `_batching`: the protocol's reward cap, and the native
+    /// asset's price for the gas part (0 when unavailable: no gas part then, as for a single call). Neither can change
+    /// within the batch: the cap only by governance's own call, the price only in another transaction.
+    bool private transient _batching;
+    uint256 private transient _batchRewardCap;
+    uint256 private transient _batchNativePrice;
+
     constructor(address factory, Config memory config_) {
         FACTORY = factory;
         _setConfig(config_);
@@ -72,6 +79,16 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     ) external override nonReentrant returns (Result[] memory results) {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
+        _batchRewardCap = IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
+        GasConfig memory g = _gasConfig;
+        if (g.executeGas != 0) {
+            try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
+                _batchNativePrice = nativePrice;
+            } catch {
+                _batchNativePrice = 0;
+            }
+        }
+        _batching = true;
         // The first call that succeeds bears the transaction's overhead and is priced as a single execution.
         bool batched;
         for (uint256 i = 0; i < calls.length; ++i) {
@@ -89,6 +106,8 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
                 emit ExecutionFailed(calls[i].vault, reason);
             }
         }
+        _batching = false;
+        _batchNativePrice = 0;
     }
 
     /// @inheritdoc IKeeperAuction
@@ -256,7 +275,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return (0, 0, 0);
         uint256 urgency = hf < p.minHF ? RebalanceMath.urgency(hf, p.minHF) : 0;
         uint256 curve = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
-        uint256 protocolCap = IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
+        uint256 protocolCap = _batching ? _batchRewardCap : IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
         if (curve > p.maxKeeperRewardBps) curve = p.maxKeeperRewardBps;
         if (curve > protocolCap) curve = protocolCap;
         bps = uint16(curve);
@@ -273,6 +292,11 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         uint256 units = batched ? g.batchCallGas : g.executeGas;
         if (units == 0) return (0, 0);
         gasPrice = RewardCurve.gasPrice(baseFee, tip, g.maxTip, p.maxGasPrice);
+        if (_batching) {
+            uint256 batchPrice = _batchNativePrice;
+            if (batchPrice != 0) gasBase = RewardCurve.gasRewardBase(units, gasPrice, batchPrice, p.maxRewardBase);
+            return (gasPrice, gasBase);
+        }
         try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
             gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase);
         } catch {

@@ -17,7 +17,7 @@ import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
 import {RebalanceMath} from "../libraries/RebalanceMath.sol";
-import {SwapPath} from "../libraries/SwapPath.sol";
+import {VaultPlanner} from "../libraries/VaultPlanner.sol";
 
 /// @title BallastVault
 /// @notice See {IBallastVault}. Deployed once as the implementation of the factory's EIP-1167 clones; each clone is
@@ -45,8 +45,6 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     bytes32 public constant CLOSE_TYPEHASH = keccak256(
         "Close(address vault,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
     );
-    /// @dev Aave's base values round at each step (collateral, debt, each a few operations deep).
-    uint256 private constant _BASE_ROUNDING = 4;
 
     /// @notice The factory that created this vault and holds the protocol parameters.
     IVaultFactory public immutable FACTORY;
@@ -75,23 +73,6 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @dev Set only while this vault's own call to the executor runs: `releaseCollateral` is valid only then.
     bool private transient _executing;
-
-    /// @dev Everything a rebalance needs, gathered once. `payKeep` is a signed intent's debt-asset reward, kept from a
-    /// deleverage's swap output like the auction's reward instead of borrowed.
-    struct RebalanceContext {
-        IRebalanceExecutor.Direction direction;
-        uint256 targetHF;
-        uint256 collateralPrice;
-        uint256 debtPrice;
-        uint256 premiumBps;
-        uint256 hfTolerance;
-        uint256 slippageBps;
-        uint256 rewardBps;
-        uint256 gasRewardBase;
-        uint256 maxRewardBase;
-        uint256 payKeep;
-        Position before;
-    }
 
     /// @dev What a caller asks of `_rebalance`: `payAmount` of `payToken` goes to the caller after execution (a
     /// signed intent's fixed reward), `rewardBps` of the value sold and `gasRewardBase` are kept from the swap for the
@@ -406,6 +387,14 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     }
 
     /// @inheritdoc IBallastVault
+    function disableCollateral(address asset) external override {
+        if (asset == collateralAsset) revert VaultCollateralAssetKept(asset);
+        FACTORY.checkCollateralOf(address(this), asset);
+        POOL.setUserUseReserveAsCollateral(asset, false);
+        emit CollateralDisabled(asset, msg.sender);
+    }
+
+    /// @inheritdoc IBallastVault
     function position() external view override returns (Position memory) {
         return _position();
     }
@@ -439,7 +428,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Position memory before
     ) private returns (RebalanceReport memory report) {
         uint256 gasStart = gasleft();
-        RebalanceContext memory ctx = _context(
+        VaultPlanner.Context memory ctx = _context(
             order.direction,
             order.targetHF,
             order.slippageBps,
@@ -454,7 +443,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             ctx.payKeep = order.payAmount;
             order.payAmount = 0;
         }
-        IRebalanceExecutor.Plan memory plan = _plan(ctx, path, order.maxAmountIn);
+        IRebalanceExecutor.Plan memory plan = VaultPlanner.sizePlan(ctx, path, order.maxAmountIn);
         if (order.direction == IRebalanceExecutor.Direction.Leverage) {
             // One-shot credit: the flash loan in mode 2 consumes exactly this allowance.
             ICreditDelegationToken(_variableDebtToken).approveDelegation(address(EXECUTOR), plan.flashAmount);
@@ -553,21 +542,20 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the
     /// worst accepted price; what is left is returned by `close`.
     function _unwind(bytes calldata path, bool ownerExit) private {
-        RebalanceContext memory ctx = _context(
+        VaultPlanner.Context memory ctx = _context(
             IRebalanceExecutor.Direction.Close,
             0,
             _policy.maxSlippageBps,
             _position(),
             ownerExit
         );
-        IRebalanceExecutor.Plan memory plan = _plan(ctx, path, type(uint256).max);
+        IRebalanceExecutor.Plan memory plan = VaultPlanner.sizePlan(ctx, path, type(uint256).max);
         _executing = true;
         IRebalanceExecutor.Execution memory ex = EXECUTOR.execute(plan);
         _executing = false;
         Position memory after_ = _position();
         if (after_.debtBase != 0) revert VaultDebtRemaining(after_.debtBase);
-        RebalanceReport memory report = _report(ctx, plan, ex, after_);
-        _checkLoss(ctx, plan, report, 0);
+        RebalanceReport memory report = VaultPlanner.checkOutcome(ctx, plan, ex, after_, 0);
         emit Rebalanced(_msgSender(), report);
     }
 
@@ -577,8 +565,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         uint256 slippageBps,
         Position memory before,
         bool ownerExit
-    ) private view returns (RebalanceContext memory ctx) {
+    ) private view returns (VaultPlanner.Context memory ctx) {
         ctx.direction = direction;
+        ctx.collateralAsset = collateralAsset;
+        ctx.debtAsset = debtAsset;
+        ctx.collateralDecimals = _collateralDecimals;
+        ctx.debtDecimals = _debtDecimals;
         ctx.targetHF = targetHF;
         ctx.slippageBps = slippageBps;
         if (direction != IRebalanceExecutor.Direction.Close) {
@@ -595,136 +587,16 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
                 : direction == IRebalanceExecutor.Direction.Leverage
                     ? PRICE_GUARD.checkedPrices
                     : PRICE_GUARD.deleveragePrices
-        )(collateralAsset, debtAsset);
-        ctx.premiumBps = direction == IRebalanceExecutor.Direction.Leverage ? 0 : POOL.FLASHLOAN_PREMIUM_TOTAL();
+        )(ctx.collateralAsset, ctx.debtAsset);
+        if (direction != IRebalanceExecutor.Direction.Leverage) {
+            ctx.premiumBps = POOL.FLASHLOAN_PREMIUM_TOTAL();
+            ctx.debt = IERC20(_variableDebtToken).balanceOf(address(this));
+        }
         ctx.before = before;
     }
 
-    function _plan(
-        RebalanceContext memory ctx,
-        bytes calldata path,
-        uint256 maxAmountIn
-    ) private view returns (IRebalanceExecutor.Plan memory plan) {
-        bool leverage = ctx.direction == IRebalanceExecutor.Direction.Leverage;
-        (, uint256 feePips) = leverage
-            ? SwapPath.validate(path, debtAsset, collateralAsset)
-            : SwapPath.validate(path, collateralAsset, debtAsset);
-        // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target. The
-        // reward is one more cost: kept from the swap output, or borrowed on top of what is sold.
-        uint256 costBps = ctx.premiumBps + (feePips + 99) / 100 + ctx.rewardBps;
-        uint256 slippageBps = ctx.slippageBps;
-        plan.direction = ctx.direction;
-        plan.collateralAsset = collateralAsset;
-        plan.debtAsset = debtAsset;
-        plan.path = path;
-        if (leverage) {
-            uint256 borrow = RebalanceMath.toAmount(_size(ctx, costBps), ctx.debtPrice, _debtDecimals);
-            uint256 gasKeep = RebalanceMath.toAmount(ctx.gasRewardBase, ctx.debtPrice, _debtDecimals);
-            uint256 net = borrow - (borrow * ctx.rewardBps) / RebalanceMath.BPS;
-            if (net < gasKeep) revert VaultFeeUnavailable(plan.debtAsset, gasKeep, net);
-            plan.amountIn = _min(net - gasKeep, maxAmountIn);
-            plan.keep = _min(
-                (plan.amountIn * ctx.rewardBps) / RebalanceMath.BPS + gasKeep,
-                RebalanceMath.toAmount(ctx.maxRewardBase, ctx.debtPrice, _debtDecimals)
-            );
-            plan.flashAmount = plan.amountIn + plan.keep;
-            plan.minAmountOut = RebalanceMath.minAmountOut(
-                plan.amountIn,
-                ctx.debtPrice,
-                _debtDecimals,
-                ctx.collateralPrice,
-                _collateralDecimals,
-                slippageBps
-            );
-            return plan;
-        }
-        // Deleverage and Close only run with debt: the band check and `close` see to it.
-        uint256 debt = IERC20(_variableDebtToken).balanceOf(address(this));
-        uint256 sellBase =
-            ctx.direction == IRebalanceExecutor.Direction.Close
-                ? _closeSellBase(ctx, debt, slippageBps)
-                : _size(ctx, costBps);
-        plan.amountIn = _min(RebalanceMath.toAmount(sellBase, ctx.collateralPrice, _collateralDecimals), maxAmountIn);
-        plan.minAmountOut = RebalanceMath.minAmountOut(
-            plan.amountIn,
-            ctx.collateralPrice,
-            _collateralDecimals,
-            ctx.debtPrice,
-            _debtDecimals,
-            slippageBps
-        );
-        plan.keep =
-            RebalanceMath.toAmount(
-                _min((_valueIn(ctx, plan) * ctx.rewardBps) / RebalanceMath.BPS + ctx.gasRewardBase, ctx.maxRewardBase),
-                ctx.debtPrice,
-                _debtDecimals
-            ) + ctx.payKeep;
-        // Also refuses a sale worth nothing (keep = minAmountOut = 0), which the flash amount below cannot size.
-        if (plan.keep >= plan.minAmountOut) {
-            revert VaultFeeUnavailable(plan.debtAsset, plan.keep, plan.minAmountOut);
-        }
-        // Borrow no more than the worst accepted swap output, less the reward, can repay with its premium; on Close,
-        // all the debt.
-        plan.flashAmount =
-            ctx.direction == IRebalanceExecutor.Direction.Close
-                ? debt
-                : _min(
-                    ((plan.minAmountOut - 1 - plan.keep) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps),
-                    debt - 1
-                );
-    }
-
-    /// @dev The size of a deleverage or leverage, in base units, with the keeper auction's gas part as a fixed cost.
-    /// When the premium on that size plus the gas part exceeds the owner's `maxRewardBase`, the whole reward becomes
-    /// that cap, a fixed cost, and the move is sized again; `ctx` then carries the capped reward.
-    function _size(RebalanceContext memory ctx, uint256 costBps) private pure returns (uint256 size) {
-        size = _sizeWith(ctx, costBps);
-        if ((size * ctx.rewardBps) / RebalanceMath.BPS + ctx.gasRewardBase > ctx.maxRewardBase) {
-            costBps -= ctx.rewardBps;
-            ctx.rewardBps = 0;
-            ctx.gasRewardBase = ctx.maxRewardBase;
-            size = _sizeWith(ctx, costBps);
-        }
-    }
-
-    /// @dev `deleverageSize` or `leverageSize` with a fixed cost g: kept from a deleverage's swap output it leaves g
-    /// more debt; borrowed on top of a leverage's purchase it is g less collateral (at most: the swap fees on it are
-    /// not paid either), so the HF still lands on target.
-    function _sizeWith(RebalanceContext memory ctx, uint256 costBps) private pure returns (uint256) {
-        Position memory b = ctx.before;
-        uint256 g = ctx.gasRewardBase;
-        return
-            ctx.direction == IRebalanceExecutor.Direction.Leverage
-                ? RebalanceMath.leverageSize(
-                    b.collateralBase > g ? b.collateralBase - g : 0,
-                    b.debtBase,
-                    b.liquidationThresholdBps,
-                    ctx.targetHF,
-                    costBps
-                )
-                : RebalanceMath.deleverageSize(
-                    b.collateralBase,
-                    b.debtBase + g,
-                    b.liquidationThresholdBps,
-                    ctx.targetHF,
-                    costBps
-                );
-    }
-
-    /// @dev Collateral value that, sold at the worst accepted price, repays all debt and the flash premium.
-    function _closeSellBase(
-        RebalanceContext memory ctx,
-        uint256 debt,
-        uint256 slippageBps
-    ) private view returns (uint256) {
-        uint256 owed = debt + (debt * ctx.premiumBps + RebalanceMath.BPS - 1) / RebalanceMath.BPS;
-        uint256 owedBase = RebalanceMath.toBase(owed, ctx.debtPrice, _debtDecimals) + 1;
-        uint256 sellBase = (owedBase * RebalanceMath.BPS) / (RebalanceMath.BPS - slippageBps) + 1;
-        return _min(sellBase, ctx.before.collateralBase);
-    }
-
     function _verify(
-        RebalanceContext memory ctx,
+        VaultPlanner.Context memory ctx,
         IRebalanceExecutor.Plan memory plan,
         IRebalanceExecutor.Execution memory ex,
         bool inBand,
@@ -737,86 +609,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         }
         Policy memory p = _policy;
         if (inBand && (hf < p.minHF || hf > p.maxHF)) revert VaultOutOfBand(hf, p.minHF, p.maxHF);
-        report = _report(ctx, plan, ex, after_);
-        _checkLoss(ctx, plan, report, paidBase);
-    }
-
-    /// @dev Equity may fall by at most the slippage bound on the value sold, plus the flash premium, plus the rewards
-    /// paid (keeper auction or signed intent).
-    function _checkLoss(
-        RebalanceContext memory ctx,
-        IRebalanceExecutor.Plan memory plan,
-        RebalanceReport memory report,
-        uint256 paidBase
-    ) private view {
-        uint256 allowed =
-            (_valueIn(ctx, plan) * ctx.slippageBps) / RebalanceMath.BPS +
-                report.flashPremiumBase +
-                paidBase +
-                _roundingAllowance(ctx);
-        if (report.equityLossBase > allowed) revert VaultEquityLoss(report.equityLossBase, allowed);
-    }
-
-    function _report(
-        RebalanceContext memory ctx,
-        IRebalanceExecutor.Plan memory plan,
-        IRebalanceExecutor.Execution memory ex,
-        Position memory after_
-    ) private view returns (RebalanceReport memory report) {
-        bool leverage = ctx.direction == IRebalanceExecutor.Direction.Leverage;
-        uint256 valueOut =
-            leverage
-                ? RebalanceMath.toBase(ex.amountOut, ctx.collateralPrice, _collateralDecimals)
-                : RebalanceMath.toBase(ex.amountOut, ctx.debtPrice, _debtDecimals);
-        uint256 valueIn = _valueIn(ctx, plan);
-        uint256 equityBefore = _equity(ctx.before);
-        // Debt asset the executor handed back (all of the surplus on Close) is still the owner's equity.
-        uint256 equityAfter = _equity(after_) + RebalanceMath.toBase(ex.leftover, ctx.debtPrice, _debtDecimals);
-        report = RebalanceReport({
-            direction: ctx.direction,
-            amountIn: plan.amountIn,
-            amountOut: ex.amountOut,
-            hfBefore: ctx.before.healthFactor,
-            hfAfter: after_.healthFactor,
-            flashPremiumBase: RebalanceMath.toBase(ex.flashPremium, ctx.debtPrice, _debtDecimals),
-            swapShortfallBase: valueIn > valueOut ? valueIn - valueOut : 0,
-            equityLossBase: equityBefore > equityAfter ? equityBefore - equityAfter : 0,
-            keeperReward: 0,
-            gasUsed: 0
-        });
-    }
-
-    /// @dev Aave rounds every token amount to a wei and values it in 8-decimal base units, so the equity comparison
-    /// may be off by a wei of each asset, each worth up to ceil(price / 10^decimals) base units, plus base rounding.
-    function _roundingAllowance(RebalanceContext memory ctx) private view returns (uint256) {
-        return
-            _BASE_ROUNDING +
-            _ceilDiv(ctx.collateralPrice, 10 ** _collateralDecimals) +
-            _ceilDiv(ctx.debtPrice, 10 ** _debtDecimals);
-    }
-
-    function _valueIn(RebalanceContext memory ctx, IRebalanceExecutor.Plan memory plan) private view returns (uint256) {
-        return
-            ctx.direction == IRebalanceExecutor.Direction.Leverage
-                ? RebalanceMath.toBase(plan.amountIn, ctx.debtPrice, _debtDecimals)
-                : RebalanceMath.toBase(plan.amountIn, ctx.collateralPrice, _collateralDecimals);
+        report = VaultPlanner.checkOutcome(ctx, plan, ex, after_, paidBase);
     }
 
     function _position() private view returns (Position memory pos) {
         (pos.collateralBase, pos.debtBase, , pos.liquidationThresholdBps, , pos.healthFactor) = POOL.getUserAccountData(
             address(this)
         );
-    }
-
-    function _equity(Position memory pos) private pure returns (uint256) {
-        return pos.collateralBase > pos.debtBase ? pos.collateralBase - pos.debtBase : 0;
-    }
-
-    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
-        return (a + b - 1) / b;
-    }
-
-    function _min(uint256 a, uint256 b) private pure returns (uint256) {
-        return a < b ? a : b;
     }
 }

@@ -172,6 +172,16 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     }
 
     /// @inheritdoc IVaultFactory
+    function checkCollateralOf(address vault, address asset) external view override {
+        DataTypes.ReserveData memory reserve = POOL.getReserveData(asset);
+        // Each reserve holds two bits of a user's configuration: borrowing, then collateral.
+        if (
+            reserve.aTokenAddress == address(0) ||
+            (POOL.getUserConfiguration(vault).data >> (uint256(reserve.id) * 2 + 1)) & 1 == 0
+        ) revert FactoryNotCollateral(vault, asset);
+    }
+
+    /// @inheritdoc IVaultFactory
     function setGuardian(address guardian_) external override onlyOwner {
         if (guardian_ == address(0)) revert FactoryZeroAddress();
         guardian = guardian_;

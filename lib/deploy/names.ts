@@ -21,6 +21,8 @@ export const NAMES = {
   priceGuard: "PriceGuard",
   executor: "RebalanceExecutor",
   forwarder: "BallastForwarder",
+  /** The external library the vault implementation calls; script 04 deploys it and links the factory to it. */
+  planner: "VaultPlanner",
   factory: "VaultFactory",
   /** Deployed by the factory's constructor; script 04 records it. */
   auction: "KeeperAuction",

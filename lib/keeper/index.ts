@@ -1,3 +1,4 @@
 export * from "./decide";
 export * from "./routing";
+export * from "./collateral";
 export * from "./fees";

@@ -8,6 +8,7 @@ import {
   RebalanceExecutor__factory,
   VaultFactory__factory,
   VaultLens__factory,
+  VaultPlanner__factory,
   type IBallastVault,
   type BallastForwarder,
   type KeeperAuction,
@@ -70,6 +71,8 @@ export interface Protocol {
   priceGuard: PriceGuard;
   executor: RebalanceExecutor;
   factory: VaultFactory;
+  /** The address of the external library the vault implementation, and so the factory, is linked to. */
+  planner: string;
   /** Deployed by the factory's constructor. */
   auction: KeeperAuction;
   /** The stateless read-only view keepers scan vaults with. */
@@ -105,7 +108,8 @@ export async function deployProtocol(
   );
   const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);
   const forwarder = await new BallastForwarder__factory(governance).deploy();
-  const factory = await new VaultFactory__factory(governance).deploy(
+  const planner = await deployPlanner(governance);
+  const factory = await new VaultFactory__factory(vaultFactoryLinks(planner), governance).deploy(
     aave.pool,
     executor,
     priceGuard,
@@ -134,7 +138,22 @@ export async function deployProtocol(
     }),
     governance,
   );
-  return { governance, guardian, forwarder, priceGuard, executor, factory, auction, lens };
+  return { governance, guardian, forwarder, priceGuard, executor, factory, planner, lens, auction };
+}
+
+/**
+ * Deploys VaultPlanner from its bytecode alone: its ABI names struct members by their Solidity enum type, which ethers
+ * cannot parse (it warns on each fragment), and nothing calls the library but the vault.
+ */
+export async function deployPlanner(deployer: HardhatEthersSigner): Promise<string> {
+  const receipt = await (await deployer.sendTransaction({ data: VaultPlanner__factory.bytecode })).wait();
+  if (receipt?.contractAddress == null) throw new Error("VaultPlanner was not deployed");
+  return receipt.contractAddress;
+}
+
+/** The library links of the factory's bytecode: the vault implementation it creates calls VaultPlanner. */
+export function vaultFactoryLinks(planner: string): { "contracts/libraries/VaultPlanner.sol:VaultPlanner": string } {
+  return { "contracts/libraries/VaultPlanner.sol:VaultPlanner": planner };
 }
 
 /** A single-hop exactInput path through a market pool, in the given direction. */

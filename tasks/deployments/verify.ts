@@ -14,6 +14,8 @@ export interface VerifyTarget {
   address: string;
   contract: string;
   constructorArguments: unknown[];
+  /** Linked libraries: the factory's are in its creation code only, where hardhat-verify cannot detect them. */
+  libraries?: Record<string, string>;
 }
 
 export interface VerifyResult {
@@ -29,7 +31,13 @@ export async function verifyTargets(hre: HardhatRuntimeEnvironment, only?: strin
   for (const [name, record] of Object.entries(records)) {
     const contract = await qualifiedName(hre, name);
     if (contract !== undefined)
-      targets.push({ name, address: record.address, contract, constructorArguments: record.args ?? [] });
+      targets.push({
+        name,
+        address: record.address,
+        contract,
+        constructorArguments: record.args ?? [],
+        ...(record.libraries === undefined ? {} : { libraries: record.libraries }),
+      });
   }
   if (only === undefined) return targets;
   const target = targets.find((t) => t.name === only);
@@ -66,6 +74,7 @@ export async function verifyDeployments(hre: HardhatRuntimeEnvironment, args: Ve
         address: t.address,
         contract: t.contract,
         constructorArguments: t.constructorArguments,
+        libraries: t.libraries ?? {},
       });
       result.verified.push(t.name);
     } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * The keeper bot. One pass: discover vaults from the factory's `VaultCreated` events, read their status with the
  * lens, kick the auctions of vaults out of band, cancel those of vaults back in band, and execute the auctions that
- * pay more than the gas they cost, alone or in batches. `plan()` reads and decides, `act()` sends; `pass()` is both.
+ * pay more than the gas they cost, alone or in batches. A vault whose execution fails on Aave's LTV check because of
+ * foreign zero-LTV collateral (finding R1) has that collateral disabled, so that the next pass can execute it. `plan()` reads and decides, `act()` sends; `pass()` is both.
  */
 import {
   getAddress,
@@ -13,6 +14,7 @@ import {
   type Signer,
 } from "ethers";
 
+import { BallastVault__factory } from "../../typechain-types";
 import type {
   IAaveOracle,
   IUniswapV3Factory,
@@ -21,6 +23,7 @@ import type {
   QuoterV2,
   VaultFactory,
 } from "../../typechain-types";
+import { AAVE_LTV_VALIDATION_FAILED, foreignCollateral } from "../../lib/keeper/collateral";
 import { assessExecution, batches, decideVault, type Direction } from "../../lib/keeper/decide";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
@@ -39,6 +42,7 @@ import {
 import {
   direction,
   emptySummary,
+  type CollateralDisable,
   type Execution,
   type ExecutedVault,
   type Kick,
@@ -200,6 +204,7 @@ export class KeeperBot {
       cancels: [],
       kicks: [],
       executions: [],
+      disables: [],
     };
 
     const statuses = await this.scan();
@@ -279,7 +284,7 @@ export class KeeperBot {
         summary.skipped.push({ vault, reason: "gas-price" });
         continue;
       }
-      const execution = await this.evaluate(status, rewardBps, fees, summary);
+      const execution = await this.evaluate(status, rewardBps, fees, summary, plan.disables);
       if (execution !== undefined) plan.executions.push(execution);
     }
     return plan;
@@ -293,6 +298,22 @@ export class KeeperBot {
       for (const c of plan.cancels) summary.skipped.push({ vault: c.vault, reason: "gas-price" });
       return summary;
     }
+    await this.pipeline(
+      plan.disables,
+      () => "disableCollateral",
+      (d) => d.vault,
+      (d, o) => BallastVault__factory.connect(d.vault, this.sender.signer).disableCollateral(d.asset, o),
+      () => undefined,
+      plan.fees,
+      summary,
+      async (d, receipt) => {
+        this.log.info("collateral-disabled", { vault: d.vault, asset: d.asset, tx: receipt.hash });
+      },
+      async (d, failure, tx) => {
+        summary.failed.push({ vault: d.vault, stage: "disable-collateral", ...failure });
+        this.log.warn("disable-collateral-failed", { vault: d.vault, asset: d.asset, ...failure, tx });
+      },
+    );
     // Each phase submits its transactions one after another (nonces in order), then waits for them all; a kick
     // that follows a cancel of the same vault needs the cancel mined first, hence the phases.
     const rekicks: Kick[] = [];
@@ -431,6 +452,7 @@ export class KeeperBot {
     rewardBps: bigint,
     fees: Fees,
     summary: PassSummary,
+    disables: CollateralDisable[],
   ): Promise<Execution | undefined> {
     const vault = getAddress(s.vault);
     const dir = direction(s.direction);
@@ -468,6 +490,12 @@ export class KeeperBot {
       } else {
         summary.failed.push({ vault, stage: "simulate", ...failure });
         this.log.warn("simulation-failed", { vault, direction: dir, route: describeRoute(route, sym), ...failure });
+        if (failure.error === `Error("${AAVE_LTV_VALIDATION_FAILED}")`) {
+          const pool = await BallastVault__factory.connect(vault, this.provider).POOL();
+          const assets = await foreignCollateral(this.provider, pool, vault, s.collateralAsset);
+          for (const asset of assets) disables.push({ vault, asset });
+          if (assets.length > 0) this.log.warn("foreign-collateral", { vault, assets });
+        }
       }
       return undefined;
     }

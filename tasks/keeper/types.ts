@@ -17,7 +17,7 @@ export interface ExecutedVault {
   batched: boolean;
 }
 
-export type FailureStage = "status" | "kick" | "cancel" | "simulate" | "execute";
+export type FailureStage = "status" | "kick" | "cancel" | "simulate" | "execute" | "disable-collateral";
 
 export interface FailedVault extends Failure {
   vault: string;
@@ -88,6 +88,14 @@ export interface PassPlan {
   cancels: Cancellation[];
   kicks: Kick[];
   executions: Execution[];
+  /** Foreign collateral to disable (finding R1): a vault's rebalance failed on it. */
+  disables: CollateralDisable[];
+}
+
+/** A vault's `disableCollateral(asset)`: someone supplied `asset` on its behalf and Aave set its LTV to 0. */
+export interface CollateralDisable {
+  vault: string;
+  asset: string;
 }
 
 export function emptySummary(block: number): PassSummary {

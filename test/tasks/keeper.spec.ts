@@ -307,6 +307,33 @@ describe("keeper:run", () => {
       expect(failed[0].reason).to.match(/Too little received/);
     });
 
+    // R1: a 1-wei WBTC supply on v1's behalf, then WBTC's LTV set to 0, makes Aave refuse v1's collateral withdrawals.
+    it("disables a vault's foreign zero-LTV collateral when its simulation fails with Aave's 57, and executes it next", async () => {
+      const f = await loadFixture(kickedFixture);
+      const wbtc = f.tokens.erc20.WBTC;
+      await f.world.fund("WBTC", f.rival.address, 1n);
+      await (await wbtc.connect(f.rival).approve(f.aave.pool, 1n)).wait();
+      await (await f.aave.pool.connect(f.rival).supply(wbtc, 1n, f.v1, 0)).wait();
+      const { data } = await f.aave.pool.getConfiguration(wbtc);
+      await (
+        await f.aave.configurator
+          .connect(f.accounts.admin)
+          .configureReserveAsCollateral(wbtc, 0, (data >> 16n) & 0xffffn, (data >> 32n) & 0xffffn)
+      ).wait();
+      const first = await runOnce(f);
+      const v1 = getAddress(await f.v1.getAddress());
+      expect(first.summary.failed.find((x) => x.vault === v1)).to.include({ stage: "simulate", error: 'Error("57")' });
+      expect(events(first.records, "collateral-disabled").map((r) => [r.vault, r.asset])).to.deep.equal([
+        [v1, getAddress(await wbtc.getAddress())],
+      ]);
+      await expect(f.factory.checkCollateralOf(f.v1, wbtc)).to.be.revertedWithCustomError(
+        f.factory,
+        "FactoryNotCollateral",
+      );
+      const second = await runOnce(f);
+      expect(second.summary.executed.map((e) => e.vault)).to.include(v1);
+    });
+
     it("re-syncs the nonce and retries once when another process used the keeper's account", async () => {
       const f = await loadFixture(outOfBandFixture);
       const k = await bot(f);

@@ -4,7 +4,12 @@ import { expect } from "chai";
 import { concat, MaxUint256, parseUnits, toQuantity, ZeroAddress, ZeroHash } from "ethers";
 import hre from "hardhat";
 
-import { BallastVault__factory, type IBallastVault } from "../../typechain-types";
+import {
+  BallastVault__factory,
+  BlocklistMintableERC20__factory,
+  SwapPath__factory,
+  type IBallastVault,
+} from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
@@ -218,20 +223,22 @@ describe("BallastVault", () => {
       const wbtc = await f.tokens.erc20.WBTC.getAddress();
       const before = await snapshotState(f);
       const keeperVault = f.vault.connect(f.keeper);
+      // The vault's planner library validates the path: its errors are SwapPath's.
+      const swapPath = { interface: SwapPath__factory.createInterface() };
       await expect(keeperVault.rebalance(f.up, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenIn")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenIn")
         .withArgs(weth, usdc);
       const wrongOut = encodePath([weth, wbtc], [500]);
       await expect(keeperVault.rebalance(wrongOut, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathWrongTokenOut")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenOut")
         .withArgs(usdc, wbtc);
       const short = f.down.slice(0, -2);
       await expect(keeperVault.rebalance(short, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidLength")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathInvalidLength")
         .withArgs(42n);
       const badFee = encodePath([weth, usdc], [400]);
       await expect(keeperVault.rebalance(badFee, MaxUint256, 0, 0))
-        .to.be.revertedWithCustomError(f.vault, "SwapPathInvalidFee")
+        .to.be.revertedWithCustomError(swapPath, "SwapPathInvalidFee")
         .withArgs(400n);
       await expectUnchanged(f, before);
     });
@@ -1061,5 +1068,76 @@ describe("BallastVault", () => {
         expect(await f.tokens.erc20.USDC.balanceOf(f.executor)).to.equal(0n);
       });
     }
+  });
+
+  // R1: anyone may supply a foreign asset on a vault's behalf; Aave enables it as collateral, and once that reserve's
+  // LTV is 0 (Aave sets it on a freeze) Aave refuses every withdrawal of the real collateral while debt remains.
+  describe("#disableCollateral", () => {
+    /** The configuration bitmap's LTV, liquidation threshold and bonus of `asset` (bits 0-15, 16-31, 32-47). */
+    async function collateralParams(f: VaultFixture, asset: string): Promise<[bigint, bigint, bigint]> {
+      const { data } = await f.aave.pool.getConfiguration(asset);
+      return [data & 0xffffn, (data >> 16n) & 0xffffn, (data >> 32n) & 0xffffn];
+    }
+
+    /** An attacker's 1-wei WBTC supply on behalf of alice's open vault, then WBTC's LTV set to 0, then a 20% drop. */
+    async function poisonedVaultFixture(): Promise<VaultFixture> {
+      const f = await openVaultFixture();
+      const wbtc = f.tokens.erc20.WBTC;
+      await f.world.fund("WBTC", f.attacker.address, 1n);
+      await mined(wbtc.connect(f.attacker).approve(f.aave.pool, 1n));
+      await mined(f.aave.pool.connect(f.attacker).supply(wbtc, 1n, f.vault, 0));
+      const [, threshold, bonus] = await collateralParams(f, await wbtc.getAddress());
+      await mined(
+        f.aave.configurator.connect(f.accounts.admin).configureReserveAsCollateral(wbtc, 0, threshold, bonus),
+      );
+      await movePrice(f, "WETH", price(1_600n));
+      return f;
+    }
+
+    it("reproduces the finding: a foreign zero-LTV collateral stops the keeper's rebalance and the owner's withdraw", async () => {
+      const f = await loadFixture(poisonedVaultFixture);
+      expect((await f.vault.position()).healthFactor).to.be.lt(MIN_HF);
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith("57");
+      await expect(f.vault.withdraw(parseUnits("0.01", 18), f.alice.address)).to.be.revertedWith("57");
+    });
+
+    it("lets anyone disable it, after which the same rebalance lands on target", async () => {
+      const f = await loadFixture(poisonedVaultFixture);
+      const wbtc = f.tokens.erc20.WBTC;
+      await expect(f.vault.connect(f.attacker).disableCollateral(wbtc))
+        .to.emit(f.vault, "CollateralDisabled")
+        .withArgs(await wbtc.getAddress(), f.attacker.address);
+      // The foreign aToken stays with the vault, no longer collateral.
+      expect(await f.aave.aTokens.WBTC.balanceOf(f.vault)).to.equal(1n);
+      await expect(f.factory.checkCollateralOf(f.vault, wbtc))
+        .to.be.revertedWithCustomError(f.factory, "FactoryNotCollateral")
+        .withArgs(await f.vault.getAddress(), await wbtc.getAddress());
+      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+      const [report] = await rebalancedReports(f.vault, tx);
+      await expectLandedOnTarget(f, report);
+      await expectExecutorClean(f);
+      await expect(f.vault.withdraw(parseUnits("0.01", 18), f.alice.address)).to.emit(f.vault, "Withdrawn");
+    });
+
+    it("refuses the vault's own collateral asset with VaultCollateralAssetKept", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const before = await snapshotState(f);
+      await expect(f.vault.connect(f.attacker).disableCollateral(f.tokens.erc20.WETH))
+        .to.be.revertedWithCustomError(f.vault, "VaultCollateralAssetKept")
+        .withArgs(await f.tokens.erc20.WETH.getAddress());
+      await expectUnchanged(f, before);
+    });
+
+    it("refuses an asset the vault never received, and an unlisted token, with FactoryNotCollateral", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const unlisted = await new BlocklistMintableERC20__factory(f.governance).deploy("unlisted", "UNL", 18);
+      const before = await snapshotState(f);
+      for (const asset of [await f.tokens.erc20.WBTC.getAddress(), await unlisted.getAddress()]) {
+        await expect(f.vault.connect(f.attacker).disableCollateral(asset))
+          .to.be.revertedWithCustomError(f.factory, "FactoryNotCollateral")
+          .withArgs(await f.vault.getAddress(), asset);
+      }
+      await expectUnchanged(f, before);
+    });
   });
 });

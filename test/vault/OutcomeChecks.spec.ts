@@ -15,7 +15,7 @@ import {
 } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
-import { DEFAULT_POLICY, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol";
+import { DEFAULT_POLICY, LOCAL_PARAMS, singleHopPath, vaultFactoryLinks } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { BPS, healthFactor, toBase } from "../shared/reference/rebalanceMath";
 import {
@@ -69,7 +69,7 @@ async function rogueVaultFixture(): Promise<RogueFixture> {
   const weth = f.tokens.erc20.WETH;
   const usdc = f.tokens.erc20.USDC;
   const rogue = await new RogueExecutor__factory(governance).deploy(f.aave.addressesProvider, f.uniswap.router);
-  const rogueFactory = await new VaultFactory__factory(governance).deploy(
+  const rogueFactory = await new VaultFactory__factory(vaultFactoryLinks(f.planner), governance).deploy(
     f.aave.pool,
     rogue,
     f.priceGuard,

@@ -9,7 +9,7 @@ import {
   PriceGuard__factory,
   VaultFactory__factory,
 } from "../../typechain-types";
-import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { DEFAULT_POLICY, LOCAL_PARAMS, vaultFactoryLinks } from "../../lib/protocol";
 import { protocolFixture } from "../shared/fixtures";
 
 async function factoryFixture() {
@@ -159,7 +159,7 @@ describe("VaultFactory", () => {
   describe("constructor", () => {
     it("rejects a zero pool, executor, price guard or guardian with FactoryZeroAddress", async () => {
       const f = await loadFixture(factoryFixture);
-      const deployer = new VaultFactory__factory(f.governance);
+      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
       const args = {
         pool: await f.aave.pool.getAddress(),
         executor: await f.executor.getAddress(),
@@ -194,7 +194,7 @@ describe("VaultFactory", () => {
 
     it("rejects bounds outside the hard limits with FactoryBoundsInvalid", async () => {
       const f = await loadFixture(factoryFixture);
-      const deployer = new VaultFactory__factory(f.governance);
+      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
       const bounds = { ...LOCAL_PARAMS.bounds, hfTolerance: LOCAL_PARAMS.bounds.minBandGap };
       await expect(
         deployer.deploy(
@@ -233,7 +233,7 @@ describe("VaultFactory", () => {
         LOCAL_PARAMS.maxTwapDeviationBps,
       );
       await (await guard.setReferencePool(f.weth, f.usdc, 500)).wait();
-      const factory = await new VaultFactory__factory(f.governance).deploy(
+      const factory = await new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance).deploy(
         f.aave.pool,
         f.executor,
         guard,
