@@ -42,7 +42,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IKeeperAuction
-    function kick(address vault) external override {
+    function kick(address vault) external override nonReentrant {
         if (!IVaultFactory(FACTORY).isVault(vault)) revert AuctionUnknownVault(vault);
         Auction memory a = _auctions[vault];
         if (a.kickedAt != 0) revert AuctionActive(vault, a.kickedAt);
@@ -103,7 +103,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IKeeperAuction
-    function cancel(address vault) external override {
+    function cancel(address vault) external override nonReentrant {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         (IRebalanceExecutor.Direction direction, , ) = _state(vault);
@@ -256,9 +256,8 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return (0, 0, 0);
         uint256 urgency = hf < p.minHF ? RebalanceMath.urgency(hf, p.minHF) : 0;
         uint256 curve = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
-        uint256 protocolCap = IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
+        // `p` is bounded (see `_read`): its premium cap is at most the protocol's.
         if (curve > p.maxKeeperRewardBps) curve = p.maxKeeperRewardBps;
-        if (curve > protocolCap) curve = protocolCap;
         bps = uint16(curve);
         (gasPrice, gasBase) = _gasPart(p, baseFee, tip, batched);
     }
@@ -281,7 +280,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @dev The vault's own band rule (`rebalanceNeeded` without its sizing): `None` without debt, while automation
-    /// is paused, or inside the band.
+    /// is paused, or inside the band. Reverts while the vault is mid-operation.
     function _state(
         address vault
     )
@@ -293,12 +292,18 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
             IBallastVault.Position memory pos
         )
     {
+        if (IBallastVault(vault).rebalancing()) revert AuctionVaultBusy(vault);
         (p, pos) = _read(vault);
         if (!IBallastVault(vault).automationPaused()) direction = RebalanceMath.band(pos, p);
     }
 
+    /// @dev The vault's policy within the factory's current bounds, as the vault's `rebalance` applies it: the premium
+    /// at most the protocol's reward cap, `minHF` at least the floor.
     function _read(address vault) private view returns (IBallastVault.Policy memory, IBallastVault.Position memory) {
-        return (IBallastVault(vault).policy(), IBallastVault(vault).position());
+        return (
+            IVaultFactory(FACTORY).boundedPolicy(IBallastVault(vault).policy()),
+            IBallastVault(vault).position()
+        );
     }
 
     /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.
