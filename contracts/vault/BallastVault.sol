@@ -258,8 +258,6 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) external override nonReentrant {
         if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
         _checkFeeToken(intent.feeToken);
-        uint64 current = policyVersion;
-        if (intent.version != current) revert VaultPolicyVersionStale(intent.version, current);
         Policy calldata p = intent.policy;
         // Every field of `Policy` is static, so the struct encodes as its fields one after the other: EIP-712's
         // encodeData of `Policy`.
@@ -281,6 +279,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             intent.deadline,
             signature
         );
+        // After the signature and nonce checks, so that a replay of a used intent reads as `VaultNonceUsed`.
+        uint64 current = policyVersion;
+        if (intent.version != current) revert VaultPolicyVersionStale(intent.version, current);
         _setPolicy(p);
         if (fee != 0) {
             _pay(intent.feeToken, fee, _msgSender());

@@ -1283,6 +1283,9 @@ export const EXAMPLES: Step[][] = [
     // BAL-03: a signed deleverage keeps its USDC reward from the swap output, so a frozen USDC reserve does not stop it.
     new RebalanceBySig("alice", "USDC"),
     new AttackerAttempt("alice", "replayedRebalanceSignature"),
+    // R3 and R7: a stale signed policy, and a signed rebalance filled the other way, are refused.
+    new AttackerAttempt("bob", "stalePolicySignature"),
+    new AttackerAttempt("bob", "wrongDirectionRebalance"),
     new Kick("bob", 0),
     new Execute("bob", 0),
     new Withdraw("bob", false),
