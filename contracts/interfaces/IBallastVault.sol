@@ -262,8 +262,9 @@ interface IBallastVault {
     function setPolicyBySig(SetPolicyIntent calldata intent, bytes calldata signature, uint256 fee) external;
 
     /// @notice Anyone may carry out the owner's signed one-shot rebalance to `intent.targetHF`, with the owner's
-    /// slippage bound, and take up to `intent.maxReward`, only in the signed direction (`VaultIntentDirection`). Works while automation is paused; the band is not checked
-    /// (the owner chose the target), the tolerance and equity checks are. A debt-asset reward on a deleverage is kept
+    /// slippage bound, and take up to `intent.maxReward`, only in the signed direction (`VaultIntentDirection`). Works
+    /// while automation is paused; the band is not checked (the owner chose the target), the tolerance and equity
+    /// checks are. A debt-asset reward on a deleverage is kept
     /// from the swap output, so it works while the debt reserve is frozen; otherwise the reward is borrowed (debt
     /// asset) or withdrawn (collateral).
     function rebalanceBySig(

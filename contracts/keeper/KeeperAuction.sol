@@ -300,10 +300,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     /// @dev The vault's policy within the factory's current bounds, as the vault's `rebalance` applies it: the premium
     /// at most the protocol's reward cap, `minHF` at least the floor.
     function _read(address vault) private view returns (IBallastVault.Policy memory, IBallastVault.Position memory) {
-        return (
-            IVaultFactory(FACTORY).boundedPolicy(IBallastVault(vault).policy()),
-            IBallastVault(vault).position()
-        );
+        return (IVaultFactory(FACTORY).boundedPolicy(IBallastVault(vault).policy()), IBallastVault(vault).position());
     }
 
     /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.

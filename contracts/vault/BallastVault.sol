@@ -320,9 +320,10 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         );
         _checkSlippageCap(intent.maxSlippageBps);
         Position memory pos = _position();
-        IRebalanceExecutor.Direction direction = intent.targetHF > pos.healthFactor
-            ? IRebalanceExecutor.Direction.Deleverage
-            : IRebalanceExecutor.Direction.Leverage;
+        IRebalanceExecutor.Direction direction =
+            intent.targetHF > pos.healthFactor
+                ? IRebalanceExecutor.Direction.Deleverage
+                : IRebalanceExecutor.Direction.Leverage;
         // Signed to de-risk, filled to lever (or the reverse): refused.
         if (direction != intent.direction) revert VaultIntentDirection(intent.direction, direction);
         Order memory order = Order({

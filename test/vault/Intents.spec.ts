@@ -755,7 +755,13 @@ describe("BallastVault intents", () => {
       const f = await loadFixture(intentFixture);
       const at = (await time.latest()) + 60;
       const token = feeToken === "WETH" ? f.weth : f.usdc;
-      const intent = { maxSlippageBps: CLOSE_SLIPPAGE, feeToken: token, maxFee, nonce: 5n, deadline: BigInt(at + 3_600) };
+      const intent = {
+        maxSlippageBps: CLOSE_SLIPPAGE,
+        feeToken: token,
+        maxFee,
+        nonce: 5n,
+        deadline: BigInt(at + 3_600),
+      };
       const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
       await time.setNextBlockTimestamp(at);
       const tx = await f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, fee);
@@ -827,7 +833,13 @@ describe("BallastVault intents", () => {
         const token = symbol === "WETH" ? f.weth : f.usdc;
         const at = (await time.latest()) + 60;
         const fee = baseline[returned] + 1n;
-        const intent = { maxSlippageBps: CLOSE_SLIPPAGE, feeToken: token, maxFee: fee, nonce: 5n, deadline: BigInt(at + 3_600) };
+        const intent = {
+          maxSlippageBps: CLOSE_SLIPPAGE,
+          feeToken: token,
+          maxFee: fee,
+          nonce: 5n,
+          deadline: BigInt(at + 3_600),
+        };
         const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
         const before = await vaultState(f);
         await time.setNextBlockTimestamp(at);

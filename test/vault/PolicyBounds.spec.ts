@@ -44,15 +44,7 @@ describe("Policy bounds reach existing vaults (R6)", () => {
       expect([...(await f.factory.boundedPolicy(DEFAULT_POLICY))]).to.deep.equal(stored);
       await setBounds(f, { minHFFloor: RAISED_FLOOR, maxSlippageBpsCap: 10, maxKeeperRewardBpsCap: 20 });
       const bounded = await f.factory.boundedPolicy(DEFAULT_POLICY);
-      expect([...bounded]).to.deep.equal([
-        RAISED_FLOOR,
-        stored[1],
-        stored[2],
-        10n,
-        20n,
-        stored[5],
-        stored[6],
-      ]);
+      expect([...bounded]).to.deep.equal([RAISED_FLOOR, stored[1], stored[2], 10n, 20n, stored[5], stored[6]]);
       // The stored policy itself is untouched.
       expect([...(await f.vault.policy())]).to.deep.equal(stored);
     });
@@ -62,7 +54,9 @@ describe("Policy bounds reach existing vaults (R6)", () => {
     it("was ignored: at HF 1.35, inside the stored band, rebalance reverts VaultInBand", async () => {
       const f = await loadFixture(sagFixture);
       const hf = (await f.vault.position()).healthFactor;
-      expect(hf).to.be.gt(RAISED_FLOOR - parseUnits("0.1", 18)).and.lt(RAISED_FLOOR);
+      expect(hf)
+        .to.be.gt(RAISED_FLOOR - parseUnits("0.1", 18))
+        .and.lt(RAISED_FLOOR);
       const before = await snapshotState(f);
       await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultInBand")
