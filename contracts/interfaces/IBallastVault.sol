@@ -292,7 +292,8 @@ interface IBallastVault {
     /// @notice Executor callback during a deleverage or close: withdraws `amount` of collateral to the executor.
     function releaseCollateral(uint256 amount) external;
 
-    /// @notice Whether a keeper may rebalance now, in which direction, how much it would sell and how urgent it is.
+    /// @notice Whether a keeper may rebalance now, in which direction, how much it would sell and how urgent it is,
+    /// with the policy within the factory's current bounds, as `rebalance` applies it.
     /// @return needed True when the HF is outside the band (and automation is on).
     /// @return direction Deleverage or leverage (`None` when not needed).
     /// @return amountIn Tokens to sell, sized before swap fees (the executed size also prices the path's fees).

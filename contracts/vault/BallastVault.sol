@@ -234,8 +234,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) external override nonReentrant returns (RebalanceReport memory) {
         if (automationPaused) revert VaultAutomationPaused();
         if (maxAmountIn == 0) revert VaultZeroHint();
-        // The factory's current bounds apply to the stored policy (lowered caps reach existing vaults).
-        Policy memory p = FACTORY.boundedPolicy(_policy);
+        Policy memory p = _boundedPolicy();
         if (rewardBps != 0 || gasRewardBase != 0) {
             if (msg.sender != AUCTION) revert VaultNotAuction(msg.sender);
             if (rewardBps > p.maxKeeperRewardBps) revert VaultRewardAboveCap(rewardBps, p.maxKeeperRewardBps);
@@ -398,7 +397,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         override
         returns (bool needed, IRebalanceExecutor.Direction direction, uint256 amountIn, uint256 urgency)
     {
-        Policy memory p = _policy;
+        Policy memory p = _boundedPolicy();
         Position memory pos = _position();
         direction = automationPaused ? IRebalanceExecutor.Direction.None : RebalanceMath.band(pos, p);
         needed = direction != IRebalanceExecutor.Direction.None;
@@ -561,6 +560,11 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             revert VaultInvalidSignature(owner_);
         }
         _nonceUsed[owner_][nonce] = true;
+    }
+
+    /// @dev The stored policy within the factory's current bounds: lowered caps and a raised floor reach this vault.
+    function _boundedPolicy() private view returns (Policy memory) {
+        return FACTORY.boundedPolicy(_policy);
     }
 
     /// @dev A signed slippage bound may not exceed the factory's current cap.
