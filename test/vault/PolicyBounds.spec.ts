@@ -66,7 +66,11 @@ describe("Policy bounds reach existing vaults (R6)", () => {
 
     it("now reaches the vault: the same HF is below the floor, so a keeper deleverages it to the target", async () => {
       const f = await loadFixture(sagFixture);
+      expect((await f.vault.rebalanceNeeded()).needed).to.equal(false);
       await setBounds(f, { minHFFloor: RAISED_FLOOR });
+      // `rebalanceNeeded` (which the lens reads) agrees with `rebalance`.
+      const [needed, direction] = await f.vault.rebalanceNeeded();
+      expect([needed, direction]).to.deep.equal([true, 1n]);
       await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
       const hf = (await f.vault.position()).healthFactor;
       expect(hf > TARGET_HF ? hf - TARGET_HF : TARGET_HF - hf).to.be.lte(TOLERANCE);
