@@ -105,7 +105,14 @@ async function ownerOperation(
   const relayed = (await receipt(forwarder.connect(relayer).execute(request))).gasUsed;
   await before.restore();
   // A relayer working for free still names one of the vault's assets as the fee token.
-  const intent = { policy, feeToken: await vault.collateralAsset(), maxFee: 0n, nonce: 1n, deadline };
+  const intent = {
+    policy,
+    version: await vault.policyVersion(),
+    feeToken: await vault.collateralAsset(),
+    maxFee: 0n,
+    nonce: 1n,
+    deadline,
+  };
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const signature = await signIntent(owner, "SetPolicy", await vault.getAddress(), chainId, intent);
   const bySig = (await receipt(vault.connect(relayer).setPolicyBySig(intent, signature, 0n))).gasUsed;

@@ -43,13 +43,16 @@ interface IBallastVault {
     }
 
     /// @notice Signed by the owner: replace the policy. EIP-712 type
-    /// `SetPolicy(address vault,Policy policy,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)` with
-    /// `Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,
-    /// uint64 maxGasPrice,uint64 maxRewardBase)`.
+    /// `SetPolicy(address vault,Policy policy,uint64 version,address feeToken,uint256 maxFee,uint256 nonce,
+    /// uint256 deadline)` with `Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,
+    /// uint16 maxKeeperRewardBps,uint64 maxGasPrice,uint64 maxRewardBase)`.
+    /// @param version The `policyVersion` the new policy replaces: once any other policy change lands (direct or
+    /// signed), the intent is stale and refused, so an older, looser signed policy cannot be replayed over a newer one.
     /// @param feeToken The collateral or debt asset the submitter is paid in.
     /// @param maxFee The most the submitter may take.
     struct SetPolicyIntent {
         Policy policy;
+        uint64 version;
         address feeToken;
         uint256 maxFee;
         uint256 nonce;
@@ -57,9 +60,13 @@ interface IBallastVault {
     }
 
     /// @notice Signed by the owner: a one-shot rebalance to `targetHF` that anyone may carry out and be paid for.
-    /// EIP-712 type `Rebalance(address vault,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,
-    /// uint256 maxReward,uint256 nonce,uint256 deadline)`.
+    /// EIP-712 type `Rebalance(address vault,uint8 direction,uint64 targetHF,uint16 maxSlippageBps,
+    /// address rewardToken,uint256 maxReward,uint256 nonce,uint256 deadline)`.
+    /// @param direction The move the owner signed: `Deleverage` (1) or `Leverage` (2). A fill is refused when the HF
+    /// at that moment would make the move the other way (a target above the HF is a deleverage), so an intent signed to
+    /// de-risk cannot be held until a rally and filled as a leverage.
     struct RebalanceIntent {
+        IRebalanceExecutor.Direction direction;
         uint64 targetHF;
         uint16 maxSlippageBps;
         address rewardToken;
@@ -69,8 +76,11 @@ interface IBallastVault {
     }
 
     /// @notice Signed by the owner: unwind and send everything to the owner. EIP-712 type
-    /// `Close(address vault,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)`.
+    /// `Close(address vault,uint16 maxSlippageBps,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)`.
+    /// @param maxSlippageBps The slippage bound the unwind's swap uses (its minimum output and the equity check), at
+    /// most the factory's `maxSlippageBpsCap` when it runs.
     struct CloseIntent {
+        uint16 maxSlippageBps;
         address feeToken;
         uint256 maxFee;
         uint256 nonce;
@@ -167,6 +177,12 @@ interface IBallastVault {
     error VaultNothingToClose();
     /// @notice `disableCollateral` of the vault's own collateral asset, which must stay collateral.
     error VaultCollateralAssetKept(address asset);
+    /// @notice A `SetPolicy` intent signed against policy version `signed` while the vault is at `current`: another
+    /// policy change landed since it was signed.
+    error VaultPolicyVersionStale(uint64 signed, uint64 current);
+    /// @notice A `Rebalance` intent signed for one direction would move the other way at the current HF (or signed
+    /// neither `Deleverage` nor `Leverage`).
+    error VaultIntentDirection(IRebalanceExecutor.Direction signed, IRebalanceExecutor.Direction actual);
 
     /// @notice Emitted once, when the factory initialises the clone.
     event VaultInitialized(address indexed owner, address indexed collateralAsset, address indexed debtAsset);
@@ -223,6 +239,9 @@ interface IBallastVault {
     function pauseAutomation(bool paused) external;
 
     /// @notice Permissionless: brings the HF back to `targetHF` once it left the band.
+    /// @dev The stored policy is applied within the factory's current bounds (`IVaultFactory.boundedPolicy`): the
+    /// slippage and premium at most the caps, `minHF` at least the floor for the band check, so lowered bounds reach
+    /// existing vaults.
     /// @dev With a reward, the vault sizes the move with the reward as one more cost, so the HF still lands on target,
     /// and pays the reward to the caller in the debt asset only after every outcome check passed.
     /// @param path Uniswap V3 exactInput path, collateral to debt asset when deleveraging, the reverse when leveraging.
@@ -241,13 +260,15 @@ interface IBallastVault {
     ) external returns (RebalanceReport memory);
 
     /// @notice Anyone may submit the owner's signed policy change; the submitter takes up to `maxFee`, on success only.
+    /// The intent must name the current `policyVersion`, else `VaultPolicyVersionStale`.
     /// @param fee What the submitter takes, at most `intent.maxFee`; paid after the change, and the HF must then
     /// still be at least the new `minHF`.
     function setPolicyBySig(SetPolicyIntent calldata intent, bytes calldata signature, uint256 fee) external;
 
     /// @notice Anyone may carry out the owner's signed one-shot rebalance to `intent.targetHF`, with the owner's
-    /// slippage bound, and take up to `intent.maxReward`. Works while automation is paused; the band is not checked
-    /// (the owner chose the target), the tolerance and equity checks are. A debt-asset reward on a deleverage is kept
+    /// slippage bound, and take up to `intent.maxReward`, only in the signed direction (`VaultIntentDirection`). Works
+    /// while automation is paused; the band is not checked (the owner chose the target), the tolerance and equity
+    /// checks are. A debt-asset reward on a deleverage is kept
     /// from the swap output, so it works while the debt reserve is frozen; otherwise the reward is borrowed (debt
     /// asset) or withdrawn (collateral).
     function rebalanceBySig(
@@ -257,7 +278,8 @@ interface IBallastVault {
         uint256 reward
     ) external returns (RebalanceReport memory);
 
-    /// @notice Anyone may carry out the owner's signed close; the fee comes out of what the close returns.
+    /// @notice Anyone may carry out the owner's signed close, with the signed slippage bound (at most the factory's
+    /// cap, else `VaultPolicySlippageAboveCap`); the fee comes out of what the close returns.
     function closeBySig(
         CloseIntent calldata intent,
         bytes calldata signature,
@@ -274,7 +296,8 @@ interface IBallastVault {
     /// @notice Executor callback during a deleverage or close: withdraws `amount` of collateral to the executor.
     function releaseCollateral(uint256 amount) external;
 
-    /// @notice Whether a keeper may rebalance now, in which direction, how much it would sell and how urgent it is.
+    /// @notice Whether a keeper may rebalance now, in which direction, how much it would sell and how urgent it is,
+    /// with the policy within the factory's current bounds, as `rebalance` applies it.
     /// @return needed True when the HF is outside the band (and automation is on).
     /// @return direction Deleverage or leverage (`None` when not needed).
     /// @return amountIn Tokens to sell, sized before swap fees (the executed size also prices the path's fees).
@@ -307,6 +330,15 @@ interface IBallastVault {
 
     /// @notice The current policy.
     function policy() external view returns (Policy memory);
+
+    /// @notice Counts policy changes: 1 after `initialize`, one more on every `setPolicy` or `setPolicyBySig`. A
+    /// `SetPolicy` intent signs the version it replaces.
+    function policyVersion() external view returns (uint64);
+
+    /// @notice Whether a call that moves this vault's position (a rebalance, signed or not, open, close or another
+    /// owner operation) is running now. The keeper auction refuses to kick or cancel meanwhile, so that a token in a
+    /// swap path cannot start an auction from a mid-rebalance state.
+    function rebalancing() external view returns (bool);
 
     /// @notice Whether the owner paused keeper rebalances.
     function automationPaused() external view returns (bool);

@@ -135,6 +135,9 @@ interface IKeeperAuction {
         IRebalanceExecutor.Direction kicked,
         IRebalanceExecutor.Direction current
     );
+    /// @notice The vault is in the middle of a rebalance or another operation (`IBallastVault.rebalancing`): its
+    /// position is not settled, so no auction may start or end on it now.
+    error AuctionVaultBusy(address vault);
     /// @notice Call `index` of a batch ran out of gas: send the batch with more gas (or fewer calls).
     error AuctionBatchOutOfGas(uint256 index);
     /// @notice Gas units above the hard limit, or a batch call dearer than a single execution.
@@ -174,7 +177,10 @@ interface IKeeperAuction {
     event GasConfigSet(GasConfig gasConfig);
 
     /// @notice Starts the auction for `vault`, which must be a factory vault that needs a rebalance now and is not
-    /// dust.
+    /// dust. Refused while the auction executes (`ReentrancyGuardReentrantCall`, e.g. from a token hook in a swap path)
+    /// and while the vault is mid-operation (`AuctionVaultBusy`).
+    /// @dev The band is the vault's policy within the factory's current bounds (`IVaultFactory.boundedPolicy`), as
+    /// the vault's own `rebalance` applies it.
     function kick(address vault) external;
 
     /// @notice Rebalances `vault` and pays its reward to `recipient`. Reverts, at little cost, when no auction runs:
@@ -206,7 +212,8 @@ interface IKeeperAuction {
         bool batched
     ) external returns (uint256 reward);
 
-    /// @notice Ends the auction at no cost once the vault no longer needs the rebalance it was kicked for.
+    /// @notice Ends the auction at no cost once the vault no longer needs the rebalance it was kicked for. Refused,
+    /// like `kick`, during an execution and while the vault is mid-operation.
     function cancel(address vault) external;
 
     /// @notice Pays the caller's deferred rewards in `token` to `to`.

@@ -98,6 +98,11 @@ interface IVaultFactory {
     /// `VaultPolicyRewardCapZero`). Every vault validates its policy here, which keeps the vault within EIP-170.
     function checkPolicy(IBallastVault.Policy calldata policy) external view;
 
+    /// @notice `policy` as keeper rebalances apply it under the current bounds: `maxSlippageBps` and
+    /// `maxKeeperRewardBps` at most their caps, `minHF` at least the floor (for the band check); the other fields as
+    /// they are. Bounds lowered after a vault set its policy thus reach that vault at its next rebalance.
+    function boundedPolicy(IBallastVault.Policy calldata policy) external view returns (IBallastVault.Policy memory);
+
     /// @notice Guardian: pauses or resumes new leverage (open, leverage-up). Deleverage, repay, withdraw and close
     /// are never paused by the protocol.
     function setLeveragePaused(bool paused) external;

@@ -36,11 +36,9 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     mapping(address vault => Auction) private _auctions;
     mapping(address recipient => mapping(address token => uint256)) private _owed;
 
-    /// @dev Read once per `executeBatch` for all its calls while `_batching`: the protocol's reward cap, and the native
-    /// asset's price for the gas part (0 when unavailable: no gas part then, as for a single call). Neither can change
-    /// within the batch: the cap only by governance's own call, the price only in another transaction.
+    /// @dev Read once per `executeBatch` for all its calls while `_batching`: the native asset's price for the gas
+    /// part (0 when unavailable: no gas part then, as for a single call), which only another transaction can change.
     bool private transient _batching;
-    uint256 private transient _batchRewardCap;
     uint256 private transient _batchNativePrice;
 
     constructor(address factory, Config memory config_) {
@@ -49,7 +47,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IKeeperAuction
-    function kick(address vault) external override {
+    function kick(address vault) external override nonReentrant {
         if (!IVaultFactory(FACTORY).isVault(vault)) revert AuctionUnknownVault(vault);
         Auction memory a = _auctions[vault];
         if (a.kickedAt != 0) revert AuctionActive(vault, a.kickedAt);
@@ -79,7 +77,6 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     ) external override nonReentrant returns (Result[] memory results) {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
-        _batchRewardCap = IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
         GasConfig memory g = _gasConfig;
         if (g.executeGas != 0) {
             try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
@@ -122,7 +119,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IKeeperAuction
-    function cancel(address vault) external override {
+    function cancel(address vault) external override nonReentrant {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         (IRebalanceExecutor.Direction direction, , ) = _state(vault);
@@ -275,9 +272,8 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return (0, 0, 0);
         uint256 urgency = hf < p.minHF ? RebalanceMath.urgency(hf, p.minHF) : 0;
         uint256 curve = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
-        uint256 protocolCap = _batching ? _batchRewardCap : IVaultFactory(FACTORY).policyBounds().maxKeeperRewardBpsCap;
+        // `p` is bounded (see `_read`): its premium cap is at most the protocol's.
         if (curve > p.maxKeeperRewardBps) curve = p.maxKeeperRewardBps;
-        if (curve > protocolCap) curve = protocolCap;
         bps = uint16(curve);
         (gasPrice, gasBase) = _gasPart(p, baseFee, tip, batched);
     }
@@ -305,7 +301,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     }
 
     /// @dev The vault's own band rule (`rebalanceNeeded` without its sizing): `None` without debt, while automation
-    /// is paused, or inside the band.
+    /// is paused, or inside the band. Reverts while the vault is mid-operation.
     function _state(
         address vault
     )
@@ -317,12 +313,15 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
             IBallastVault.Position memory pos
         )
     {
+        if (IBallastVault(vault).rebalancing()) revert AuctionVaultBusy(vault);
         (p, pos) = _read(vault);
         if (!IBallastVault(vault).automationPaused()) direction = RebalanceMath.band(pos, p);
     }
 
+    /// @dev The vault's policy within the factory's current bounds, as the vault's `rebalance` applies it: the premium
+    /// at most the protocol's reward cap, `minHF` at least the floor.
     function _read(address vault) private view returns (IBallastVault.Policy memory, IBallastVault.Position memory) {
-        return (IBallastVault(vault).policy(), IBallastVault(vault).position());
+        return (IVaultFactory(FACTORY).boundedPolicy(IBallastVault(vault).policy()), IBallastVault(vault).position());
     }
 
     /// @dev A push that fails (a token that blocks the recipient, say) must not undo the rebalance: credit instead.

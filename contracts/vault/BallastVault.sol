@@ -34,16 +34,17 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         "uint64 maxGasPrice,uint64 maxRewardBase)"
     );
     bytes32 public constant SET_POLICY_TYPEHASH = keccak256(
-        "SetPolicy(address vault,Policy policy,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
+        "SetPolicy(address vault,Policy policy,uint64 version,address feeToken,uint256 maxFee,uint256 nonce,"
+        "uint256 deadline)"
         "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,"
         "uint64 maxGasPrice,uint64 maxRewardBase)"
     );
     bytes32 public constant REBALANCE_TYPEHASH = keccak256(
-        "Rebalance(address vault,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,uint256 maxReward,"
-        "uint256 nonce,uint256 deadline)"
+        "Rebalance(address vault,uint8 direction,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,"
+        "uint256 maxReward,uint256 nonce,uint256 deadline)"
     );
     bytes32 public constant CLOSE_TYPEHASH = keccak256(
-        "Close(address vault,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
+        "Close(address vault,uint16 maxSlippageBps,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
     );
 
     /// @notice The factory that created this vault and holds the protocol parameters.
@@ -61,6 +62,8 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     address public override owner;
     /// @inheritdoc IBallastVault
     bool public override automationPaused;
+    /// @inheritdoc IBallastVault
+    uint64 public override policyVersion;
     /// @inheritdoc IBallastVault
     address public override collateralAsset;
     uint8 private _collateralDecimals;
@@ -177,7 +180,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @inheritdoc IBallastVault
     function close(bytes calldata path) external override onlyOwner nonReentrant returns (uint256, uint256) {
-        return _close(path, address(0), 0, true);
+        return _close(path, _policy.maxSlippageBps, address(0), 0, true);
     }
 
     /// @inheritdoc IBallastVault
@@ -212,7 +215,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) external override nonReentrant returns (RebalanceReport memory) {
         if (automationPaused) revert VaultAutomationPaused();
         if (maxAmountIn == 0) revert VaultZeroHint();
-        Policy memory p = _policy;
+        Policy memory p = _boundedPolicy();
         if (rewardBps != 0 || gasRewardBase != 0) {
             if (msg.sender != AUCTION) revert VaultNotAuction(msg.sender);
             if (rewardBps > p.maxKeeperRewardBps) revert VaultRewardAboveCap(rewardBps, p.maxKeeperRewardBps);
@@ -245,6 +248,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
                     SET_POLICY_TYPEHASH,
                     address(this),
                     policyHash,
+                    intent.version,
                     intent.feeToken,
                     intent.maxFee,
                     intent.nonce,
@@ -255,6 +259,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             intent.deadline,
             signature
         );
+        // After the signature and nonce checks, so that a replay of a used intent reads as `VaultNonceUsed`.
+        uint64 current = policyVersion;
+        if (intent.version != current) revert VaultPolicyVersionStale(intent.version, current);
         _setPolicy(p);
         if (fee != 0) {
             _pay(intent.feeToken, fee, _msgSender());
@@ -278,6 +285,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
                 abi.encode(
                     REBALANCE_TYPEHASH,
                     address(this),
+                    intent.direction,
                     intent.targetHF,
                     intent.maxSlippageBps,
                     intent.rewardToken,
@@ -290,13 +298,16 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             intent.deadline,
             signature
         );
-        uint16 cap = FACTORY.policyBounds().maxSlippageBpsCap;
-        if (intent.maxSlippageBps > cap) revert VaultPolicySlippageAboveCap(intent.maxSlippageBps, cap);
+        _checkSlippageCap(intent.maxSlippageBps);
         Position memory pos = _position();
-        Order memory order = Order({
-            direction: intent.targetHF > pos.healthFactor
+        IRebalanceExecutor.Direction direction =
+            intent.targetHF > pos.healthFactor
                 ? IRebalanceExecutor.Direction.Deleverage
-                : IRebalanceExecutor.Direction.Leverage,
+                : IRebalanceExecutor.Direction.Leverage;
+        // Signed to de-risk, filled to lever (or the reverse): refused.
+        if (direction != intent.direction) revert VaultIntentDirection(intent.direction, direction);
+        Order memory order = Order({
+            direction: direction,
             targetHF: intent.targetHF,
             maxAmountIn: type(uint256).max,
             slippageBps: intent.maxSlippageBps,
@@ -322,13 +333,22 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _checkFeeToken(intent.feeToken);
         _useIntent(
             keccak256(
-                abi.encode(CLOSE_TYPEHASH, address(this), intent.feeToken, intent.maxFee, intent.nonce, intent.deadline)
+                abi.encode(
+                    CLOSE_TYPEHASH,
+                    address(this),
+                    intent.maxSlippageBps,
+                    intent.feeToken,
+                    intent.maxFee,
+                    intent.nonce,
+                    intent.deadline
+                )
             ),
             intent.nonce,
             intent.deadline,
             signature
         );
-        (collateralReturned, debtAssetReturned) = _close(path, intent.feeToken, fee, false);
+        _checkSlippageCap(intent.maxSlippageBps);
+        (collateralReturned, debtAssetReturned) = _close(path, intent.maxSlippageBps, intent.feeToken, fee, false);
         emit IntentExecuted(_msgSender(), intent.nonce, intent.feeToken, fee);
     }
 
@@ -358,7 +378,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         override
         returns (bool needed, IRebalanceExecutor.Direction direction, uint256 amountIn, uint256 urgency)
     {
-        Policy memory p = _policy;
+        Policy memory p = _boundedPolicy();
         Position memory pos = _position();
         direction = automationPaused ? IRebalanceExecutor.Direction.None : RebalanceMath.band(pos, p);
         needed = direction != IRebalanceExecutor.Direction.None;
@@ -395,6 +415,11 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     }
 
     /// @inheritdoc IBallastVault
+    function rebalancing() external view override returns (bool) {
+        return _reentrancyGuardEntered();
+    }
+
+    /// @inheritdoc IBallastVault
     function position() external view override returns (Position memory) {
         return _position();
     }
@@ -414,10 +439,12 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         emit Deposited(_msgSender(), amount);
     }
 
-    /// @dev The factory checks the policy against its bounds (see `IVaultFactory.checkPolicy`).
+    /// @dev The factory checks the policy against its bounds (see `IVaultFactory.checkPolicy`); every change bumps
+    /// `policyVersion`, which makes any `SetPolicy` intent signed against the old version stale.
     function _setPolicy(Policy calldata p) private {
         FACTORY.checkPolicy(p);
         _policy = p;
+        ++policyVersion;
         emit PolicySet(p);
     }
 
@@ -484,13 +511,14 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     /// the owner.
     function _close(
         bytes calldata path,
+        uint256 slippageBps,
         address feeToken,
         uint256 fee,
         bool ownerExit
     ) private returns (uint256 collateralReturned, uint256 debtAssetReturned) {
         address collateral = collateralAsset;
         if (IERC20(_variableDebtToken).balanceOf(address(this)) != 0)
-            _unwind(path, ownerExit);
+            _unwind(path, slippageBps, ownerExit);
             // Without debt there must be collateral, or Aave would refuse the withdrawal with a bare error code.
         else if (_position().collateralBase == 0) revert VaultNothingToClose();
         address to = owner;
@@ -523,6 +551,17 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _nonceUsed[owner_][nonce] = true;
     }
 
+    /// @dev The stored policy within the factory's current bounds: lowered caps and a raised floor reach this vault.
+    function _boundedPolicy() private view returns (Policy memory) {
+        return FACTORY.boundedPolicy(_policy);
+    }
+
+    /// @dev A signed slippage bound may not exceed the factory's current cap.
+    function _checkSlippageCap(uint16 bps) private view {
+        uint16 cap = FACTORY.policyBounds().maxSlippageBpsCap;
+        if (bps > cap) revert VaultPolicySlippageAboveCap(bps, cap);
+    }
+
     /// @dev Fees and rewards are paid in the vault's own assets only, checked whether or not any is asked for.
     function _checkFeeToken(address token) private view {
         if (token != collateralAsset && token != debtAsset) revert VaultFeeTokenInvalid(token);
@@ -541,11 +580,11 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the
     /// worst accepted price; what is left is returned by `close`.
-    function _unwind(bytes calldata path, bool ownerExit) private {
+    function _unwind(bytes calldata path, uint256 slippageBps, bool ownerExit) private {
         VaultPlanner.Context memory ctx = _context(
             IRebalanceExecutor.Direction.Close,
             0,
-            _policy.maxSlippageBps,
+            slippageBps,
             _position(),
             ownerExit
         );

@@ -160,6 +160,17 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     }
 
     /// @inheritdoc IVaultFactory
+    function boundedPolicy(
+        IBallastVault.Policy calldata p
+    ) external view override returns (IBallastVault.Policy memory bounded) {
+        PolicyBounds memory b = _bounds;
+        bounded = p;
+        if (bounded.minHF < b.minHFFloor) bounded.minHF = b.minHFFloor;
+        if (bounded.maxSlippageBps > b.maxSlippageBpsCap) bounded.maxSlippageBps = b.maxSlippageBpsCap;
+        if (bounded.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) bounded.maxKeeperRewardBps = b.maxKeeperRewardBpsCap;
+    }
+
+    /// @inheritdoc IVaultFactory
     function setLeveragePaused(bool paused) external override {
         if (_msgSender() != guardian) revert FactoryNotGuardian(_msgSender());
         leveragePaused = paused;

@@ -21,12 +21,16 @@ const POLICY_FIELDS: TypedDataField[] = [
 
 export type IntentKind = "SetPolicy" | "Rebalance" | "Close";
 
+/** `IRebalanceExecutor.Direction` as a `Rebalance` intent signs it (`uint8`). */
+export const DIRECTION = { None: 0n, Deleverage: 1n, Leverage: 2n, Close: 3n } as const;
+
 /** The vault's intent types, exactly as `BallastVault`'s type hashes spell them. */
 export const INTENT_TYPES: Record<IntentKind, Record<string, TypedDataField[]>> = {
   SetPolicy: {
     SetPolicy: [
       { name: "vault", type: "address" },
       { name: "policy", type: "Policy" },
+      { name: "version", type: "uint64" },
       { name: "feeToken", type: "address" },
       { name: "maxFee", type: "uint256" },
       { name: "nonce", type: "uint256" },
@@ -37,6 +41,7 @@ export const INTENT_TYPES: Record<IntentKind, Record<string, TypedDataField[]>> 
   Rebalance: {
     Rebalance: [
       { name: "vault", type: "address" },
+      { name: "direction", type: "uint8" },
       { name: "targetHF", type: "uint64" },
       { name: "maxSlippageBps", type: "uint16" },
       { name: "rewardToken", type: "address" },
@@ -48,6 +53,7 @@ export const INTENT_TYPES: Record<IntentKind, Record<string, TypedDataField[]>> 
   Close: {
     Close: [
       { name: "vault", type: "address" },
+      { name: "maxSlippageBps", type: "uint16" },
       { name: "feeToken", type: "address" },
       { name: "maxFee", type: "uint256" },
       { name: "nonce", type: "uint256" },

@@ -36,7 +36,8 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   )
   .addOptionalParam(
     "maxSlippageBps",
-    "set-policy, rebalance, --call set-policy: largest swap shortfall in bps (default: current policy)",
+    "set-policy, rebalance, close, --call set-policy: largest swap shortfall in bps; on close, the unwind's bound " +
+      "(default: current policy; at most the protocol cap)",
     undefined,
     types.int,
   )
@@ -67,6 +68,13 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   .addOptionalParam(
     "maxFee",
     "set-policy, close: most the relayer may take, in whole fee-token units (default 0)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "direction",
+    "rebalance: deleverage | leverage, the move the owner signs; a fill the other way (the HF moved past the " +
+      "target) is refused (default: from the HF now and --target-hf, above the HF: deleverage)",
     undefined,
     types.string,
   )

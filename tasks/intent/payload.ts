@@ -14,6 +14,8 @@ export type { PolicyValues };
 
 export interface SetPolicyMessage {
   policy: PolicyValues;
+  /** The vault's `policyVersion` this policy replaces: the intent is stale once any other policy change lands. */
+  version: bigint;
   feeToken: string;
   maxFee: bigint;
   nonce: bigint;
@@ -21,6 +23,8 @@ export interface SetPolicyMessage {
 }
 
 export interface RebalanceMessage {
+  /** `IRebalanceExecutor.Direction`: 1 deleverage, 2 leverage; a fill the other way is refused. */
+  direction: bigint;
   targetHF: bigint;
   maxSlippageBps: bigint;
   rewardToken: string;
@@ -30,6 +34,8 @@ export interface RebalanceMessage {
 }
 
 export interface CloseMessage {
+  /** The unwind's slippage bound, at most the factory's cap. */
+  maxSlippageBps: bigint;
   feeToken: string;
   maxFee: bigint;
   nonce: bigint;
@@ -246,6 +252,7 @@ export function parsePayload(text: string, where: string): SignedPayload {
               maxGasPrice: r.uint(pol, "maxGasPrice", pp),
               maxRewardBase: r.uint(pol, "maxRewardBase", pp),
             },
+            version: r.uint(m, "version", p),
             feeToken: r.address(m, "feeToken", p),
             maxFee: r.uint(m, "maxFee", p),
             nonce,
@@ -258,6 +265,7 @@ export function parsePayload(text: string, where: string): SignedPayload {
           kind: "Rebalance",
           ...common,
           message: {
+            direction: r.uint(m, "direction", p),
             targetHF: r.uint(m, "targetHF", p),
             maxSlippageBps: r.uint(m, "maxSlippageBps", p),
             rewardToken: r.address(m, "rewardToken", p),
@@ -270,7 +278,13 @@ export function parsePayload(text: string, where: string): SignedPayload {
       return {
         kind: "Close",
         ...common,
-        message: { feeToken: r.address(m, "feeToken", p), maxFee: r.uint(m, "maxFee", p), nonce, deadline },
+        message: {
+          maxSlippageBps: r.uint(m, "maxSlippageBps", p),
+          feeToken: r.address(m, "feeToken", p),
+          maxFee: r.uint(m, "maxFee", p),
+          nonce,
+          deadline,
+        },
       };
     }
     default:

@@ -8,6 +8,7 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, ZeroAddress, type ContractTransactionReceipt, type Signer } from "ethers";
 
+import { DIRECTION } from "../../lib/intents";
 import type { BallastVault } from "../../typechain-types";
 import {
   chainTime,
@@ -97,6 +98,16 @@ async function checkVaultIntent(ctx: TaskContext, intent: SignedVaultIntent, whe
         `sent; ask the owner to sign a new intent (intent:sign picks a fresh nonce unless --nonce is given)`,
     );
   }
+  if (intent.kind === "SetPolicy") {
+    const current = await vault.policyVersion();
+    if (intent.message.version !== current) {
+      throw new TaskError(
+        `${where}: signed against policy version ${intent.message.version} but vault ${intent.vault} is at ` +
+          `${current}: another policy change landed since, so the vault would refuse it (VaultPolicyVersionStale); ` +
+          `nothing was sent; ask the owner to sign again`,
+      );
+    }
+  }
   return vault;
 }
 
@@ -158,8 +169,16 @@ export async function relayVaultIntent(
     let deleverage = true;
     if (intent.kind === "Rebalance") {
       const position = await vault.position();
-      // The vault's own rule: a target above the current HF deleverages.
+      // The vault's own rule: a target above the current HF deleverages; it must be the signed direction.
       deleverage = intent.message.targetHF > position.healthFactor;
+      const actual = deleverage ? DIRECTION.Deleverage : DIRECTION.Leverage;
+      if (actual !== intent.message.direction) {
+        throw new TaskError(
+          `${where}: signed to ${intent.message.direction === DIRECTION.Leverage ? "leverage" : "deleverage"} ` +
+            `but at HF ${fmt.hf(position.healthFactor)} a move to ${fmt.hf(intent.message.targetHF)} would ` +
+            `${deleverage ? "deleverage" : "leverage"}: the vault would refuse it (VaultIntentDirection); nothing was sent`,
+        );
+      }
       log(
         `  HF now ${fmt.hf(position.healthFactor)}, target ${fmt.hf(intent.message.targetHF)}: ` +
           `${deleverage ? "deleverage" : "leverage"}`,

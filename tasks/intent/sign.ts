@@ -28,6 +28,7 @@ import {
 import { TaskError } from "../shared/errors";
 import * as fmt from "../shared/format";
 import { checkPolicy, policyFromFlags, policyText, readPolicy, type PolicyFlags } from "../shared/vault";
+import { DIRECTION } from "../../lib/intents";
 import { signForward, signVaultIntent, toJson, type SignedPayload, type SignedVaultIntent } from "./payload";
 
 export const KINDS = {
@@ -49,6 +50,7 @@ export interface SignArgs extends PolicyFlags {
   maxFee?: string;
   rewardToken?: string;
   maxReward?: string;
+  direction?: string;
   to?: string;
   data?: string;
   call?: string;
@@ -76,8 +78,8 @@ const FLAGS: Record<string, readonly (keyof SignArgs)[]> = {
     "feeToken",
     "maxFee",
   ],
-  Rebalance: ["targetHf", "maxSlippageBps", "rewardToken", "maxReward"],
-  Close: ["feeToken", "maxFee"],
+  Rebalance: ["direction", "targetHf", "maxSlippageBps", "rewardToken", "maxReward"],
+  Close: ["maxSlippageBps", "feeToken", "maxFee"],
   "forward raw": ["to", "data", "gas"],
   "forward set-policy": [
     "call",
@@ -160,6 +162,30 @@ async function feeTokenOf(
   return tokenInfo(ctx, address);
 }
 
+/** `--max-slippage-bps`, else the current policy's, checked against the factory's cap as the vault checks it. */
+async function signedSlippage(ctx: TaskContext, vault: BallastVault, given: number | undefined): Promise<bigint> {
+  const maxSlippageBps =
+    given !== undefined ? BigInt(parseBps(given, "--max-slippage-bps")) : (await readPolicy(vault)).maxSlippageBps;
+  const cap = (await ctx.factory.policyBounds()).maxSlippageBpsCap;
+  if (maxSlippageBps > cap) {
+    throw new TaskError(
+      `--max-slippage-bps ${maxSlippageBps} is above the protocol cap ${cap}: the vault would refuse it`,
+    );
+  }
+  return maxSlippageBps;
+}
+
+/** `--direction deleverage|leverage`, else the move the HF now makes towards `targetHF` (above it: deleverage). */
+async function signedDirection(vault: BallastVault, targetHF: bigint, given: string | undefined): Promise<bigint> {
+  if (given === undefined) {
+    const { healthFactor } = await vault.position();
+    return targetHF > healthFactor ? DIRECTION.Deleverage : DIRECTION.Leverage;
+  }
+  if (given === "deleverage") return DIRECTION.Deleverage;
+  if (given === "leverage") return DIRECTION.Leverage;
+  throw new TaskError(`--direction must be deleverage or leverage, got "${given}"`);
+}
+
 /** Signs a vault intent of `kind` from the flags. */
 export async function buildVaultIntent(
   ctx: TaskContext,
@@ -181,8 +207,11 @@ export async function buildVaultIntent(
       log(
         `SetPolicy for ${vaultAddress}: ${policyText(policy)}; fee <= ${fmt.token(maxFee, fee.decimals, fee.symbol)}`,
       );
+      const version = await vault.policyVersion();
+      log(`  replaces policy version ${version}: stale once any other policy change lands`);
       return signVaultIntent(ctx, signer, "SetPolicy", vaultAddress, {
         policy,
+        version,
         feeToken: fee.address,
         maxFee,
         nonce,
@@ -192,24 +221,17 @@ export async function buildVaultIntent(
     case "Rebalance": {
       if (args.targetHf === undefined) throw new TaskError("--kind rebalance needs --target-hf (e.g. 1.5)");
       const targetHF = parseHf(args.targetHf, "--target-hf");
-      const current = await readPolicy(vault);
-      const maxSlippageBps =
-        args.maxSlippageBps !== undefined
-          ? BigInt(parseBps(args.maxSlippageBps, "--max-slippage-bps"))
-          : current.maxSlippageBps;
-      const cap = (await ctx.factory.policyBounds()).maxSlippageBpsCap;
-      if (maxSlippageBps > cap) {
-        throw new TaskError(
-          `--max-slippage-bps ${maxSlippageBps} is above the protocol cap ${cap}: the vault would refuse it`,
-        );
-      }
+      const maxSlippageBps = await signedSlippage(ctx, vault, args.maxSlippageBps);
+      const direction = await signedDirection(vault, targetHF, args.direction);
       const reward = await feeTokenOf(ctx, vault, args.rewardToken, "--reward-token");
       const maxReward = parseAmount(args.maxReward ?? "0", reward, "--max-reward");
       log(
-        `Rebalance for ${vaultAddress}: to HF ${fmt.hf(targetHF)}, slippage <= ${fmt.bps(maxSlippageBps)}, ` +
+        `Rebalance for ${vaultAddress}: ${direction === DIRECTION.Deleverage ? "deleverage" : "leverage"} ` +
+          `to HF ${fmt.hf(targetHF)}, slippage <= ${fmt.bps(maxSlippageBps)}, ` +
           `reward <= ${fmt.token(maxReward, reward.decimals, reward.symbol)}`,
       );
       return signVaultIntent(ctx, signer, "Rebalance", vaultAddress, {
+        direction,
         targetHF,
         maxSlippageBps,
         rewardToken: reward.address,
@@ -219,10 +241,20 @@ export async function buildVaultIntent(
       });
     }
     case "Close": {
+      const maxSlippageBps = await signedSlippage(ctx, vault, args.maxSlippageBps);
       const fee = await feeTokenOf(ctx, vault, args.feeToken, "--fee-token");
       const maxFee = parseAmount(args.maxFee ?? "0", fee, "--max-fee");
-      log(`Close for ${vaultAddress}: fee <= ${fmt.token(maxFee, fee.decimals, fee.symbol)}`);
-      return signVaultIntent(ctx, signer, "Close", vaultAddress, { feeToken: fee.address, maxFee, nonce, deadline });
+      log(
+        `Close for ${vaultAddress}: slippage <= ${fmt.bps(maxSlippageBps)}, ` +
+          `fee <= ${fmt.token(maxFee, fee.decimals, fee.symbol)}`,
+      );
+      return signVaultIntent(ctx, signer, "Close", vaultAddress, {
+        maxSlippageBps,
+        feeToken: fee.address,
+        maxFee,
+        nonce,
+        deadline,
+      });
     }
   }
 }

@@ -170,6 +170,7 @@ export async function policyTask(args: PolicyArgs, hre: HardhatRuntimeEnvironmen
     const deadline = (await chainTime(hre)) + INTENT_LIFETIME;
     const intent = await signVaultIntent(ctx, owner, "SetPolicy", vaultAddress, {
       policy,
+      version: await vault.policyVersion(),
       feeToken: token.address,
       maxFee: fee,
       nonce: await freshNonce(vault, ownerAddress),
@@ -232,6 +233,7 @@ export async function closeTask(args: CloseArgs, hre: HardhatRuntimeEnvironment)
   } else {
     const { token, fee } = await gaslessFee(ctx, vault, args);
     const intent = await signVaultIntent(ctx, owner, "Close", vaultAddress, {
+      maxSlippageBps: (await readPolicy(vault)).maxSlippageBps,
       feeToken: token.address,
       maxFee: fee,
       nonce: await freshNonce(vault, ownerAddress),

@@ -359,6 +359,7 @@ export class SetPolicy extends Step {
     } else {
       const intent: IBallastVault.SetPolicyIntentStruct = {
         policy,
+        version: await owner.vault.policyVersion(),
         feeToken: await sys.tokens.erc20.WETH.getAddress(),
         maxFee: 0n,
         nonce: v.nextNonce,
@@ -736,6 +737,7 @@ export class RebalanceBySig extends Step {
     const reward = this.rewardIn === "WETH" ? parseUnits("0.01", 18) : parseUnits("5", 6);
     const token = sys.tokens.erc20[this.rewardIn];
     const intent: IBallastVault.RebalanceIntentStruct = {
+      direction: dir,
       targetHF: target,
       maxSlippageBps: v.policy.maxSlippageBps,
       rewardToken: await token.getAddress(),
@@ -826,6 +828,7 @@ export class CloseBySig extends Step {
             ? [weth, wethFee + 1n, wethFee]
             : [usdc, 0n, 0n];
     const intent: IBallastVault.CloseIntentStruct = {
+      maxSlippageBps: v.policy.maxSlippageBps,
       feeToken: await feeToken.getAddress(),
       maxFee,
       nonce: v.nextNonce,
@@ -902,6 +905,7 @@ export class CancelNonce extends Step {
     const v = m.vaults[this.who];
     const nonce = v.nextNonce;
     const intent: IBallastVault.CloseIntentStruct = {
+      maxSlippageBps: v.policy.maxSlippageBps,
       feeToken: await sys.tokens.erc20.WETH.getAddress(),
       maxFee: 0n,
       nonce,
@@ -933,6 +937,8 @@ export const ATTACKS = [
   "otherVaultSignature",
   "spoofedForwardRequest",
   "cancelNonce",
+  "stalePolicySignature",
+  "wrongDirectionRebalance",
 ] as const;
 export type Attack = (typeof ATTACKS)[number];
 
@@ -950,6 +956,7 @@ export class AttackerAttempt extends Step {
     if (this.attack === "replayedSignature") return m.vaults[this.who].lastPolicyIntent !== undefined;
     if (this.attack === "replayedRebalanceSignature") return m.vaults[this.who].lastRebalanceIntent !== undefined;
     if (this.attack === "spoofedForwardRequest") return this.who !== "wallet";
+    if (this.attack === "wrongDirectionRebalance") return m.vaults[this.who].hasDebt;
     return true;
   }
   protected override async act(m: Model, sys: System): Promise<Ran> {
@@ -958,8 +965,10 @@ export class AttackerAttempt extends Step {
     const vault = owner.vault.connect(sys.attacker);
     const policy = POLICIES[1];
     const before = await this.snapshot(sys, owner);
+    const version = await owner.vault.policyVersion();
     const intent: IBallastVault.SetPolicyIntentStruct = {
       policy,
+      version,
       feeToken: await sys.tokens.erc20.WETH.getAddress(),
       maxFee: parseUnits("1", 18),
       nonce: v.nextNonce,
@@ -1019,6 +1028,39 @@ export class AttackerAttempt extends Step {
         const elsewhere =
           sys.owners[OWNER_NAMES[(OWNER_NAMES.indexOf(this.who) + 1) % OWNER_NAMES.length]].vaultAddress;
         await expectOutcome(vault.setPolicyBySig(intent, await sign(owner.signer, elsewhere), fee), invalid);
+        break;
+      }
+      case "stalePolicySignature": {
+        // R3: a policy the owner signed before the last policy change (another nonce, still unused), replayed by a
+        // relayer over the newer one. The version it replaces is stale.
+        intent.version = version - 1n;
+        await expectOutcome(
+          vault.setPolicyBySig(intent, await sign(), fee),
+          custom(owner.vault, "VaultPolicyVersionStale", version - 1n, version),
+        );
+        break;
+      }
+      case "wrongDirectionRebalance": {
+        // R7: the owner signed a move one way ("go to target"), the relayer fills it when it would go the other way.
+        const target = v.policy.targetHF;
+        const hf = (await owner.vault.position()).healthFactor;
+        if (hf === target) return "skipped";
+        const actual = target > hf ? Dir.Deleverage : Dir.Leverage;
+        const signed = actual === Dir.Deleverage ? Dir.Leverage : Dir.Deleverage;
+        const rebalance: IBallastVault.RebalanceIntentStruct = {
+          direction: signed,
+          targetHF: target,
+          maxSlippageBps: v.policy.maxSlippageBps,
+          rewardToken: await sys.tokens.erc20.WETH.getAddress(),
+          maxReward: 0n,
+          nonce: v.nextNonce,
+          deadline: await deadlineIn(3_600n),
+        };
+        const signature = await signIntent(owner.signer, "Rebalance", owner.vaultAddress, sys.chainId, rebalance);
+        await expectOutcome(
+          vault.rebalanceBySig(rebalance, signature, actual === Dir.Leverage ? sys.up : sys.down, 0n),
+          custom(owner.vault, "VaultIntentDirection", signed, actual),
+        );
         break;
       }
       case "cancelNonce":
@@ -1241,6 +1283,9 @@ export const EXAMPLES: Step[][] = [
     // BAL-03: a signed deleverage keeps its USDC reward from the swap output, so a frozen USDC reserve does not stop it.
     new RebalanceBySig("alice", "USDC"),
     new AttackerAttempt("alice", "replayedRebalanceSignature"),
+    // R3 and R7: a stale signed policy, and a signed rebalance filled the other way, are refused.
+    new AttackerAttempt("bob", "stalePolicySignature"),
+    new AttackerAttempt("bob", "wrongDirectionRebalance"),
     new Kick("bob", 0),
     new Execute("bob", 0),
     new Withdraw("bob", false),

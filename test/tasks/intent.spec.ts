@@ -208,6 +208,107 @@ describe("intent:sign and intent:relay", () => {
     });
   });
 
+  describe("fields binding what an intent acts on (issue 16)", () => {
+    it("SetPolicy signs the policy version; relaying it after another policy change is refused before sending", async () => {
+      const f = await loadFixture(openedFixture);
+      const out = tmpFile("stale.json");
+      const vault = await f.vault.getAddress();
+      const { result } = await runTask<SignedPayload>("intent:sign", {
+        kind: "set-policy",
+        account: ALICE,
+        vault,
+        minHf: "1.35",
+        out,
+        deployments: f.book,
+      });
+      if (result.kind !== "SetPolicy") throw new Error("expected a SetPolicy intent");
+      expect(result.message.version).to.equal(await f.vault.policyVersion());
+      const p = await f.vault.policy();
+      const same = {
+        minHF: p.minHF,
+        targetHF: p.targetHF,
+        maxHF: p.maxHF,
+        maxSlippageBps: p.maxSlippageBps,
+        maxKeeperRewardBps: p.maxKeeperRewardBps,
+        maxGasPrice: p.maxGasPrice,
+        maxRewardBase: p.maxRewardBase,
+      };
+      // Even a change to the same values is a change: the version moves on.
+      await (await f.vault.connect(f.alice).setPolicy(same)).wait();
+      await expectTaskError(
+        "intent:relay",
+        { file: out, relayerAccount: RELAYER, deployments: f.book },
+        /signed against policy version 1 but vault .* is at 2: .*VaultPolicyVersionStale.*nothing was sent/,
+      );
+    });
+
+    it("Rebalance signs --direction; a fill the other way is refused before sending", async () => {
+      const f = await loadFixture(openedFixture);
+      await movePrice(f, "WETH", 1_700n * ORACLE_BASE_CURRENCY_UNIT);
+      const out = tmpFile("wrong-way.json");
+      const vault = await f.vault.getAddress();
+      const { result } = await runTask<SignedPayload>("intent:sign", {
+        kind: "rebalance",
+        account: ALICE,
+        vault,
+        targetHf: "1.5",
+        direction: "leverage",
+        out,
+        deployments: f.book,
+      });
+      if (result.kind !== "Rebalance") throw new Error("expected a Rebalance intent");
+      expect(result.message.direction).to.equal(2n);
+      await expectTaskError(
+        "intent:relay",
+        { file: out, feeTier: 500, relayerAccount: RELAYER, deployments: f.book },
+        /signed to leverage but at HF .* would deleverage: .*VaultIntentDirection.*nothing was sent/,
+      );
+      // By default the direction is the move the HF makes now: a deleverage here.
+      const { result: byDefault } = await runTask<SignedPayload>("intent:sign", {
+        kind: "rebalance",
+        account: ALICE,
+        vault,
+        targetHf: "1.5",
+        deployments: f.book,
+      });
+      if (byDefault.kind !== "Rebalance") throw new Error("expected a Rebalance intent");
+      expect(byDefault.message.direction).to.equal(1n);
+      await expectTaskError(
+        "intent:sign",
+        { kind: "rebalance", account: ALICE, vault, targetHf: "1.5", direction: "up", deployments: f.book },
+        /--direction must be deleverage or leverage, got "up"/,
+      );
+    });
+
+    it("Close signs --max-slippage-bps (default: the policy's), at most the protocol cap", async () => {
+      const f = await loadFixture(openedFixture);
+      const vault = await f.vault.getAddress();
+      const { result } = await runTask<SignedPayload>("intent:sign", {
+        kind: "close",
+        account: ALICE,
+        vault,
+        maxSlippageBps: 25,
+        deployments: f.book,
+      });
+      if (result.kind !== "Close") throw new Error("expected a Close intent");
+      expect(result.message.maxSlippageBps).to.equal(25n);
+      const { result: byDefault } = await runTask<SignedPayload>("intent:sign", {
+        kind: "close",
+        account: ALICE,
+        vault,
+        deployments: f.book,
+      });
+      if (byDefault.kind !== "Close") throw new Error("expected a Close intent");
+      expect(byDefault.message.maxSlippageBps).to.equal((await f.vault.policy()).maxSlippageBps);
+      const cap = (await f.factory.policyBounds()).maxSlippageBpsCap;
+      await expectTaskError(
+        "intent:sign",
+        { kind: "close", account: ALICE, vault, maxSlippageBps: Number(cap) + 1, deployments: f.book },
+        new RegExp(`--max-slippage-bps ${Number(cap) + 1} is above the protocol cap ${cap}`),
+      );
+    });
+  });
+
   describe("bad input", () => {
     it("refuses both --key and --account", async () => {
       const f = await loadFixture(openedFixture);

@@ -4,6 +4,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import {
   encodeBytes32String,
+  keccak256,
+  toUtf8Bytes,
   MaxUint256,
   parseUnits,
   TypedDataEncoder,
@@ -22,6 +24,7 @@ import {
   type MockERC1271Wallet,
 } from "../../typechain-types";
 import {
+  DIRECTION,
   INTENT_TYPES,
   signForwardRequest,
   signIntent,
@@ -60,6 +63,10 @@ const WETH_FEE = parseUnits("0.01", 18);
 const USDC_FEE = parseUnits("10", 6);
 const REBALANCE_TARGET = parseUnits("1.6", 18);
 const WETH_REWARD = parseUnits("0.02", 18);
+/** `policyVersion` of a fresh vault: `initialize` set the first policy. */
+const FIRST_VERSION = 1n;
+/** A Close intent's signed slippage bound in the shared cases: the policy's, as `close` uses. */
+const CLOSE_SLIPPAGE = BigInt(DEFAULT_POLICY.maxSlippageBps);
 
 const price = (usd: bigint): bigint => usd * ORACLE_BASE_CURRENCY_UNIT;
 const distance = (a: bigint, b: bigint): bigint => (a > b ? a - b : b - a);
@@ -184,6 +191,7 @@ const setPolicyCase: IntentCase<"SetPolicy"> = {
   fixture: intentFixture,
   message: (f, nonce, deadline) => ({
     policy: NEW_POLICY,
+    version: FIRST_VERSION,
     feeToken: f.weth,
     maxFee: 2n * WETH_FEE,
     nonce,
@@ -196,6 +204,7 @@ const setPolicyCase: IntentCase<"SetPolicy"> = {
     "policy.maxHF": (m) => ({ ...m, policy: { ...m.policy, maxHF: parseUnits("3", 18) } }),
     "policy.maxSlippageBps": (m) => ({ ...m, policy: { ...m.policy, maxSlippageBps: 300 } }),
     "policy.maxKeeperRewardBps": (m) => ({ ...m, policy: { ...m.policy, maxKeeperRewardBps: 500 } }),
+    version: (m) => ({ ...m, version: BigInt(m.version) + 1n }),
     feeToken: (m, f) => ({ ...m, feeToken: f.usdc }),
     maxFee: (m) => ({ ...m, maxFee: BigInt(m.maxFee) * 10n }),
     nonce: (m) => ({ ...m, nonce: BigInt(m.nonce) + 1n }),
@@ -207,6 +216,7 @@ const rebalanceCase: IntentCase<"Rebalance"> = {
   kind: "Rebalance",
   fixture: droppedIntentFixture,
   message: (f, nonce, deadline) => ({
+    direction: DIRECTION.Deleverage,
     targetHF: REBALANCE_TARGET,
     maxSlippageBps: 100,
     rewardToken: f.weth,
@@ -217,6 +227,7 @@ const rebalanceCase: IntentCase<"Rebalance"> = {
   submit: (f, vault, message, signature) =>
     vault.connect(f.keeper).rebalanceBySig(message, signature, f.down, WETH_REWARD),
   tampers: {
+    direction: (m) => ({ ...m, direction: DIRECTION.Leverage }),
     targetHF: (m) => ({ ...m, targetHF: parseUnits("1.7", 18) }),
     maxSlippageBps: (m) => ({ ...m, maxSlippageBps: 300 }),
     rewardToken: (m, f) => ({ ...m, rewardToken: f.usdc }),
@@ -229,9 +240,16 @@ const rebalanceCase: IntentCase<"Rebalance"> = {
 const closeCase: IntentCase<"Close"> = {
   kind: "Close",
   fixture: intentFixture,
-  message: (f, nonce, deadline) => ({ feeToken: f.usdc, maxFee: 2n * USDC_FEE, nonce, deadline }),
+  message: (f, nonce, deadline) => ({
+    maxSlippageBps: CLOSE_SLIPPAGE,
+    feeToken: f.usdc,
+    maxFee: 2n * USDC_FEE,
+    nonce,
+    deadline,
+  }),
   submit: (f, vault, message, signature) => vault.connect(f.keeper).closeBySig(message, signature, f.down, USDC_FEE),
   tampers: {
+    maxSlippageBps: (m) => ({ ...m, maxSlippageBps: BigInt(m.maxSlippageBps) + 1n }),
     feeToken: (m, f) => ({ ...m, feeToken: f.weth }),
     maxFee: (m) => ({ ...m, maxFee: BigInt(m.maxFee) * 10n }),
     nonce: (m) => ({ ...m, nonce: BigInt(m.nonce) + 1n }),
@@ -368,12 +386,60 @@ describe("BallastVault intents", () => {
       nonce = 42n,
       policy: IBallastVault.PolicyStruct = NEW_POLICY,
     ): Promise<{ intent: IBallastVault.SetPolicyIntentStruct; signature: string }> {
-      const intent = { policy, feeToken, maxFee, nonce, deadline: await deadlineIn(3_600n) };
+      const intent = { policy, version: FIRST_VERSION, feeToken, maxFee, nonce, deadline: await deadlineIn(3_600n) };
       return {
         intent,
         signature: await signIntent(f.alice, "SetPolicy", await f.vault.getAddress(), f.chainId, intent),
       };
     }
+
+    describe("policy version (R3)", () => {
+      /** A looser policy than the default: the widest slippage the factory allows. */
+      const LOOSE: IBallastVault.PolicyStruct = { ...DEFAULT_POLICY, maxSlippageBps: SLIPPAGE_CAP };
+
+      it("counts every policy change: 1 after initialize, one more per setPolicy and per setPolicyBySig", async () => {
+        const f = await loadFixture(intentFixture);
+        expect(await f.vault.policyVersion()).to.equal(FIRST_VERSION);
+        await (await f.vault.setPolicy(NEW_POLICY)).wait();
+        expect(await f.vault.policyVersion()).to.equal(FIRST_VERSION + 1n);
+        const intent = { ...setPolicyCase.message(f, 1n, await deadlineIn(600n)), version: FIRST_VERSION + 1n };
+        const signature = await signIntent(f.alice, "SetPolicy", await f.vault.getAddress(), f.chainId, intent);
+        await expect(f.vault.connect(f.keeper).setPolicyBySig(intent, signature, 0n)).to.emit(f.vault, "PolicySet");
+        expect(await f.vault.policyVersion()).to.equal(FIRST_VERSION + 2n);
+      });
+
+      it("refuses an older, looser signed policy replayed after a tighter one with VaultPolicyVersionStale", async () => {
+        // Before R3 the intent named no version: a relayer holding both could apply the loose one last, then fill a
+        // Close through its own pool at the loose bound.
+        const f = await loadFixture(intentFixture);
+        const vault = await f.vault.getAddress();
+        const deadline = await deadlineIn(3_600n);
+        const loose = { policy: LOOSE, version: FIRST_VERSION, feeToken: f.weth, maxFee: 0n, nonce: 1n, deadline };
+        const tight = { ...loose, policy: NEW_POLICY, nonce: 2n };
+        const looseSignature = await signIntent(f.alice, "SetPolicy", vault, f.chainId, loose);
+        const tightSignature = await signIntent(f.alice, "SetPolicy", vault, f.chainId, tight);
+        await expect(f.vault.connect(f.keeper).setPolicyBySig(tight, tightSignature, 0n))
+          .to.emit(f.vault, "PolicySet")
+          .withArgs(NEW_POLICY_VALUES);
+        const before = await vaultState(f);
+        await expect(f.vault.connect(f.keeper).setPolicyBySig(loose, looseSignature, 0n))
+          .to.be.revertedWithCustomError(f.vault, "VaultPolicyVersionStale")
+          .withArgs(FIRST_VERSION, FIRST_VERSION + 1n);
+        await expectRefused(f, before, f.alice.address, 1n);
+        expect([...(await f.vault.policy())]).to.deep.equal(NEW_POLICY_VALUES);
+      });
+
+      it("refuses an intent signed before the owner's own setPolicy with VaultPolicyVersionStale", async () => {
+        const f = await loadFixture(intentFixture);
+        const { intent, signature } = await signSetPolicy(f, f.weth, WETH_FEE, 3n, LOOSE);
+        await (await f.vault.setPolicy(NEW_POLICY)).wait();
+        const before = await vaultState(f);
+        await expect(f.vault.connect(f.keeper).setPolicyBySig(intent, signature, WETH_FEE))
+          .to.be.revertedWithCustomError(f.vault, "VaultPolicyVersionStale")
+          .withArgs(FIRST_VERSION, FIRST_VERSION + 1n);
+        await expectRefused(f, before, f.alice.address, 3n);
+      });
+    });
 
     it("sets the policy and pays the submitter its fee in WETH, withdrawn from Aave", async () => {
       const f = await loadFixture(intentFixture);
@@ -549,6 +615,7 @@ describe("BallastVault intents", () => {
       expect((await f.vault.position()).healthFactor).to.be.gt(BigInt(DEFAULT_POLICY.maxHF));
       const reward = parseUnits("5", 6);
       const { intent, signature } = await signRebalance(f, {
+        direction: DIRECTION.Leverage,
         targetHF: TARGET_HF,
         rewardToken: f.usdc,
         maxReward: reward,
@@ -597,6 +664,44 @@ describe("BallastVault intents", () => {
           .withArgs(f.usdc, reward, available.match);
         expect(available.value).to.be.gt(0n).and.lt(reward);
         await expectRefused(f, before, f.alice.address, 11n);
+      });
+    });
+
+    describe("signed direction (R7)", () => {
+      it("refuses a de-risking intent held until a rally and filled as a leverage with VaultIntentDirection", async () => {
+        // Signed at HF 1.2 to deleverage to 1.6; WETH then rallies to 2,600 (HF about 2.1). Before R7 the intent
+        // fixed no direction, so the relayer could fill it now as a leverage down to 1.6.
+        const f = await loadFixture(droppedIntentFixture);
+        const { intent, signature } = await signRebalance(f);
+        await movePrice(f, "WETH", price(2_600n));
+        expect((await f.vault.position()).healthFactor).to.be.gt(REBALANCE_TARGET);
+        const before = await vaultState(f);
+        await expect(f.vault.connect(f.keeper).rebalanceBySig(intent, signature, f.up, WETH_REWARD))
+          .to.be.revertedWithCustomError(f.vault, "VaultIntentDirection")
+          .withArgs(DIRECTION.Deleverage, DIRECTION.Leverage);
+        await expectRefused(f, before, f.alice.address, 11n);
+        // What the old code did with it: the same move, here signed as a leverage, runs.
+        const lever = await signRebalance(f, { direction: DIRECTION.Leverage, nonce: 12n });
+        const tx = await f.vault.connect(f.keeper).rebalanceBySig(lever.intent, lever.signature, f.up, WETH_REWARD);
+        const [report] = await rebalancedReports(f.vault, tx);
+        expect(report.direction).to.equal(DIRECTION.Leverage);
+        await expectExecutorClean(f);
+      });
+
+      it("refuses a leverage intent filled as a deleverage, and a signed None, with VaultIntentDirection", async () => {
+        const f = await loadFixture(droppedIntentFixture);
+        const before = await vaultState(f);
+        for (const [nonce, direction] of [
+          [21n, DIRECTION.Leverage],
+          [22n, DIRECTION.None],
+          [23n, DIRECTION.Close],
+        ] as const) {
+          const { intent, signature } = await signRebalance(f, { direction, nonce });
+          await expect(f.vault.connect(f.keeper).rebalanceBySig(intent, signature, f.down, WETH_REWARD))
+            .to.be.revertedWithCustomError(f.vault, "VaultIntentDirection")
+            .withArgs(direction, DIRECTION.Deleverage);
+        }
+        await expectRefused(f, before, f.alice.address, 21n, 22n, 23n);
       });
     });
 
@@ -650,7 +755,13 @@ describe("BallastVault intents", () => {
       const f = await loadFixture(intentFixture);
       const at = (await time.latest()) + 60;
       const token = feeToken === "WETH" ? f.weth : f.usdc;
-      const intent = { feeToken: token, maxFee, nonce: 5n, deadline: BigInt(at + 3_600) };
+      const intent = {
+        maxSlippageBps: CLOSE_SLIPPAGE,
+        feeToken: token,
+        maxFee,
+        nonce: 5n,
+        deadline: BigInt(at + 3_600),
+      };
       const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
       await time.setNextBlockTimestamp(at);
       const tx = await f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, fee);
@@ -722,7 +833,13 @@ describe("BallastVault intents", () => {
         const token = symbol === "WETH" ? f.weth : f.usdc;
         const at = (await time.latest()) + 60;
         const fee = baseline[returned] + 1n;
-        const intent = { feeToken: token, maxFee: fee, nonce: 5n, deadline: BigInt(at + 3_600) };
+        const intent = {
+          maxSlippageBps: CLOSE_SLIPPAGE,
+          feeToken: token,
+          maxFee: fee,
+          nonce: 5n,
+          deadline: BigInt(at + 3_600),
+        };
         const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
         const before = await vaultState(f);
         await time.setNextBlockTimestamp(at);
@@ -735,10 +852,42 @@ describe("BallastVault intents", () => {
       });
     }
 
+    describe("signed slippage bound (R3)", () => {
+      it("refuses a signed slippage above the factory cap with VaultPolicySlippageAboveCap", async () => {
+        const f = await loadFixture(intentFixture);
+        const intent = { ...closeCase.message(f, 5n, await deadlineIn(3_600n)), maxSlippageBps: SLIPPAGE_CAP + 1 };
+        const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
+        const before = await vaultState(f);
+        await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, 0n))
+          .to.be.revertedWithCustomError(f.vault, "VaultPolicySlippageAboveCap")
+          .withArgs(SLIPPAGE_CAP + 1, SLIPPAGE_CAP);
+        await expectRefused(f, before, f.alice.address, 5n);
+      });
+
+      it("unwinds with the signed bound, not the policy's: 0 bps cannot pay the pool's fee, the policy's 100 can", async () => {
+        // Before R3 a Close signed no bound: the unwind took the policy's, whatever the policy was by then.
+        const f = await loadFixture(intentFixture);
+        const intent = { ...closeCase.message(f, 5n, await deadlineIn(3_600n)), maxSlippageBps: 0n, maxFee: 0n };
+        const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
+        const before = await vaultState(f);
+        await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, 0n)).to.be.revertedWith(
+          "Too little received",
+        );
+        await expectRefused(f, before, f.alice.address, 5n);
+        const atPolicy = { ...intent, maxSlippageBps: CLOSE_SLIPPAGE, nonce: 6n };
+        const policySignature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, atPolicy);
+        await expect(f.vault.connect(f.keeper).closeBySig(atPolicy, policySignature, f.down, 0n)).to.emit(
+          f.vault,
+          "Closed",
+        );
+        await expectExecutorClean(f);
+      });
+    });
+
     it("refuses a fee token other than the vault's even when no fee is asked for", async () => {
       const f = await loadFixture(intentFixture);
       const deadline = await deadlineIn(3_600n);
-      const intent = { feeToken: f.wbtc, maxFee: 0n, nonce: 5n, deadline };
+      const intent = { maxSlippageBps: CLOSE_SLIPPAGE, feeToken: f.wbtc, maxFee: 0n, nonce: 5n, deadline };
       const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), f.chainId, intent);
       const before = await vaultState(f);
       await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, 0n))
@@ -751,13 +900,13 @@ describe("BallastVault intents", () => {
       const f = await loadFixture(intentFixture);
       const vault = await f.vault.getAddress();
       const deadline = await deadlineIn(3_600n);
-      const intent = { feeToken: f.usdc, maxFee: USDC_FEE, nonce: 5n, deadline };
+      const intent = { maxSlippageBps: CLOSE_SLIPPAGE, feeToken: f.usdc, maxFee: USDC_FEE, nonce: 5n, deadline };
       const signature = await signIntent(f.alice, "Close", vault, f.chainId, intent);
       const before = await vaultState(f);
       await expect(f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, USDC_FEE + 1n))
         .to.be.revertedWithCustomError(f.vault, "VaultFeeAboveMax")
         .withArgs(USDC_FEE + 1n, USDC_FEE);
-      const wbtcIntent = { feeToken: f.wbtc, maxFee: 1n, nonce: 6n, deadline };
+      const wbtcIntent = { maxSlippageBps: CLOSE_SLIPPAGE, feeToken: f.wbtc, maxFee: 1n, nonce: 6n, deadline };
       const wbtcSignature = await signIntent(f.alice, "Close", vault, f.chainId, wbtcIntent);
       await expect(f.vault.connect(f.keeper).closeBySig(wbtcIntent, wbtcSignature, f.down, 1n))
         .to.be.revertedWithCustomError(f.vault, "VaultFeeTokenInvalid")
@@ -884,6 +1033,21 @@ describe("BallastVault intents", () => {
           .withArgs(owner);
       }
       await expectRefused(f, before, owner, 3n);
+    });
+  });
+
+  describe("type hashes", () => {
+    it("match lib/intents' INTENT_TYPES for every intent kind", async () => {
+      const f = await loadFixture(intentFixture);
+      const hashes: Record<IntentKind, string> = {
+        SetPolicy: await f.vault.SET_POLICY_TYPEHASH(),
+        Rebalance: await f.vault.REBALANCE_TYPEHASH(),
+        Close: await f.vault.CLOSE_TYPEHASH(),
+      };
+      for (const kind of ["SetPolicy", "Rebalance", "Close"] as const) {
+        const encoder = TypedDataEncoder.from(INTENT_TYPES[kind]);
+        expect(keccak256(toUtf8Bytes(encoder.encodeType(kind))), kind).to.equal(hashes[kind]);
+      }
     });
   });
 
