@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { MaxUint256, parseUnits, toQuantity } from "ethers";
+import { MaxUint256, toQuantity } from "ethers";
 import hre from "hardhat";
 
 import { installBlockClock } from "../../lib/simulation/clock";
@@ -10,7 +10,6 @@ import {
   kickerOf,
   planExecution,
   RewardCurve,
-  type KeeperProfile,
 } from "../../lib/simulation/keepers";
 import { PolicyMetrics } from "../../lib/simulation/metrics";
 import { policySetup, REACTIVE_POLICY, STATIC_POLICY, volatilityBand } from "../../lib/simulation/policies";
@@ -19,32 +18,7 @@ import { buildScenario, flashCrash, Random, streamSeed } from "../../lib/simulat
 import { keeperCandidate, liquidationCandidate, observe, predictedHF, trackVault } from "../../lib/simulation/tracking";
 import { LOCAL_PARAMS } from "../../lib/protocol";
 import { gasCostBase } from "../../lib/keeper/decide";
-
-const wad = (hf: string): bigint => parseUnits(hf, 18);
-const usd = (dollars: string): bigint => parseUnits(dollars, 8);
-const gwei = (g: string): bigint => parseUnits(g, 9);
-const ETH = usd("2000");
-
-const keeper = (name: string, latency: number, gasGwei: string, minProfit: string): KeeperProfile => ({
-  name,
-  latency,
-  gasPrice: gwei(gasGwei),
-  minProfitBase: usd(minProfit),
-  tip: gwei("1"),
-  maxFee: gwei("100"),
-});
-/** No gas stress, no downtime: the keepers as before the stresses. */
-const CALM = { fees: () => undefined, upFrom: (_k: number, t: number) => t };
-
-/** The local linear curve, 10 to 100 bps over 600 s and doubled at urgency 1, one sample per block. */
-function localCurve(protocolCap = 500): RewardCurve {
-  const calm = Array.from({ length: 51 }, (_, i) => 10 + Math.floor((90 * i * BLOCK_SECONDS) / 600));
-  return new RewardCurve(
-    calm,
-    calm.map((v) => 2 * v),
-    protocolCap,
-  );
-}
+import { AUCTION, CALM, ETH, gwei, keeper, localCurve, usd, wad } from "../shared/simulation";
 
 describe("simulation: engine pieces", () => {
   describe("streamSeed", () => {
@@ -128,14 +102,7 @@ describe("simulation: engine pieces", () => {
 
   describe("planExecution", () => {
     const curve = localCurve();
-    const auction = {
-      kickedAt: 1_000,
-      valueBase: usd("10000"),
-      urgency: 0n,
-      ownerCap: 100,
-      maxGasPrice: 0n,
-      maxRewardBase: usd("1000000"),
-    };
+    const auction = AUCTION;
 
     it("a keeper that profits at once executes its latency after the kick", () => {
       // 10 bps of $10,000 is $10; gas at 2 gwei is $3.12.

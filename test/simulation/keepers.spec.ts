@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { parseUnits } from "ethers";
 
 import {
   assessExecution,
@@ -28,34 +27,8 @@ import {
   type KeeperEnvironment,
   type KeeperProfile,
 } from "../../lib/simulation/keepers";
+import { AUCTION, CALM, ETH, gwei, keeper, localCurve, usd, wad } from "../shared/simulation";
 
-const usd = (dollars: string): bigint => parseUnits(dollars, 8);
-const gwei = (g: string): bigint => parseUnits(g, 9);
-const wad = (x: string): bigint => parseUnits(x, 18);
-const ETH = usd("2000");
-
-const keeper = (name: string, latency: number, gasGwei: string, minProfit: string, tip = "1", maxFee = "100") =>
-  ({
-    name,
-    latency,
-    gasPrice: gwei(gasGwei),
-    minProfitBase: usd(minProfit),
-    tip: gwei(tip),
-    maxFee: gwei(maxFee),
-  }) satisfies KeeperProfile;
-
-/** The local linear curve, 10 to 100 bps over 600 s and doubled at urgency 1, one sample per block. */
-function localCurve(protocolCap = 500): RewardCurve {
-  const calm = Array.from({ length: 51 }, (_, i) => 10 + Math.floor((90 * i * BLOCK_SECONDS) / 600));
-  return new RewardCurve(
-    calm,
-    calm.map((v) => 2 * v),
-    protocolCap,
-  );
-}
-
-/** No stress: constant gas prices, nobody down. */
-const CALM: KeeperEnvironment = { fees: () => undefined, upFrom: (_k, t) => t };
 /** Gas stress at a base fee, everybody up. */
 const atBaseFee = (keepers: readonly KeeperProfile[], base: bigint): KeeperEnvironment => ({
   fees: (k) => ({ baseFee: base, tip: keepers[k].tip, maxFee: keepers[k].maxFee }),
@@ -209,14 +182,7 @@ describe("lib/keeper: the keeper's decisions, shared by keeper:run and the simul
 
 describe("simulation keepers: the shared rules with latency, downtime and a base fee around them", () => {
   const curve = localCurve();
-  const auction = {
-    kickedAt: 1_000,
-    valueBase: usd("10000"),
-    urgency: 0n,
-    ownerCap: 100,
-    maxGasPrice: 0n,
-    maxRewardBase: usd("1000000"),
-  };
+  const auction = AUCTION;
 
   it("draws a tip of 1-3 gwei and a max fee of 80-400 gwei from their own stream", () => {
     const ks = buildKeepers(20, 1);

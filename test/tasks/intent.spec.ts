@@ -6,6 +6,7 @@ import { parseUnits, Wallet } from "ethers";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import type { SignedPayload } from "../../tasks/intent/payload";
 import type { RelayResult } from "../../tasks/intent/relay";
+import { readPolicy } from "../../tasks/shared/vault";
 import { movePrice } from "../shared/vault";
 import { ALICE, expectNear, expectTaskError, openedFixture, RELAYER, runTask, tmpFile } from "./helpers";
 
@@ -223,16 +224,7 @@ describe("intent:sign and intent:relay", () => {
       });
       if (result.kind !== "SetPolicy") throw new Error("expected a SetPolicy intent");
       expect(result.message.version).to.equal(await f.vault.policyVersion());
-      const p = await f.vault.policy();
-      const same = {
-        minHF: p.minHF,
-        targetHF: p.targetHF,
-        maxHF: p.maxHF,
-        maxSlippageBps: p.maxSlippageBps,
-        maxKeeperRewardBps: p.maxKeeperRewardBps,
-        maxGasPrice: p.maxGasPrice,
-        maxRewardBase: p.maxRewardBase,
-      };
+      const same = await readPolicy(f.vault);
       // Even a change to the same values is a change: the version moves on.
       await (await f.vault.connect(f.alice).setPolicy(same)).wait();
       await expectTaskError(
