@@ -179,16 +179,16 @@ describe("simulation: volatility and the recommended band", () => {
       expect(volatilityBand(calm, keepers, 0.99)).to.deep.equal(band);
       expect(volatilityBand(crash, keepers, 0.99)).to.deep.equal(band);
       // A different warm-up does change it.
-      const busier = { ...path, warmup: pathWithVol(8, Array(1_439).fill(60)).points };
+      const busier = { ...path, warmup: pathWithVol(20, Array(1_439).fill(60)).points };
       expect(volatilityBand(busier, keepers, 0.99).policy.minHF > band.policy.minHF).to.equal(true);
     });
 
-    it("looks over the slowest keeper's latency, the TWAP window and one block for inclusion", () => {
+    it("looks over the slowest keeper's latency, the deleverage TWAP window and one block for inclusion", () => {
       const band = volatilityBand(buildScenario("gbm"), keepers, 0.99);
       expect(band.slowestLatency).to.equal(96);
-      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.twapWindow + BLOCK_SECONDS);
+      expect(band.horizonSeconds).to.equal(96 + LOCAL_PARAMS.deleverageTwapWindow + BLOCK_SECONDS);
       expect(band.policy).to.deep.equal(
-        recommendPolicy({ sigmaAnnual: band.sigmaAnnual, horizonSeconds: 708, survival: 0.99, bounds }),
+        recommendPolicy({ sigmaAnnual: band.sigmaAnnual, horizonSeconds: 168, survival: 0.99, bounds }),
       );
     });
 

@@ -247,15 +247,15 @@ describe("keeper:simulate", () => {
     it("derives the volatility band from the path and reports it", () => {
       const band = full(first).volatilityBand;
       expect(band).to.not.equal(null);
-      // The slowest keeper, the 600 s TWAP window and one 12 s block.
-      expect(band?.horizonSeconds).to.equal(Math.max(...full(first).keepers.map((k) => k.latencySeconds)) + 612);
+      // The slowest keeper, the 60 s deleverage TWAP window and one 12 s block.
+      expect(band?.horizonSeconds).to.equal(Math.max(...full(first).keepers.map((k) => k.latencySeconds)) + 72);
       expect(policy(first, "volatility").band).to.deep.equal({
         minHF: band?.minHF,
         targetHF: band?.targetHF,
         maxHF: band?.maxHF,
       });
       expect(output).to.match(
-        /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 24 h warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ TWAP window 600 s \+ one block 12 s\)/m,
+        /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 24 h warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ deleverage TWAP window 60 s \+ one block 12 s\)/m,
       );
       expect(output).to.not.contain("realized over the path");
     });
@@ -324,7 +324,7 @@ it("--prices --warmup N: the first N rows size the volatility band and are not r
   expect(full(result).scenario.steps).to.equal(6);
   expect(full(result).volatilityBand).to.not.equal(null);
   expect(output).to.match(
-    /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 30m 00s warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ TWAP window 600 s \+ one block 12 s\)/m,
+    /^Volatility {2}σ [\d.]+% a year \(EWMA, half-life 6 h, over the 30m 00s warm-up before the replay\) · horizon .* \(slowest keeper \d+ s \+ deleverage TWAP window 60 s \+ one block 12 s\)/m,
   );
   expect(output).to.not.contain("realized over the path");
   // --stress none: no stress rows, and the keepers' constant gas price.
