@@ -65,33 +65,24 @@ export interface SignArgs extends PolicyFlags {
   deployments?: string;
 }
 
+/** The policy's flags, signed as an intent or forwarded as a `setPolicy` call. */
+const POLICY_FLAGS: readonly (keyof SignArgs)[] = [
+  "minHf",
+  "targetHf",
+  "maxHf",
+  "maxSlippageBps",
+  "maxRewardBps",
+  "maxGasPriceGwei",
+  "maxRewardUsd",
+];
+
 /** Which kind-specific flags each kind (and forward call) accepts; anything else given is an error. */
 const FLAGS: Record<string, readonly (keyof SignArgs)[]> = {
-  SetPolicy: [
-    "minHf",
-    "targetHf",
-    "maxHf",
-    "maxSlippageBps",
-    "maxRewardBps",
-    "maxGasPriceGwei",
-    "maxRewardUsd",
-    "feeToken",
-    "maxFee",
-  ],
+  SetPolicy: [...POLICY_FLAGS, "feeToken", "maxFee"],
   Rebalance: ["direction", "targetHf", "maxSlippageBps", "rewardToken", "maxReward"],
   Close: ["maxSlippageBps", "feeToken", "maxFee"],
   "forward raw": ["to", "data", "gas"],
-  "forward set-policy": [
-    "call",
-    "minHf",
-    "targetHf",
-    "maxHf",
-    "maxSlippageBps",
-    "maxRewardBps",
-    "maxGasPriceGwei",
-    "maxRewardUsd",
-    "gas",
-  ],
+  "forward set-policy": ["call", ...POLICY_FLAGS, "gas"],
   "forward pause": ["call", "gas"],
   "forward resume": ["call", "gas"],
   "forward withdraw": ["call", "amount", "recipient", "gas"],
