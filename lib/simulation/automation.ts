@@ -288,25 +288,23 @@ export class KeeperFleet {
         next.push(nowAfterKicks + GUARD_RETRY_SECONDS);
       }
       if (due.size > 0) {
-        {
-          const paths = new Map<TrackedVault, string>();
-          for (const [keeper, list] of [...due].sort(([a], [b]) => a - b)) {
-            for (const group of batches(list, MAX_BATCH)) {
-              const routed = await this.route(
-                group.map((d) => d.vault),
-                end,
-                metrics,
-              );
-              for (const [v, path] of routed) paths.set(v, path);
-              if (routed.size > 0) await this.execute(keeper, [...routed.keys()], paths, price, end, metrics, env);
-            }
+        const paths = new Map<TrackedVault, string>();
+        for (const [keeper, list] of [...due].sort(([a], [b]) => a - b)) {
+          for (const group of batches(list, MAX_BATCH)) {
+            const routed = await this.route(
+              group.map((d) => d.vault),
+              end,
+              metrics,
+            );
+            for (const [v, path] of routed) paths.set(v, path);
+            if (routed.size > 0) await this.execute(keeper, [...routed.keys()], paths, price, end, metrics, env);
           }
-          for (const { keeper, vault } of losers) {
-            const path = paths.get(vault);
-            // The winner's transaction rebalanced it: the loser's, in the same block, finds the auction gone.
-            if (path !== undefined && vault.auction === undefined) {
-              await this.loseRace(keeper, vault, path, price, metrics, env.fees(keeper));
-            }
+        }
+        for (const { keeper, vault } of losers) {
+          const path = paths.get(vault);
+          // The winner's transaction rebalanced it: the loser's, in the same block, finds the auction gone.
+          if (path !== undefined && vault.auction === undefined) {
+            await this.loseRace(keeper, vault, path, price, metrics, env.fees(keeper));
           }
         }
       }
