@@ -244,10 +244,16 @@ describe("simulation: gas stress", () => {
       expect(raced.rebalances).to.be.greaterThan(0);
     });
 
-    it("in the crash's gas, owners' caps do not cover it and vaults wait: none is rebalanced, and they fall further", () => {
-      expect(gas.unprofitable).to.be.greaterThan(0);
-      expect(gas.rebalances).to.equal(0);
-      expect(gas.gasUsed).to.equal(0);
+    it("in the crash's gas the reward's gas part pays the keepers that still bid: vaults are rebalanced", () => {
+      // Before the gas part (issue 16) no vault was rebalanced here: the owners' bps cap did not cover the gas.
+      expect(gas.rebalances).to.be.greaterThan(0);
+      const executors = Object.values(gas.keepers).filter((k) => k.executions > 0);
+      expect(executors.length).to.be.greaterThan(0);
+      // Each is paid for its executions; its kicks are not paid (issue 16, left open), so its total may still be
+      // below the gas it spent (README, "Results").
+      for (const k of executors) expect(k.rewardsUsd).to.be.greaterThan(0);
+      // Keepers whose own max fee is below the base fee still send nothing: the vaults fall further than when calm.
+      expect(gas.pricedOut).to.be.greaterThan(0);
       expect(calm.rebalances).to.be.greaterThan(0);
       expect(gas.worstHF).to.be.lessThan(calm.worstHF);
     });
