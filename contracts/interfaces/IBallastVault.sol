@@ -24,6 +24,11 @@ interface IBallastVault {
     /// @param maxRewardBase Largest keeper reward per rebalance, premium and gas part together, in base units (8
     /// decimals, USD on mainnet). At least 1: a policy cannot silently set the keeper reward to nothing (to stop
     /// keeper rebalances, `pauseAutomation`).
+    /// @param urgentSlippageBps The slippage bound of a keeper's deleverage at HF 1: from `maxSlippageBps` at `minHF`
+    /// it rises linearly with the urgency, so that a sale still clears when the pools trade below the oracle in a
+    /// crash, where a liquidation would cost Aave's bonus instead. At least `maxSlippageBps` and at most the factory's
+    /// cap; equal to `maxSlippageBps`, the bound never widens. Signed rebalances, `emergencyDelever` and `close` keep
+    /// their own bound.
     struct Policy {
         uint64 minHF;
         uint64 targetHF;
@@ -32,6 +37,7 @@ interface IBallastVault {
         uint16 maxKeeperRewardBps;
         uint64 maxGasPrice;
         uint64 maxRewardBase;
+        uint16 urgentSlippageBps;
     }
 
     /// @notice The vault's Aave position, valued at the Aave oracle price.
@@ -45,7 +51,7 @@ interface IBallastVault {
     /// @notice Signed by the owner: replace the policy. EIP-712 type
     /// `SetPolicy(address vault,Policy policy,uint64 version,address feeToken,uint256 maxFee,uint256 nonce,
     /// uint256 deadline)` with `Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,
-    /// uint16 maxKeeperRewardBps,uint64 maxGasPrice,uint64 maxRewardBase)`.
+    /// uint16 maxKeeperRewardBps,uint64 maxGasPrice,uint64 maxRewardBase,uint16 urgentSlippageBps)`.
     /// @param version The `policyVersion` the new policy replaces: once any other policy change lands (direct or
     /// signed), the intent is stale and refused, so an older, looser signed policy cannot be replayed over a newer one.
     /// @param feeToken The collateral or debt asset the submitter is paid in.
@@ -125,6 +131,8 @@ interface IBallastVault {
     error VaultPolicyBandInvalid(uint64 minHF, uint64 targetHF, uint64 maxHF);
     /// @notice `maxSlippageBps` is above the protocol cap.
     error VaultPolicySlippageAboveCap(uint16 maxSlippageBps, uint16 cap);
+    /// @notice `urgentSlippageBps` is below `maxSlippageBps` or above the factory's cap.
+    error VaultPolicyUrgentSlippageInvalid(uint16 urgentSlippageBps, uint16 maxSlippageBps, uint16 cap);
     /// @notice `maxKeeperRewardBps` is above the protocol cap.
     error VaultPolicyRewardAboveCap(uint16 maxKeeperRewardBps, uint16 cap);
     /// @notice `maxRewardBase` is zero (see `Policy`).
@@ -135,7 +143,8 @@ interface IBallastVault {
     error VaultAutomationPaused();
     /// @notice The guardian paused new leverage.
     error VaultLeveragePaused();
-    /// @notice The HF after a rebalance is not within the tolerance of its target.
+    /// @notice The HF after a rebalance is not within the tolerance of its target; a keeper's deleverage may stop
+    /// below it, but must raise the HF (`healthFactor` is then at most the HF before).
     error VaultTargetMissed(uint256 healthFactor, uint256 targetHF, uint256 tolerance);
     /// @notice The HF after a rebalance is outside the policy band.
     error VaultOutOfBand(uint256 healthFactor, uint256 minHF, uint256 maxHF);
@@ -153,6 +162,8 @@ interface IBallastVault {
     error VaultNoDebt();
     /// @notice The keeper's amount hint is zero.
     error VaultZeroHint();
+    /// @notice A keeper's deleverage hint sells less than a quarter of the computed size (`least`).
+    error VaultHintTooSmall(uint256 hint, uint256 least);
     /// @notice Only the keeper auction may ask for a reward.
     error VaultNotAuction(address caller);
     /// @notice The reward asked for is above the owner's `maxKeeperRewardBps`.
@@ -245,8 +256,11 @@ interface IBallastVault {
     /// @dev With a reward, the vault sizes the move with the reward as one more cost, so the HF still lands on target,
     /// and pays the reward to the caller in the debt asset only after every outcome check passed.
     /// @param path Uniswap V3 exactInput path, collateral to debt asset when deleveraging, the reverse when leveraging.
-    /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it; the outcome check
-    /// still holds, so a hint too small to reach the target reverts.
+    /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it. A deleverage may
+    /// stop short of the target (when the pool is too thin for the whole sale within the slippage bound, or its impact
+    /// exceeds the fee the sizing priced), but the hint must sell at least a quarter of the computed size
+    /// (`VaultHintTooSmall`), the HF must rise, and every other outcome check holds. A leverage must land on target, so
+    /// a hint too small to reach it reverts.
     /// @param rewardBps The keeper premium as bps of the value sold: 0 for anyone, more only for the keeper auction and
     /// at most the owner's `maxKeeperRewardBps`.
     /// @param gasRewardBase The keeper's gas part, a fixed amount in base units, paid in the debt asset at the price

@@ -94,12 +94,12 @@ interface IVaultFactory {
     function policyBounds() external view returns (PolicyBounds memory);
 
     /// @notice Reverts unless `policy` lies within the policy bounds, with the vault's errors
-    /// (`VaultPolicyBandInvalid`, `VaultPolicySlippageAboveCap`, `VaultPolicyRewardAboveCap`,
-    /// `VaultPolicyRewardCapZero`). Every vault validates its policy here, which keeps the vault within EIP-170.
+    /// (`VaultPolicyBandInvalid`, `VaultPolicySlippageAboveCap`, `VaultPolicyUrgentSlippageInvalid`,
+    /// `VaultPolicyRewardAboveCap`, `VaultPolicyRewardCapZero`). Every vault validates its policy here, which keeps the vault within EIP-170.
     function checkPolicy(IBallastVault.Policy calldata policy) external view;
 
-    /// @notice `policy` as keeper rebalances apply it under the current bounds: `maxSlippageBps` and
-    /// `maxKeeperRewardBps` at most their caps, `minHF` at least the floor (for the band check); the other fields as
+    /// @notice `policy` as keeper rebalances apply it under the current bounds: `maxSlippageBps`,
+    /// `urgentSlippageBps` and `maxKeeperRewardBps` at most their caps, `minHF` at least the floor (for the band check); the other fields as
     /// they are. Bounds lowered after a vault set its policy thus reach that vault at its next rebalance.
     function boundedPolicy(IBallastVault.Policy calldata policy) external view returns (IBallastVault.Policy memory);
 

@@ -47,7 +47,7 @@ contract VaultLens is IVaultLens {
         s.collateralAsset = address(uint160(_word(vault, IBallastVault.collateralAsset.selector, 0)));
         s.debtAsset = address(uint160(_word(vault, IBallastVault.debtAsset.selector, 0)));
         IBallastVault.Policy memory p = s.policy;
-        if (!_view(vault, IBallastVault.policy.selector, 0, _ptr(p), 0xe0)) _bubble();
+        if (!_view(vault, IBallastVault.policy.selector, 0, _ptr(p), 0x100)) _bubble();
         _cleanPolicy(p);
         s.automationPaused = _word(vault, IBallastVault.automationPaused.selector, 0) != 0;
         (s.kickedAt, s.rewardBps) = _auction(vault);
@@ -139,8 +139,8 @@ contract VaultLens is IVaultLens {
         }
     }
 
-    /// @dev Masks each field to its type (three `uint64`, two `uint16`, two `uint64`), as the ABI decoder would have
-    /// checked it.
+    /// @dev Masks each field to its type (three `uint64`, two `uint16`, two `uint64`, one `uint16`), as the ABI
+    /// decoder would have checked it.
     function _cleanPolicy(IBallastVault.Policy memory p) private pure {
         assembly ("memory-safe") {
             mstore(p, and(mload(p), 0xffffffffffffffff))
@@ -150,6 +150,7 @@ contract VaultLens is IVaultLens {
             mstore(add(p, 0x80), and(mload(add(p, 0x80)), 0xffff))
             mstore(add(p, 0xa0), and(mload(add(p, 0xa0)), 0xffffffffffffffff))
             mstore(add(p, 0xc0), and(mload(add(p, 0xc0)), 0xffffffffffffffff))
+            mstore(add(p, 0xe0), and(mload(add(p, 0xe0)), 0xffff))
         }
     }
 

@@ -212,4 +212,15 @@ library RebalanceMath {
         if (hf <= WAD) return WAD;
         return FullMath.mulDiv(minHF - hf, WAD, minHF - WAD);
     }
+
+    /// @notice The slippage bound of a keeper's deleverage: the policy's `maxSlippageBps` at `minHF`, rising linearly
+    /// with `urgency` to `urgentSlippageBps` at HF 1.0, rounded down.
+    /// @dev The factory keeps `urgentSlippageBps >= maxSlippageBps` (`checkPolicy`, and `boundedPolicy` clamps both to
+    /// one cap).
+    /// @param hf The health factor, WAD.
+    /// @param p The vault's policy, within the factory's bounds.
+    /// @return The bound, bps.
+    function saleSlippageBps(uint256 hf, IBallastVault.Policy memory p) internal pure returns (uint256) {
+        return p.maxSlippageBps + ((p.urgentSlippageBps - p.maxSlippageBps) * urgency(hf, p.minHF)) / WAD;
+    }
 }

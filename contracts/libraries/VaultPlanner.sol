@@ -15,6 +15,8 @@ import {SwapPath} from "./SwapPath.sol";
 library VaultPlanner {
     /// @dev Aave's base values round at each step (collateral, debt, each a few operations deep).
     uint256 private constant _BASE_ROUNDING = 4;
+    /// @dev A keeper's deleverage hint sells at least 1/_MIN_PART of the computed size.
+    uint256 private constant _MIN_PART = 4;
 
     /// @notice Everything a rebalance needs, gathered once by the vault. `payKeep` is a signed intent's debt-asset
     /// reward, kept from a deleverage's swap output like the auction's reward instead of borrowed; `debt` is the
@@ -84,11 +86,17 @@ library VaultPlanner {
         }
         // Deleverage and Close only run with debt: the band check and `close` see to it.
         bool close = ctx.direction == IRebalanceExecutor.Direction.Close;
-        uint256 sellBase = close ? _closeSellBase(ctx) : _size(ctx, costBps);
-        plan.amountIn = _min(
-            RebalanceMath.toAmount(sellBase, ctx.collateralPrice, ctx.collateralDecimals),
-            maxAmountIn
+        uint256 full = RebalanceMath.toAmount(
+            close ? _closeSellBase(ctx) : _size(ctx, costBps),
+            ctx.collateralPrice,
+            ctx.collateralDecimals
         );
+        // A deleverage may stop short of the target in a thin pool, but each keeper call must move a real part of the
+        // way: it bounds how often a band exit can pay the per-call gas part.
+        if (maxAmountIn < full && maxAmountIn < (full + _MIN_PART - 1) / _MIN_PART) {
+            revert IBallastVault.VaultHintTooSmall(maxAmountIn, (full + _MIN_PART - 1) / _MIN_PART);
+        }
+        plan.amountIn = _min(full, maxAmountIn);
         plan.minAmountOut = RebalanceMath.minAmountOut(
             plan.amountIn,
             ctx.collateralPrice,

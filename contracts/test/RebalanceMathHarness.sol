@@ -100,6 +100,11 @@ contract RebalanceMathHarness {
         return RebalanceMath.urgency(hf, minHF);
     }
 
+    /// @notice `RebalanceMath.saleSlippageBps`.
+    function saleSlippageBps(uint256 hf, IBallastVault.Policy memory p) external pure returns (uint256) {
+        return RebalanceMath.saleSlippageBps(hf, p);
+    }
+
     /// @notice `RebalanceMath.band`.
     function band(
         IBallastVault.Position calldata pos,

@@ -31,13 +31,13 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     /// @notice EIP-712 type hashes of the owner's signed intents.
     bytes32 public constant POLICY_TYPEHASH = keccak256(
         "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,"
-        "uint64 maxGasPrice,uint64 maxRewardBase)"
+        "uint64 maxGasPrice,uint64 maxRewardBase,uint16 urgentSlippageBps)"
     );
     bytes32 public constant SET_POLICY_TYPEHASH = keccak256(
         "SetPolicy(address vault,Policy policy,uint64 version,address feeToken,uint256 maxFee,uint256 nonce,"
         "uint256 deadline)"
         "Policy(uint64 minHF,uint64 targetHF,uint64 maxHF,uint16 maxSlippageBps,uint16 maxKeeperRewardBps,"
-        "uint64 maxGasPrice,uint64 maxRewardBase)"
+        "uint64 maxGasPrice,uint64 maxRewardBase,uint16 urgentSlippageBps)"
     );
     bytes32 public constant REBALANCE_TYPEHASH = keccak256(
         "Rebalance(address vault,uint8 direction,uint64 targetHF,uint16 maxSlippageBps,address rewardToken,"
@@ -224,6 +224,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         IRebalanceExecutor.Direction direction = RebalanceMath.band(pos, p);
         if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
         Order memory order = _order(direction, p.targetHF, p, true);
+        if (direction == IRebalanceExecutor.Direction.Deleverage) {
+            order.slippageBps = RebalanceMath.saleSlippageBps(pos.healthFactor, p);
+        }
         order.maxAmountIn = maxAmountIn;
         order.rewardBps = rewardBps;
         order.gasRewardBase = gasRewardBase;
@@ -643,11 +646,15 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     ) private view returns (RebalanceReport memory report) {
         Position memory after_ = _position();
         uint256 hf = after_.healthFactor;
-        if (hf + ctx.hfTolerance < ctx.targetHF || hf > ctx.targetHF + ctx.hfTolerance) {
-            revert VaultTargetMissed(hf, ctx.targetHF, ctx.hfTolerance);
-        }
+        // A keeper's sale may stop short of the target, and of the band, if it raised the HF: in a pool too thin for
+        // the whole sale within the slippage bound, part of it beats none. It may never overshoot.
+        bool keeperSale = inBand && ctx.direction == IRebalanceExecutor.Direction.Deleverage;
+        if (
+            hf > ctx.targetHF + ctx.hfTolerance ||
+            (keeperSale ? hf <= ctx.before.healthFactor : hf + ctx.hfTolerance < ctx.targetHF)
+        ) revert VaultTargetMissed(hf, ctx.targetHF, ctx.hfTolerance);
         Policy memory p = _policy;
-        if (inBand && (hf < p.minHF || hf > p.maxHF)) revert VaultOutOfBand(hf, p.minHF, p.maxHF);
+        if (inBand && (hf > p.maxHF || (hf < p.minHF && !keeperSale))) revert VaultOutOfBand(hf, p.minHF, p.maxHF);
         report = VaultPlanner.checkOutcome(ctx, plan, ex, after_, paidBase);
     }
 

@@ -153,6 +153,13 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
         if (p.maxSlippageBps > b.maxSlippageBpsCap) {
             revert IBallastVault.VaultPolicySlippageAboveCap(p.maxSlippageBps, b.maxSlippageBpsCap);
         }
+        if (p.urgentSlippageBps < p.maxSlippageBps || p.urgentSlippageBps > b.maxSlippageBpsCap) {
+            revert IBallastVault.VaultPolicyUrgentSlippageInvalid(
+                p.urgentSlippageBps,
+                p.maxSlippageBps,
+                b.maxSlippageBpsCap
+            );
+        }
         if (p.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) {
             revert IBallastVault.VaultPolicyRewardAboveCap(p.maxKeeperRewardBps, b.maxKeeperRewardBpsCap);
         }
@@ -167,6 +174,7 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
         bounded = p;
         if (bounded.minHF < b.minHFFloor) bounded.minHF = b.minHFFloor;
         if (bounded.maxSlippageBps > b.maxSlippageBpsCap) bounded.maxSlippageBps = b.maxSlippageBpsCap;
+        if (bounded.urgentSlippageBps > b.maxSlippageBpsCap) bounded.urgentSlippageBps = b.maxSlippageBpsCap;
         if (bounded.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) bounded.maxKeeperRewardBps = b.maxKeeperRewardBpsCap;
     }
 

@@ -17,6 +17,7 @@ const POLICY_FIELDS: TypedDataField[] = [
   { name: "maxKeeperRewardBps", type: "uint16" },
   { name: "maxGasPrice", type: "uint64" },
   { name: "maxRewardBase", type: "uint64" },
+  { name: "urgentSlippageBps", type: "uint16" },
 ];
 
 export type IntentKind = "SetPolicy" | "Rebalance" | "Close";

@@ -35,6 +35,7 @@ export interface PolicyValues {
   maxKeeperRewardBps: bigint;
   maxGasPrice: bigint;
   maxRewardBase: bigint;
+  urgentSlippageBps: bigint;
 }
 
 /**
@@ -51,8 +52,16 @@ export const DEFAULT_MAX_GAS_PRICE = parseUnits("2000", "gwei");
 export const DEFAULT_MAX_REWARD_BASE = 5_000n * 10n ** 8n;
 
 /**
- * A policy every test and simulation can start from: band 1.3 / 1.5 / 1.8, 1% slippage, 1% premium cap, gas priced at
- * up to 2,000 gwei, at most $5,000 of reward per rebalance.
+ * A keeper deleverage's slippage bound at HF 1.0 (`urgentSlippageBps`), widening from the 1% at minHF: 3%, the local
+ * and mainnet cap. In a crash the pools can trade below the oracle (liquidators and other sellers hit them first, and
+ * arbitrage takes a block or more to close the gap); a sale bounded at 1% then cannot clear while a liquidation, which
+ * costs Aave's bonus (5% on WETH) on up to all of the debt, can. 3% keeps a sale near HF 1.0 cheaper than that.
+ */
+export const DEFAULT_URGENT_SLIPPAGE_BPS = 300;
+
+/**
+ * A policy every test and simulation can start from: band 1.3 / 1.5 / 1.8, 1% slippage widening to 3% at HF 1.0, 1%
+ * premium cap, gas priced at up to 2,000 gwei, at most $5,000 of reward per rebalance.
  */
 export const DEFAULT_POLICY: IBallastVault.PolicyStruct = {
   minHF: parseUnits("1.3", 18),
@@ -62,7 +71,22 @@ export const DEFAULT_POLICY: IBallastVault.PolicyStruct = {
   maxKeeperRewardBps: 100,
   maxGasPrice: DEFAULT_MAX_GAS_PRICE,
   maxRewardBase: DEFAULT_MAX_REWARD_BASE,
+  urgentSlippageBps: DEFAULT_URGENT_SLIPPAGE_BPS,
 };
+
+/** A policy struct (as set, or as the vault returns it) with every field a bigint. */
+export function policyValues(p: IBallastVault.PolicyStruct): PolicyValues {
+  return {
+    minHF: BigInt(p.minHF),
+    targetHF: BigInt(p.targetHF),
+    maxHF: BigInt(p.maxHF),
+    maxSlippageBps: BigInt(p.maxSlippageBps),
+    maxKeeperRewardBps: BigInt(p.maxKeeperRewardBps),
+    maxGasPrice: BigInt(p.maxGasPrice),
+    maxRewardBase: BigInt(p.maxRewardBase),
+    urgentSlippageBps: BigInt(p.urgentSlippageBps),
+  };
+}
 
 export interface Protocol {
   governance: HardhatEthersSigner;

@@ -41,6 +41,7 @@ import {
   type FeeView,
 } from "../keeper/decide";
 import { minedHash } from "../keeper/fees";
+import { firstAcceptedHint, saleHints } from "../keeper/hints";
 import type { RouteSource } from "../keeper/routing";
 import type { BlockClock } from "./clock";
 import { downSeconds, upFrom, type DowntimePlan } from "./downtime";
@@ -480,13 +481,20 @@ export class KeeperFleet {
     const fees = env.fees(keeper);
     let vaults = due;
     const pathOf = (v: TrackedVault): string => paths.get(v) ?? "0x";
+    // As the bot does: the whole move, else a part of a deleverage that the pool is too thin for.
+    const hintsOf = (v: TrackedVault): bigint[] =>
+      v.need === undefined ? [MaxUint256] : saleHints(direction(v.need.direction), v.need.amountIn);
+    const hints = new Map<TrackedVault, bigint>();
     if (vaults.length > 1) {
       // As the bot does (`keeper:run` estimates each call): a call that would fail is left out, not paid for in a
       // batch that catches its failure. A single `execute` is estimated by ethers before it is sent.
       const passing: TrackedVault[] = [];
       for (const v of vaults) {
         try {
-          await auction.execute.staticCall(v.address, pathOf(v), MaxUint256, recipient, this.overrides(fees));
+          const { hint } = await firstAcceptedHint(hintsOf(v), (h) =>
+            auction.execute.staticCall(v.address, pathOf(v), h, recipient, this.overrides(fees)),
+          );
+          hints.set(v, hint);
           passing.push(v);
         } catch (e) {
           metrics.failure(`execute ${this.ctx.decoder.error(e)}`);
@@ -498,11 +506,16 @@ export class KeeperFleet {
     }
     let receipt: ContractTransactionReceipt | null;
     try {
+      const one = vaults[0];
       const tx =
         vaults.length === 1
-          ? await auction.execute(vaults[0].address, pathOf(vaults[0]), MaxUint256, recipient, this.overrides(fees))
+          ? (
+              await firstAcceptedHint(hintsOf(one), (h) =>
+                auction.execute(one.address, pathOf(one), h, recipient, this.overrides(fees)),
+              )
+            ).result
           : await auction.executeBatch(
-              vaults.map((v) => ({ vault: v.address, path: pathOf(v), maxAmountIn: MaxUint256 })),
+              vaults.map((v) => ({ vault: v.address, path: pathOf(v), maxAmountIn: hints.get(v) ?? MaxUint256 })),
               recipient,
               this.overrides(fees),
             );

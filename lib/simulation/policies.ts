@@ -10,7 +10,7 @@
  */
 import { parseUnits } from "ethers";
 
-import { DEFAULT_POLICY, LOCAL_PARAMS, type PolicyValues } from "../protocol";
+import { DEFAULT_POLICY, LOCAL_PARAMS, policyValues, type PolicyValues } from "../protocol";
 import { BLOCK_SECONDS, type KeeperProfile } from "./keepers";
 import type { VaultSpec } from "./population";
 import type { PricePath } from "./scenarios";
@@ -23,15 +23,7 @@ export function isPolicyName(name: string): name is PolicyName {
   return (POLICY_NAMES as readonly string[]).includes(name);
 }
 
-export const REACTIVE_POLICY: PolicyValues = {
-  minHF: BigInt(DEFAULT_POLICY.minHF),
-  targetHF: BigInt(DEFAULT_POLICY.targetHF),
-  maxHF: BigInt(DEFAULT_POLICY.maxHF),
-  maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
-  maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
-  maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
-  maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
-};
+export const REACTIVE_POLICY: PolicyValues = policyValues(DEFAULT_POLICY);
 
 /** The owner's gas price cap in the simulation: 2,000 gwei, above any base fee a stress path reaches. */
 export const SIMULATED_MAX_GAS_PRICE = parseUnits("2000", "gwei");

@@ -209,5 +209,6 @@ export function recommendPolicy(input: PolicyInput): PolicyValues {
     // Per vault at its open (policies.ts `withOwnerRewardCaps`).
     maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
     maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
+    urgentSlippageBps: BigInt(DEFAULT_POLICY.urgentSlippageBps),
   };
 }

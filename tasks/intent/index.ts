@@ -42,6 +42,13 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
     types.int,
   )
   .addOptionalParam(
+    "urgentSlippageBps",
+    "set-policy, --call set-policy: a keeper deleverage's slippage bound at HF 1.0 in bps, widening from the max " +
+      "slippage at minHF (default: current policy)",
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
     "maxRewardBps",
     "set-policy, --call set-policy: largest keeper premium in bps (default: current policy)",
     undefined,

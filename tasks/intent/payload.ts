@@ -251,6 +251,7 @@ export function parsePayload(text: string, where: string): SignedPayload {
               maxKeeperRewardBps: r.uint(pol, "maxKeeperRewardBps", pp),
               maxGasPrice: r.uint(pol, "maxGasPrice", pp),
               maxRewardBase: r.uint(pol, "maxRewardBase", pp),
+              urgentSlippageBps: r.uint(pol, "urgentSlippageBps", pp),
             },
             version: r.uint(m, "version", p),
             feeToken: r.address(m, "feeToken", p),

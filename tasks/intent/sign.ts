@@ -71,6 +71,7 @@ const POLICY_FLAGS: readonly (keyof SignArgs)[] = [
   "targetHf",
   "maxHf",
   "maxSlippageBps",
+  "urgentSlippageBps",
   "maxRewardBps",
   "maxGasPriceGwei",
   "maxRewardUsd",

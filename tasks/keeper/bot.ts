@@ -6,7 +6,6 @@
  */
 import {
   getAddress,
-  MaxUint256,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type LogDescription,
@@ -25,6 +24,7 @@ import type {
 } from "../../typechain-types";
 import { AAVE_LTV_VALIDATION_FAILED, foreignCollateral } from "../../lib/keeper/collateral";
 import { assessExecution, batches, decideVault, type Direction } from "../../lib/keeper/decide";
+import { firstAcceptedHint, saleHints } from "../../lib/keeper/hints";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
 import { describeRoute, Router } from "./routing";
@@ -387,9 +387,9 @@ export class KeeperBot {
       (g) => (g.length === 1 ? g[0].vault : undefined),
       (g, o) =>
         g.length === 1
-          ? this.auction.execute(g[0].vault, g[0].route.path, MaxUint256, this.settings.recipient, o)
+          ? this.auction.execute(g[0].vault, g[0].route.path, g[0].maxAmountIn, this.settings.recipient, o)
           : this.auction.executeBatch(
-              g.map((e) => ({ vault: e.vault, path: e.route.path, maxAmountIn: MaxUint256 })),
+              g.map((e) => ({ vault: e.vault, path: e.route.path, maxAmountIn: e.maxAmountIn })),
               this.settings.recipient,
               o,
             ),
@@ -478,10 +478,13 @@ export class KeeperBot {
       return undefined;
     }
 
-    const valueSoldBase = await this.valuer.value(tokenIn, s.amountIn);
     let gas: bigint;
+    let maxAmountIn: bigint;
     try {
-      gas = await this.auction.execute.estimateGas(vault, route.path, MaxUint256, this.settings.recipient);
+      // The whole move first; a deleverage the pool is too thin for within the slippage bound, in part.
+      ({ hint: maxAmountIn, result: gas } = await firstAcceptedHint(saleHints(dir, s.amountIn), (hint) =>
+        this.auction.execute.estimateGas(vault, route.path, hint, this.settings.recipient),
+      ));
     } catch (e) {
       const failure = describeFailure(e);
       if (failure.error === "AuctionNotActive") {
@@ -499,6 +502,9 @@ export class KeeperBot {
       }
       return undefined;
     }
+    const sold = maxAmountIn < s.amountIn ? maxAmountIn : s.amountIn;
+    if (sold < s.amountIn) this.log.info("partial-sale", { vault, amountIn: s.amountIn, hint: sold });
+    const valueSoldBase = await this.valuer.value(tokenIn, sold);
     const value = assessExecution({
       valueSoldBase,
       rewardBps,
@@ -515,7 +521,7 @@ export class KeeperBot {
       vault,
       direction: dir,
       route: describeRoute(route, sym),
-      amountIn: await this.valuer.amount(tokenIn, s.amountIn),
+      amountIn: await this.valuer.amount(tokenIn, sold),
       tokenIn: sym(tokenIn),
       rewardBps: Number(rewardBps),
       rewardUsd: await this.valuer.usd(rewardBase),
@@ -537,6 +543,7 @@ export class KeeperBot {
       tokenOut,
       debtAsset: s.debtAsset,
       amountIn: s.amountIn,
+      maxAmountIn,
       rewardBps,
       rewardBase,
       gas,

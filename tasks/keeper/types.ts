@@ -60,6 +60,8 @@ export interface Execution {
   tokenOut: string;
   debtAsset: string;
   amountIn: bigint;
+  /** The hint the execution was estimated with: `MaxUint256` (the whole move), or a part of a deleverage. */
+  maxAmountIn: bigint;
   rewardBps: bigint;
   rewardBase: bigint;
   gas: bigint;

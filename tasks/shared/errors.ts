@@ -87,7 +87,7 @@ export function describeError(e: ErrorDescription): string {
     case "VaultOutOfBand":
       return `HF ${fmt.hf(big(0))} is outside the band [${fmt.hf(big(1))}, ${fmt.hf(big(2))}]: pick a target inside the band or change the policy`;
     case "VaultTargetMissed":
-      return `the rebalance landed at HF ${fmt.hf(big(0))}, not within ${fmt.hf(big(2))} of the target ${fmt.hf(big(1))}: the pool moved; retry`;
+      return `the rebalance landed at HF ${fmt.hf(big(0))}, not within ${fmt.hf(big(2))} of the target ${fmt.hf(big(1))} (a keeper's deleverage must raise the HF): the pool moved; retry`;
     case "VaultEquityLoss":
       return `the swap lost ${fmt.usd(big(0))} of equity, more than the ${fmt.usd(big(1))} allowed: use a deeper pool (--fee-tier / --path) or a larger slippage bound`;
     case "VaultPolicyBandInvalid":
@@ -120,6 +120,10 @@ export function describeError(e: ErrorDescription): string {
       return `only ${big(2)} of the fee token ${String(a[0])} is left after the close, fee ${big(1)}: take the fee in the collateral asset or a smaller fee`;
     case "VaultZeroHint":
       return "the keeper's amount hint (maxAmountIn) is zero";
+    case "VaultHintTooSmall":
+      return `the hint ${big(0)} sells less than a quarter of the deleverage (at least ${big(1)}): raise maxAmountIn`;
+    case "VaultPolicyUrgentSlippageInvalid":
+      return `urgent slippage ${fmt.bps(big(0))} must lie between the max slippage ${fmt.bps(big(1))} and the cap ${fmt.bps(big(2))}: change --urgent-slippage-bps`;
     case "VaultNotAuction":
       return `${String(a[0])} asked for a keeper reward but only the keeper auction may: call the auction instead`;
     case "VaultRewardAboveCap":

@@ -17,6 +17,7 @@ export interface PolicyFlags {
   maxGasPriceGwei?: string;
   /** Aave base currency (USD on mainnet), decimal ("5000"). */
   maxRewardUsd?: string;
+  urgentSlippageBps?: number;
 }
 
 export async function readPolicy(vault: BallastVault): Promise<PolicyValues> {
@@ -29,6 +30,7 @@ export async function readPolicy(vault: BallastVault): Promise<PolicyValues> {
     maxKeeperRewardBps: p.maxKeeperRewardBps,
     maxGasPrice: p.maxGasPrice,
     maxRewardBase: p.maxRewardBase,
+    urgentSlippageBps: p.urgentSlippageBps,
   };
 }
 
@@ -54,18 +56,29 @@ export function policyFromFlags(base: PolicyValues, flags: PolicyFlags): PolicyV
       flags.maxRewardUsd !== undefined
         ? parseUint64Units(flags.maxRewardUsd, 8, "--max-reward-usd")
         : base.maxRewardBase,
+    urgentSlippageBps:
+      flags.urgentSlippageBps !== undefined
+        ? BigInt(parseBps(flags.urgentSlippageBps, "--urgent-slippage-bps"))
+        : base.urgentSlippageBps,
   };
 }
 
 /** The flags that change a policy, named as the tasks' --help spells them. */
 export const POLICY_FLAG_NAMES =
-  "--min-hf, --target-hf, --max-hf, --max-slippage-bps, --max-reward-bps, --max-gas-price-gwei or --max-reward-usd";
+  "--min-hf, --target-hf, --max-hf, --max-slippage-bps, --urgent-slippage-bps, --max-reward-bps, --max-gas-price-gwei or --max-reward-usd";
 
 /** Whether any policy flag was passed. */
 export function anyPolicyFlag(f: PolicyFlags): boolean {
-  return [f.minHf, f.targetHf, f.maxHf, f.maxSlippageBps, f.maxRewardBps, f.maxGasPriceGwei, f.maxRewardUsd].some(
-    (v) => v !== undefined,
-  );
+  return [
+    f.minHf,
+    f.targetHf,
+    f.maxHf,
+    f.maxSlippageBps,
+    f.urgentSlippageBps,
+    f.maxRewardBps,
+    f.maxGasPriceGwei,
+    f.maxRewardUsd,
+  ].some((v) => v !== undefined);
 }
 
 /** A non-negative decimal with at most `decimals` places, scaled by 10^decimals, that fits the vault's uint64. */
@@ -96,6 +109,11 @@ export async function checkPolicy(ctx: TaskContext, p: PolicyValues): Promise<vo
   if (p.maxSlippageBps > b.maxSlippageBpsCap) {
     problems.push(`max slippage ${fmt.bps(p.maxSlippageBps)} is above the cap ${fmt.bps(b.maxSlippageBpsCap)}`);
   }
+  if (p.urgentSlippageBps < p.maxSlippageBps || p.urgentSlippageBps > b.maxSlippageBpsCap) {
+    problems.push(
+      `urgent slippage ${fmt.bps(p.urgentSlippageBps)} must lie between the max slippage ${fmt.bps(p.maxSlippageBps)} and the cap ${fmt.bps(b.maxSlippageBpsCap)}`,
+    );
+  }
   if (p.maxKeeperRewardBps > b.maxKeeperRewardBpsCap) {
     problems.push(
       `max keeper reward ${fmt.bps(p.maxKeeperRewardBps)} is above the cap ${fmt.bps(b.maxKeeperRewardBpsCap)}`,
@@ -114,7 +132,7 @@ export async function checkPolicy(ctx: TaskContext, p: PolicyValues): Promise<vo
 export function policyText(p: PolicyValues): string {
   return (
     `minHF ${fmt.hf(p.minHF)} · target ${fmt.hf(p.targetHF)} · maxHF ${fmt.hf(p.maxHF)} · ` +
-    `slippage <= ${fmt.bps(p.maxSlippageBps)} · keeper premium <= ${fmt.bps(p.maxKeeperRewardBps)} · ` +
+    `slippage <= ${fmt.bps(p.maxSlippageBps)} (${fmt.bps(p.urgentSlippageBps)} at HF 1.0) · keeper premium <= ${fmt.bps(p.maxKeeperRewardBps)} · ` +
     `gas priced at <= ${formatUnits(p.maxGasPrice, 9)} gwei · keeper reward <= ${fmt.usd(p.maxRewardBase)}`
   );
 }

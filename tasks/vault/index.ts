@@ -63,6 +63,14 @@ function policyParams(t: ConfigurableTaskDefinition, defaults: string): Configur
       types.int,
     )
     .addOptionalParam(
+      "urgentSlippageBps",
+      `A keeper deleverage's slippage bound at HF 1.0, bps: it widens from --max-slippage-bps at minHF, so that a ` +
+        `sale still clears when the pools trade below the oracle in a crash; at least --max-slippage-bps, at most the ` +
+        `cap (${defaults})`,
+      undefined,
+      types.int,
+    )
+    .addOptionalParam(
       "maxRewardBps",
       `Largest keeper premium, bps of the value moved (${defaults})`,
       undefined,

@@ -2,7 +2,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, type Signer } from "ethers";
 
-import { DEFAULT_POLICY } from "../../lib/protocol";
+import { DEFAULT_POLICY, policyValues } from "../../lib/protocol";
 import { BallastVault__factory, IERC20Metadata__factory } from "../../typechain-types";
 import { relayForward, relayForwardBatch } from "../intent/relay";
 import { signForward, type PolicyValues } from "../intent/payload";
@@ -62,15 +62,7 @@ export interface OpenResult {
   ownerEthAfter: bigint;
 }
 
-const DEFAULT: PolicyValues = {
-  minHF: BigInt(DEFAULT_POLICY.minHF),
-  targetHF: BigInt(DEFAULT_POLICY.targetHF),
-  maxHF: BigInt(DEFAULT_POLICY.maxHF),
-  maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
-  maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
-  maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
-  maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
-};
+const DEFAULT: PolicyValues = policyValues(DEFAULT_POLICY);
 
 interface Plan {
   owner: Signer;

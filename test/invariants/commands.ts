@@ -15,7 +15,8 @@ import { signForwardRequest, signIntent } from "../../lib/intents";
 import { mined } from "../../lib/market/aave";
 import { movePrice, rebalancedReports } from "../shared/vault";
 import { executedEvents } from "../shared/keeper";
-import { expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
+import { saleSlippageBps } from "../shared/reference/rebalanceMath";
+import { Direction, expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
 import {
   AAVE_FROZEN,
   AAVE_PAUSED,
@@ -551,7 +552,12 @@ async function checkExecuted(
     );
   }
   const paidBase = (event.reward * (await usdcPrice(sys))) / 10n ** sys.debtDecimals;
-  expectRebalanceBounded(report, await bounds(sys, v.policy.targetHF, v.policy.maxSlippageBps, paidBase, v.policy));
+  // A keeper's sale is bounded by the urgency-widened slippage, at the HF it started from.
+  const slippageBps =
+    report.direction === Direction.Deleverage
+      ? saleSlippageBps(report.hfBefore, v.policy)
+      : v.policy.maxSlippageBps;
+  expectRebalanceBounded(report, await bounds(sys, v.policy.targetHF, slippageBps, paidBase, v.policy));
   v.auction = undefined;
   return event.reward;
 }

@@ -21,7 +21,7 @@ import {
 } from "../../typechain-types";
 import { ASSET_SYMBOLS } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
-import { DEFAULT_POLICY, LOCAL_PARAMS, singleHopPath, type PolicyValues } from "../../lib/protocol";
+import { DEFAULT_POLICY, LOCAL_PARAMS, policyValues, singleHopPath, type PolicyValues } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 
 export const WAD = 10n ** 18n;
@@ -34,7 +34,7 @@ const OWNER_USDC = parseUnits("1000000", 6);
 
 /** The policies a sequence switches between: all valid, with different bands, slippage and reward caps. */
 export const POLICIES: readonly PolicyValues[] = [
-  toValues(DEFAULT_POLICY),
+  policyValues(DEFAULT_POLICY),
   {
     minHF: parseUnits("1.2", 18),
     targetHF: parseUnits("1.4", 18),
@@ -43,6 +43,7 @@ export const POLICIES: readonly PolicyValues[] = [
     maxKeeperRewardBps: 200n,
     maxGasPrice: parseUnits("500", "gwei"),
     maxRewardBase: 1_000n * 10n ** 8n,
+    urgentSlippageBps: 50n,
   },
   {
     minHF: parseUnits("1.4", 18),
@@ -53,22 +54,11 @@ export const POLICIES: readonly PolicyValues[] = [
     // A tight absolute cap ($20): the auction's reward is clamped to it.
     maxGasPrice: parseUnits("2000", "gwei"),
     maxRewardBase: 20n * 10n ** 8n,
+    urgentSlippageBps: 300n,
   },
 ];
 /** A band the factory refuses (target under minHF + gap). */
 export const INVALID_POLICY: PolicyValues = { ...POLICIES[0], targetHF: POLICIES[0].minHF };
-
-export function toValues(p: IBallastVault.PolicyStruct): PolicyValues {
-  return {
-    minHF: BigInt(p.minHF),
-    targetHF: BigInt(p.targetHF),
-    maxHF: BigInt(p.maxHF),
-    maxSlippageBps: BigInt(p.maxSlippageBps),
-    maxKeeperRewardBps: BigInt(p.maxKeeperRewardBps),
-    maxGasPrice: BigInt(p.maxGasPrice),
-    maxRewardBase: BigInt(p.maxRewardBase),
-  };
-}
 
 /** `RebalanceExecutor.Direction` as the auction stores it. */
 export enum Dir {
@@ -349,7 +339,7 @@ export async function expectMatchesModel(sys: System, model: Model): Promise<voi
       m.nextNonce === 0n ? Promise.resolve(true) : owner.vault.nonceUsed(owner.address, m.nextNonce - 1n),
       owner.vault.nonceUsed(owner.address, m.nextNonce),
     ]);
-    expect(toValues(policy), `${name} policy`).to.deep.equal(m.policy);
+    expect(policyValues(policy), `${name} policy`).to.deep.equal(m.policy);
     expect(paused, `${name} automation paused`).to.equal(m.automationPaused);
     expect(pos.debtBase > 0n, `${name} has debt`).to.equal(m.hasDebt);
     expect(pos.collateralBase > 0n, `${name} has collateral`).to.equal(m.hasCollateral);

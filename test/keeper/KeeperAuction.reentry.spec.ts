@@ -15,8 +15,8 @@ import hre from "hardhat";
 import { KickingMintableERC20__factory, type KickingMintableERC20 } from "../../typechain-types";
 import { DIRECTION, signIntent } from "../../lib/intents";
 import { ASSETS } from "../../lib/market";
-import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
 import { DEFAULT_POLICY, encodePath } from "../../lib/protocol";
+import { addFullRangePool } from "../shared/pools";
 import { raisedVaultFixture, RAISED_PRICE, type KeeperFixture } from "../shared/keeper";
 import { expectExecutorClean, TARGET_HF } from "../shared/vault";
 
@@ -39,38 +39,18 @@ async function hookPool(
   usdPrice: bigint,
 ): Promise<void> {
   const [lp] = await hre.ethers.getSigners();
-  const pm = f.uniswap.positionManager;
-  const token = f.tokens.erc20[symbol];
-  const [hookAddress, tokenAddress] = [await hook.getAddress(), await token.getAddress()];
-  const hookFirst = BigInt(hookAddress) < BigInt(tokenAddress);
   const decimals = ASSETS[symbol].decimals;
-  const sqrtPriceX96 = hookFirst
-    ? sqrtPriceX96FromUsd(HOOK_PRICE, 18, usdPrice, decimals)
-    : sqrtPriceX96FromUsd(usdPrice, decimals, HOOK_PRICE, 18);
-  const [token0, token1] = hookFirst ? [hookAddress, tokenAddress] : [tokenAddress, hookAddress];
-  await (await pm.createAndInitializePoolIfNecessary(token0, token1, FEE, sqrtPriceX96)).wait();
   const hookAmount = SIDE_USD * 10n ** 18n;
   const tokenAmount = (SIDE_USD * 10n ** 8n * 10n ** BigInt(decimals)) / usdPrice;
   await (await hook.connect(lp)["mint(address,uint256)"](lp.address, hookAmount)).wait();
   await f.world.fund(symbol, lp.address, tokenAmount);
-  await (await hook.connect(lp).approve(pm, hookAmount)).wait();
-  await (await token.connect(lp).approve(pm, tokenAmount)).wait();
-  const spacing = TICK_SPACINGS[FEE];
-  await (
-    await pm.connect(lp).mint({
-      token0,
-      token1,
-      fee: FEE,
-      tickLower: alignTick(MIN_TICK, spacing),
-      tickUpper: alignTick(MAX_TICK, spacing),
-      amount0Desired: hookFirst ? hookAmount : tokenAmount,
-      amount1Desired: hookFirst ? tokenAmount : hookAmount,
-      amount0Min: 0n,
-      amount1Min: 0n,
-      recipient: lp.address,
-      deadline: MaxUint256,
-    })
-  ).wait();
+  await addFullRangePool(
+    f.uniswap.positionManager,
+    lp,
+    FEE,
+    { token: hook, decimals: 18, usdPrice: HOOK_PRICE, amount: hookAmount },
+    { token: f.tokens.erc20[symbol], decimals, usdPrice, amount: tokenAmount },
+  );
 }
 
 /** Alice's vault after WETH rose to 2,600 (HF about 1.95, needs a Leverage), plus the hook token's two pools. */

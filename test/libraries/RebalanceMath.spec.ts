@@ -315,6 +315,7 @@ describe("RebalanceMath", function () {
       maxKeeperRewardBps: 100,
       maxGasPrice: 0n,
       maxRewardBase: 1n,
+      urgentSlippageBps: 300,
     };
     const at = (healthFactor: bigint, debtBase = 1n) => ({
       collateralBase: 0n,
@@ -334,6 +335,41 @@ describe("RebalanceMath", function () {
     for (const [name, pos, direction] of cases) {
       it(name, async function () {
         expect(await harness.band(pos, policy)).to.equal(direction);
+      });
+    }
+  });
+
+  describe("#saleSlippageBps", function () {
+    const policy = (urgentSlippageBps: number) => ({
+      minHF: hf(1.3),
+      targetHF: hf(1.5),
+      maxHF: hf(1.8),
+      maxSlippageBps: 100,
+      maxKeeperRewardBps: 100,
+      maxGasPrice: 0n,
+      maxRewardBase: 1n,
+      urgentSlippageBps,
+    });
+    const points: [string, bigint, number, bigint][] = [
+      ["in the band", hf(1.4), 300, 100n],
+      ["at minHF", hf(1.3), 300, 100n],
+      ["a third of the way to 1.0", hf(1.2), 300, 166n],
+      ["two thirds of the way", hf(1.1), 300, 233n],
+      ["at 1.0", WAD, 300, 300n],
+      ["below 1.0", hf(0.9), 300, 300n],
+      ["urgent equal to max: never widens", hf(1.05), 100, 100n],
+    ];
+    for (const [name, h, urgent, bps] of points) {
+      it(`${name}: ${bps} bps, as the reference`, async function () {
+        const p = policy(urgent);
+        expect(await harness.saleSlippageBps(h, p)).to.equal(bps);
+        expect(
+          ref.saleSlippageBps(h, {
+            minHF: p.minHF,
+            maxSlippageBps: BigInt(p.maxSlippageBps),
+            urgentSlippageBps: BigInt(urgent),
+          }),
+        ).to.equal(bps);
       });
     }
   });

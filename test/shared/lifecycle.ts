@@ -35,6 +35,7 @@ export const LIFECYCLE_POLICY: IBallastVault.PolicyStruct = {
   maxKeeperRewardBps: 100,
   maxGasPrice: DEFAULT_POLICY.maxGasPrice,
   maxRewardBase: DEFAULT_POLICY.maxRewardBase,
+  urgentSlippageBps: DEFAULT_POLICY.urgentSlippageBps,
 };
 
 export const LIFECYCLE_DEPOSIT = parseUnits("10", 18);

@@ -20,6 +20,7 @@ export const NEW_POLICY: IBallastVault.PolicyStruct = {
   maxKeeperRewardBps: 200,
   maxGasPrice: parseUnits("500", "gwei"),
   maxRewardBase: 1_000n * 10n ** 8n,
+  urgentSlippageBps: 150,
 };
 
 /** NEW_POLICY as `vault.policy()` returns it. */
@@ -31,6 +32,7 @@ export const NEW_POLICY_VALUES = [
   BigInt(NEW_POLICY.maxKeeperRewardBps),
   BigInt(NEW_POLICY.maxGasPrice),
   BigInt(NEW_POLICY.maxRewardBase),
+  BigInt(NEW_POLICY.urgentSlippageBps),
 ];
 
 export const WETH_PRICE = 2_000n * ORACLE_BASE_CURRENCY_UNIT;

@@ -189,6 +189,7 @@ describe("intent:sign and intent:relay", () => {
           maxKeeperRewardBps: 100,
           maxGasPrice: parseUnits("2000", "gwei"),
           maxRewardBase: 5_000n * 10n ** 8n,
+          urgentSlippageBps: 300,
         },
         `0x${"00".repeat(31)}07`,
       ]);

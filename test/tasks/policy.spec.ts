@@ -23,6 +23,7 @@ describe("policy:recommend", () => {
       maxKeeperRewardBps: 100n,
       maxGasPrice: parseUnits("2000", "gwei"),
       maxRewardBase: 5_000n * 10n ** 8n,
+      urgentSlippageBps: 300n,
     });
     expect(output).to.contain("Volatility  80% a year, given with --vol");
     expect(output).to.contain("Horizon     6m 00s · survival 99% · z = 2.3263");
@@ -77,6 +78,7 @@ describe("policy:recommend", () => {
       maxKeeperRewardBps: "100",
       maxGasPrice: "2000000000000",
       maxRewardBase: "500000000000",
+      urgentSlippageBps: "300",
     });
   });
 

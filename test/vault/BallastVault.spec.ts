@@ -13,8 +13,10 @@ import {
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
-import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, policyValues, singleHopPath } from "../../lib/protocol";
 import { protocolFixture } from "../shared/fixtures";
+import { addFullRangePool } from "../shared/pools";
+import { saleSlippageBps } from "../shared/reference/rebalanceMath";
 import {
   Captured,
   DEPOSIT,
@@ -57,11 +59,45 @@ async function expectLandedOnTarget(f: VaultFixture, report: IBallastVault.Rebal
 }
 
 /** The owner's loss bound: slippage on the value sold plus the premium, plus the vault's rounding allowance. */
-function allowedLoss(report: IBallastVault.RebalanceReportStructOutput, valueInBase: bigint): bigint {
-  return (valueInBase * SLIPPAGE_BPS) / BPS + report.flashPremiumBase + 4n;
+function allowedLoss(
+  report: IBallastVault.RebalanceReportStructOutput,
+  valueInBase: bigint,
+  slippageBps = SLIPPAGE_BPS,
+): bigint {
+  return (valueInBase * slippageBps) / BPS + report.flashPremiumBase + 4n;
 }
 
 /** Alice's vault after a 20% drop: HF about 1.2, below the band, TWAP and feeds caught up. */
+/**
+ * Sells WETH into the WETH/USDC 0.05% pool until its spot is `bps` below the oracle (a sandwich's front-run, or a
+ * crash's sellers before arbitrage catches up).
+ */
+async function sellPoolBelowOracle(f: VaultFixture, bps: bigint): Promise<void> {
+  const weth = f.tokens.erc20.WETH;
+  const info = f.world.pool("WETH/USDC/500");
+  const prices = await f.world.oraclePrices();
+  const target = poolSqrtPrice(info.token0, info.token1, { ...prices, WETH: (prices.WETH * (BPS - bps)) / BPS });
+  const amount = parseUnits("100000", 18);
+  await f.world.fund("WETH", f.attacker.address, amount);
+  await (await weth.connect(f.attacker).approve(f.uniswap.router, amount)).wait();
+  await (
+    await f.uniswap.router.connect(f.attacker).exactInputSingle({
+      tokenIn: weth,
+      tokenOut: f.tokens.erc20.USDC,
+      fee: 500,
+      recipient: f.attacker.address,
+      deadline: MaxUint256,
+      amountIn: amount,
+      amountOutMinimum: 0n,
+      sqrtPriceLimitX96: target,
+    })
+  ).wait();
+  const spot = await f.world.poolPrice(info.key);
+  expect(spot)
+    .to.be.lt((prices.WETH * (BPS - bps + 5n)) / BPS)
+    .and.gt((prices.WETH * (BPS - bps - 5n)) / BPS);
+}
+
 async function droppedVaultFixture(): Promise<VaultFixture> {
   const f = await openVaultFixture();
   await movePrice(f, "WETH", price(1_600n));
@@ -156,32 +192,44 @@ describe("BallastVault", () => {
   describe("#rebalance reverts", () => {
     it("reverts on a sandwiched pool with the router's check of the oracle-derived minimum", async () => {
       const f = await loadFixture(droppedVaultFixture);
-      const weth = f.tokens.erc20.WETH;
-      const info = f.world.pool("WETH/USDC/500");
-      const prices = await f.world.oraclePrices();
-      const target = poolSqrtPrice(info.token0, info.token1, { ...prices, WETH: (prices.WETH * 97n) / 100n });
-      const amount = parseUnits("100000", 18);
-      await f.world.fund("WETH", f.attacker.address, amount);
-      await (await weth.connect(f.attacker).approve(f.uniswap.router, amount)).wait();
-      await (
-        await f.uniswap.router.connect(f.attacker).exactInputSingle({
-          tokenIn: weth,
-          tokenOut: f.tokens.erc20.USDC,
-          fee: 500,
-          recipient: f.attacker.address,
-          deadline: MaxUint256,
-          amountIn: amount,
-          amountOutMinimum: 0n,
-          sqrtPriceLimitX96: target,
-        })
-      ).wait();
-      const spot = await f.world.poolPrice(info.key);
-      expect(spot)
-        .to.be.lt((prices.WETH * 9_705n) / BPS)
-        .and.gt((prices.WETH * 9_695n) / BPS);
+      await sellPoolBelowOracle(f, 300n);
       const before = await snapshotState(f);
       // The 3% spot move weighs 1/600 in the 600-s TWAP, so the price guard passes; the vault's minAmountOut
-      // (oracle price less 1%) is what stops the trade, enforced by the SwapRouter's own amountOutMinimum check.
+      // (oracle price less 1.66%: HF 1.2 is a third of the way from minHF to 1.0, so the bound has widened a third of
+      // the way from 1% to 3%) is what stops the trade, enforced by the SwapRouter's own amountOutMinimum check.
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
+        "Too little received",
+      );
+      await expectUnchanged(f, before);
+      await expectExecutorClean(f);
+    });
+
+    it("sells near liquidation through a pool 2% below the oracle: the bound has widened with the urgency", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await movePrice(f, "WETH", price(1_470n));
+      const hfBefore = (await f.vault.position()).healthFactor;
+      // HF ~1.10: two thirds of the way from minHF 1.3 to 1.0, so the bound is ~2.3% (1% widening to 3%).
+      const bound = saleSlippageBps(hfBefore, policyValues(DEFAULT_POLICY));
+      expect(bound).to.be.within(220n, 240n);
+      await sellPoolBelowOracle(f, 200n);
+      const [report] = await rebalancedReports(
+        f.vault,
+        await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0),
+      );
+      const valueIn = (report.amountIn * price(1_470n)) / WAD;
+      // The sale cost more than the 1% at minHF allows, and no more than the widened bound.
+      expect(report.equityLossBase).to.be.gt(allowedLoss(report, valueIn));
+      expect(report.equityLossBase).to.be.lte(allowedLoss(report, valueIn, bound));
+      expect(report.hfAfter).to.be.gt(hfBefore);
+      await expectExecutorClean(f);
+    });
+
+    it("refuses the same sale when the owner's urgent bound equals its 1%: the bound never widens", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await (await f.vault.connect(f.alice).setPolicy({ ...DEFAULT_POLICY, urgentSlippageBps: 100 })).wait();
+      await movePrice(f, "WETH", price(1_470n));
+      await sellPoolBelowOracle(f, 200n);
+      const before = await snapshotState(f);
       await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
         "Too little received",
       );
@@ -348,6 +396,40 @@ describe("BallastVault", () => {
       await expect(f.vault.setPolicy(bad({ maxKeeperRewardBps: b.maxKeeperRewardBpsCap + 1 })))
         .to.be.revertedWithCustomError(f.vault, "VaultPolicyRewardAboveCap")
         .withArgs(b.maxKeeperRewardBpsCap + 1, b.maxKeeperRewardBpsCap);
+    });
+
+    it("rejects an urgentSlippageBps below maxSlippageBps or above the cap with VaultPolicyUrgentSlippageInvalid", async () => {
+      const f = await loadFixture(openVaultFixture);
+      const before = await snapshotState(f);
+      const policyBefore = [...(await f.vault.policy())];
+      const cap = (await f.factory.policyBounds()).maxSlippageBpsCap;
+      for (const [urgent, max] of [
+        [99n, 100n],
+        [cap + 1n, 100n],
+      ]) {
+        await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: max, urgentSlippageBps: urgent }))
+          .to.be.revertedWithCustomError(f.vault, "VaultPolicyUrgentSlippageInvalid")
+          .withArgs(urgent, max, cap);
+      }
+      await expect(
+        f.factory
+          .connect(f.keeper)
+          .createVault(
+            f.tokens.erc20.WETH,
+            f.tokens.erc20.USDC,
+            { ...DEFAULT_POLICY, urgentSlippageBps: 0 },
+            ZeroHash,
+          ),
+      )
+        .to.be.revertedWithCustomError(f.vault, "VaultPolicyUrgentSlippageInvalid")
+        .withArgs(0, DEFAULT_POLICY.maxSlippageBps, cap);
+      expect([...(await f.vault.policy())]).to.deep.equal(policyBefore);
+      await expectUnchanged(f, before);
+      // Both ends are accepted: equal to the max slippage (never widens) and the cap.
+      for (const urgent of [100n, cap]) {
+        await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, urgentSlippageBps: urgent })).to.emit(f.vault, "PolicySet");
+        expect((await f.vault.policy()).urgentSlippageBps).to.equal(urgent);
+      }
     });
 
     it("rejects a maxRewardBase of 0 with VaultPolicyRewardCapZero, and changes nothing", async () => {
@@ -604,17 +686,65 @@ describe("BallastVault", () => {
   });
 
   describe("#rebalance keeper hint", () => {
-    it("reverts with VaultTargetMissed when the hint is far below the needed size", async () => {
+    it("refuses a deleverage hint under a quarter of the computed size with VaultHintTooSmall; nothing moves", async () => {
       const f = await loadFixture(droppedVaultFixture);
       const need = await f.vault.rebalanceNeeded();
       const hint = parseUnits("1", 18);
       expect(hint * 4n).to.be.lt(need.amountIn);
-      const hfBefore = (await f.vault.position()).healthFactor;
       const before = await snapshotState(f);
-      // Measured: selling 1 WETH of the needed 6.8 lifts the HF from 1.19996 to 1.22615 only.
+      // The least hint is a quarter of the execution's own size, which prices the pool fee the view leaves out: at
+      // most 20 bps above a quarter of the view's size.
       await expect(f.vault.connect(f.keeper).rebalance(f.down, hint, 0, 0))
+        .to.be.revertedWithCustomError(f.vault, "VaultHintTooSmall")
+        .withArgs(hint, (least: bigint) => least * 4n >= need.amountIn && least * 4n <= (need.amountIn * 10_020n) / BPS);
+      await expectUnchanged(f, before);
+      await expectExecutorClean(f);
+    });
+
+    it("sells a hinted part where the pool is too thin for the whole: the HF rises short of the target", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      // A 1% WETH/USDC pool of 500 WETH a side, and a 2% slippage bound: the 1% fee leaves 1% for impact. The whole
+      // sale (~7 WETH, ~1.4% impact) fails the oracle floor; half of it (~0.7%) passes.
+      await (await f.vault.connect(f.alice).setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 200 })).wait();
+      const [lp] = await hre.ethers.getSigners();
+      const weth = parseUnits("500", 18);
+      const usdc = (weth * 1_600n) / 10n ** 12n;
+      await f.world.fund("WETH", lp.address, weth);
+      await f.world.fund("USDC", lp.address, usdc);
+      await addFullRangePool(
+        f.uniswap.positionManager,
+        lp,
+        10_000,
+        { token: f.tokens.erc20.WETH, decimals: 18, usdPrice: price(1_600n), amount: weth },
+        { token: f.tokens.erc20.USDC, decimals: 6, usdPrice: price(1n), amount: usdc },
+      );
+      const thin = encodePath([await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()], [10_000]);
+      const before = await snapshotState(f);
+      await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256, 0, 0)).to.be.revertedWith(
+        "Too little received",
+      );
+      await expectUnchanged(f, before);
+
+      const need = await f.vault.rebalanceNeeded();
+      const hfBefore = (await f.vault.position()).healthFactor;
+      const hint = need.amountIn / 2n;
+      const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(thin, hint, 0, 0));
+      expect(report.amountIn).to.equal(hint);
+      expect(report.hfBefore).to.equal(hfBefore);
+      expect(report.hfAfter).to.be.gt(hfBefore);
+      expect(report.hfAfter + TOLERANCE).to.be.lt(TARGET_HF);
+      expect(report.equityLossBase).to.be.lte(allowedLoss(report, (hint * price(1_600n)) / WAD, 200n));
+      await expectExecutorClean(f);
+    });
+
+    it("still lands a leverage on target: a hint too small reverts VaultTargetMissed; nothing moves", async () => {
+      const f = await loadFixture(openVaultFixture);
+      await movePrice(f, "WETH", price(2_600n));
+      const need = await f.vault.rebalanceNeeded();
+      const before = await snapshotState(f);
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, need.amountIn / 2n, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultTargetMissed")
-        .withArgs((hf: bigint) => hf > hfBefore && hf + TOLERANCE < TARGET_HF, TARGET_HF, TOLERANCE);
+        .withArgs((hf: bigint) => hf > TARGET_HF + TOLERANCE, TARGET_HF, TOLERANCE);
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -857,7 +987,7 @@ describe("BallastVault", () => {
         ZeroAddress,
         ZeroAddress,
       ]);
-      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+      expect([...(await clone.policy())]).to.deep.equal([0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
       // The vault the factory deployed was initialised through the same code path.
       expect(await f.vault.owner()).to.equal(f.alice.address);
     });
@@ -892,6 +1022,7 @@ describe("BallastVault", () => {
         maxKeeperRewardBps: 200,
         maxGasPrice: parseUnits("300", "gwei"),
         maxRewardBase: 750n * 10n ** 8n,
+        urgentSlippageBps: 250,
       };
       const fields = [
         next.minHF,
@@ -901,6 +1032,7 @@ describe("BallastVault", () => {
         BigInt(next.maxKeeperRewardBps),
         next.maxGasPrice,
         next.maxRewardBase,
+        BigInt(next.urgentSlippageBps),
       ];
       await expect(f.vault.setPolicy(next)).to.emit(f.vault, "PolicySet").withArgs(fields);
       expect([...(await f.vault.policy())]).to.deep.equal(fields);
@@ -951,15 +1083,7 @@ describe("BallastVault", () => {
       await expect(f.vault.setPolicy({ ...DEFAULT_POLICY, minHF }))
         .to.be.revertedWithCustomError(f.vault, "VaultPolicyBandInvalid")
         .withArgs(minHF, DEFAULT_POLICY.targetHF, DEFAULT_POLICY.maxHF);
-      expect([...(await f.vault.policy())]).to.deep.equal([
-        MIN_HF,
-        TARGET_HF,
-        MAX_HF,
-        SLIPPAGE_BPS,
-        BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
-        BigInt(DEFAULT_POLICY.maxGasPrice),
-        BigInt(DEFAULT_POLICY.maxRewardBase),
-      ]);
+      expect([...(await f.vault.policy())]).to.deep.equal(Object.values(policyValues(DEFAULT_POLICY)));
       // Exactly the gap is accepted.
       await expect(
         f.vault.setPolicy({

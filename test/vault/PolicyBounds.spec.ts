@@ -37,14 +37,14 @@ async function setBounds(f: VaultFixture, changes: Partial<typeof LOCAL_PARAMS.b
 
 describe("Policy bounds reach existing vaults (R6)", () => {
   describe("VaultFactory#boundedPolicy", () => {
-    it("clamps slippage and premium to the caps and raises minHF to the floor, the rest as stored", async () => {
+    it("clamps both slippage bounds and the premium to the caps and raises minHF to the floor, the rest as stored", async () => {
       const f = await loadFixture(openVaultFixture);
       const stored = [...(await f.vault.policy())];
       expect(stored).to.deep.equal(Object.values(DEFAULT_POLICY).map(BigInt));
       expect([...(await f.factory.boundedPolicy(DEFAULT_POLICY))]).to.deep.equal(stored);
       await setBounds(f, { minHFFloor: RAISED_FLOOR, maxSlippageBpsCap: 10, maxKeeperRewardBpsCap: 20 });
       const bounded = await f.factory.boundedPolicy(DEFAULT_POLICY);
-      expect([...bounded]).to.deep.equal([RAISED_FLOOR, stored[1], stored[2], 10n, 20n, stored[5], stored[6]]);
+      expect([...bounded]).to.deep.equal([RAISED_FLOOR, stored[1], stored[2], 10n, 20n, stored[5], stored[6], 10n]);
       // The stored policy itself is untouched.
       expect([...(await f.vault.policy())]).to.deep.equal(stored);
     });

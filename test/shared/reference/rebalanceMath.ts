@@ -136,6 +136,14 @@ export function urgency(hf: bigint, minHF: bigint): bigint {
   return ((minHF - hf) * WAD) / (minHF - WAD);
 }
 
+/** A keeper deleverage's slippage bound: `maxSlippageBps` at `minHF`, rising with the urgency to `urgentSlippageBps`. */
+export function saleSlippageBps(
+  hf: bigint,
+  p: { minHF: bigint; maxSlippageBps: bigint; urgentSlippageBps: bigint },
+): bigint {
+  return p.maxSlippageBps + ((p.urgentSlippageBps - p.maxSlippageBps) * urgency(hf, p.minHF)) / WAD;
+}
+
 /**
  * The position after selling `collateralToSellBase` of collateral, when the swap repays its value less `costBps`,
  * rounded down: the least favourable repayment the size must still cover.
