@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { parseUnits } from "ethers";
 
-import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { DEFAULT_POLICY, LOCAL_PARAMS, policyValues } from "../../lib/protocol";
 import { BLOCK_SECONDS, type KeeperProfile } from "../../lib/simulation/keepers";
 import { volatilityBand } from "../../lib/simulation/policies";
 import {
@@ -25,13 +25,10 @@ import {
 
 const hf = (value: string): bigint => parseUnits(value, 18);
 const band = (min: string, target: string, max: string) => ({
+  ...policyValues(DEFAULT_POLICY),
   minHF: hf(min),
   targetHF: hf(target),
   maxHF: hf(max),
-  maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
-  maxKeeperRewardBps: BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
-  maxGasPrice: BigInt(DEFAULT_POLICY.maxGasPrice),
-  maxRewardBase: BigInt(DEFAULT_POLICY.maxRewardBase),
 });
 const bounds = LOCAL_PARAMS.bounds;
 

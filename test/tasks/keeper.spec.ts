@@ -283,7 +283,7 @@ describe("keeper:run", () => {
         const plan = await k.bot.plan();
         expect(plan.executions).to.have.length(3);
         // v3's owner tightens the slippage bound to nothing: its swap can no longer meet the oracle minimum.
-        await (await f.v3.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 0 })).wait();
+        await (await f.v3.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 0, urgentSlippageBps: 0 })).wait();
         const summary = await k.bot.act(plan);
         expect(sorted(summary.executed.map((e) => e.vault))).to.deep.equal(await addr(f.v1, f.btc));
         expect(summary.failed).to.have.length(1);
@@ -297,7 +297,7 @@ describe("keeper:run", () => {
 
     it("a vault whose simulation reverts is logged with the decoded error and skipped", async () => {
       const f = await loadFixture(kickedFixture);
-      await (await f.v3.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 0 })).wait();
+      await (await f.v3.setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 0, urgentSlippageBps: 0 })).wait();
       const { summary, records } = await runOnce(f);
       expect(sorted(summary.executed.map((e) => e.vault))).to.deep.equal(await addr(f.v1, f.btc));
       expect(summary.failed).to.have.length(1);

@@ -34,7 +34,7 @@ import {
 } from "../../lib/intents";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
-import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { DEFAULT_POLICY, LOCAL_PARAMS, policyValues } from "../../lib/protocol";
 import {
   Captured,
   compactSignature,
@@ -576,15 +576,7 @@ describe("BallastVault intents", () => {
       expect(hf).to.be.lt(REBALANCE_TARGET);
       expect(distance(hf, REBALANCE_TARGET)).to.be.lte(TOLERANCE);
       expect(await f.vault.nonceUsed(f.alice.address, 11n)).to.equal(true);
-      expect([...(await f.vault.policy())]).to.deep.equal([
-        BigInt(DEFAULT_POLICY.minHF),
-        BigInt(DEFAULT_POLICY.targetHF),
-        BigInt(DEFAULT_POLICY.maxHF),
-        BigInt(DEFAULT_POLICY.maxSlippageBps),
-        BigInt(DEFAULT_POLICY.maxKeeperRewardBps),
-        BigInt(DEFAULT_POLICY.maxGasPrice),
-        BigInt(DEFAULT_POLICY.maxRewardBase),
-      ]);
+      expect([...(await f.vault.policy())]).to.deep.equal(Object.values(policyValues(DEFAULT_POLICY)));
       await expectExecutorClean(f);
     }
 
