@@ -15,8 +15,9 @@ import {RebalanceMath} from "../libraries/RebalanceMath.sol";
 import {RewardCurve} from "../libraries/RewardCurve.sol";
 
 /// @title KeeperAuction
-/// @notice See {IKeeperAuction}. Deployed by the factory in its constructor, so that every vault can trust it as an
-/// immutable; governance is the factory's owner, read on each call, so one Ownable2Step transfer moves both.
+/// @notice See {IKeeperAuction}. Deployed just before the factory, naming the factory's predicted address, which the
+/// factory's constructor checks, so that every vault can trust it as an immutable; governance is the factory's owner,
+/// read on each call, so one Ownable2Step transfer moves both.
 contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -86,13 +87,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
         GasConfig memory g = _gasConfig;
-        if (g.executeGas != 0) {
-            try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
-                _batchNativePrice = nativePrice;
-            } catch {
-                _batchNativePrice = 0;
-            }
-        }
+        if (g.executeGas != 0) _batchNativePrice = _nativePrice(g.nativeAsset);
         _batching = true;
         // The first call that succeeds bears the transaction's overhead and is priced as a single execution.
         bool batched;
@@ -366,18 +361,25 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         uint256 units = batched ? g.batchCallGas : g.executeGas;
         if (units == 0) return (0, 0, 0);
         gasPrice = RewardCurve.gasPrice(baseFee, tip, g.maxTip, p.maxGasPrice);
-        if (_batching) {
-            uint256 batchPrice = _batchNativePrice;
-            if (batchPrice != 0) gasBase = RewardCurve.gasRewardBase(units, gasPrice, batchPrice, p.maxRewardBase);
-            return (gasPrice, gasBase);
-        }
-        try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
-            // The kick's refund comes first, as it is paid first; together they stay within the owner's cap.
-            uint256 kickPrice = kickGasPrice < p.maxGasPrice ? kickGasPrice : p.maxGasPrice;
-            kickBase = RewardCurve.gasRewardBase(g.kickGas, kickPrice, nativePrice, p.maxRewardBase);
-            gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase - kickBase);
+        uint256 nativePrice = _batching ? _batchNativePrice : _nativePrice(g.nativeAsset);
+        if (nativePrice == 0) return (gasPrice, 0, 0);
+        // The kick's refund comes first, as it is paid first; together they stay within the owner's cap.
+        kickBase = RewardCurve.gasRewardBase(
+            g.kickGas,
+            kickGasPrice < p.maxGasPrice ? kickGasPrice : p.maxGasPrice,
+            nativePrice,
+            p.maxRewardBase
+        );
+        gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase - kickBase);
+    }
+
+    /// @dev The price guard's price of the native asset, or 0 when it cannot give one (stale, say): the gas part is
+    /// then left out rather than the execution refused.
+    function _nativePrice(address nativeAsset) private view returns (uint256) {
+        try IVaultFactory(FACTORY).PRICE_GUARD().price(nativeAsset) returns (uint256 nativePrice) {
+            return nativePrice;
         } catch {
-            (gasBase, kickBase) = (0, 0);
+            return 0;
         }
     }
 

@@ -130,6 +130,24 @@ async function kick<F extends KeeperFixture>(f: F): Promise<F & KickedFixture> {
 }
 
 /** Every `Executed` event a transaction emitted from the auction, with its arguments. */
+/** The `KickRefunded` events of a transaction: each kicker refunded out of an execution's reward. */
+export async function kickRefunds(
+  auction: KeeperAuction,
+  tx: ContractTransactionResponse,
+): Promise<{ vault: string; kicker: string; amount: bigint }[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const address = await auction.getAddress();
+  const out = [];
+  for (const log of receipt.logs) {
+    if (log.address !== address) continue;
+    const parsed = auction.interface.parseLog(log);
+    if (parsed?.name !== "KickRefunded") continue;
+    out.push({ vault: parsed.args[0] as string, kicker: parsed.args[1] as string, amount: parsed.args[2] as bigint });
+  }
+  return out;
+}
+
 export async function executedEvents(
   auction: KeeperAuction,
   tx: ContractTransactionResponse,
