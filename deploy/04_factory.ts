@@ -1,11 +1,12 @@
+import { getCreateAddress } from "ethers";
 import type { DeployFunction } from "hardhat-deploy/types";
 
 import { recordsNetwork, jsonArgs, NAMES, networkConfig, resolveExternal, TAGS } from "../lib/deploy";
-import { VaultFactory__factory } from "../typechain-types";
+import { KeeperAuction__factory, VaultFactory__factory } from "../typechain-types";
 
 /**
- * The vault planner library, then the vault factory linked to it, which deploys the keeper auction and the vault implementation in its constructor; the auction is
- * recorded with its ABI and constructor arguments so that tasks find it and `deployments:verify` can verify it.
+ * The vault planner library, the keeper auction (naming the factory's predicted address), then the vault factory
+ * linked to the planner, which checks the auction names it and deploys the vault implementation in its constructor.
  * Recorded once: a new factory would orphan every vault, so a changed configuration goes through script 05.
  */
 const func: DeployFunction = async (hre) => {
@@ -26,6 +27,39 @@ const func: DeployFunction = async (hre) => {
     skipIfAlreadyDeployed: true,
     log: true,
   });
+  // The auction names the factory, which the same account deploys right after it: the nonce after the auction's.
+  // Deployed afresh whenever the factory is: a recorded auction may name a factory that was never deployed.
+  // hardhat-deploy answers a missing record with undefined, not the null its type says.
+  const recordedFactory = (await deployments.getOrNull(NAMES.factory)) ?? undefined;
+  const auctionAddress =
+    recordedFactory !== undefined
+      ? (await deployments.get(NAMES.auction)).address
+      : (
+          await deployments.deploy(NAMES.auction, {
+            from: deployer,
+            args: [
+              getCreateAddress({
+                from: deployer,
+                nonce: (await hre.ethers.provider.getTransactionCount(deployer, "pending")) + 1,
+              }),
+              jsonArgs(params.auction),
+            ],
+            log: true,
+          })
+        ).address;
+  if (recordedFactory === undefined) {
+    const next = getCreateAddress({
+      from: deployer,
+      nonce: await hre.ethers.provider.getTransactionCount(deployer, "pending"),
+    });
+    const named = await KeeperAuction__factory.connect(auctionAddress, hre.ethers.provider).FACTORY();
+    if (named.toLowerCase() !== next.toLowerCase()) {
+      throw new Error(
+        `The ${NAMES.auction} at ${auctionAddress} names the factory ${named}, but the factory would be deployed at ` +
+          `${next}: delete deployments/${recordsNetwork(hre)}/${NAMES.auction}.json and deploy again.`,
+      );
+    }
+  }
   const result = await deployments.deploy(NAMES.factory, {
     from: deployer,
     libraries: { VaultPlanner: planner.address },
@@ -37,13 +71,13 @@ const func: DeployFunction = async (hre) => {
       governance,
       guardian,
       jsonArgs(params.bounds),
-      jsonArgs(params.auction),
+      auctionAddress,
     ],
     skipIfAlreadyDeployed: true,
     log: true,
   });
   const factory = VaultFactory__factory.connect(result.address, hre.ethers.provider);
-  const links = { EXECUTOR: executor, PRICE_GUARD: priceGuard, trustedForwarder: forwarder };
+  const links = { EXECUTOR: executor, PRICE_GUARD: priceGuard, trustedForwarder: forwarder, AUCTION: auctionAddress };
   for (const [getter, wanted] of Object.entries(links)) {
     const actual = await factory.getFunction(getter).staticCall();
     if (String(actual).toLowerCase() !== wanted.toLowerCase()) {
@@ -53,19 +87,6 @@ const func: DeployFunction = async (hre) => {
           `stay with the old one), or restore the old record.`,
       );
     }
-  }
-  const auction = await factory.AUCTION();
-  const recorded = await deployments.getOrNull(NAMES.auction);
-  if (recorded?.address.toLowerCase() !== auction.toLowerCase()) {
-    const artifact = await deployments.getExtendedArtifact(NAMES.auction);
-    const args = [result.address, result.args?.[7] ?? jsonArgs(params.auction)];
-    await deployments.save(NAMES.auction, {
-      ...artifact,
-      address: auction,
-      args,
-      transactionHash: result.transactionHash,
-    });
-    deployments.log(`recorded "${NAMES.auction}" at ${auction} (deployed by ${NAMES.factory})`);
   }
 };
 func.tags = [TAGS.factory, TAGS.all];

@@ -51,12 +51,15 @@ interface IKeeperAuction {
     /// 18 decimals; `price` is the price guard's. All zero (the state at deployment) turns the gas part off.
     /// @param executeGas Gas units a keeper spends on one `execute`, transaction overhead included.
     /// @param batchCallGas Gas units each further call of an `executeBatch` adds; at most `executeGas`.
+    /// @param kickGas Gas units of a `kick`, refunded to the kicker out of the execution's reward at the kick's own
+    /// base fee plus the bounded tip (at most the owner's `maxGasPrice`); at most `executeGas`.
     /// @param maxTip The most priority fee per gas (wei) the gas part pays on top of the base fee.
     /// @param nativeAsset The wrapped native token (WETH on mainnet) whose price guard price values gas; not zero
     /// when `executeGas` is not.
     struct GasConfig {
         uint32 executeGas;
         uint32 batchCallGas;
+        uint32 kickGas;
         uint64 maxTip;
         address nativeAsset;
     }
@@ -68,22 +71,29 @@ interface IKeeperAuction {
     /// @param gasRewardBase The gas part, Aave base units, at most the owner's `maxRewardBase`.
     /// @param gasReward The gas part in the vault's debt asset, at the price guard's price.
     /// @param maxRewardBase The owner's cap on the whole reward (premium plus gas part), base units.
+    /// @param kickRefundBase The kicker's gas refund, base units: part of what the vault pays, and paid to the kicker
+    /// first when someone else executes (not included in `gasRewardBase`).
     struct Quote {
         uint16 rewardBps;
         uint256 gasPrice;
         uint256 gasRewardBase;
         uint256 gasReward;
         uint256 maxRewardBase;
+        uint256 kickRefundBase;
     }
 
     /// @notice One running auction.
     /// @param kickedAt When it started (0 = no auction).
     /// @param hfAtKick The vault's HF at the kick.
     /// @param direction The way the vault had to move at the kick.
+    /// @param kicker Who kicked it: refunded the kick's gas out of the execution's reward.
+    /// @param kickGasPrice The kick's base fee plus its tip bounded by `maxTip`, wei.
     struct Auction {
         uint64 kickedAt;
         uint128 hfAtKick;
         IRebalanceExecutor.Direction direction;
+        address kicker;
+        uint64 kickGasPrice;
     }
 
     /// @notice One vault of a batch.
@@ -142,6 +152,8 @@ interface IKeeperAuction {
     error AuctionBatchOutOfGas(uint256 index);
     /// @notice Gas units above the hard limit, or a batch call dearer than a single execution.
     error AuctionGasUnitsInvalid(uint32 executeGas, uint32 batchCallGas, uint32 limit);
+    /// @notice `setGasConfig` with `kickGas` above `executeGas`.
+    error AuctionKickGasInvalid(uint32 kickGas, uint32 executeGas);
     /// @notice The tip the gas part may pay is above the hard limit.
     error AuctionMaxTipAboveLimit(uint64 maxTip, uint64 limit);
     /// @notice Gas units were set without a native asset to price them.
@@ -151,8 +163,10 @@ interface IKeeperAuction {
     event Kicked(address indexed vault, address indexed kicker, IRebalanceExecutor.Direction direction, uint256 hf);
     /// @notice Emitted when a keeper rebalanced a vault and the auction ended.
     /// @param rewardBps The premium asked for, bps of the value sold.
-    /// @param gasRewardBase The gas part asked for, base units (the vault clamped the sum to `maxRewardBase`).
-    /// @param reward What was paid, in the vault's debt asset: premium and gas part together.
+    /// @param gasRewardBase The gas part asked for, the kick's refund included, base units (the vault clamped the sum
+    /// to `maxRewardBase`).
+    /// @param reward What the vault paid, in its debt asset: premium and gas part together (a kicker other than the
+    /// keeper got its refund out of it first, `KickRefunded`).
     event Executed(
         address indexed vault,
         address indexed keeper,
@@ -163,6 +177,9 @@ interface IKeeperAuction {
         uint256 hfBefore,
         uint256 hfAfter
     );
+    /// @notice Emitted when the kicker, not the executing keeper, was refunded its kick's gas out of the reward.
+    /// @param amount In the vault's debt asset; the rest of the reward went to the executor's recipient.
+    event KickRefunded(address indexed vault, address indexed kicker, uint256 amount);
     /// @notice Emitted when one vault of a batch failed; the others went on.
     event ExecutionFailed(address indexed vault, bytes reason);
     /// @notice Emitted when an auction was cancelled because the vault no longer needed it.
@@ -179,6 +196,8 @@ interface IKeeperAuction {
     /// @notice Starts the auction for `vault`, which must be a factory vault that needs a rebalance now and is not
     /// dust. Refused while the auction executes (`ReentrancyGuardReentrantCall`, e.g. from a token hook in a swap path)
     /// and while the vault is mid-operation (`AuctionVaultBusy`).
+    /// The kicker is refunded `kickGas` at this transaction's base fee plus its bounded tip out of the reward of the
+    /// execution that ends the auction (nothing if it is cancelled).
     /// @dev The band is the vault's policy within the factory's current bounds (`IVaultFactory.boundedPolicy`), as
     /// the vault's own `rebalance` applies it.
     function kick(address vault) external;
@@ -189,7 +208,7 @@ interface IKeeperAuction {
     /// @param path Uniswap V3 exactInput path for its swap.
     /// @param maxAmountIn The keeper's hint, as in `IBallastVault.rebalance`.
     /// @param recipient Who is paid; pushed now, or credited for `claim` if the push fails.
-    /// @return reward The reward, in the vault's debt asset.
+    /// @return reward What `recipient` got, in the vault's debt asset: the vault's reward less a kicker's refund.
     function execute(
         address vault,
         bytes calldata path,

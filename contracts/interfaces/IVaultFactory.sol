@@ -41,6 +41,9 @@ interface IVaultFactory {
     error FactoryNotCollateral(address vault, address asset);
     /// @notice A vault already exists for this (owner, salt).
     error FactoryVaultExists(address vault);
+    /// @notice The keeper auction given to the constructor names another factory (`auctionFactory`): deploy the
+    /// auction with the factory's address, predicted from the deployer's next nonce.
+    error FactoryAuctionMismatch(address auction, address auctionFactory);
 
     /// @notice Emitted when a vault was created.
     event VaultCreated(
@@ -95,12 +98,14 @@ interface IVaultFactory {
 
     /// @notice Reverts unless `policy` lies within the policy bounds, with the vault's errors
     /// (`VaultPolicyBandInvalid`, `VaultPolicySlippageAboveCap`, `VaultPolicyUrgentSlippageInvalid`,
-    /// `VaultPolicyRewardAboveCap`, `VaultPolicyRewardCapZero`). Every vault validates its policy here, which keeps the vault within EIP-170.
+    /// `VaultPolicyRewardAboveCap`, `VaultPolicyRewardCapZero`). Every vault validates its policy here, which keeps
+    /// the vault within EIP-170.
     function checkPolicy(IBallastVault.Policy calldata policy) external view;
 
     /// @notice `policy` as keeper rebalances apply it under the current bounds: `maxSlippageBps`,
-    /// `urgentSlippageBps` and `maxKeeperRewardBps` at most their caps, `minHF` at least the floor (for the band check); the other fields as
-    /// they are. Bounds lowered after a vault set its policy thus reach that vault at its next rebalance.
+    /// `urgentSlippageBps` and `maxKeeperRewardBps` at most their caps, `minHF` at least the floor (for the band
+    /// check); the other fields as they are. Bounds lowered after a vault set its policy thus reach that vault at its
+    /// next rebalance.
     function boundedPolicy(IBallastVault.Policy calldata policy) external view returns (IBallastVault.Policy memory);
 
     /// @notice Guardian: pauses or resumes new leverage (open, leverage-up). Deleverage, repay, withdraw and close
@@ -134,6 +139,7 @@ interface IVaultFactory {
     /// @notice The vault implementation the clones delegate to.
     function VAULT_IMPLEMENTATION() external view returns (address);
 
-    /// @notice The keeper auction, deployed with the factory; the only caller a vault pays a keeper reward.
+    /// @notice The keeper auction, deployed just before the factory and naming it; the only caller a vault pays a
+    /// keeper reward.
     function AUCTION() external view returns (IKeeperAuction);
 }

@@ -15,8 +15,9 @@ import {RebalanceMath} from "../libraries/RebalanceMath.sol";
 import {RewardCurve} from "../libraries/RewardCurve.sol";
 
 /// @title KeeperAuction
-/// @notice See {IKeeperAuction}. Deployed by the factory in its constructor, so that every vault can trust it as an
-/// immutable; governance is the factory's owner, read on each call, so one Ownable2Step transfer moves both.
+/// @notice See {IKeeperAuction}. Deployed just before the factory, naming the factory's predicted address, which the
+/// factory's constructor checks, so that every vault can trust it as an immutable; governance is the factory's owner,
+/// read on each call, so one Ownable2Step transfer moves both.
 contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -55,7 +56,15 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (direction == IRebalanceExecutor.Direction.None) revert AuctionNotNeeded(vault);
         uint256 minDebt = _config.minDebtBase;
         if (pos.debtBase < minDebt) revert AuctionDustPosition(vault, pos.debtBase, minDebt);
-        _auctions[vault] = Auction(uint64(block.timestamp), uint128(pos.healthFactor), direction);
+        // The kick's gas price as the gas part prices an execution's: the base fee plus the tip bounded by `maxTip`.
+        uint256 price = RewardCurve.gasPrice(block.basefee, _tip(), _gasConfig.maxTip, type(uint64).max);
+        _auctions[vault] = Auction(
+            uint64(block.timestamp),
+            uint128(pos.healthFactor),
+            direction,
+            msg.sender,
+            uint64(price)
+        );
         emit Kicked(vault, msg.sender, direction, pos.healthFactor);
     }
 
@@ -78,13 +87,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (recipient == address(0)) revert AuctionZeroRecipient();
         results = new Result[](calls.length);
         GasConfig memory g = _gasConfig;
-        if (g.executeGas != 0) {
-            try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
-                _batchNativePrice = nativePrice;
-            } catch {
-                _batchNativePrice = 0;
-            }
-        }
+        if (g.executeGas != 0) _batchNativePrice = _nativePrice(g.nativeAsset);
         _batching = true;
         // The first call that succeeds bears the transaction's overhead and is priced as a single execution.
         bool batched;
@@ -154,6 +157,9 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (gasConfig_.executeGas > HARD_MAX_EXECUTE_GAS || gasConfig_.batchCallGas > gasConfig_.executeGas) {
             revert AuctionGasUnitsInvalid(gasConfig_.executeGas, gasConfig_.batchCallGas, HARD_MAX_EXECUTE_GAS);
         }
+        if (gasConfig_.kickGas > gasConfig_.executeGas) {
+            revert AuctionKickGasInvalid(gasConfig_.kickGas, gasConfig_.executeGas);
+        }
         if (gasConfig_.maxTip > HARD_MAX_TIP) revert AuctionMaxTipAboveLimit(gasConfig_.maxTip, HARD_MAX_TIP);
         if (gasConfig_.executeGas != 0) {
             if (gasConfig_.nativeAsset == address(0)) revert AuctionNativeAssetInvalid(address(0));
@@ -180,7 +186,14 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (a.kickedAt == 0) return quote;
         (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
         quote.maxRewardBase = p.maxRewardBase;
-        (quote.rewardBps, quote.gasPrice, quote.gasRewardBase) = _reward(a, p, pos, baseFee, tip, batched);
+        (quote.rewardBps, quote.gasPrice, quote.gasRewardBase, quote.kickRefundBase) = _reward(
+            a,
+            p,
+            pos,
+            baseFee,
+            tip,
+            batched
+        );
         if (quote.gasRewardBase != 0) {
             address debt = IBallastVault(vault).debtAsset();
             quote.gasReward = RebalanceMath.toAmount(
@@ -201,7 +214,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) return 0;
         (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
-        (uint16 bps, , ) = _reward(a, p, pos, 0, 0, false);
+        (uint16 bps, , , ) = _reward(a, p, pos, 0, 0, false);
         return bps;
     }
 
@@ -228,11 +241,53 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         delete _auctions[vault];
-        (uint16 bps, uint256 gasBase) = _rewardNow(vault, a, batched);
-        IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(path, maxAmountIn, bps, gasBase);
-        reward = report.keeperReward;
-        if (reward != 0) _payOut(IBallastVault(vault).debtAsset(), recipient, reward);
-        emit Executed(vault, keeper, recipient, bps, gasBase, reward, report.hfBefore, report.hfAfter);
+        (uint16 bps, uint256 gasBase, uint256 kickBase) = _rewardNow(vault, a, batched);
+        // The kick's refund is asked of the vault with the execution's gas part; the vault clamps the sum.
+        IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(
+            path,
+            maxAmountIn,
+            bps,
+            gasBase + kickBase
+        );
+        if (report.keeperReward != 0) {
+            address kicker = a.kicker == keeper ? address(0) : a.kicker;
+            reward = _share(vault, report.keeperReward, kicker, kickBase, recipient);
+        }
+        emit Executed(
+            vault,
+            keeper,
+            recipient,
+            bps,
+            gasBase + kickBase,
+            report.keeperReward,
+            report.hfBefore,
+            report.hfAfter
+        );
+    }
+
+    /// @dev Pays `paid` (the vault's debt asset): a `kicker` (zero when it is the executing keeper) its refund first,
+    /// at most all of it, then `recipient` the rest, which it returns.
+    function _share(
+        address vault,
+        uint256 paid,
+        address kicker,
+        uint256 kickBase,
+        address recipient
+    ) private returns (uint256 rest) {
+        address debt = IBallastVault(vault).debtAsset();
+        rest = paid;
+        if (kicker != address(0) && kickBase != 0) {
+            uint256 refund = RebalanceMath.toAmount(
+                kickBase,
+                IVaultFactory(FACTORY).PRICE_GUARD().price(debt),
+                IERC20Metadata(debt).decimals()
+            );
+            if (refund > rest) refund = rest;
+            rest -= refund;
+            _payOut(debt, kicker, refund);
+            emit KickRefunded(vault, kicker, refund);
+        }
+        if (rest != 0) _payOut(debt, recipient, rest);
     }
 
     /// @dev The reward for executing now, priced at this transaction's base fee and tip.
@@ -240,7 +295,7 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         address vault,
         Auction memory a,
         bool batched
-    ) private view returns (uint16 bps, uint256 gasBase) {
+    ) private view returns (uint16 bps, uint256 gasBase, uint256 kickBase) {
         (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
         // An auction kicked one way must not pay, with the time it accrued, for a move the other way. (A pause, or a
         // vault back in band, is the vault's to refuse.)
@@ -248,9 +303,12 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         if (direction != a.direction && direction != IRebalanceExecutor.Direction.None) {
             revert AuctionDirectionChanged(vault, a.direction, direction);
         }
-        // An eth_call may run with a gas price below the base fee (or none): no tip then.
-        uint256 tip = tx.gasprice > block.basefee ? tx.gasprice - block.basefee : 0;
-        (bps, , gasBase) = _reward(a, p, pos, block.basefee, tip, batched);
+        (bps, , gasBase, kickBase) = _reward(a, p, pos, block.basefee, _tip(), batched);
+    }
+
+    /// @dev This transaction's priority fee; an eth_call may run with a gas price below the base fee (or none).
+    function _tip() private view returns (uint256) {
+        return tx.gasprice > block.basefee ? tx.gasprice - block.basefee : 0;
     }
 
     /// @dev The premium: the curve at the current urgency, capped by the owner and the protocol. The gas part: the gas
@@ -265,38 +323,63 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         uint256 baseFee,
         uint256 tip,
         bool batched
-    ) private view returns (uint16 bps, uint256 gasPrice, uint256 gasBase) {
+    ) private view returns (uint16 bps, uint256 gasPrice, uint256 gasBase, uint256 kickBase) {
+        bool earns;
+        (earns, bps) = _premium(a.kickedAt, p, pos);
+        if (!earns) return (0, 0, 0, 0);
+        (gasPrice, gasBase, kickBase) = _gasPart(p, baseFee, tip, batched, a.kickGasPrice);
+    }
+
+    /// @dev The curve at the current urgency, capped by the owner and the protocol; `earns` is false for dust and for
+    /// a move smaller than `minHFMove`, which earn nothing.
+    function _premium(
+        uint256 kickedAt,
+        IBallastVault.Policy memory p,
+        IBallastVault.Position memory pos
+    ) private view returns (bool earns, uint16 bps) {
         Config memory c = _config;
         uint256 hf = pos.healthFactor;
         uint256 move = hf > p.targetHF ? hf - p.targetHF : p.targetHF - hf;
-        if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return (0, 0, 0);
+        if (pos.debtBase < c.minDebtBase || move < c.minHFMove) return (false, 0);
         uint256 urgency = hf < p.minHF ? RebalanceMath.urgency(hf, p.minHF) : 0;
-        uint256 curve = RewardCurve.rewardBps(c, block.timestamp - a.kickedAt, urgency);
+        uint256 curve = RewardCurve.rewardBps(c, block.timestamp - kickedAt, urgency);
         // `p` is bounded (see `_read`): its premium cap is at most the protocol's.
         if (curve > p.maxKeeperRewardBps) curve = p.maxKeeperRewardBps;
-        bps = uint16(curve);
-        (gasPrice, gasBase) = _gasPart(p, baseFee, tip, batched);
+        return (true, uint16(curve));
     }
 
+    /// @dev The execution's gas part and the kick's refund (`kickGas` at the kick's price, at most the owner's
+    /// `maxGasPrice`), both at one read of the native asset's price.
     function _gasPart(
         IBallastVault.Policy memory p,
         uint256 baseFee,
         uint256 tip,
-        bool batched
-    ) private view returns (uint256 gasPrice, uint256 gasBase) {
+        bool batched,
+        uint256 kickGasPrice
+    ) private view returns (uint256 gasPrice, uint256 gasBase, uint256 kickBase) {
         GasConfig memory g = _gasConfig;
         uint256 units = batched ? g.batchCallGas : g.executeGas;
-        if (units == 0) return (0, 0);
+        if (units == 0) return (0, 0, 0);
         gasPrice = RewardCurve.gasPrice(baseFee, tip, g.maxTip, p.maxGasPrice);
-        if (_batching) {
-            uint256 batchPrice = _batchNativePrice;
-            if (batchPrice != 0) gasBase = RewardCurve.gasRewardBase(units, gasPrice, batchPrice, p.maxRewardBase);
-            return (gasPrice, gasBase);
-        }
-        try IVaultFactory(FACTORY).PRICE_GUARD().price(g.nativeAsset) returns (uint256 nativePrice) {
-            gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase);
+        uint256 nativePrice = _batching ? _batchNativePrice : _nativePrice(g.nativeAsset);
+        if (nativePrice == 0) return (gasPrice, 0, 0);
+        // The kick's refund comes first, as it is paid first; together they stay within the owner's cap.
+        kickBase = RewardCurve.gasRewardBase(
+            g.kickGas,
+            kickGasPrice < p.maxGasPrice ? kickGasPrice : p.maxGasPrice,
+            nativePrice,
+            p.maxRewardBase
+        );
+        gasBase = RewardCurve.gasRewardBase(units, gasPrice, nativePrice, p.maxRewardBase - kickBase);
+    }
+
+    /// @dev The price guard's price of the native asset, or 0 when it cannot give one (stale, say): the gas part is
+    /// then left out rather than the execution refused.
+    function _nativePrice(address nativeAsset) private view returns (uint256) {
+        try IVaultFactory(FACTORY).PRICE_GUARD().price(nativeAsset) returns (uint256 nativePrice) {
+            return nativePrice;
         } catch {
-            gasBase = 0;
+            return 0;
         }
     }
 

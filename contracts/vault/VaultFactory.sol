@@ -15,13 +15,13 @@ import {IKeeperAuction} from "../interfaces/IKeeperAuction.sol";
 import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
-import {KeeperAuction} from "../keeper/KeeperAuction.sol";
 import {BallastVault} from "./BallastVault.sol";
 
 /// @title VaultFactory
-/// @notice See {IVaultFactory}. Deploys its own keeper auction and vault implementation, so their immutable links back
-/// to the factory (and the vaults' link to the auction) need no setter. Trusts one ERC-2771 forwarder, fixed at
-/// construction and shared with the vaults, so an owner can create a vault without gas.
+/// @notice See {IVaultFactory}. Deploys its own vault implementation and takes a keeper auction deployed just before it
+/// that names this factory (checked), so their immutable links back to the factory (and the vaults' link to the
+/// auction) need no setter; the auction's code stays out of the factory's, within EIP-3860. Trusts one ERC-2771
+/// forwarder, fixed at construction and shared with the vaults, so an owner can create a vault without gas.
 contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
     using ReserveConfiguration for DataTypes.ReserveConfigurationMap;
 
@@ -61,19 +61,24 @@ contract VaultFactory is IVaultFactory, Ownable2Step, ERC2771Context {
         address governance,
         address guardian_,
         PolicyBounds memory bounds,
-        IKeeperAuction.Config memory auctionConfig
+        IKeeperAuction auction
     ) Ownable(governance) ERC2771Context(forwarder) {
         if (
             address(pool) == address(0) ||
             address(executor) == address(0) ||
             address(priceGuard) == address(0) ||
             forwarder == address(0) ||
-            guardian_ == address(0)
+            guardian_ == address(0) ||
+            address(auction) == address(0)
         ) revert FactoryZeroAddress();
+        // Deployed just before the factory, at the address the factory was predicted to take: each must name the
+        // other, so that the vaults' immutable auction is this factory's and no other.
+        address auctionFactory = auction.FACTORY();
+        if (auctionFactory != address(this)) revert FactoryAuctionMismatch(address(auction), auctionFactory);
         POOL = pool;
         EXECUTOR = executor;
         PRICE_GUARD = priceGuard;
-        AUCTION = new KeeperAuction(address(this), auctionConfig);
+        AUCTION = auction;
         VAULT_IMPLEMENTATION = address(new BallastVault(this, pool, executor, priceGuard, forwarder, address(AUCTION)));
         guardian = guardian_;
         emit GuardianSet(guardian_);

@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { parseUnits, ZeroAddress } from "ethers";
+import { getCreateAddress, parseUnits, ZeroAddress, type AddressLike } from "ethers";
 
 import {
   BallastForwarder__factory,
@@ -10,6 +10,8 @@ import {
   VaultLens__factory,
   VaultPlanner__factory,
   type IBallastVault,
+  type IKeeperAuction,
+  type IVaultFactory,
   type BallastForwarder,
   type KeeperAuction,
   type PriceGuard,
@@ -133,17 +135,15 @@ export async function deployProtocol(
   const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);
   const forwarder = await new BallastForwarder__factory(governance).deploy();
   const planner = await deployPlanner(governance);
-  const factory = await new VaultFactory__factory(vaultFactoryLinks(planner), governance).deploy(
-    aave.pool,
+  const { factory, auction } = await deployFactory(governance, planner, {
+    pool: aave.pool,
     executor,
     priceGuard,
     forwarder,
-    governance.address,
-    guardian.address,
-    LOCAL_PARAMS.bounds,
-    LOCAL_PARAMS.auction,
-  );
-  const auction = KeeperAuction__factory.connect(await factory.AUCTION(), governance);
+    governance: governance.address,
+    guardian: guardian.address,
+    bounds: LOCAL_PARAMS.bounds,
+  });
   const pairs = await Promise.all(
     LOCAL.params.pairs.map(async ([collateral, debt, fee]) => ({
       collateral: await asset(collateral),
@@ -176,6 +176,49 @@ export async function deployPlanner(deployer: HardhatEthersSigner): Promise<stri
 }
 
 /** The library links of the factory's bytecode: the vault implementation it creates calls VaultPlanner. */
+/** What `VaultFactory`'s constructor takes besides the auction. */
+export interface FactoryArgs {
+  pool: AddressLike;
+  executor: AddressLike;
+  priceGuard: AddressLike;
+  forwarder: AddressLike;
+  governance: string;
+  guardian: string;
+  bounds: IVaultFactory.PolicyBoundsStruct;
+}
+
+/** The keeper auction, naming the factory's address to come, then the factory (linked to `planner`) that checks it. */
+export async function deployFactory(
+  deployer: HardhatEthersSigner,
+  planner: string,
+  a: FactoryArgs,
+  auctionConfig: IKeeperAuction.ConfigStruct = LOCAL_PARAMS.auction,
+): Promise<{ factory: VaultFactory; auction: KeeperAuction }> {
+  const auction = await new KeeperAuction__factory(deployer).deploy(
+    await nextCreateAddress(deployer, 1),
+    auctionConfig,
+  );
+  const factory = await new VaultFactory__factory(vaultFactoryLinks(planner), deployer).deploy(
+    a.pool,
+    a.executor,
+    a.priceGuard,
+    a.forwarder,
+    a.governance,
+    a.guardian,
+    a.bounds,
+    auction,
+  );
+  return { factory, auction };
+}
+
+/**
+ * The address `deployer`'s contract creation `ahead` transactions from now will take: the factory's, for the keeper
+ * auction deployed just before it, which must name it (`VaultFactory` checks, `FactoryAuctionMismatch`).
+ */
+export async function nextCreateAddress(deployer: HardhatEthersSigner, ahead: number): Promise<string> {
+  return getCreateAddress({ from: deployer.address, nonce: (await deployer.getNonce("pending")) + ahead });
+}
+
 export function vaultFactoryLinks(planner: string): { "contracts/libraries/VaultPlanner.sol:VaultPlanner": string } {
   return { "contracts/libraries/VaultPlanner.sol:VaultPlanner": planner };
 }

@@ -49,6 +49,7 @@ import {
   BLOCK_SECONDS,
   EXECUTION_GAS,
   keeperGasPrice,
+  executorShare,
   kickPays,
   planExecution,
   planKick,
@@ -244,7 +245,7 @@ export class KeeperFleet {
         const plan = planExecution(
           this.ctx.keepers,
           this.ctx.curve,
-          { ...view, kickedAt: v.auction.kickedAt },
+          { ...view, kickedAt: v.auction.kickedAt, kicker: v.auction.kicker, kickRefundBase: v.auction.kickRefundBase },
           nowAfterKicks,
           price,
           env,
@@ -264,8 +265,11 @@ export class KeeperFleet {
         const value = assessExecution({
           valueSoldBase: view.valueBase,
           rewardBps: BigInt(this.ctx.curve.bps(nowAfterKicks - v.auction.kickedAt, view.urgency, view.ownerCap)),
-          gasRewardBase: this.ctx.curve.gasPart(k, env.fees(winner), price, view),
-          maxRewardBase: view.maxRewardBase,
+          ...executorShare(winner, this.ctx.curve.gasPart(k, env.fees(winner), price, view), {
+            ...view,
+            kicker: v.auction.kicker,
+            kickRefundBase: v.auction.kickRefundBase,
+          }),
           gas: EXECUTION_GAS,
           gasPrice: keeperGasPrice(k, env.fees(winner)),
           nativePriceBase: price,
@@ -411,7 +415,15 @@ export class KeeperFleet {
       const receipt = await (await this.ctx.auctions[keeper].kick(v.address, this.overrides(fees))).wait();
       if (receipt !== null) metrics.gas(keeper, receipt.gasUsed, price, fees && receipt.gasPrice);
       metrics.kick(keeper);
-      v.auction = { kickedAt: await this.ctx.clock.latest(), direction: need.direction, kicker: keeper };
+      v.auction = {
+        kickedAt: await this.ctx.clock.latest(),
+        direction: need.direction,
+        kicker: keeper,
+        kickRefundBase: this.ctx.curve.kickRefund(this.ctx.keepers[keeper], fees, price, {
+          maxGasPrice: v.policy.maxGasPrice,
+          maxRewardBase: v.policy.maxRewardBase,
+        }),
+      };
     } catch (e) {
       metrics.failure(`kick ${this.ctx.decoder.error(e)}`);
       // Read again at the next step rather than retry a kick the vault refused.
@@ -578,6 +590,8 @@ export class KeeperFleet {
     const byAddress = new Map(vaults.map((v) => [getAddress(v.address), v]));
     const auctionAddress = getAddress(String(this.ctx.auctions[keeper].target));
     const reports = new Map<string, IBallastVault.RebalanceReportStructOutput>();
+    /** What each vault's execution paid its kicker first (`KickRefunded`, before `Executed`), USDC. */
+    const refunds = new Map<string, bigint>();
     for (const log of receipt.logs) {
       const address = getAddress(log.address);
       if (byAddress.has(address)) {
@@ -591,7 +605,11 @@ export class KeeperFleet {
       const parsed = this.auctionInterface.parseLog(log);
       const v = parsed === null ? undefined : byAddress.get(getAddress(parsed.args.vault as string));
       if (parsed === null || v === undefined) continue;
-      if (parsed.name === "ExecutionFailed") {
+      if (parsed.name === "KickRefunded") {
+        const kicker = this.ctx.recipients.findIndex((r) => getAddress(r) === getAddress(parsed.args.kicker as string));
+        if (kicker >= 0) metrics.kickRefund(kicker, this.usdcValue(parsed.args.amount as bigint));
+        refunds.set(getAddress(v.address), parsed.args.amount as bigint);
+      } else if (parsed.name === "ExecutionFailed") {
         metrics.failure(`execute ${this.ctx.decoder.data(parsed.args.reason as string)}`);
         v.retryAt = end;
       } else if (parsed.name === "Executed") {
@@ -599,7 +617,7 @@ export class KeeperFleet {
         const direction = v.need?.direction ?? DELEVERAGE;
         metrics.rebalance({
           keeper,
-          rewardBase: this.usdcValue(parsed.args.reward as bigint),
+          rewardBase: this.usdcValue((parsed.args.reward as bigint) - (refunds.get(getAddress(v.address)) ?? 0n)),
           equityLossBase: report?.equityLossBase ?? 0n,
           shortfallBase: report?.swapShortfallBase ?? 0n,
           valueSoldBase: report === undefined ? 1n : this.valueSold(direction, report.amountIn, price),

@@ -59,7 +59,7 @@ import {
   type ShardHeader,
   type ShardResult,
 } from "./montecarlo";
-import { outageKind, stressList } from "./stress";
+import { outageKind, stressList, type FeeRange } from "./stress";
 import { harvestEvents, type EventSink, type HarvestContext, type RunEvents } from "./events";
 
 /** Feeds other than WETH's (which every step sets) are refreshed this often: half their heartbeat. */
@@ -94,6 +94,8 @@ export interface SimulationOptions {
   events?: EventSink;
   /** Downtime stress: all keepers down together in the path's worst hour (default true). */
   correlatedOutage?: boolean;
+  /** Gas stress: the range the keepers' max fees are drawn from, gwei (`--keeper-max-fee`; default 80-400). */
+  keeperMaxFeeGwei?: FeeRange;
   /** The keepers, instead of `keepers` drawn from the seed: e.g. two alike, to make them race. */
   keeperProfiles?: readonly KeeperProfile[];
 }
@@ -239,7 +241,7 @@ export async function runPaths(
     );
   }
   // Everything that needs no chain first, so that a band that cannot fit the bounds fails before any deployment.
-  const keepers = options.keeperProfiles ?? buildKeepers(options.keepers, options.seed);
+  const keepers = options.keeperProfiles ?? buildKeepers(options.keepers, options.seed, options.keeperMaxFeeGwei);
   const population = buildPopulation(
     options.vaults,
     options.seed,

@@ -67,8 +67,15 @@ export interface KeeperProfile {
   maxFee: bigint;
 }
 
-/** K keepers with seeded profiles, named keeper-1 … keeper-K. */
-export function buildKeepers(count: number, seed: number): KeeperProfile[] {
+/**
+ * K keepers with seeded profiles, named keeper-1 … keeper-K. `maxFeeGwei` replaces the range their max fees are drawn
+ * from (`--keeper-max-fee`); the draws themselves, and every other field, are the seed's.
+ */
+export function buildKeepers(
+  count: number,
+  seed: number,
+  maxFeeGwei: { min: number; max: number } = MAX_FEE_GWEI,
+): KeeperProfile[] {
   const random = new Random(streamSeed(seed, KEEPER_STREAM));
   const draw = (min: number, max: number, scale: number): number => {
     const low = Math.round(min * scale);
@@ -85,7 +92,7 @@ export function buildKeepers(count: number, seed: number): KeeperProfile[] {
     gasPrice: (BigInt(draw(GAS_PRICE_GWEI.min, GAS_PRICE_GWEI.max, 10)) * GWEI) / 10n,
     minProfitBase: (BigInt(draw(MIN_PROFIT_USD.min, MIN_PROFIT_USD.max, 100)) * BASE) / 100n,
     tip: (feeDraw(TIP_GWEI.min, TIP_GWEI.max, 10) * GWEI) / 10n,
-    maxFee: feeDraw(MAX_FEE_GWEI.min, MAX_FEE_GWEI.max, 1) * GWEI,
+    maxFee: feeDraw(maxFeeGwei.min, maxFeeGwei.max, 1) * GWEI,
   }));
 }
 
@@ -113,7 +120,7 @@ export class RewardCurve {
     private readonly calm: readonly number[],
     private readonly urgent: readonly number[],
     private readonly protocolCap: number,
-    readonly gas?: { units: bigint; maxTip: bigint },
+    readonly gas?: { units: bigint; kickUnits: bigint; maxTip: bigint },
   ) {
     if (calm.length === 0 || calm.length !== urgent.length) {
       throw new SimulationError("RewardCurve: needs as many urgent samples as calm ones, at least one");
@@ -131,7 +138,8 @@ export class RewardCurve {
       urgent.push(Number(await auction.rewardBpsAt(elapsed, WAD)));
       if (calm[i] >= Number(maxBps)) break;
     }
-    const gas = g.nativeAsset === ZeroAddress ? undefined : { units: g.executeGas, maxTip: g.maxTip };
+    const gas =
+      g.nativeAsset === ZeroAddress ? undefined : { units: g.executeGas, kickUnits: g.kickGas, maxTip: g.maxTip };
     return new RewardCurve(calm, urgent, protocolCap, gas);
   }
 
@@ -141,10 +149,25 @@ export class RewardCurve {
    * fee is next to nothing and the keeper's constant gas price is all tip, which the auction bounds by `maxTip`.
    */
   gasPart(keeper: KeeperProfile, fees: FeeView | undefined, ethPrice: bigint, owner: OwnerRewardCaps): bigint {
-    if (this.gas === undefined) return 0n;
+    return this.priced(this.gas?.units ?? 0n, keeper, fees, ethPrice, owner);
+  }
+
+  /** The kick's refund the auction will pay this keeper for kicking now (`kickGas` at these fees), base units. */
+  kickRefund(keeper: KeeperProfile, fees: FeeView | undefined, ethPrice: bigint, owner: OwnerRewardCaps): bigint {
+    return this.priced(this.gas?.kickUnits ?? 0n, keeper, fees, ethPrice, owner);
+  }
+
+  private priced(
+    units: bigint,
+    keeper: KeeperProfile,
+    fees: FeeView | undefined,
+    ethPrice: bigint,
+    owner: OwnerRewardCaps,
+  ): bigint {
+    if (this.gas === undefined || units === 0n) return 0n;
     const [baseFee, tip] = fees === undefined ? [0n, keeper.gasPrice] : [fees.baseFee, fees.tip];
     const price = rewardGasPrice(baseFee, tip, this.gas.maxTip, owner.maxGasPrice);
-    return gasRewardBase(this.gas.units, price, ethPrice, owner.maxRewardBase);
+    return gasRewardBase(units, price, ethPrice, owner.maxRewardBase);
   }
 
   /** Elapsed seconds from which the reward no longer grows. */
@@ -169,6 +192,9 @@ export interface OwnerRewardCaps {
 
 export interface RunningAuction extends OwnerRewardCaps {
   kickedAt: number;
+  /** Who kicked it and the refund it is owed first out of the reward (none: nobody is owed one). */
+  kicker?: number;
+  kickRefundBase?: bigint;
   /** Oracle value of what the rebalance sells (the status's `amountIn`), base units. */
   valueBase: bigint;
   urgency: bigint;
@@ -226,8 +252,7 @@ export function planExecution(
       (e) => BigInt(curve.bps(e, auction.urgency, auction.ownerCap)),
       {
         valueSoldBase: auction.valueBase,
-        gasRewardBase: curve.gasPart(k, fees, ethPrice, auction),
-        maxRewardBase: auction.maxRewardBase,
+        ...executorShare(index, curve.gasPart(k, fees, ethPrice, auction), auction),
         gas: EXECUTION_GAS,
         gasPrice: keeperGasPrice(k, fees),
         nativePriceBase: ethPrice,
@@ -249,6 +274,21 @@ export function planExecution(
     ? raceOrder(tied.map((index) => ({ index, tip: keepers[index].tip, latency: keepers[index].latency })))
     : [[...tied].sort((a, b) => keepers[a].latency - keepers[b].latency || a - b)[0]];
   return { at, order, pricedOut: pricedOutKeepers };
+}
+
+/**
+ * What keeper `index` gets of an execution, as the auction pays it: the gas part, plus the kick's refund when it kicked;
+ * another keeper's refund is paid first, so the executor's share of the owner's `maxRewardBase` is what is left.
+ */
+export function executorShare(
+  index: number,
+  gasPart: bigint,
+  auction: Pick<RunningAuction, "kicker" | "kickRefundBase" | "maxRewardBase">,
+): { gasRewardBase: bigint; maxRewardBase: bigint } {
+  const refund = auction.kickRefundBase ?? 0n;
+  if (auction.kicker === index) return { gasRewardBase: gasPart + refund, maxRewardBase: auction.maxRewardBase };
+  const left = auction.maxRewardBase > refund ? auction.maxRewardBase - refund : 0n;
+  return { gasRewardBase: gasPart, maxRewardBase: left };
 }
 
 /**
@@ -295,7 +335,8 @@ export function kickPays(
   return assessExecution({
     valueSoldBase: auction.valueBase,
     rewardBps: BigInt(curve.bps(curve.flatAfter, auction.urgency, auction.ownerCap)),
-    gasRewardBase: curve.gasPart(keeper, fees, ethPrice, auction),
+    // It expects to execute too, and be refunded the kick with the execution's gas part.
+    gasRewardBase: curve.gasPart(keeper, fees, ethPrice, auction) + curve.kickRefund(keeper, fees, ethPrice, auction),
     maxRewardBase: auction.maxRewardBase,
     gas: EXECUTION_GAS + KICK_GAS,
     gasPrice: keeperGasPrice(keeper, fees),

@@ -194,6 +194,11 @@ export class PolicyMetrics {
     this.responses.push(Math.ceil(r.responseSeconds / BLOCK_SECONDS));
   }
 
+  /** A kicker refunded its kick's gas out of another keeper's execution (`KickRefunded`), base units. */
+  kickRefund(kicker: number, rewardBase: bigint): void {
+    this.tallies[kicker].rewardsBase += rewardBase;
+  }
+
   /**
    * A keeper transaction's gas, valued at the WETH price (8 decimals) and the keeper's gas price, or under gas stress
    * the effective gas price it paid (the receipt's).

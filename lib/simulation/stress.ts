@@ -56,6 +56,34 @@ export function parseOutage(value: string | undefined, stress: StressSet): boole
   return word === "correlated";
 }
 
+/** The range, in whole gwei, the simulated keepers' max fees are drawn from (gas stress). */
+export interface FeeRange {
+  min: number;
+  max: number;
+}
+
+/** The most a `--keeper-max-fee` range may reach: far above any base fee the gas model gives (1,000 gwei). */
+export const MAX_KEEPER_MAX_FEE_GWEI = 100_000;
+
+/**
+ * `--keeper-max-fee min-max` (whole gwei, `min <= max`): the range the keepers' own max fees are drawn from instead of
+ * the default (`MAX_FEE_GWEI`); refused without gas stress, where keepers pay a fixed gas price and no max fee.
+ */
+export function parseFeeRange(value: string | undefined, stress: StressSet): FeeRange | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
+  const [min, max] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];
+  if (!(min >= 1 && min <= max && max <= MAX_KEEPER_MAX_FEE_GWEI)) {
+    throw new SimulationError(
+      `--keeper-max-fee must be min-max in whole gwei, 1 <= min <= max <= ${MAX_KEEPER_MAX_FEE_GWEI}, e.g. 80-400; got "${value}"`,
+    );
+  }
+  if (!stress.has("gas")) {
+    throw new SimulationError("--keeper-max-fee applies to the gas stress: add gas to --stress or leave it out");
+  }
+  return { min, max };
+}
+
 /** The outage as the result writes it: null without downtime stress. */
 export function outageKind(stress: StressSet, correlated: boolean | undefined): OutageKind | null {
   if (!stress.has("downtime")) return null;

@@ -25,6 +25,8 @@ export interface TrackedAuction {
   direction: bigint;
   /** Index of the keeper that kicked it (it cancels it when it is no longer needed). */
   kicker: number;
+  /** The kick's gas refund the auction pays the kicker out of the execution's reward, base units. */
+  kickRefundBase: bigint;
 }
 
 export interface TrackedVault {

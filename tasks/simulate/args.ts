@@ -14,6 +14,8 @@ export interface SimulateArgs {
   stress: string;
   /** Under downtime stress: "correlated" (every keeper down in the worst hour too, the default) or "independent". */
   outage?: string;
+  /** Under gas stress: "min-max", the gwei range the keepers' own max fees are drawn from (default 80-400). */
+  keeperMaxFee?: string;
   json?: string;
   chart?: string;
   /** Monte Carlo: the scenario and paths - 1 seeded variants of it. */

@@ -83,6 +83,13 @@ pricePathParams(
   .addOptionalParam("stress", STRESS_HELP, DEFAULTS.stress, types.string)
   .addOptionalParam("outage", OUTAGE_HELP, undefined, types.string)
   .addOptionalParam(
+    "keeperMaxFee",
+    "Under gas stress: min-max, the range in whole gwei the keepers' own max fees are drawn from instead of 80-400 " +
+      "(e.g. 2000-2000: keepers that bid up to the owners' gas cap); the fee draws are the seed's either way",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
     "json",
     "Also write the result as JSON to this file (schema in the README)",
     undefined,

@@ -17,7 +17,7 @@ import {
 } from "../../lib/simulation";
 import type { SimulationOptions } from "../../lib/simulation/engine";
 import type { Shard } from "../../lib/simulation/montecarlo";
-import { parseOutage, parseStress } from "../../lib/simulation/stress";
+import { parseFeeRange, parseOutage, parseStress } from "../../lib/simulation/stress";
 import { parseSurvival, parseVol } from "../policy/recommend";
 import { TaskError } from "../shared/errors";
 import { DEFAULTS, type SimulateArgs } from "./args";
@@ -136,6 +136,7 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
     const survival = parseSurvival(args.survival);
     const stress = parseStress(args.stress);
     const correlatedOutage = parseOutage(args.outage, stress);
+    const keeperMaxFeeGwei = parseFeeRange(args.keeperMaxFee, stress);
     const json = outputFile(args.json, "--json", ".json");
     const chart = outputFile(args.chart, "--chart", ".svg");
     const events = outputFile(args.events, "--events", ".csv");
@@ -164,6 +165,7 @@ export function planSimulation(args: SimulateArgs): SimulatePlan {
         survival,
         stress,
         correlatedOutage,
+        keeperMaxFeeGwei,
         paths,
         shard,
       },

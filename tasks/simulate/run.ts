@@ -125,6 +125,7 @@ const SIMULATE_FLAGS: (keyof SimulateArgs & string)[] = [
   "survival",
   "stress",
   "outage",
+  "keeperMaxFee",
   "paths",
 ];
 

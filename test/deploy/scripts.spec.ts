@@ -167,7 +167,7 @@ describe("deploy scripts", () => {
       });
     });
 
-    it("records the auction the factory deployed with its constructor arguments", async () => {
+    it("records the auction, deployed just before the factory and naming it, with its constructor arguments", async () => {
       const d = await ballastFixture();
       const record = await hre.deployments.get(NAMES.auction);
       expect(record.args?.[0]).to.equal(await d.factory.getAddress());

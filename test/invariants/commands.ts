@@ -14,7 +14,7 @@ import type { IBallastVault } from "../../typechain-types";
 import { signForwardRequest, signIntent } from "../../lib/intents";
 import { mined } from "../../lib/market/aave";
 import { movePrice, rebalancedReports } from "../shared/vault";
-import { executedEvents } from "../shared/keeper";
+import { executedEvents, kickRefunds } from "../shared/keeper";
 import { saleSlippageBps } from "../shared/reference/rebalanceMath";
 import { Direction, expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
 import {
@@ -473,7 +473,7 @@ export class Kick extends Step {
     if (tx !== undefined) {
       const block = await tx.getBlock();
       if (block === null) throw new Error("no block");
-      v.auction = { direction: dir, kickedAt: BigInt(block.timestamp) };
+      v.auction = { direction: dir, kickedAt: BigInt(block.timestamp), kicker: sys.keepers[this.keeper].address };
     }
     return "ran";
   }
@@ -520,14 +520,17 @@ function pathFor(sys: System, v: VaultModel): string {
   return v.auction?.direction === Dir.Leverage ? sys.up : sys.down;
 }
 
-/** Invariants 3 and 4 on a successful keeper execution, and the auction's end. */
+/**
+ * Invariants 3 and 4 on a successful keeper execution, and the auction's end. Returns what the recipient received: the
+ * reward less another kicker's refund (plus the refund, when the recipient is that kicker).
+ */
 async function checkExecuted(
   m: Model,
   sys: System,
   who: OwnerName,
   tx: ContractTransactionResponse,
   recipient: string,
-  /** The recipient's USDC before, to check it received exactly the reward; undefined in a batch (checked in sum). */
+  /** The recipient's USDC before, to check it received exactly its share; undefined in a batch (checked in sum). */
   usdcBefore: bigint | undefined,
 ): Promise<bigint> {
   const owner = sys.owners[who];
@@ -546,20 +549,27 @@ async function checkExecuted(
   const rewardBase = (event.reward * (await usdcPrice(sys))) / 10n ** sys.debtDecimals;
   expect(rewardBase, "reward under the owner's maxRewardBase").to.be.lte(v.policy.maxRewardBase);
   expect(event.recipient).to.equal(recipient);
+  // The kicker, when another keeper executes, is refunded its kick's gas out of the reward, first.
+  const refunds = (await kickRefunds(sys.auction, tx)).filter((r) => r.vault === owner.vaultAddress);
+  const kicker = v.auction?.kicker;
+  if (kicker === event.keeper) expect(refunds.length, "no refund to a keeper executing its own kick").to.equal(0);
+  else expect(refunds.length, "at most one refund per execution").to.be.lte(1);
+  const refund = refunds[0]?.amount ?? 0n;
+  if (refunds.length > 0) expect(refunds[0].kicker, "the kicker is refunded").to.equal(kicker);
+  expect(refund, "the refund is part of the reward").to.be.lte(event.reward);
+  const received = event.reward - refund + (refunds[0]?.kicker === recipient ? refund : 0n);
   if (usdcBefore !== undefined) {
     expect(await sys.tokens.erc20.USDC.balanceOf(recipient), "reward reached the recipient").to.equal(
-      usdcBefore + event.reward,
+      usdcBefore + received,
     );
   }
   const paidBase = (event.reward * (await usdcPrice(sys))) / 10n ** sys.debtDecimals;
   // A keeper's sale is bounded by the urgency-widened slippage, at the HF it started from.
   const slippageBps =
-    report.direction === Direction.Deleverage
-      ? saleSlippageBps(report.hfBefore, v.policy)
-      : v.policy.maxSlippageBps;
+    report.direction === Direction.Deleverage ? saleSlippageBps(report.hfBefore, v.policy) : v.policy.maxSlippageBps;
   expectRebalanceBounded(report, await bounds(sys, v.policy.targetHF, slippageBps, paidBase, v.policy));
   v.auction = undefined;
-  return event.reward;
+  return received;
 }
 
 /** `execute` by a keeper EOA (0, 1) or by the griefing keeper contract (2). */

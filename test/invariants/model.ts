@@ -86,7 +86,7 @@ export interface VaultModel {
     reward: bigint;
   };
   /** The auction the keeper kicked, if any. */
-  auction: { direction: Dir; kickedAt: bigint } | undefined;
+  auction: { direction: Dir; kickedAt: bigint; kicker: string } | undefined;
 }
 
 export interface Model {

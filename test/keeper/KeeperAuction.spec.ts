@@ -24,6 +24,7 @@ import {
   kickedBatchFixture,
   kickedLeverageFixture,
   kickedVaultFixture,
+  kickRefunds,
   raisedVaultFixture,
   withConfig,
   type BatchFixture,
@@ -88,13 +89,13 @@ function configValues(c: IKeeperAuction.ConfigStruct): bigint[] {
 }
 
 /** The auction state of each vault, as `auctionOf` returns it. */
-async function auctionsOf(f: KeeperFixture, vaults: BallastVault[]): Promise<bigint[][]> {
+async function auctionsOf(f: KeeperFixture, vaults: BallastVault[]): Promise<(bigint | string)[][]> {
   return Promise.all(vaults.map(async (v) => [...(await f.auction.auctionOf(v))]));
 }
 
 interface Snapshot {
   state: StateSnapshot;
-  auctions: bigint[][];
+  auctions: (bigint | string)[][];
   usdc: bigint[];
 }
 
@@ -156,6 +157,7 @@ async function expectedReward(
 async function modelGasBase(
   f: KeeperFixture,
   tx: ContractTransactionResponse,
+  kickGasPrice: bigint,
   batched = false,
   vault: BallastVault = f.vault,
 ): Promise<bigint> {
@@ -167,7 +169,25 @@ async function modelGasBase(
   const units = batched ? g.batchCallGas : g.executeGas;
   const tip = tx.gasPrice - block.baseFeePerGas;
   const price = min(block.baseFeePerGas + min(tip, g.maxTip), policy.maxGasPrice);
-  return min((units * price * (await prices(f)).weth) / WAD, policy.maxRewardBase);
+  const { weth } = await prices(f);
+  const kick = await modelKickBase(f, kickGasPrice, vault);
+  return kick + min((units * price * weth) / WAD, policy.maxRewardBase - kick);
+}
+
+/**
+ * The kicker's refund the auction asks of the vault with the gas part: `kickGas` at the kick's gas price, at most the
+ * owner's `maxGasPrice`, valued at the WETH oracle price, at most the owner's `maxRewardBase`.
+ */
+async function modelKickBase(f: KeeperFixture, kickGasPrice: bigint, vault: BallastVault = f.vault): Promise<bigint> {
+  const { kickGas } = await f.auction.gasConfig();
+  const policy = await vault.policy();
+  const { weth } = await prices(f);
+  return min((kickGas * min(kickGasPrice, policy.maxGasPrice) * weth) / WAD, policy.maxRewardBase);
+}
+
+/** What a transaction's `KickRefunded` paid the kicker, 0 without one. */
+async function kickRefunded(f: KeeperFixture, tx: ContractTransactionResponse): Promise<bigint> {
+  return (await kickRefunds(f.auction, tx)).reduce((sum, r) => sum + r.amount, 0n);
 }
 
 /** The vault's HF lies within LANDING of the target and inside the band, and is what the report says. */
@@ -209,7 +229,7 @@ async function blockTimestamp(tx: ContractTransactionResponse): Promise<number> 
 
 /** Turns the gas part of the reward off (the state of an auction governance never priced gas for). */
 async function gasPartOff(f: KeeperFixture): Promise<void> {
-  const off = { executeGas: 0, batchCallGas: 0, maxTip: 0, nativeAsset: ZeroAddress };
+  const off = { executeGas: 0, batchCallGas: 0, kickGas: 0, maxTip: 0, nativeAsset: ZeroAddress };
   await (await f.auction.connect(f.governance).setGasConfig(off)).wait();
 }
 
@@ -239,10 +259,17 @@ describe("KeeperAuction", () => {
       const position = await f.vault.position();
       expect(hf.value).to.equal(position.healthFactor);
       expect(hf.value).to.be.lt(MIN_HF);
+      // The kicker and its gas price, as the gas part prices an execution: base fee plus the tip bounded by maxTip.
+      const receipt = await tx.wait();
+      const block = receipt === null ? null : await receipt.getBlock();
+      if (block === null || block.baseFeePerGas === null) throw new Error("no block");
+      const { maxTip } = await f.auction.gasConfig();
       expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([
         BigInt(await blockTimestamp(tx)),
         hf.value,
         DELEVERAGE,
+        f.attacker.address,
+        block.baseFeePerGas + min(tx.gasPrice - block.baseFeePerGas, maxTip),
       ]);
       // At the kick the reward is the start of the curve, raised by the urgency.
       const u = urgency(hf.value, MIN_HF);
@@ -347,6 +374,67 @@ describe("KeeperAuction", () => {
     });
   });
 
+  describe("#execute: the kicker's refund", () => {
+    it("pays another keeper's kick its gas out of the reward first, at least what the kick cost, and the rest to the executor", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      const usdc = f.tokens.erc20.USDC;
+      const kickTx = await f.auction.connect(f.keeper).kick(f.vault);
+      const kickReceipt = await kickTx.wait();
+      if (kickReceipt === null) throw new Error("no receipt");
+      const { kickGasPrice } = await f.auction.auctionOf(f.vault);
+      await time.increase(300);
+      const [keeperBefore, recipientBefore] = [await usdc.balanceOf(f.keeper), await usdc.balanceOf(f.recipient)];
+      const tx = await f.auction.connect(f.keeper2).execute(f.vault, f.down, MaxUint256, f.recipient.address);
+      const [report] = await rebalancedReports(f.vault, tx);
+      const g = await f.auction.gasConfig();
+      const policy = await f.vault.policy();
+      const p = await prices(f);
+      const kickBase = min((g.kickGas * min(kickGasPrice, policy.maxGasPrice) * p.weth) / WAD, policy.maxRewardBase);
+      const refund = toAmount(kickBase, p.usdc, 6n);
+      expect(refund).to.be.gt(0n).and.lt(report.keeperReward);
+      await expect(tx)
+        .to.emit(f.auction, "KickRefunded")
+        .withArgs(await f.vault.getAddress(), f.keeper.address, refund);
+      await expect(tx)
+        .to.emit(f.auction, "Executed")
+        .withArgs(
+          await f.vault.getAddress(),
+          f.keeper2.address,
+          f.recipient.address,
+          anyValue,
+          await modelGasBase(f, tx, kickGasPrice, false),
+          report.keeperReward,
+          report.hfBefore,
+          report.hfAfter,
+        );
+      expect((await usdc.balanceOf(f.keeper)) - keeperBefore).to.equal(refund);
+      expect((await usdc.balanceOf(f.recipient)) - recipientBefore).to.equal(report.keeperReward - refund);
+      // The refund covers what the kick cost the kicker, valued at the oracle.
+      const kickCostBase = (kickReceipt.gasUsed * kickReceipt.gasPrice * p.weth) / WAD;
+      expect(kickBase).to.be.gte(kickCostBase);
+      await expectAuctionClean(f);
+    });
+
+    it("when the owner's maxRewardBase binds, pays the kicker first and the executor what is left", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      const usdc = f.tokens.erc20.USDC;
+      // A $0.10 cap on the whole reward: the kick's refund alone (about $0.32 at the local base fee) is more.
+      await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: 10n ** 7n })).wait();
+      await (await f.auction.connect(f.keeper).kick(f.vault)).wait();
+      await time.increase(300);
+      const [keeperBefore, recipientBefore] = [await usdc.balanceOf(f.keeper), await usdc.balanceOf(f.recipient)];
+      const tx = await f.auction.connect(f.keeper2).execute(f.vault, f.down, MaxUint256, f.recipient.address);
+      const [report] = await rebalancedReports(f.vault, tx);
+      expect(report.keeperReward).to.equal(toAmount(10n ** 7n, (await prices(f)).usdc, 6n));
+      await expect(tx)
+        .to.emit(f.auction, "KickRefunded")
+        .withArgs(await f.vault.getAddress(), f.keeper.address, report.keeperReward);
+      expect((await usdc.balanceOf(f.keeper)) - keeperBefore).to.equal(report.keeperReward);
+      expect(await usdc.balanceOf(f.recipient)).to.equal(recipientBefore);
+      await expectAuctionClean(f);
+    });
+  });
+
   describe("#execute", () => {
     for (const side of [
       { label: "Deleverage", fixture: kickedVaultFixture, path: "down", direction: DELEVERAGE },
@@ -372,7 +460,7 @@ describe("KeeperAuction", () => {
         await expect(tx)
           .to.emit(f.vault, "Rebalanced")
           .withArgs(await f.auction.getAddress(), anyValue);
-        const gasBase = await modelGasBase(f, tx);
+        const gasBase = await modelGasBase(f, tx, f.kickGasPrice);
         expect(gasBase).to.be.gt(0n);
         await expect(tx)
           .to.emit(f.auction, "Executed")
@@ -391,6 +479,8 @@ describe("KeeperAuction", () => {
         expect(report.keeperReward).to.equal(await expectedReward(f, report, bps, gasBase));
         expect((await usdc.balanceOf(f.recipient)) - recipientBefore).to.equal(report.keeperReward);
         expect(await usdc.balanceOf(f.keeper)).to.equal(keeperBefore);
+        // The keeper kicked it too: its kick's refund is in the one reward, nothing goes apart.
+        await expect(tx).to.not.emit(f.auction, "KickRefunded");
         // Within the owner's cap on the value sold.
         const sold = await valueSold(f, report);
         const rewardBase = toBase(report.keeperReward, (await prices(f)).usdc, 6n);
@@ -402,7 +492,7 @@ describe("KeeperAuction", () => {
         );
         expect(report.equityLossBase).to.be.gte(rewardBase);
         // The auction ended.
-        expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE]);
+        expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE, ZeroAddress, 0n]);
         expect(await f.auction.currentRewardBps(f.vault)).to.equal(0n);
         expect(await f.auction.owed(f.recipient, usdc)).to.equal(0n);
         await expectAuctionClean(f);
@@ -638,12 +728,14 @@ describe("KeeperAuction", () => {
           f.keeper.address,
           f.recipient.address,
           20n,
-          await modelGasBase(f, tx),
+          await modelGasBase(f, tx, f.kickGasPrice),
           report.keeperReward,
           report.hfBefore,
           report.hfAfter,
         );
-      expect(report.keeperReward).to.equal(await expectedReward(f, report, 20n, await modelGasBase(f, tx)));
+      expect(report.keeperReward).to.equal(
+        await expectedReward(f, report, 20n, await modelGasBase(f, tx, f.kickGasPrice)),
+      );
       expect(report.keeperReward).to.be.gt(0n);
       await expectLanded(f.vault, report);
       await expectAuctionClean(f);
@@ -664,7 +756,7 @@ describe("KeeperAuction", () => {
       const [report] = await rebalancedReports(f.vault, tx);
       const [executed] = await executedEvents(f.auction, tx);
       expect([executed.rewardBps, executed.reward]).to.deep.equal([30n, report.keeperReward]);
-      expect(executed.gasRewardBase).to.equal(await modelGasBase(f, tx));
+      expect(executed.gasRewardBase).to.equal(await modelGasBase(f, tx, f.kickGasPrice));
       expect(report.keeperReward).to.equal(await expectedReward(f, report, 30n, executed.gasRewardBase));
       await expectLanded(f.vault, report);
     });
@@ -769,14 +861,19 @@ describe("KeeperAuction", () => {
       const tx = await griefer.execute(f.vault, f.down, MaxUint256);
       const [report] = await rebalancedReports(f.vault, tx);
       expect(report.keeperReward).to.be.gt(0n);
-      await expect(tx).to.emit(griefer, "Rewarded").withArgs(report.keeperReward);
+      // The keeper, not the contract, kicked: its refund comes out first.
+      const refund = await kickRefunded(f, tx);
+      expect(refund).to.be.gt(0n);
+      await expect(tx)
+        .to.emit(griefer, "Rewarded")
+        .withArgs(report.keeperReward - refund);
       const [executed] = await executedEvents(f.auction, tx);
       expect([executed.keeper, executed.recipient, executed.reward]).to.deep.equal([
         await griefer.getAddress(),
         await griefer.getAddress(),
         report.keeperReward,
       ]);
-      expect(await usdc.balanceOf(griefer)).to.equal(report.keeperReward);
+      expect(await usdc.balanceOf(griefer)).to.equal(report.keeperReward - refund);
       expect(await f.auction.owed(griefer, usdc)).to.equal(0n);
       await expectLanded(f.vault, report);
       await expectAuctionClean(f);
@@ -913,7 +1010,9 @@ describe("KeeperAuction", () => {
         expect(expected[i].reward, `vault ${i} result`).to.equal(report.keeperReward);
         expect(report.keeperReward).to.be.gt(0n);
         // The first vault of the batch is priced as a single execution, the next one as a further call.
-        expect(event.gasRewardBase, `vault ${i} gas part`).to.equal(await modelGasBase(f, tx, i !== 0, f.vaults[i]));
+        expect(event.gasRewardBase, `vault ${i} gas part`).to.equal(
+          await modelGasBase(f, tx, f.kickGasPrices[i], i !== 0, f.vaults[i]),
+        );
         expect(report.keeperReward).to.equal(await expectedReward(f, report, bps[i], event.gasRewardBase, f.vaults[i]));
         expect([event.keeper, event.recipient]).to.deep.equal([f.keeper.address, f.recipient.address]);
         await expectLanded(f.vaults[i], report);
@@ -1001,10 +1100,15 @@ describe("KeeperAuction", () => {
       await movePrice(f, "WETH", OPEN_PRICE);
       const hf = (await f.vault.position()).healthFactor;
       expect(hf).to.be.gte(MIN_HF).and.lte(MAX_HF);
-      await expect(f.auction.connect(f.attacker).cancel(f.vault))
+      const kickerUsdc = await f.tokens.erc20.USDC.balanceOf(f.keeper.address);
+      const cancelTx = await f.auction.connect(f.attacker).cancel(f.vault);
+      await expect(cancelTx)
         .to.emit(f.auction, "Cancelled")
         .withArgs(await f.vault.getAddress(), f.attacker.address);
-      expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE]);
+      // The kick was for a move the vault no longer needs: its gas is not refunded, now or later.
+      await expect(cancelTx).to.not.emit(f.auction, "KickRefunded");
+      expect(await f.tokens.erc20.USDC.balanceOf(f.keeper.address)).to.equal(kickerUsdc);
+      expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE, ZeroAddress, 0n]);
       expect(await f.auction.currentRewardBps(f.vault)).to.equal(0n);
       const before = await snapshot(f);
       await expect(f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address))
@@ -1157,7 +1261,7 @@ describe("KeeperAuction", () => {
       expect(await f.factory.AUCTION()).to.equal(await f.auction.getAddress());
       expect(await f.vault.AUCTION()).to.equal(await f.auction.getAddress());
       expect(await f.auction.currentRewardBps(f.vault)).to.equal(0n);
-      expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE]);
+      expect([...(await f.auction.auctionOf(f.vault))]).to.deep.equal([0n, 0n, NONE, ZeroAddress, 0n]);
     });
   });
 });
@@ -1196,6 +1300,7 @@ describe("KeeperAuction gas part", () => {
       expect([...(await f.auction.gasConfig())]).to.deep.equal([
         BigInt(GAS.executeGas),
         BigInt(GAS.batchCallGas),
+        BigInt(GAS.kickGas),
         GAS.maxTip,
         await f.tokens.erc20.WETH.getAddress(),
       ]);
@@ -1206,14 +1311,21 @@ describe("KeeperAuction gas part", () => {
       const next = {
         executeGas: 1_000_000,
         batchCallGas: 600_000,
+        kickGas: 250_000,
         maxTip: 3n * GWEI,
         nativeAsset: await f.tokens.erc20.WETH.getAddress(),
       };
       await expect(f.auction.connect(f.governance).setGasConfig(next))
         .to.emit(f.auction, "GasConfigSet")
-        .withArgs([next.executeGas, next.batchCallGas, next.maxTip, next.nativeAsset]);
-      expect([...(await f.auction.gasConfig())]).to.deep.equal([1_000_000n, 600_000n, 3n * GWEI, next.nativeAsset]);
-      const off = { executeGas: 0, batchCallGas: 0, maxTip: 0, nativeAsset: ZeroAddress };
+        .withArgs([next.executeGas, next.batchCallGas, next.kickGas, next.maxTip, next.nativeAsset]);
+      expect([...(await f.auction.gasConfig())]).to.deep.equal([
+        1_000_000n,
+        600_000n,
+        250_000n,
+        3n * GWEI,
+        next.nativeAsset,
+      ]);
+      const off = { executeGas: 0, batchCallGas: 0, kickGas: 0, maxTip: 0, nativeAsset: ZeroAddress };
       await expect(f.auction.connect(f.governance).setGasConfig(off)).to.emit(f.auction, "GasConfigSet");
     });
 
@@ -1231,6 +1343,9 @@ describe("KeeperAuction gas part", () => {
       await expect(f.auction.connect(f.governance).setGasConfig({ ...base, batchCallGas: GAS.executeGas + 1 }))
         .to.be.revertedWithCustomError(f.auction, "AuctionGasUnitsInvalid")
         .withArgs(BigInt(GAS.executeGas), BigInt(GAS.executeGas + 1), limit);
+      await expect(f.auction.connect(f.governance).setGasConfig({ ...base, kickGas: GAS.executeGas + 1 }))
+        .to.be.revertedWithCustomError(f.auction, "AuctionKickGasInvalid")
+        .withArgs(BigInt(GAS.executeGas + 1), BigInt(GAS.executeGas));
       await expect(f.auction.connect(f.governance).setGasConfig({ ...base, maxTip: 100n * GWEI + 1n }))
         .to.be.revertedWithCustomError(f.auction, "AuctionMaxTipAboveLimit")
         .withArgs(100n * GWEI + 1n, 100n * GWEI);
@@ -1262,7 +1377,9 @@ describe("KeeperAuction gas part", () => {
       const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
       const [event] = await executedEvents(f.auction, tx);
       const [report] = await rebalancedReports(f.vault, tx);
-      const expectedGas = (BigInt(GAS.executeGas) * (BASE_FEE + tip) * (await wethPrice(f))) / WAD;
+      const expectedGas =
+        (BigInt(GAS.executeGas) * (BASE_FEE + tip) * (await wethPrice(f))) / WAD +
+        (await modelKickBase(f, f.kickGasPrice));
       expect(event.gasRewardBase).to.equal(expectedGas);
       expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps, expectedGas));
       // The gas part alone covers what the keeper paid, valued at the oracle.
@@ -1280,7 +1397,7 @@ describe("KeeperAuction gas part", () => {
       const tx = await f.auction.connect(f.keeper).execute(f.vault, f.up, MaxUint256, f.recipient.address, fees);
       const [event] = await executedEvents(f.auction, tx);
       const [report] = await rebalancedReports(f.vault, tx);
-      expect(event.gasRewardBase).to.equal(await modelGasBase(f, tx));
+      expect(event.gasRewardBase).to.equal(await modelGasBase(f, tx, f.kickGasPrice));
       expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps, event.gasRewardBase));
       expect(event.gasRewardBase).to.be.gte(await gasCostBase(f, tx));
       await expectLanded(f.vault, report);
@@ -1292,7 +1409,8 @@ describe("KeeperAuction gas part", () => {
       const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
       const [event] = await executedEvents(f.auction, tx);
       expect(event.gasRewardBase).to.equal(
-        (BigInt(GAS.executeGas) * (BASE_FEE + GAS.maxTip) * (await wethPrice(f))) / WAD,
+        (BigInt(GAS.executeGas) * (BASE_FEE + GAS.maxTip) * (await wethPrice(f))) / WAD +
+          (await modelKickBase(f, f.kickGasPrice)),
       );
     });
 
@@ -1304,7 +1422,9 @@ describe("KeeperAuction gas part", () => {
       const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
       const [event] = await executedEvents(f.auction, tx);
       const [report] = await rebalancedReports(f.vault, tx);
-      expect(event.gasRewardBase).to.equal((BigInt(GAS.executeGas) * cap * (await wethPrice(f))) / WAD);
+      expect(event.gasRewardBase).to.equal(
+        (BigInt(GAS.executeGas) * cap * (await wethPrice(f))) / WAD + (await modelKickBase(f, f.kickGasPrice)),
+      );
       expect(report.keeperReward).to.equal(await expectedReward(f, report, event.rewardBps, event.gasRewardBase));
       await expectLanded(f.vault, report);
     });
@@ -1353,8 +1473,11 @@ describe("KeeperAuction gas part", () => {
       expect(events).to.have.lengthOf(3);
       const weth = await wethPrice(f);
       // The first call is priced as a single execution, the others as further calls of a batch.
+      const kicks = await Promise.all(f.vaults.map((v, i) => modelKickBase(f, f.kickGasPrices[i], v)));
       expect(events.map((e) => e.gasRewardBase)).to.deep.equal(
-        [GAS.executeGas, GAS.batchCallGas, GAS.batchCallGas].map((u) => (BigInt(u) * (BASE_FEE + GWEI) * weth) / WAD),
+        [GAS.executeGas, GAS.batchCallGas, GAS.batchCallGas].map(
+          (u, i) => (BigInt(u) * (BASE_FEE + GWEI) * weth) / WAD + kicks[i],
+        ),
       );
       const gasPaid = events.reduce((sum, e) => sum + e.gasRewardBase, 0n);
       expect(gasPaid, "gas parts vs gas paid").to.be.gte(await gasCostBase(f, tx));
@@ -1378,13 +1501,17 @@ describe("KeeperAuction gas part", () => {
       const tx = await f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.recipient.address, fees);
       expect(await blockTimestamp(tx)).to.equal(timestamp);
       const [event] = await executedEvents(f.auction, tx);
-      expect([event.rewardBps, event.gasRewardBase]).to.deep.equal([quote.rewardBps, quote.gasRewardBase]);
+      expect(quote.kickRefundBase).to.equal(await modelKickBase(f, f.kickGasPrice));
+      expect([event.rewardBps, event.gasRewardBase]).to.deep.equal([
+        quote.rewardBps,
+        quote.gasRewardBase + quote.kickRefundBase,
+      ]);
     });
 
     it("quotes nothing for a vault without an auction", async () => {
       const f = await loadFixture(droppedVaultFixture);
       const quote = await f.auction.quoteReward(f.vault, BASE_FEE, GWEI, false);
-      expect([...quote]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
+      expect([...quote]).to.deep.equal([0n, 0n, 0n, 0n, 0n, 0n]);
     });
   });
 

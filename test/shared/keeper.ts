@@ -34,6 +34,8 @@ export interface KickedFixture extends KeeperFixture {
   kickedAt: bigint;
   /** The HF at the kick, as `auctionOf(vault).hfAtKick` holds it. */
   hfAtKick: bigint;
+  /** The kick's gas price the kicker is refunded at, as `auctionOf(vault).kickGasPrice` holds it. */
+  kickGasPrice: bigint;
 }
 
 export interface BatchFixture extends KickedFixture {
@@ -43,6 +45,8 @@ export interface BatchFixture extends KickedFixture {
   owners: HardhatEthersSigner[];
   /** Each vault's kick timestamp, in the same order. */
   kicks: bigint[];
+  /** Each vault's kick gas price, in the same order. */
+  kickGasPrices: bigint[];
 }
 
 /** Alice's opened vault (`openVaultFixture`), a reward recipient and a second keeper. */
@@ -88,12 +92,24 @@ export async function kickedBatchFixture(): Promise<BatchFixture> {
   for (const owner of [bob, carol]) vaults.push(await openOwnVault(f, owner));
   await movePrice(f, "WETH", DROPPED_PRICE);
   const kicks: bigint[] = [];
+  const kickGasPrices: bigint[] = [];
   for (const vault of vaults) {
     await (await f.auction.connect(f.keeper).kick(vault)).wait();
-    kicks.push((await f.auction.auctionOf(vault)).kickedAt);
+    const { kickedAt, kickGasPrice } = await f.auction.auctionOf(vault);
+    kicks.push(kickedAt);
+    kickGasPrices.push(kickGasPrice);
   }
   const a = await f.auction.auctionOf(f.vault);
-  return { ...f, kickedAt: a.kickedAt, hfAtKick: a.hfAtKick, vaults, owners: [f.alice, bob, carol], kicks };
+  return {
+    ...f,
+    kickedAt: a.kickedAt,
+    hfAtKick: a.hfAtKick,
+    kickGasPrice: a.kickGasPrice,
+    vaults,
+    owners: [f.alice, bob, carol],
+    kicks,
+    kickGasPrices,
+  };
 }
 
 /** Creates `owner`'s WETH/USDC vault (salt 0, DEFAULT_POLICY) and opens it with 10 WETH at HF 1.5. */
@@ -110,10 +126,28 @@ export async function openOwnVault(f: VaultFixture, owner: HardhatEthersSigner):
 async function kick<F extends KeeperFixture>(f: F): Promise<F & KickedFixture> {
   await (await f.auction.connect(f.keeper).kick(f.vault)).wait();
   const a = await f.auction.auctionOf(f.vault);
-  return { ...f, kickedAt: a.kickedAt, hfAtKick: a.hfAtKick };
+  return { ...f, kickedAt: a.kickedAt, hfAtKick: a.hfAtKick, kickGasPrice: a.kickGasPrice };
 }
 
 /** Every `Executed` event a transaction emitted from the auction, with its arguments. */
+/** The `KickRefunded` events of a transaction: each kicker refunded out of an execution's reward. */
+export async function kickRefunds(
+  auction: KeeperAuction,
+  tx: ContractTransactionResponse,
+): Promise<{ vault: string; kicker: string; amount: bigint }[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const address = await auction.getAddress();
+  const out = [];
+  for (const log of receipt.logs) {
+    if (log.address !== address) continue;
+    const parsed = auction.interface.parseLog(log);
+    if (parsed?.name !== "KickRefunded") continue;
+    out.push({ vault: parsed.args[0] as string, kicker: parsed.args[1] as string, amount: parsed.args[2] as bigint });
+  }
+  return out;
+}
+
 export async function executedEvents(
   auction: KeeperAuction,
   tx: ContractTransactionResponse,

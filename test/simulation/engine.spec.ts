@@ -187,7 +187,7 @@ describe("simulation: engine pieces", () => {
       expect(keeperCandidate(v, usd("2396"))).to.equal(true);
       expect(liquidationCandidate(v, usd("1340"))).to.equal(false);
       expect(liquidationCandidate(v, usd("1335"))).to.equal(true);
-      v.auction = { kickedAt: 1, direction: 1n, kicker: 0 };
+      v.auction = { kickedAt: 1, direction: 1n, kicker: 0, kickRefundBase: 0n };
       expect(keeperCandidate(v, ETH)).to.equal(true);
       const paused = trackVault(spec, ownerAddress(0), STATIC_POLICY, false);
       observe(paused, wad("1.1"), ETH);

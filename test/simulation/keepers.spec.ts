@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { MaxUint256 } from "ethers";
 
 import {
   assessExecution,
@@ -14,10 +15,12 @@ import {
   raceOrder,
   type VaultView,
 } from "../../lib/keeper/decide";
+import { firstAcceptedHint, saleHints } from "../../lib/keeper/hints";
 import {
   BLOCK_SECONDS,
   buildKeepers,
   EXECUTION_GAS,
+  executorShare,
   kickPays,
   MAX_FEE_GWEI,
   planExecution,
@@ -194,6 +197,17 @@ describe("simulation keepers: the shared rules with latency, downtime and a base
     expect(ks[0]).to.include({ latency: 12, gasPrice: gwei("19.2"), minProfitBase: usd("3.37") });
   });
 
+  it("--keeper-max-fee moves only the max fees into its range: every other draw is the seed's", () => {
+    const ks = buildKeepers(20, 1);
+    const wide = buildKeepers(20, 1, { min: 2_000, max: 2_000 });
+    for (const [i, k] of wide.entries()) {
+      expect(k.maxFee).to.equal(gwei("2000"));
+      expect({ ...k, maxFee: 0n }).to.deep.equal({ ...ks[i], maxFee: 0n });
+    }
+    const ranged = buildKeepers(20, 1, { min: 500, max: 600 });
+    for (const k of ranged) expect(k.maxFee >= gwei("500") && k.maxFee <= gwei("600")).to.equal(true);
+  });
+
   it("under gas stress, a keeper whose max fee is below the base fee sends nothing; the others price at base + tip", () => {
     const cheap = keeper("cheap", 12, "1", "0", "2", "80");
     const rich = keeper("rich", 24, "1", "0", "1", "300");
@@ -273,7 +287,7 @@ describe("simulation keepers: the shared rules with latency, downtime and a base
       Array.from({ length: 51 }, (_, i) => 10 + Math.floor((90 * i * BLOCK_SECONDS) / 600)),
       Array.from({ length: 51 }, (_, i) => 2 * (10 + Math.floor((90 * i * BLOCK_SECONDS) / 600))),
       500,
-      { units: 800_000n, maxTip: gwei("2") },
+      { units: 800_000n, kickUnits: 230_000n, maxTip: gwei("2") },
     );
     const caps = { maxGasPrice: gwei("2000"), maxRewardBase: usd("1000000") };
     const fees = { baseFee: gwei("200"), tip: gwei("3"), maxFee: gwei("400") };
@@ -286,6 +300,19 @@ describe("simulation keepers: the shared rules with latency, downtime and a base
     expect(priced.gasPart(k, undefined, ETH, caps)).to.equal(usd("3.2"));
     // No gas part on a curve read from an auction that prices none.
     expect(curve.gasPart(k, fees, ETH, caps)).to.equal(0n);
+    // The kick's refund: 230,000 units at the same price, $92.92; the kicker gets it with its own execution, another
+    // executor does not, and its share of the owner's cap is what the refund leaves.
+    const refund = priced.kickRefund(k, fees, ETH, caps);
+    expect(refund).to.equal(usd("92.92"));
+    const owed = { kicker: 0, kickRefundBase: refund, maxRewardBase: usd("400") };
+    expect(executorShare(0, usd("323.2"), owed)).to.deep.equal({
+      gasRewardBase: usd("416.12"),
+      maxRewardBase: usd("400"),
+    });
+    expect(executorShare(1, usd("323.2"), owed)).to.deep.equal({
+      gasRewardBase: usd("323.2"),
+      maxRewardBase: usd("307.08"),
+    });
     const view = { valueBase: usd("10000"), urgency: wad("1"), ownerCap: 100, ...caps };
     expect(kickPays(k, curve, view, ETH, fees)).to.equal(false);
     expect(kickPays(k, priced, view, ETH, fees)).to.equal(true);
@@ -294,5 +321,42 @@ describe("simulation keepers: the shared rules with latency, downtime and a base
     // Capped at $300 in all, the reward no longer covers 780,000 gas at 201 gwei ($313.56): no execution.
     const capped = { ...view, kickedAt: 1_000, maxRewardBase: usd("300") };
     expect(planExecution([k], priced, capped, 1_000, ETH, atBaseFee([k], gwei("200"))).at).to.equal(undefined);
+  });
+});
+
+describe("lib/keeper: sale hints, shared by keeper:run and the simulation", () => {
+  it("a deleverage tries the whole move, then half and three tenths of the status's size", () => {
+    expect(saleHints("deleverage", 1_000n)).to.deep.equal([MaxUint256, 500n, 300n]);
+    // Every part is above the vault's quarter (VaultHintTooSmall), with room for the status's size being a little
+    // under the execution's.
+    for (const hint of saleHints("deleverage", 1_000n).slice(1)) expect(hint * 4n).to.be.gt(1_000n);
+  });
+
+  it("a leverage must land on target, so it is tried whole only", () => {
+    expect(saleHints("leverage", 1_000n)).to.deep.equal([MaxUint256]);
+  });
+
+  it("takes the first hint the attempt accepts, in order", async () => {
+    const tried: bigint[] = [];
+    const accepted = await firstAcceptedHint([MaxUint256, 500n, 300n], async (hint) => {
+      tried.push(hint);
+      if (hint > 400n) throw new Error(`refused ${hint}`);
+      return hint * 2n;
+    });
+    expect(accepted).to.deep.equal({ hint: 300n, result: 600n });
+    expect(tried).to.deep.equal([MaxUint256, 500n, 300n]);
+  });
+
+  it("throws the whole move's error when no hint is accepted: it says why the whole sale failed", async () => {
+    let thrown: unknown;
+    try {
+      await firstAcceptedHint([MaxUint256, 500n], async (hint) => {
+        throw new Error(hint === MaxUint256 ? "Too little received" : "VaultHintTooSmall");
+      });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).to.be.instanceOf(Error);
+    expect((thrown as Error).message).to.equal("Too little received");
   });
 });

@@ -91,6 +91,16 @@ describe("keeper:simulate", () => {
           { stress: "gas,oracle", outage: "independent" },
           /^--outage applies to the downtime stress: add downtime to --stress or leave it out$/,
         ],
+        [
+          { keeperMaxFee: "400" },
+          /^--keeper-max-fee must be min-max in whole gwei, 1 <= min <= max <= 100000, e\.g\. 80-400; got "400"$/,
+        ],
+        [{ keeperMaxFee: "500-100" }, /^--keeper-max-fee must be min-max in whole gwei/],
+        [{ keeperMaxFee: "0-100" }, /^--keeper-max-fee must be min-max in whole gwei/],
+        [
+          { stress: "oracle", keeperMaxFee: "80-400" },
+          /^--keeper-max-fee applies to the gas stress: add gas to --stress or leave it out$/,
+        ],
         [{ survival: "1.5" }, /^--survival must be a probability above 0.5 and below 1/],
         [{ scenario: "gbm", vol: "80" }, /^--vol 80 is 8000% a year: give it as a fraction/],
         [{ chart: tmpFile("hf.png") }, /^--chart .*hf\.png: expected a \.svg file$/],

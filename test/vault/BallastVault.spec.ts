@@ -414,12 +414,7 @@ describe("BallastVault", () => {
       await expect(
         f.factory
           .connect(f.keeper)
-          .createVault(
-            f.tokens.erc20.WETH,
-            f.tokens.erc20.USDC,
-            { ...DEFAULT_POLICY, urgentSlippageBps: 0 },
-            ZeroHash,
-          ),
+          .createVault(f.tokens.erc20.WETH, f.tokens.erc20.USDC, { ...DEFAULT_POLICY, urgentSlippageBps: 0 }, ZeroHash),
       )
         .to.be.revertedWithCustomError(f.vault, "VaultPolicyUrgentSlippageInvalid")
         .withArgs(0, DEFAULT_POLICY.maxSlippageBps, cap);
@@ -696,7 +691,10 @@ describe("BallastVault", () => {
       // most 20 bps above a quarter of the view's size.
       await expect(f.vault.connect(f.keeper).rebalance(f.down, hint, 0, 0))
         .to.be.revertedWithCustomError(f.vault, "VaultHintTooSmall")
-        .withArgs(hint, (least: bigint) => least * 4n >= need.amountIn && least * 4n <= (need.amountIn * 10_020n) / BPS);
+        .withArgs(
+          hint,
+          (least: bigint) => least * 4n >= need.amountIn && least * 4n <= (need.amountIn * 10_020n) / BPS,
+        );
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -718,7 +716,10 @@ describe("BallastVault", () => {
         { token: f.tokens.erc20.WETH, decimals: 18, usdPrice: price(1_600n), amount: weth },
         { token: f.tokens.erc20.USDC, decimals: 6, usdPrice: price(1n), amount: usdc },
       );
-      const thin = encodePath([await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()], [10_000]);
+      const thin = encodePath(
+        [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()],
+        [10_000],
+      );
       const before = await snapshotState(f);
       await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256, 0, 0)).to.be.revertedWith(
         "Too little received",

@@ -7,7 +7,6 @@ import hre from "hardhat";
 import {
   BallastVault__factory,
   RogueExecutor__factory,
-  VaultFactory__factory,
   type BallastVault,
   type IBallastVault,
   type RogueExecutor,
@@ -15,7 +14,7 @@ import {
 } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
-import { DEFAULT_POLICY, LOCAL_PARAMS, singleHopPath, vaultFactoryLinks } from "../../lib/protocol";
+import { DEFAULT_POLICY, deployFactory, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { BPS, healthFactor, toBase } from "../shared/reference/rebalanceMath";
 import {
@@ -69,16 +68,15 @@ async function rogueVaultFixture(): Promise<RogueFixture> {
   const weth = f.tokens.erc20.WETH;
   const usdc = f.tokens.erc20.USDC;
   const rogue = await new RogueExecutor__factory(governance).deploy(f.aave.addressesProvider, f.uniswap.router);
-  const rogueFactory = await new VaultFactory__factory(vaultFactoryLinks(f.planner), governance).deploy(
-    f.aave.pool,
-    rogue,
-    f.priceGuard,
-    f.forwarder,
-    governance.address,
-    guardian.address,
-    LOCAL_PARAMS.bounds,
-    LOCAL_PARAMS.auction,
-  );
+  const { factory: rogueFactory } = await deployFactory(governance, f.planner, {
+    pool: f.aave.pool,
+    executor: rogue,
+    priceGuard: f.priceGuard,
+    forwarder: f.forwarder,
+    governance: governance.address,
+    guardian: guardian.address,
+    bounds: LOCAL_PARAMS.bounds,
+  });
   await mined(rogueFactory.setPair(weth, usdc, true));
   await mined(rogueFactory.connect(alice).createVault(weth, usdc, DEFAULT_POLICY, ZeroHash));
   const vault = BallastVault__factory.connect(await rogueFactory.predictVault(alice.address, ZeroHash), alice);

@@ -5,11 +5,13 @@ import hre from "hardhat";
 
 import {
   BallastVault__factory,
+  KeeperAuction__factory,
   MockPriceCapAdapter__factory,
   PriceGuard__factory,
   VaultFactory__factory,
+  type KeeperAuction,
 } from "../../typechain-types";
-import { DEFAULT_POLICY, LOCAL_PARAMS, vaultFactoryLinks } from "../../lib/protocol";
+import { DEFAULT_POLICY, deployFactory, LOCAL_PARAMS, nextCreateAddress, vaultFactoryLinks } from "../../lib/protocol";
 import { protocolFixture } from "../shared/fixtures";
 
 async function factoryFixture() {
@@ -20,6 +22,7 @@ async function factoryFixture() {
   const wbtc = await f.tokens.erc20.WBTC.getAddress();
   return { ...f, alice, bob, stranger, weth, usdc, wbtc };
 }
+type FactoryFixture = Awaited<ReturnType<typeof factoryFixture>>;
 
 describe("VaultFactory", () => {
   describe("#createVault", () => {
@@ -157,18 +160,28 @@ describe("VaultFactory", () => {
   });
 
   describe("constructor", () => {
-    it("rejects a zero pool, executor, price guard or guardian with FactoryZeroAddress", async () => {
+    /** An auction naming the factory the next deployment from governance would create. */
+    async function nextAuction(f: FactoryFixture): Promise<KeeperAuction> {
+      return new KeeperAuction__factory(f.governance).deploy(
+        await nextCreateAddress(f.governance, 1),
+        LOCAL_PARAMS.auction,
+      );
+    }
+
+    it("rejects a zero pool, executor, price guard, forwarder, guardian or auction with FactoryZeroAddress", async () => {
       const f = await loadFixture(factoryFixture);
       const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
+      const auction = await nextAuction(f);
       const args = {
         pool: await f.aave.pool.getAddress(),
         executor: await f.executor.getAddress(),
         priceGuard: await f.priceGuard.getAddress(),
         forwarder: await f.forwarder.getAddress(),
         guardian: f.guardian.address,
+        auction: await auction.getAddress(),
       };
       const nonce = await f.governance.getNonce();
-      const keys = ["pool", "executor", "priceGuard", "forwarder", "guardian"] as const;
+      const keys = ["pool", "executor", "priceGuard", "forwarder", "guardian", "auction"] as const;
       for (const key of keys) {
         const a = { ...args, [key]: ZeroAddress };
         await expect(
@@ -180,7 +193,7 @@ describe("VaultFactory", () => {
             f.governance.address,
             a.guardian,
             LOCAL_PARAMS.bounds,
-            LOCAL_PARAMS.auction,
+            a.auction,
           ),
           key,
         ).to.be.revertedWithCustomError(deployer, "FactoryZeroAddress");
@@ -192,10 +205,52 @@ describe("VaultFactory", () => {
       }
     });
 
+    it("rejects an auction that names another factory with FactoryAuctionMismatch", async () => {
+      const f = await loadFixture(factoryFixture);
+      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
+      // The live auction names the live factory; another names an address that is no factory at all.
+      const stale = await new KeeperAuction__factory(f.governance).deploy(
+        await f.executor.getAddress(),
+        LOCAL_PARAMS.auction,
+      );
+      for (const [auction, named] of [
+        [f.auction, await f.factory.getAddress()],
+        [stale, await stale.FACTORY()],
+      ] as const) {
+        await expect(
+          deployer.deploy(
+            f.aave.pool,
+            f.executor,
+            f.priceGuard,
+            f.forwarder,
+            f.governance.address,
+            f.guardian.address,
+            LOCAL_PARAMS.bounds,
+            auction,
+          ),
+        )
+          .to.be.revertedWithCustomError(deployer, "FactoryAuctionMismatch")
+          .withArgs(await auction.getAddress(), named);
+      }
+      // Named right, it deploys, and its vaults trust that auction.
+      const { factory, auction } = await deployFactory(f.governance, f.planner, {
+        pool: f.aave.pool,
+        executor: f.executor,
+        priceGuard: f.priceGuard,
+        forwarder: f.forwarder,
+        governance: f.governance.address,
+        guardian: f.guardian.address,
+        bounds: LOCAL_PARAMS.bounds,
+      });
+      expect(await factory.AUCTION()).to.equal(await auction.getAddress());
+      expect(await auction.FACTORY()).to.equal(await factory.getAddress());
+    });
+
     it("rejects bounds outside the hard limits with FactoryBoundsInvalid", async () => {
       const f = await loadFixture(factoryFixture);
       const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
       const bounds = { ...LOCAL_PARAMS.bounds, hfTolerance: LOCAL_PARAMS.bounds.minBandGap };
+      const auction = await nextAuction(f);
       await expect(
         deployer.deploy(
           f.aave.pool,
@@ -205,7 +260,7 @@ describe("VaultFactory", () => {
           f.governance.address,
           f.guardian.address,
           bounds,
-          LOCAL_PARAMS.auction,
+          auction,
         ),
       ).to.be.revertedWithCustomError(deployer, "FactoryBoundsInvalid");
     });
@@ -233,16 +288,15 @@ describe("VaultFactory", () => {
         LOCAL_PARAMS.maxTwapDeviationBps,
       );
       await (await guard.setReferencePool(f.weth, f.usdc, 500)).wait();
-      const factory = await new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance).deploy(
-        f.aave.pool,
-        f.executor,
-        guard,
-        f.forwarder,
-        f.governance.address,
-        f.guardian.address,
-        LOCAL_PARAMS.bounds,
-        LOCAL_PARAMS.auction,
-      );
+      const { factory } = await deployFactory(f.governance, f.planner, {
+        pool: f.aave.pool,
+        executor: f.executor,
+        priceGuard: guard,
+        forwarder: f.forwarder,
+        governance: f.governance.address,
+        guardian: f.guardian.address,
+        bounds: LOCAL_PARAMS.bounds,
+      });
       await expect(factory.setPair(f.weth, f.usdc, true))
         .to.be.revertedWithCustomError(factory, "FactoryPairInvalid")
         .withArgs(f.weth, f.usdc, "no oracle heartbeat");

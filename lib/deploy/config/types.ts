@@ -39,6 +39,8 @@ export interface AuctionGasParams {
   executeGas: number;
   /** Gas units each further call of an `executeBatch` adds; at most `executeGas`. */
   batchCallGas: number;
+  /** Gas units of a `kick`, refunded to the kicker out of the execution's reward; at most `executeGas`. */
+  kickGas: number;
   /** The most priority fee per gas (wei) the gas part pays on top of the base fee; at most 100 gwei. */
   maxTip: bigint;
   /** The wrapped native token whose oracle price values gas (WETH on Ethereum). */
