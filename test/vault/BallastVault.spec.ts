@@ -719,6 +719,10 @@ describe("BallastVault", () => {
         { token: f.tokens.erc20.USDC, decimals: 6, usdPrice: price(1n), amount: usdc },
       );
       const thin = encodePath([await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()], [10_000]);
+      // Governance allows the new pool (R2): only allowed pools may carry a rebalance.
+      await (
+        await f.priceGuard.connect(f.governance).setRoute(f.tokens.erc20.WETH, f.tokens.erc20.USDC, 10_000, true)
+      ).wait();
       const before = await snapshotState(f);
       await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256, 0, 0)).to.be.revertedWith(
         "Too little received",
