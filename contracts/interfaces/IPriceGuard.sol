@@ -67,6 +67,18 @@ interface IPriceGuard {
         uint256 maxDeviationBps
     );
 
+    /// @notice The Uniswap V3 factory holds no pool for the pair and fee tier, so the route cannot be allowed.
+    /// @param tokenA The first token, as given.
+    /// @param tokenB The second token, as given.
+    /// @param fee The fee tier, in hundredths of a bip.
+    error PriceGuardNoPool(address tokenA, address tokenB, uint24 fee);
+
+    /// @notice A hop of a swap path goes through a pool governance has not allowed (see `setRoute`).
+    /// @param tokenIn The hop's input token.
+    /// @param tokenOut The hop's output token.
+    /// @param fee The hop's fee tier, in hundredths of a bip.
+    error PriceGuardRouteNotAllowed(address tokenIn, address tokenOut, uint24 fee);
+
     /// @notice Emitted when an asset's heartbeat is set.
     /// @param asset The asset.
     /// @param heartbeat The largest accepted age of its Chainlink answer, in seconds.
@@ -83,6 +95,13 @@ interface IPriceGuard {
     /// @param fee The pool's fee tier, in hundredths of a bip.
     /// @param pool The pool.
     event ReferencePoolSet(address indexed tokenA, address indexed tokenB, uint24 fee, address pool);
+
+    /// @notice Emitted when a swap route (a pool: pair and fee tier) is allowed or disallowed.
+    /// @param tokenA The pair's lower token address.
+    /// @param tokenB The pair's higher token address.
+    /// @param fee The pool's fee tier, in hundredths of a bip.
+    /// @param allowed Whether swaps may now route through the pool.
+    event RouteSet(address indexed tokenA, address indexed tokenB, uint24 fee, bool allowed);
 
     /// @notice Emitted when the TWAP parameters are set.
     /// @param window The TWAP window, in seconds.
@@ -122,6 +141,12 @@ interface IPriceGuard {
     /// @param tokenB The other token.
     function referencePool(address tokenA, address tokenB) external view returns (address);
 
+    /// @notice Whether swaps may route through the pool of a pair and fee tier, whichever the order of the tokens.
+    /// @param tokenA One token of the pair.
+    /// @param tokenB The other token.
+    /// @param fee The fee tier, in hundredths of a bip.
+    function routeAllowed(address tokenA, address tokenB, uint24 fee) external view returns (bool);
+
     /// @notice Sets an asset's heartbeat. Only the owner.
     /// @dev Use the feed's own heartbeat plus a margin: a Chainlink feed updates at least once a heartbeat.
     /// With a freshness feed set, that is the feed whose heartbeat counts. The freshness feed is unchanged.
@@ -148,6 +173,17 @@ interface IPriceGuard {
     /// @param tokenB The other token.
     /// @param fee The pool's fee tier.
     function setReferencePool(address tokenA, address tokenB, uint24 fee) external;
+
+    /// @notice Allows or disallows swaps through the pool of a pair and fee tier, for both orders of the pair. Only the
+    /// owner.
+    /// @dev A rebalance's every hop must be an allowed pool, so a keeper cannot route through a pool it owns and keep
+    /// the slippage bound as the pool's spread. Allowing requires the pool to exist in `UNISWAP_FACTORY`, else
+    /// `PriceGuardNoPool`; a zero token reverts with `PriceGuardZeroAddress`. Disallowing needs no pool.
+    /// @param tokenA One token of the pair.
+    /// @param tokenB The other token.
+    /// @param fee The fee tier, in hundredths of a bip.
+    /// @param allowed Whether swaps may route through the pool.
+    function setRoute(address tokenA, address tokenB, uint24 fee, bool allowed) external;
 
     /// @notice Sets the TWAP window and the deviation bound. Only the owner.
     /// @param window The TWAP window, in seconds, in [300, 7200].
@@ -216,6 +252,13 @@ interface IPriceGuard {
     /// @param quote The quote token.
     /// @return The TWAP price, WAD.
     function twapPriceWad(address base, address quote) external view returns (uint256);
+
+    /// @notice Reverts with `PriceGuardRouteNotAllowed` at the first hop of `path` whose pool is not allowed.
+    /// @dev `path` is a Uniswap V3 `exactInput` path, `token (20) | fee (3) | token (20) | ...`, already shaped by
+    /// `SwapPath.validate`. A malformed path is not read out of bounds: hops are walked only while a whole one
+    /// remains, and trailing bytes are ignored.
+    /// @param path The encoded path.
+    function checkPath(bytes calldata path) external view;
 
     /// @notice The same price from the Aave oracle: `basePrice * 1e18 / quotePrice`, rounded down.
     /// @dev Both prices pass the staleness checks of `price`; the TWAP deviation is not checked.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
 import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {RebalanceMath} from "./RebalanceMath.sol";
 import {SwapPath} from "./SwapPath.sol";
@@ -10,8 +11,8 @@ import {SwapPath} from "./SwapPath.sol";
 /// @notice A vault's rebalance maths: the plan (size, oracle floor, keeper reward, flash amount) before execution,
 /// and the report and equity-loss check after it.
 /// @dev An external library (public functions, linked at deployment) so that the vault fits the EIP-170 size limit;
-/// the vault, and with it the factory that embeds the vault's creation code, link it. Pure: every input comes in
-/// `Context`, gathered by the vault; its errors are the vault's own.
+/// the vault, and with it the factory that embeds the vault's creation code, link it. Every input comes in `Context`,
+/// gathered by the vault; its errors are the vault's own, but for the price guard's route check in `sizePlan`.
 library VaultPlanner {
     /// @dev Aave's base values round at each step (collateral, debt, each a few operations deep).
     uint256 private constant _BASE_ROUNDING = 4;
@@ -20,8 +21,9 @@ library VaultPlanner {
 
     /// @notice Everything a rebalance needs, gathered once by the vault. `payKeep` is a signed intent's debt-asset
     /// reward, kept from a deleverage's swap output like the auction's reward instead of borrowed; `debt` is the
-    /// vault's variable debt in tokens (Deleverage and Close only).
+    /// vault's variable debt in tokens (Deleverage and Close only); `priceGuard` checks the path's pools.
     struct Context {
+        IPriceGuard priceGuard;
         IRebalanceExecutor.Direction direction;
         address collateralAsset;
         address debtAsset;
@@ -44,18 +46,20 @@ library VaultPlanner {
     /// @notice Sizes the move in closed form: what to sell or buy, the least output the oracle allows, the keeper's
     /// kept reward and the flash loan.
     /// @param ctx The rebalance's inputs.
-    /// @param path The Uniswap V3 path, checked against the direction's tokens.
+    /// @param path The Uniswap V3 path, checked against the direction's tokens and the guard's allowed routes.
     /// @param maxAmountIn The caller's cap on the amount sold or spent.
     /// @return plan The plan the executor runs.
     function sizePlan(
         Context memory ctx,
         bytes calldata path,
         uint256 maxAmountIn
-    ) public pure returns (IRebalanceExecutor.Plan memory plan) {
+    ) public view returns (IRebalanceExecutor.Plan memory plan) {
         bool leverage = ctx.direction == IRebalanceExecutor.Direction.Leverage;
         (, uint256 feePips) = leverage
             ? SwapPath.validate(path, ctx.debtAsset, ctx.collateralAsset)
             : SwapPath.validate(path, ctx.collateralAsset, ctx.debtAsset);
+        // Only governance's pools: a keeper's own pool, priced just inside the bound, would keep the slippage (R2).
+        ctx.priceGuard.checkPath(path);
         // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target. The
         // reward is one more cost: kept from the swap output, or borrowed on top of what is sold.
         uint256 costBps = ctx.premiumBps + (feePips + 99) / 100 + ctx.rewardBps;

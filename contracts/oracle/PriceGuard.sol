@@ -60,6 +60,8 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     TwapParams private _twap;
     mapping(address asset => Freshness) private _freshness;
     mapping(address base => mapping(address quote => PoolRef)) private _pools;
+    /// @dev Keyed by the sorted pair, so one write serves both orders.
+    mapping(address token0 => mapping(address token1 => mapping(uint24 fee => bool))) private _routes;
 
     /// @param oracle The Aave oracle.
     /// @param factory The Uniswap V3 factory.
@@ -111,6 +113,12 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     }
 
     /// @inheritdoc IPriceGuard
+    function routeAllowed(address tokenA, address tokenB, uint24 fee) external view override returns (bool) {
+        (address token0, address token1) = _sorted(tokenA, tokenB);
+        return _routes[token0][token1][fee];
+    }
+
+    /// @inheritdoc IPriceGuard
     function setHeartbeat(address asset, uint256 heartbeat_) external override onlyOwner {
         if (asset == address(0)) revert PriceGuardZeroAddress();
         _checkBounds(heartbeat_, MIN_HEARTBEAT, MAX_HEARTBEAT);
@@ -136,6 +144,18 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         _pools[tokenA][tokenB] = PoolRef(pool, decimalsA, decimalsB);
         _pools[tokenB][tokenA] = PoolRef(pool, decimalsB, decimalsA);
         emit ReferencePoolSet(tokenA, tokenB, fee, pool);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function setRoute(address tokenA, address tokenB, uint24 fee, bool allowed) external override onlyOwner {
+        if (tokenA == address(0) || tokenB == address(0)) revert PriceGuardZeroAddress();
+        // The factory knows no pool for a token paired with itself, so that case fails here too.
+        if (allowed && UNISWAP_FACTORY.getPool(tokenA, tokenB, fee) == address(0)) {
+            revert PriceGuardNoPool(tokenA, tokenB, fee);
+        }
+        (address token0, address token1) = _sorted(tokenA, tokenB);
+        _routes[token0][token1][fee] = allowed;
+        emit RouteSet(token0, token1, fee, allowed);
     }
 
     /// @inheritdoc IPriceGuard
@@ -189,6 +209,18 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     /// @inheritdoc IPriceGuard
     function oraclePriceWad(address base, address quote) external view override returns (uint256) {
         return (_checkedPrice(base) * TwapMath.WAD) / _checkedPrice(quote);
+    }
+
+    /// @inheritdoc IPriceGuard
+    function checkPath(bytes calldata path) external view override {
+        // A hop is 43 bytes read from its first token: token (20) | fee (3) | token (20); the next hop starts 23 on.
+        for (uint256 offset = 0; offset + 43 <= path.length; offset += 23) {
+            address tokenIn = address(bytes20(path[offset:offset + 20]));
+            uint24 fee = uint24(bytes3(path[offset + 20:offset + 23]));
+            address tokenOut = address(bytes20(path[offset + 23:offset + 43]));
+            (address token0, address token1) = _sorted(tokenIn, tokenOut);
+            if (!_routes[token0][token1][fee]) revert PriceGuardRouteNotAllowed(tokenIn, tokenOut, fee);
+        }
     }
 
     /// @dev The oracle prices once they agree with the TWAP over `window`: within `maxDeviation` either way, or, when
@@ -297,6 +329,10 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
 
     function _checkBounds(uint256 value, uint256 min, uint256 max) private pure {
         if (value < min || value > max) revert PriceGuardParameterOutOfBounds(value, min, max);
+    }
+
+    function _sorted(address tokenA, address tokenB) private pure returns (address, address) {
+        return tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
     }
 
     function _nonZero(address account) private pure returns (address) {

@@ -608,6 +608,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         Position memory before,
         bool ownerExit
     ) private view returns (VaultPlanner.Context memory ctx) {
+        ctx.priceGuard = PRICE_GUARD;
         ctx.direction = direction;
         ctx.collateralAsset = collateralAsset;
         ctx.debtAsset = debtAsset;

@@ -2,7 +2,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 import { KeeperAuction__factory, PriceGuard__factory, VaultFactory__factory } from "../../typechain-types";
-import { assetSettings, networkConfig, pairSettings, resolveExternal } from "./index";
+import { assetSettings, networkConfig, pairSettings, resolveExternal, routeSettings } from "./index";
 import { NAMES } from "./names";
 import {
   applyChanges,
@@ -14,6 +14,7 @@ import {
   guardianChanges,
   heartbeatChanges,
   pairChanges,
+  routeChanges,
   twapChanges,
   type Change,
 } from "./wiring";
@@ -27,7 +28,8 @@ export interface ConfigureResult {
 
 /**
  * Brings the price guard, the factory and the auction to the network's configuration: TWAP parameters, heartbeats, freshness feeds,
- * reference pools and allowed pairs, policy bounds, auction curve and gas pricing, guardian. Only what differs is sent.
+ * reference pools and allowed pairs, policy bounds, auction curve and gas pricing, guardian, allowed swap routes. Only
+ * what differs is sent.
  */
 export async function configureProtocol(
   hre: HardhatRuntimeEnvironment,
@@ -57,6 +59,8 @@ export async function configureProtocol(
       nativeAsset: external.tokens[params.auctionGas.nativeAsset],
     })),
     ...(await guardianChanges(factory, guardian)),
+    // Last, so that a deployment's earlier transactions, and the addresses they create, stay as they were.
+    ...(await routeChanges(priceGuard, routeSettings(config, external))),
   ];
   if (changes.length === 0) {
     log("configuration: up to date, nothing sent");

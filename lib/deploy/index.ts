@@ -7,7 +7,7 @@ import { configFor, type AssetSymbol, type NetworkConfig } from "./config";
 import { ASSET_SYMBOLS } from "../market/config";
 import { deploymentPath, type BallastDeployment } from "../deployments";
 import { MARKET, NAMES, tokenName } from "./names";
-import type { AssetSetting, PairSetting } from "./wiring";
+import type { AssetSetting, PairSetting, RouteSetting } from "./wiring";
 
 export * from "./config";
 export * from "./names";
@@ -87,6 +87,12 @@ export function pairSettings(config: NetworkConfig, external: External): PairSet
     debt: asset(debt),
     fee,
   }));
+}
+
+/** The configured swap routes with their resolved addresses, for `routeChanges`. */
+export function routeSettings(config: NetworkConfig, external: External): RouteSetting[] {
+  const asset = (symbol: AssetSymbol) => ({ symbol, address: external.tokens[symbol] });
+  return config.params.routes.map(([tokenA, tokenB, fee]) => ({ tokenA: asset(tokenA), tokenB: asset(tokenB), fee }));
 }
 
 /** Constructor arguments as hardhat-deploy records them (JSON): bigints become decimal strings. */

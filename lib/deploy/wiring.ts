@@ -159,6 +159,31 @@ export async function pairChanges(
   return changes;
 }
 
+export interface RouteSetting {
+  tokenA: { symbol: string; address: string };
+  tokenB: { symbol: string; address: string };
+  fee: number;
+}
+
+/** `PriceGuard.setRoute(..., true)` for every configured pool not yet allowed; other allowed pools are left alone. */
+export async function routeChanges(priceGuard: PriceGuard, routes: readonly RouteSetting[]): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const { tokenA, tokenB, fee } of routes) {
+    if (!(await priceGuard.routeAllowed(tokenA.address, tokenB.address, fee))) {
+      changes.push(
+        await change(
+          priceGuard,
+          "PriceGuard",
+          "setRoute",
+          [tokenA.address, tokenB.address, fee, true],
+          `${tokenA.symbol}, ${tokenB.symbol}, ${fee}, true`,
+        ),
+      );
+    }
+  }
+  return changes;
+}
+
 /** `VaultFactory.setPolicyBounds` when any bound differs. */
 export async function boundsChanges(
   factory: VaultFactory,

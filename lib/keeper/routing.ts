@@ -1,11 +1,12 @@
 /**
  * Route choice for a rebalance swap: every single-hop pool of the pair at Uniswap V3's fee tiers, and every two-hop
  * path through an intermediate token (WETH, USDC by default), each quoted with QuoterV2 for the amount the vault will
- * sell; the best quoted output wins. Pools are looked up with the Uniswap factory's `getPool` and remembered.
+ * sell; the best quoted output wins. Pools are looked up with the Uniswap factory's `getPool` and remembered. Only
+ * pools governance allows (`PriceGuard.routeAllowed`) are proposed: the vault refuses a path through any other.
  */
 import { getAddress, ZeroAddress } from "ethers";
 
-import type { IUniswapV3Factory, QuoterV2 } from "../../typechain-types";
+import type { IPriceGuard, IUniswapV3Factory, QuoterV2 } from "../../typechain-types";
 import { encodePath } from "../protocol/path";
 
 /** Uniswap V3's fee tiers, in hundredths of a bip; `SwapPath` accepts exactly these. */
@@ -40,6 +41,17 @@ export interface RouteSource {
   route(tokenIn: string, tokenOut: string, amountIn: bigint): Promise<RouteChoice>;
 }
 
+/** Whether a rebalance may swap through the pool of a pair at a fee tier. */
+export type RouteFilter = (tokenA: string, tokenB: string, fee: number) => Promise<boolean>;
+
+/**
+ * The price guard's allow-list as a `RouteFilter`. Read on every call, not cached: governance may disallow a pool while
+ * a bot runs.
+ */
+export function guardRoutes(priceGuard: Pick<IPriceGuard, "routeAllowed">): RouteFilter {
+  return (tokenA, tokenB, fee) => priceGuard.routeAllowed(tokenA, tokenB, fee);
+}
+
 export class Router implements RouteSource {
   private readonly pools = new Map<string, string>();
   private readonly intermediates: string[];
@@ -47,6 +59,7 @@ export class Router implements RouteSource {
   constructor(
     private readonly quoter: QuoterV2,
     private readonly uniswapFactory: IUniswapV3Factory,
+    private readonly allowed: RouteFilter,
     intermediates: readonly string[],
     private readonly feeTiers: readonly number[] = FEE_TIERS,
   ) {
@@ -69,10 +82,12 @@ export class Router implements RouteSource {
     const found = await Promise.all(
       this.feeTiers.map(async (fee) => [fee, await this.pool(tokenA, tokenB, fee)] as const),
     );
-    return found.filter(([, pool]) => pool !== ZeroAddress).map(([fee]) => fee);
+    const existing = found.filter(([, pool]) => pool !== ZeroAddress).map(([fee]) => fee);
+    const allowed = await Promise.all(existing.map((fee) => this.allowed(tokenA, tokenB, fee)));
+    return existing.filter((_, i) => allowed[i]);
   }
 
-  /** Every path from `tokenIn` to `tokenOut` over existing pools: single hops first, then two hops. */
+  /** Every path from `tokenIn` to `tokenOut` over existing, allowed pools: single hops first, then two hops. */
   async candidates(tokenIn: string, tokenOut: string): Promise<RouteCandidate[]> {
     const [from, to] = [getAddress(tokenIn), getAddress(tokenOut)];
     const out: RouteCandidate[] = [];

@@ -21,7 +21,14 @@ import {
 } from "../../typechain-types";
 import { ASSET_SYMBOLS, poolKey, POOLS, type AssetSymbol, type Market } from "../market";
 import { CurveKind, LOCAL, LOCAL_PARAMS } from "../deploy/config";
-import { applyChanges, auctionGasChanges, freshnessChanges, heartbeatChanges, pairChanges } from "../deploy/wiring";
+import {
+  applyChanges,
+  auctionGasChanges,
+  freshnessChanges,
+  heartbeatChanges,
+  pairChanges,
+  routeChanges,
+} from "../deploy/wiring";
 import { encodePath } from "./path";
 
 export { encodePath };
@@ -162,6 +169,15 @@ export async function deployProtocol(
     }),
     governance,
   );
+  // Last too, for the same reason: the pools rebalance swaps may route through (R2). No vault exists yet.
+  const routes = await Promise.all(
+    LOCAL.params.routes.map(async ([tokenA, tokenB, fee]) => ({
+      tokenA: await asset(tokenA),
+      tokenB: await asset(tokenB),
+      fee,
+    })),
+  );
+  await applyChanges(await routeChanges(priceGuard, routes), governance);
   return { governance, guardian, forwarder, priceGuard, executor, factory, planner, lens, auction };
 }
 

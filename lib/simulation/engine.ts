@@ -22,7 +22,7 @@ import { BallastVault__factory } from "../../typechain-types";
 import { mined } from "../market/aave";
 import { deployMarket, MARKET_ROLES, poolKey, roleAddress, type Market } from "../market";
 import { deployProtocol, LOCAL_PARAMS, singleHopPath, type Protocol } from "../protocol";
-import { Router } from "../keeper/routing";
+import { guardRoutes, Router } from "../keeper/routing";
 import { KeeperFleet, RAW_DECODER, type FailureDecoder, type FleetContext } from "./automation";
 import { compare, holdResult, openingHF, staticSetupAt, type ComparedResult } from "./baselines";
 import type { HealthPoint } from "./chart";
@@ -551,8 +551,15 @@ async function fleetContext(
     priceGuard: protocol.priceGuard,
     weth: await market.tokens.erc20.WETH.getAddress(),
     usdc: await market.tokens.erc20.USDC.getAddress(),
-    // The keeper bot's router, offered the route pool only: no other fee tier, no intermediate token.
-    router: new Router(market.uniswap.quoter, market.uniswap.factory, [], [ROUTE_FEE]),
+    // The keeper bot's router, offered the route pool only: no other fee tier, no intermediate token; governance
+    // allows it (LOCAL routes), and the guard is asked as the bot asks it.
+    router: new Router(
+      market.uniswap.quoter,
+      market.uniswap.factory,
+      guardRoutes(protocol.priceGuard),
+      [],
+      [ROUTE_FEE],
+    ),
     provider: keeperSigners[0].provider,
     usdcPrice: await market.world.oraclePrice("USDC"),
     minDebtBase: config.minDebtBase,

@@ -16,6 +16,7 @@ import {
 import { BallastVault__factory } from "../../typechain-types";
 import type {
   IAaveOracle,
+  IPriceGuard,
   IUniswapV3Factory,
   IVaultLens,
   KeeperAuction,
@@ -27,7 +28,7 @@ import { assessExecution, batches, decideVault, type Direction } from "../../lib
 import { firstAcceptedHint, saleHints } from "../../lib/keeper/hints";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
-import { describeRoute, Router } from "./routing";
+import { describeRoute, guardRoutes, Router } from "./routing";
 import {
   decodeReason,
   describeFailure,
@@ -68,6 +69,8 @@ export interface KeeperContracts {
   quoter: QuoterV2;
   uniswapFactory: IUniswapV3Factory;
   oracle: IAaveOracle;
+  /** The factory's price guard: its allowed routes are the only ones the bot proposes. */
+  priceGuard: IPriceGuard;
 }
 
 export interface KeeperSettings {
@@ -144,6 +147,7 @@ export class KeeperBot {
     this.router = new Router(
       options.contracts.quoter,
       options.contracts.uniswapFactory,
+      guardRoutes(options.contracts.priceGuard),
       options.settings.intermediates,
     );
     this.valuer = new Valuer(

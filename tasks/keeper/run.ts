@@ -172,8 +172,9 @@ export async function setupKeeper(
     });
   }
   const quoter = QuoterV2__factory.connect(quoterAddress, provider);
+  const priceGuard = IPriceGuard__factory.connect(priceGuardAddress, provider);
   const [oracleAddress, uniswapFactoryAddress, weth] = await Promise.all([
-    IPriceGuard__factory.connect(priceGuardAddress, provider).ORACLE(),
+    priceGuard.ORACLE(),
     quoter.factory(),
     quoter.WETH9(),
   ]);
@@ -218,6 +219,7 @@ export async function setupKeeper(
       quoter,
       uniswapFactory: IUniswapV3Factory__factory.connect(uniswapFactoryAddress, provider),
       oracle,
+      priceGuard,
     },
     settings: {
       fromBlock: args.fromBlock,

@@ -162,6 +162,10 @@ export function describeError(e: ErrorDescription): string {
       return `Aave's price source ${String(a[1])} for ${String(a[0])} has no latestRoundData (an adapter): governance must set the Chainlink feed behind it with PriceGuard.setFreshnessFeed (lib/deploy/config, then \`npx hardhat deploy\`)`;
     case "PriceGuardTwapDeviation":
       return "the pool price deviates too far from the oracle (TWAP check): wait for arbitrage or for the TWAP to catch up";
+    case "PriceGuardRouteNotAllowed":
+      return `the swap path goes through the ${String(a[0])}/${String(a[1])} pool at fee ${big(2)}, which governance has not allowed: route through an allowed pool (PriceGuard.routeAllowed; locally WETH/USDC 500 or 3000, WBTC/USDC 3000) with --path`;
+    case "PriceGuardNoPool":
+      return `the Uniswap factory holds no ${String(a[0])}/${String(a[1])} pool at fee ${big(2)}: create the pool first, or allow one that exists`;
     case "SwapPathWrongTokenIn":
     case "SwapPathWrongTokenOut":
       return `the swap path has the wrong ${e.name.endsWith("In") ? "input" : "output"} token (expected ${String(a[0])}, got ${String(a[1])}): check --path`;

@@ -143,6 +143,13 @@ describe("deploy scripts", () => {
         expect(pool).to.not.equal(ZeroAddress);
         expect(await d.priceGuard.referencePool(c, t)).to.equal(pool);
       }
+      for (const [tokenA, tokenB, fee] of params.routes) {
+        const [a, b] = [d.external.tokens[tokenA], d.external.tokens[tokenB]];
+        expect(await d.priceGuard.routeAllowed(a, b, fee)).to.equal(true);
+        expect(await d.priceGuard.routeAllowed(b, a, fee)).to.equal(true);
+      }
+      // Only the configured routes: the 1% WETH/USDC tier is not one.
+      expect(await d.priceGuard.routeAllowed(d.external.tokens.WETH, d.external.tokens.USDC, 10_000)).to.equal(false);
       // Only the configured pairs: the reverse direction is not allowed.
       expect(await d.factory.isPairAllowed(d.external.tokens.USDC, d.external.tokens.WETH)).to.equal(false);
     });

@@ -60,6 +60,10 @@ async function hookFixture(): Promise<HookFixture> {
   const hook = await new KickingMintableERC20__factory(lp).deploy("Hook", "HOOK", 18);
   await hookPool(f, hook, "USDC", 10n ** 8n);
   await hookPool(f, hook, "WETH", RAISED_PRICE);
+  // Governance would never allow such a token's pools (R2); allowed here, the test exercises the guard in depth.
+  for (const symbol of ["USDC", "WETH"] as const) {
+    await (await f.priceGuard.connect(f.governance).setRoute(hook, f.tokens.erc20[symbol], FEE, true)).wait();
+  }
   const hookUp = encodePath(
     [await f.tokens.erc20.USDC.getAddress(), await hook.getAddress(), await f.tokens.erc20.WETH.getAddress()],
     [FEE, FEE],

@@ -12,7 +12,7 @@ import { sortAssets } from "../../lib/market/uniswap";
 import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
 import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
 import { parseLogLines, type LogRecord } from "../../tasks/keeper/log";
-import { Router } from "../../tasks/keeper/routing";
+import { guardRoutes, Router } from "../../tasks/keeper/routing";
 import { setupKeeper, type KeeperArgs, type KeeperSetup } from "../../tasks/keeper/run";
 import type { PassSummary } from "../../tasks/keeper/types";
 import { movePrice } from "../shared/vault";
@@ -371,7 +371,7 @@ describe("keeper:run", () => {
     it("quotes every pool of the pair and picks the better one when a pool is pushed off price", async () => {
       const f = await loadFixture(keeperFixture);
       const [weth, usdc] = [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()];
-      const router = new Router(f.uniswap.quoter, f.uniswap.factory, [weth, usdc]);
+      const router = new Router(f.uniswap.quoter, f.uniswap.factory, guardRoutes(f.priceGuard), [weth, usdc]);
       const tenEth = parseUnits("10", 18);
       const twentyK = parseUnits("20000", 6);
       const sell = await router.route(weth, usdc, tenEth);
@@ -407,13 +407,15 @@ describe("keeper:run", () => {
       const [wbtc, weth, usdc] = await Promise.all(
         (["WBTC", "WETH", "USDC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
       );
-      const router = new Router(f.uniswap.quoter, f.uniswap.factory, [weth, usdc]);
+      const router = new Router(f.uniswap.quoter, f.uniswap.factory, guardRoutes(f.priceGuard), [weth, usdc]);
       const oneBtc = parseUnits("1", 8);
       expect((await router.route(wbtc, usdc, oneBtc)).best?.fees).to.deep.equal([3_000]);
 
       // A deep WBTC/WETH 0.05% pool at the oracle price, then WBTC dumped into the direct WBTC/USDC pool.
       await addFullRangePool(f, "WBTC", "WETH", 500, 200n);
-      const fresh = new Router(f.uniswap.quoter, f.uniswap.factory, [weth, usdc]);
+      // Governance allows the new pool (R2); the router proposes only allowed pools.
+      await (await f.priceGuard.connect(f.governance).setRoute(wbtc, weth, 500, true)).wait();
+      const fresh = new Router(f.uniswap.quoter, f.uniswap.factory, guardRoutes(f.priceGuard), [weth, usdc]);
       const whale = f.rival;
       const dump = parseUnits("100", 8);
       await f.world.fund("WBTC", whale.address, dump);
@@ -435,6 +437,25 @@ describe("keeper:run", () => {
       expect(choice.quotes.map((q) => q.fees)).to.deep.equal([[3_000], [500, 500], [500, 3_000]]);
       expect(choice.best?.tokens).to.deep.equal([wbtc, weth, usdc].map((a) => getAddress(a)));
       expect(choice.best?.fees).to.deep.equal([500, 500]);
+    });
+
+    it("proposes no pool governance has not allowed, and a pool again once allowed (R2)", async () => {
+      const f = await loadFixture(keeperFixture);
+      const [wbtc, weth, usdc] = await Promise.all(
+        (["WBTC", "WETH", "USDC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
+      );
+      // A keeper's own WETH/USDC 1% pool and a WBTC/WETH 0.05% pool: both exist, neither is allowed.
+      await addFullRangePool(f, "WETH", "USDC", 10_000, 200n);
+      await addFullRangePool(f, "WBTC", "WETH", 500, 200n);
+      const router = new Router(f.uniswap.quoter, f.uniswap.factory, guardRoutes(f.priceGuard), [weth, usdc]);
+      expect((await router.candidates(weth, usdc)).map((c) => c.fees)).to.deep.equal([[500], [3_000]]);
+      expect((await router.candidates(wbtc, usdc)).map((c) => c.fees)).to.deep.equal([[3_000]]);
+      // Without the filter both would be proposed.
+      const open = new Router(f.uniswap.quoter, f.uniswap.factory, async () => true, [weth, usdc]);
+      expect((await open.candidates(weth, usdc)).map((c) => c.fees)).to.deep.equal([[500], [3_000], [10_000]]);
+      // Disallowing a market pool removes it at once: the guard is read on every call.
+      await (await f.priceGuard.connect(f.governance).setRoute(weth, usdc, 3_000, false)).wait();
+      expect((await router.candidates(weth, usdc)).map((c) => c.fees)).to.deep.equal([[500]]);
     });
   });
 

@@ -720,6 +720,10 @@ describe("BallastVault", () => {
         [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()],
         [10_000],
       );
+      // Governance allows the new pool (R2): only allowed pools may carry a rebalance.
+      await (
+        await f.priceGuard.connect(f.governance).setRoute(f.tokens.erc20.WETH, f.tokens.erc20.USDC, 10_000, true)
+      ).wait();
       const before = await snapshotState(f);
       await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256, 0, 0)).to.be.revertedWith(
         "Too little received",

@@ -54,6 +54,12 @@ export const LOCAL_PARAMS = {
     ["WETH", "USDC", 500],
     ["WBTC", "USDC", 3_000],
   ] as const,
+  /** Every pool of the local market (`POOLS`): the allowed swap routes. */
+  routes: [
+    ["WETH", "USDC", 500],
+    ["WETH", "USDC", 3_000],
+    ["WBTC", "USDC", 3_000],
+  ] as const,
 };
 
 /** hardhat and localhost: the local market (script 00) with its mock feeds, all refreshed within the hour. */

@@ -49,5 +49,11 @@ export const MAINNET: NetworkConfig = {
       ["WETH", "USDC", 500],
       ["WBTC", "USDC", 3_000],
     ],
+    // The deep public pools of the pairs: USDC/WETH 0.05% and 0.3%, WBTC/USDC 0.3%.
+    routes: [
+      ["WETH", "USDC", 500],
+      ["WETH", "USDC", 3_000],
+      ["WBTC", "USDC", 3_000],
+    ],
   },
 };

@@ -31,6 +31,12 @@ export interface ExternalAddresses {
 export type PairConfig = readonly [collateral: AssetSymbol, debt: AssetSymbol, fee: number];
 
 /**
+ * A Uniswap V3 pool rebalance swaps may route through (`PriceGuard.setRoute`): its two tokens, in either order, and its
+ * fee tier. The pool must exist.
+ */
+export type RouteConfig = readonly [tokenA: AssetSymbol, tokenB: AssetSymbol, fee: number];
+
+/**
  * How the keeper auction prices the gas part of its reward (`IKeeperAuction.GasConfig`), with the native asset named
  * by symbol: the configure script resolves it to the network's address.
  */
@@ -57,6 +63,8 @@ export interface ProtocolParams {
   auction: IKeeperAuction.ConfigStruct;
   auctionGas: AuctionGasParams;
   pairs: readonly PairConfig[];
+  /** The only pools a rebalance may swap through (R2): a keeper's own pool would keep the slippage bound. */
+  routes: readonly RouteConfig[];
 }
 
 export interface NetworkConfig {
