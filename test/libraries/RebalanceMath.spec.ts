@@ -306,17 +306,20 @@ describe("RebalanceMath", function () {
     });
   });
 
+  /** A band 1.3 / 1.5 / 1.8 with 1% slippage widening to 3%; the reward fields play no part here. */
+  const POLICY = {
+    minHF: hf(1.3),
+    targetHF: hf(1.5),
+    maxHF: hf(1.8),
+    maxSlippageBps: 100,
+    maxKeeperRewardBps: 100,
+    maxGasPrice: 0n,
+    maxRewardBase: 1n,
+    urgentSlippageBps: 300,
+  };
+
   describe("#band", function () {
-    const policy = {
-      minHF: hf(1.3),
-      targetHF: hf(1.5),
-      maxHF: hf(1.8),
-      maxSlippageBps: 100,
-      maxKeeperRewardBps: 100,
-      maxGasPrice: 0n,
-      maxRewardBase: 1n,
-      urgentSlippageBps: 300,
-    };
+    const policy = POLICY;
     const at = (healthFactor: bigint, debtBase = 1n) => ({
       collateralBase: 0n,
       debtBase,
@@ -340,16 +343,7 @@ describe("RebalanceMath", function () {
   });
 
   describe("#saleSlippageBps", function () {
-    const policy = (urgentSlippageBps: number) => ({
-      minHF: hf(1.3),
-      targetHF: hf(1.5),
-      maxHF: hf(1.8),
-      maxSlippageBps: 100,
-      maxKeeperRewardBps: 100,
-      maxGasPrice: 0n,
-      maxRewardBase: 1n,
-      urgentSlippageBps,
-    });
+    const policy = (urgentSlippageBps: number) => ({ ...POLICY, urgentSlippageBps });
     const points: [string, bigint, number, bigint][] = [
       ["in the band", hf(1.4), 300, 100n],
       ["at minHF", hf(1.3), 300, 100n],

@@ -1,6 +1,6 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Result } from "ethers";
 import { ZeroHash } from "ethers";
 import hre from "hardhat";
 
@@ -129,43 +129,49 @@ async function kick<F extends KeeperFixture>(f: F): Promise<F & KickedFixture> {
   return { ...f, kickedAt: a.kickedAt, hfAtKick: a.hfAtKick, kickGasPrice: a.kickGasPrice };
 }
 
-/** Every `Executed` event a transaction emitted from the auction, with its arguments. */
+/** The arguments of every `name` event a transaction emitted from the auction, in order. */
+async function auctionEvents(auction: KeeperAuction, tx: ContractTransactionResponse, name: string): Promise<Result[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const address = await auction.getAddress();
+  const out: Result[] = [];
+  for (const log of receipt.logs) {
+    if (log.address !== address) continue;
+    const parsed = auction.interface.parseLog(log);
+    if (parsed?.name === name) out.push(parsed.args);
+  }
+  return out;
+}
+
 /** The `KickRefunded` events of a transaction: each kicker refunded out of an execution's reward. */
 export async function kickRefunds(
   auction: KeeperAuction,
   tx: ContractTransactionResponse,
 ): Promise<{ vault: string; kicker: string; amount: bigint }[]> {
-  const receipt = await tx.wait();
-  if (receipt === null) throw new Error("no receipt");
-  const address = await auction.getAddress();
-  const out = [];
-  for (const log of receipt.logs) {
-    if (log.address !== address) continue;
-    const parsed = auction.interface.parseLog(log);
-    if (parsed?.name !== "KickRefunded") continue;
-    out.push({ vault: parsed.args[0] as string, kicker: parsed.args[1] as string, amount: parsed.args[2] as bigint });
-  }
-  return out;
+  return (await auctionEvents(auction, tx, "KickRefunded")).map(([vault, kicker, amount]) => ({
+    vault: vault as string,
+    kicker: kicker as string,
+    amount: amount as bigint,
+  }));
 }
 
+/** Every `Executed` event a transaction emitted from the auction, with its arguments. */
 export async function executedEvents(
   auction: KeeperAuction,
   tx: ContractTransactionResponse,
 ): Promise<
   { vault: string; keeper: string; recipient: string; rewardBps: bigint; gasRewardBase: bigint; reward: bigint }[]
 > {
-  const receipt = await tx.wait();
-  if (receipt === null) throw new Error("no receipt");
-  const address = await auction.getAddress();
-  const events = [];
-  for (const log of receipt.logs) {
-    if (log.address !== address) continue;
-    const parsed = auction.interface.parseLog(log);
-    if (parsed?.name !== "Executed") continue;
-    const { vault, keeper, recipient, rewardBps, gasRewardBase, reward } = parsed.args;
-    events.push({ vault, keeper, recipient, rewardBps, gasRewardBase, reward });
-  }
-  return events;
+  return (await auctionEvents(auction, tx, "Executed")).map(
+    ({ vault, keeper, recipient, rewardBps, gasRewardBase, reward }) => ({
+      vault,
+      keeper,
+      recipient,
+      rewardBps,
+      gasRewardBase,
+      reward,
+    }),
+  );
 }
 
 /** What `expectAuctionClean` reads: the market, the auction, and every address it could have approved. */
