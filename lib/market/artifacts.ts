@@ -46,13 +46,23 @@ export type ArtifactName = keyof typeof ARTIFACT_PATHS;
  */
 export const STAGED_ARTIFACTS_DIR = "cache/npm-artifacts";
 
-/** Copies each npm artifact to `STAGED_ARTIFACTS_DIR/<Name>.json`; returns the staged paths. */
+/**
+ * Copies each npm artifact to `STAGED_ARTIFACTS_DIR/<Name>.json`; returns the staged paths. Every compile runs this,
+ * so a file already staged is left alone and a new one lands by rename: another process's typechain, reading the
+ * folder at the same time, never sees a half-written file.
+ */
 export function stageExternalArtifacts(root: string): string[] {
   const dir = path.join(root, STAGED_ARTIFACTS_DIR);
   fs.mkdirSync(dir, { recursive: true });
   return Object.entries(ARTIFACT_PATHS).map(([name, source]) => {
     const target = path.join(STAGED_ARTIFACTS_DIR, `${name}.json`);
-    fs.copyFileSync(path.join(root, source), path.join(root, target));
+    const content = fs.readFileSync(path.join(root, source));
+    const staged = path.join(root, target);
+    if (!fs.existsSync(staged) || !fs.readFileSync(staged).equals(content)) {
+      const partial = `${staged}.${process.pid}.tmp`;
+      fs.writeFileSync(partial, content);
+      fs.renameSync(partial, staged);
+    }
     return target;
   });
 }

@@ -16,6 +16,7 @@ import { runSimulation, type SimulationOutcome, type SimulationTimings } from ".
 import { concatEventFiles, EventLog } from "../../lib/simulation/events";
 import { finalize, shardPaths, type ShardResult } from "../../lib/simulation/montecarlo";
 import type { SimulationResult } from "../../lib/simulation/result";
+import { BUILT_ENV } from "../shared/build";
 import { TaskError } from "../shared/errors";
 import { decodeReason, describeFailure } from "../keeper/tx";
 import type { SimulateArgs } from "./args";
@@ -145,6 +146,14 @@ function runProcess(command: string, argv: string[], cwd: string, env: NodeJS.Pr
   });
 }
 
+/** The lines of a failed worker's output that say what went wrong: its error's message, not the stack under it. */
+export function workerError(output: string): string {
+  const lines = output.trim().split("\n");
+  const first = lines.findIndex((line) => /^\s*at /.test(line));
+  const message = (first === -1 ? lines.slice(-3) : lines.slice(Math.max(0, first - 3), first)).map((l) => l.trim());
+  return message.filter((l) => l !== "").join(" | ");
+}
+
 /** What one worker wrote: its slice (JSON, parsed), its timings and, if asked, its events CSV. */
 export interface WorkerSlice<S> {
   shard: S;
@@ -176,10 +185,10 @@ export async function runShardWorkers<S>(
       const argv = [cli, task, ...flags, "--shard", `${i}/${workers}`, "--workers", "1", "--json", file("json")];
       argv.push(...(options.extra?.(i, file) ?? []));
       const t0 = performance.now();
-      const run = await runProcess(process.execPath, argv, root, { ...process.env, [TIMINGS_ENV]: file("timings") });
+      const env = { ...process.env, [TIMINGS_ENV]: file("timings"), [BUILT_ENV]: "1" };
+      const run = await runProcess(process.execPath, argv, root, env);
       if (run.code !== 0) {
-        const last = run.output.trim().split("\n").slice(-3).join(" | ");
-        throw new TaskError(`Worker ${i}/${workers} failed (exit ${run.code}): ${last}`);
+        throw new TaskError(`Worker ${i}/${workers} failed (exit ${run.code}): ${workerError(run.output)}`);
       }
       const range = shardPaths(paths, { index: i, count: workers });
       console.log(

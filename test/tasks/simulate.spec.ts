@@ -8,6 +8,7 @@ import type { ComparedResult } from "../../lib/simulation/baselines";
 import type { FrontierResult } from "../../lib/simulation/frontier";
 import type { SimulationResult } from "../../lib/simulation/result";
 import type { FrontierRecommendation } from "../../tasks/policy/frontier";
+import { workerError } from "../../tasks/simulate/run";
 import { expectTaskError, runTask, tmpFile } from "./helpers";
 
 /**
@@ -440,6 +441,19 @@ describe("keeper:simulate --paths (Monte Carlo)", () => {
       { out: merged, events: tmpFile("merged.csv"), shards: [b, a] },
       /^--events: 0 events CSVs for 2 slices; pass each slice's --events file$/,
     );
+  });
+
+  it("a failed worker is reported by its error's message, not by the stack frames under it", () => {
+    const output = [
+      "Running paths…",
+      "SyntaxError: cache/npm-artifacts/WETH9.json: Unexpected end of JSON input",
+      "    at JSON.parse (<anonymous>)",
+      "    at Environment.run (runtime-environment.ts:184:14)",
+    ].join("\n");
+    expect(workerError(output)).to.equal(
+      "Running paths… | SyntaxError: cache/npm-artifacts/WETH9.json: Unexpected end of JSON input",
+    );
+    expect(workerError("Error HH1: no config\n")).to.equal("Error HH1: no config");
   });
 
   it("--workers 2: child processes, the same JSON and events bytes as one process", async () => {
