@@ -4,6 +4,7 @@ import { MaxUint256, parseUnits, type ContractTransactionResponse } from "ethers
 import hre from "hardhat";
 
 import { FlashLoanReceiverProbe__factory, type IBallastVault } from "../../typechain-types";
+import { signIntent } from "../../lib/intents";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
@@ -280,6 +281,31 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       const pos = await f.vault.position();
       expect([pos.collateralBase, pos.debtBase]).to.deep.equal([0n, 0n]);
       expect(await f.aave.variableDebtTokens.USDC.balanceOf(f.vault)).to.equal(0n);
+      await expectExecutorClean(f);
+    });
+  });
+
+  describe("#closeBySig", () => {
+    it("closes in steps for a relayer, paying its fee out of what is returned", async () => {
+      const f = await loadFixture(drainedFixture);
+      const fee = parseUnits("1", 6);
+      const intent = {
+        maxSlippageBps: BigInt(DEFAULT_POLICY.maxSlippageBps),
+        feeToken: await f.tokens.erc20.USDC.getAddress(),
+        maxFee: fee,
+        nonce: 7n,
+        deadline: BigInt((await time.latest()) + 3_600),
+      };
+      const { chainId } = await hre.ethers.provider.getNetwork();
+      const signature = await signIntent(f.alice, "Close", await f.vault.getAddress(), chainId, intent);
+      const wethBefore = await f.tokens.erc20.WETH.balanceOf(f.alice.address);
+      const tx = await f.vault.connect(f.keeper).closeBySig(intent, signature, f.down, fee);
+      const [report] = await rebalancedReports(f.vault, tx);
+      expectStepped(await stepsOf(f, tx), report);
+      await expect(tx).to.changeTokenBalance(f.tokens.erc20.USDC, f.keeper, fee);
+      expect(await f.tokens.erc20.WETH.balanceOf(f.alice.address)).to.be.gt(wethBefore);
+      const pos = await f.vault.position();
+      expect([pos.collateralBase, pos.debtBase]).to.deep.equal([0n, 0n]);
       await expectExecutorClean(f);
     });
   });
