@@ -5,7 +5,8 @@ pragma solidity 0.8.28;
 /// @notice The stateless engine behind every rebalance: an Aave V3 flash loan, a Uniswap V3 exactInput swap, then
 /// settlement on the calling vault's position. It acts only on its caller's own position, holds no funds and no
 /// allowances between transactions, and accepts flash-loan callbacks only from the Aave pool for loans it started.
-/// It emits nothing: the vault's `Rebalanced` event carries the whole breakdown, and Aave's `FlashLoan` the loan.
+/// It emits one event of its own, `SteppedWithoutFlashLoan`, when the debt reserve cannot fund the loan; otherwise the
+/// vault's `Rebalanced` event carries the whole breakdown, and Aave's `FlashLoan` the loan.
 interface IRebalanceExecutor {
     /// @notice Which way a rebalance moves the position.
     enum Direction {
@@ -49,6 +50,13 @@ interface IRebalanceExecutor {
         uint256 leftover;
     }
 
+    /// @notice A Deleverage or Close ran in steps without a flash loan: the loan reverted and the debt reserve's aToken
+    /// held less of the debt asset than the loan (the reserve fully borrowed). Each step released collateral the
+    /// vault's Aave position could spare, sold it and repaid debt with the output.
+    /// @param vault The vault whose plan ran.
+    /// @param steps How many release-sell-repay steps it took.
+    event SteppedWithoutFlashLoan(address indexed vault, uint256 steps);
+
     /// @notice `executeOperation` was called by someone other than the Aave pool.
     error ExecutorCallerNotPool(address caller);
     /// @notice A flash loan was started by someone other than this executor.
@@ -61,9 +69,20 @@ interface IRebalanceExecutor {
     error ExecutorFlashExceedsDebt(uint256 flashAmount, uint256 repaid);
     /// @notice The swap returned too little to repay the flash loan and its premium.
     error ExecutorFlashUnpaid(uint256 amountOut, uint256 owed);
+    /// @notice Without a flash loan, the vault could release no collateral: its Aave health factor is at or below the
+    /// executor's per-step floor (1% over Aave's liquidation threshold of 1.0), so every withdrawal would fail.
+    /// @param healthFactor The vault's Aave health factor when the step was tried.
+    error ExecutorNoWithdrawHeadroom(uint256 healthFactor);
+    /// @notice Without a flash loan, the plan's sale was not done within the executor's step cap.
+    /// @param sold Collateral sold in the steps taken.
+    /// @param amountIn Collateral the plan sells.
+    error ExecutorStepsExhausted(uint256 sold, uint256 amountIn);
 
     /// @notice Carries out `plan` on the caller's own Aave position and returns what happened.
     /// @dev For Leverage the caller must have delegated exactly `plan.flashAmount` of variable-debt credit to the
-    /// executor; the loan consumes it. For Deleverage and Close the caller must answer `releaseCollateral`.
+    /// executor; the loan consumes it. For Deleverage and Close the caller must answer `releaseCollateral`, as many
+    /// times as there are steps. If a Deleverage's or Close's flash loan reverts while the debt reserve holds less than
+    /// `plan.flashAmount`, the same plan runs in steps without a loan (`SteppedWithoutFlashLoan`, no premium);
+    /// any other revert of the loan is re-thrown unchanged.
     function execute(Plan calldata plan) external returns (Execution memory);
 }

@@ -2,9 +2,12 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
 import {IPoolAddressesProvider} from "@aave/core-v3/contracts/interfaces/IPoolAddressesProvider.sol";
+import {IPriceOracleGetter} from "@aave/core-v3/contracts/interfaces/IPriceOracleGetter.sol";
 import {IFlashLoanReceiver} from "@aave/core-v3/contracts/flashloan/interfaces/IFlashLoanReceiver.sol";
 import {IFlashLoanSimpleReceiver} from "@aave/core-v3/contracts/flashloan/interfaces/IFlashLoanSimpleReceiver.sol";
 import {ISwapRouter} from "@uniswap/v3-periphery/contracts/interfaces/ISwapRouter.sol";
@@ -15,11 +18,18 @@ import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 /// @title RebalanceExecutor
 /// @notice See {IRebalanceExecutor}. Deleverage and Close use `flashLoanSimple`; Leverage uses `flashLoan` with
 /// interest-rate mode 2, which opens the debt on the vault through its one-shot credit delegation and charges no
-/// premium.
+/// premium. When the debt reserve is fully borrowed and cannot fund a Deleverage's or Close's loan, the same plan runs
+/// in bounded steps without one (see `_stepWithoutFlashLoan`).
 contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFlashLoanReceiver {
     using SafeERC20 for IERC20;
 
     uint256 private constant _VARIABLE_RATE = 2;
+    /// @dev Without a flash loan, each step releases no more collateral than keeps the vault's Aave HF at or above
+    /// 1.01: Aave refuses a withdrawal below 1.0, and the margin absorbs its base-unit rounding.
+    uint256 private constant _STEP_HF_FLOOR_BPS = 10_100;
+    /// @dev Without a flash loan, at most this many release-sell-repay steps. Each step's headroom grows by about
+    /// 1.01 / liquidation threshold (22% for WETH's 0.825), so 16 steps close a WETH vault from an HF of about 1.02.
+    uint256 private constant _MAX_STEPS = 16;
 
     /// @inheritdoc IFlashLoanSimpleReceiver
     IPoolAddressesProvider public immutable override(IFlashLoanReceiver, IFlashLoanSimpleReceiver) ADDRESSES_PROVIDER;
@@ -56,7 +66,20 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
             modes[0] = _VARIABLE_RATE;
             POOL.flashLoan(address(this), assets, amounts, modes, msg.sender, params, 0);
         } else {
-            POOL.flashLoanSimple(address(this), plan.debtAsset, plan.flashAmount, params, 0);
+            // The loan's callback runs the plan; only its failure needs handling here.
+            // solhint-disable-next-line no-empty-blocks
+            try POOL.flashLoanSimple(address(this), plan.debtAsset, plan.flashAmount, params, 0) {} catch (
+                bytes memory reason
+            ) {
+                // Only a reserve too short to lend the loan is served in steps; any other failure surfaces as it was.
+                address aToken = POOL.getReserveData(plan.debtAsset).aTokenAddress;
+                if (IERC20(plan.debtAsset).balanceOf(aToken) >= plan.flashAmount) {
+                    assembly ("memory-safe") {
+                        revert(add(reason, 32), mload(reason))
+                    }
+                }
+                _stepWithoutFlashLoan(plan, msg.sender);
+            }
         }
         execution = Execution({
             amountOut: _amountOut,
@@ -124,6 +147,78 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
         _amountOut = amountOut;
         _leftover = plan.keep;
         return true;
+    }
+
+    /// @dev Deleverage and Close without a flash loan: release what the vault's HF can spare (at most the rest of the
+    /// sale), sell it with its share of the plan's oracle-derived minimum (rounded up, so the slices' minimums add up
+    /// to at least the whole's), and repay debt with the output beyond `keep`, until `amountIn` is sold. No premium is
+    /// paid, so the surplus that the flash path would repay after the loan has already gone against the debt; what is
+    /// held at the end (`keep`, plus anything the debt could not absorb) goes to the vault, as on the flash path.
+    function _stepWithoutFlashLoan(Plan calldata plan, address vault) private {
+        uint256 price = IPriceOracleGetter(ADDRESSES_PROVIDER.getPriceOracle()).getAssetPrice(plan.collateralAsset);
+        uint256 unit = 10 ** IERC20Metadata(plan.collateralAsset).decimals();
+        uint256 sold;
+        uint256 held;
+        uint256 steps;
+        bool debtCleared;
+        while (sold < plan.amountIn) {
+            if (steps == _MAX_STEPS) revert ExecutorStepsExhausted(sold, plan.amountIn);
+            ++steps;
+            uint256 slice = Math.min(plan.amountIn - sold, (_withdrawHeadroomBase(vault) * unit) / price);
+            held += _sellSlice(plan, vault, slice);
+            sold += slice;
+            if (!debtCleared && held > plan.keep) {
+                (held, debtCleared) = _repayBeyondKeep(plan.debtAsset, vault, held, plan.keep);
+            }
+        }
+        if (held != 0) IERC20(plan.debtAsset).safeTransfer(vault, held);
+        _leftover = held;
+        emit SteppedWithoutFlashLoan(vault, steps);
+    }
+
+    /// @dev One step's sale: `slice` of collateral released by the vault and sold for at least its share of the plan's
+    /// minimum, rounded up.
+    function _sellSlice(Plan calldata plan, address vault, uint256 slice) private returns (uint256 amountOut) {
+        if (slice == 0) {
+            (, , , , , uint256 healthFactor) = POOL.getUserAccountData(vault);
+            revert ExecutorNoWithdrawHeadroom(healthFactor);
+        }
+        IBallastVault(vault).releaseCollateral(slice);
+        amountOut = _swap(
+            plan.collateralAsset,
+            plan.path,
+            slice,
+            Math.mulDiv(plan.minAmountOut, slice, plan.amountIn, Math.Rounding.Ceil)
+        );
+        _amountOut += amountOut;
+    }
+
+    /// @dev Repays the vault's debt with what is held beyond `keep`. Aave repays at most the debt: past it, the rest
+    /// stays held, the allowance is cleared, and `cleared` tells the caller to try no further repayment.
+    function _repayBeyondKeep(
+        address asset,
+        address vault,
+        uint256 held,
+        uint256 keep
+    ) private returns (uint256 stillHeld, bool cleared) {
+        uint256 amount = held - keep;
+        IERC20(asset).forceApprove(address(POOL), amount);
+        uint256 repaid = POOL.repay(asset, amount, _VARIABLE_RATE, vault);
+        cleared = repaid != amount;
+        if (cleared) IERC20(asset).forceApprove(address(POOL), 0);
+        _debtRepaid += repaid;
+        stillHeld = held - repaid;
+    }
+
+    /// @dev The collateral value, in Aave's base units, the vault can withdraw with its HF staying at or above the
+    /// step floor: (collateral - x) * threshold >= floor * debt, rounded down. Reads the vault's average threshold,
+    /// which is its collateral's own when it holds only that (or its e-mode's).
+    function _withdrawHeadroomBase(address vault) private view returns (uint256) {
+        (uint256 collateralBase, uint256 debtBase, , uint256 thresholdBps, , ) = POOL.getUserAccountData(vault);
+        if (debtBase == 0) return collateralBase;
+        if (thresholdBps == 0) return 0;
+        uint256 floorBase = Math.ceilDiv(debtBase * _STEP_HF_FLOOR_BPS, thresholdBps);
+        return collateralBase > floorBase ? collateralBase - floorBase : 0;
     }
 
     function _authenticate(address initiator) private view returns (address vault) {
