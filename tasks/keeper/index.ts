@@ -4,8 +4,25 @@ import type { KeeperArgs } from "./run";
 import { ensureBuilt } from "../shared/build";
 
 task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper auctions when the reward beats the gas")
-  .addOptionalParam("account", "Keeper: index of a Hardhat account (default 0)", undefined, types.int)
-  .addOptionalParam("key", "Keeper: hex private key (instead of --account)", undefined, types.string)
+  .addOptionalParam(
+    "account",
+    "Keeper: index of a Hardhat account (default 0 on hardhat/localhost only; elsewhere set KEEPER_PRIVATE_KEY or use --keystore)",
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
+    "keystore",
+    "Keeper: encrypted JSON keystore file; its password from KEEPER_KEYSTORE_PASSWORD, else asked for on the terminal",
+    undefined,
+    types.string,
+  )
+  // Kept only to refuse it with a message that names the alternatives: Hardhat's own error would not.
+  .addOptionalParam(
+    "key",
+    "Refused: a key on the command line shows in ps and shell history; set KEEPER_PRIVATE_KEY or use --keystore",
+    undefined,
+    types.string,
+  )
   .addOptionalParam("recipient", "Address paid the rewards (default: the keeper)", undefined, types.string)
   .addOptionalParam(
     "deployments",

@@ -23,17 +23,20 @@ import {
   QuoterV2__factory,
   VaultFactory__factory,
 } from "../../typechain-types";
-import { parseAddress, resolveSigner } from "../shared/context";
+import { parseAddress } from "../shared/context";
 import { explain, TaskError } from "../shared/errors";
 import { KeeperBot } from "./bot";
 import { runLoop, type LoopResult } from "./loop";
 import type { PassSummary } from "./types";
+import { keeperSigner, processKeyOptions, type KeyOptions } from "./keys";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
 
 /** The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). */
 export type KeeperArgs = {
   account?: number;
+  /** Refused: see `KEY_FLAG_REFUSED`. */
   key?: string;
+  keystore?: string;
   recipient?: string;
   deployments?: string;
   factory?: string;
@@ -105,8 +108,11 @@ export async function setupKeeper(
   hre: HardhatRuntimeEnvironment,
   args: KeeperArgs,
   logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
+  keyOptions: KeyOptions = processKeyOptions(),
 ): Promise<KeeperSetup> {
   const format = checkFlags(args);
+  // The key is checked before the chain is read: a refused --key or a missing key fails at once.
+  const signer = await keeperSigner(hre, { key: args.key, keystore: args.keystore, account: args.account }, keyOptions);
   const log = new KeeperLog({ ...logOptions, format, verbose: args.logDebug });
   const provider = hre.ethers.provider;
   const network = hre.network.name;
@@ -198,10 +204,6 @@ export async function setupKeeper(
     if (book !== undefined) intermediates.push(book.contracts.tokens.USDC);
   }
 
-  const signer = await resolveSigner(hre, args.key, args.account, {
-    names: ["--key", "--account"],
-    fallbackAccount: 0,
-  });
   const keeper = getAddress(await signer.getAddress());
   const recipient = args.recipient !== undefined ? parseAddress(args.recipient, "--recipient") : keeper;
   const symbols = new Map<string, string>(
@@ -252,8 +254,9 @@ export async function keeperRun(
   args: KeeperArgs,
   hre: HardhatRuntimeEnvironment,
   logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
+  keyOptions: KeyOptions = processKeyOptions(),
 ): Promise<PassSummary | LoopResult> {
-  const setup = await setupKeeper(hre, args, logOptions);
+  const setup = await setupKeeper(hre, args, logOptions, keyOptions);
   const { bot, log } = setup;
   log.info("start", {
     network: hre.network.name,

@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import fs from "node:fs";
-import { getAddress, MaxUint256, parseUnits, toBeHex, zeroPadValue } from "ethers";
+import { getAddress, MaxUint256, parseUnits, toBeHex, toQuantity, Wallet, zeroPadValue } from "ethers";
 import hre from "hardhat";
 
 import { BallastVault__factory, type BallastVault } from "../../typechain-types";
@@ -10,6 +10,7 @@ import { ASSETS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/m
 import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
 import { sortAssets } from "../../lib/market/uniswap";
 import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
+import { KEY_ENV, KEY_FLAG_REFUSED } from "../../tasks/keeper/keys";
 import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
 import { parseLogLines, type LogRecord } from "../../tasks/keeper/log";
 import { guardRoutes, Router } from "../../tasks/keeper/routing";
@@ -504,6 +505,39 @@ describe("keeper:run", () => {
       const { output } = await runTask("keeper:run", keeperArgs(f, { logFormat: "pretty" }));
       expect(output).to.match(/Z INFO {2}kicked {13}vault=0x[0-9a-fA-F]{40} direction=deleverage hf=1\.\d{4} tx=0x/);
     });
+  });
+});
+
+describe("keeper:run keys", () => {
+  const rpc = (method: string, params: unknown[] = []): Promise<unknown> => hre.network.provider.send(method, params);
+
+  it("signs with KEEPER_PRIVATE_KEY when no --account is given", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    const wallet = Wallet.createRandom();
+    await rpc("hardhat_setBalance", [wallet.address, toQuantity(parseUnits("10", 18))]);
+    process.env[KEY_ENV] = wallet.privateKey;
+    try {
+      const { summary, records } = await runOnce(f, { account: undefined });
+      expect(summary.kicked).to.have.length(3);
+      expect(events(records, "start")[0].keeper).to.equal(wallet.address);
+      for (const hash of summary.transactions) {
+        expect((await hre.ethers.provider.getTransaction(hash))?.from).to.equal(wallet.address);
+      }
+    } finally {
+      delete process.env[KEY_ENV];
+    }
+  });
+
+  it("refuses --key, sending nothing", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    const nonce = await hre.ethers.provider.getTransactionCount(f.keeper);
+    const message = await expectTaskError(
+      "keeper:run",
+      keeperArgs(f, { account: undefined, key: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" }),
+      /^--key is refused/,
+    );
+    expect(message).to.equal(KEY_FLAG_REFUSED);
+    expect(await hre.ethers.provider.getTransactionCount(f.keeper)).to.equal(nonce);
   });
 });
 
