@@ -92,7 +92,7 @@ export interface KeeperSettings {
   maxSpendPerPass?: bigint;
   /** `--tx-timeout`: how long a transaction may stay unmined before it is replaced (ms). */
   txTimeoutMs: number;
-  /** How often a receipt is polled for (ms); default 1 s. */
+  /** How often a receipt is polled for (ms); default a quarter of the timeout, at most 1 s. */
   pollMs?: number;
   /** Most vaults per `executeBatch`; 1 sends every execution alone. */
   batchSize: number;

@@ -177,7 +177,7 @@ export class TxSender {
     gasLimit?: bigint,
   ): Promise<SentTx> {
     if (this.stuckNonce !== undefined) {
-      throw coded("TX_STUCK", `nonce ${this.stuckNonce} is stuck at --max-fee: nothing more is sent this pass`);
+      throw coded("TX_STUCK", `nonce ${this.stuckNonce} is stuck unmined (tx-stuck): nothing more is sent this pass`);
     }
     for (let attempt = 0; ; attempt++) {
       const nonce = await this.next();
