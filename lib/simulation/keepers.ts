@@ -32,7 +32,7 @@ export const GAS_PRICE_GWEI = { min: 2, max: 20 } as const;
 export const MIN_PROFIT_USD = { min: 0, max: 10 } as const;
 /**
  * Gas stress only: each keeper's priority fee (gwei, in tenths) and the most it pays per gas (gwei): the bot's fees are
- * twice the base fee plus the tip; operators cap them (`--max-gas-price`), commonly at a few hundred gwei.
+ * twice the base fee plus the tip; operators cap them (`--max-fee`), commonly at a few hundred gwei.
  */
 export const TIP_GWEI = { min: 1, max: 3 } as const;
 export const MAX_FEE_GWEI = { min: 80, max: 400 } as const;

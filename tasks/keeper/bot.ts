@@ -6,11 +6,11 @@
  */
 import {
   getAddress,
-  type ContractTransactionReceipt,
-  type ContractTransactionResponse,
+  type ContractTransaction,
   type LogDescription,
   type Provider,
   type Signer,
+  type TransactionReceipt,
 } from "ethers";
 
 import { BallastVault__factory } from "../../typechain-types";
@@ -34,11 +34,13 @@ import {
   describeFailure,
   minedHash,
   readFees,
+  SpendCapReached,
   TxSender,
   type Failure,
   type FeeOverrides,
   type Fees,
-  type TxOverrides,
+  type SentTx,
+  type TxRequest,
 } from "./tx";
 import {
   direction,
@@ -82,8 +84,16 @@ export interface KeeperSettings {
   pageSize: number;
   /** Least profit (reward less gas), in oracle base units, for an execution to be sent. */
   minProfitBase: bigint;
-  /** No transaction is sent while gas costs more than this (wei). */
-  maxGasPrice?: bigint;
+  /** `--max-fee`: no transaction is sent while gas costs more than this, and none offers more, replacements included (wei). */
+  maxFee?: bigint;
+  /** `--priority-fee`: the tip offered (wei); else the node's suggestion. */
+  priorityFee?: bigint;
+  /** `--max-spend-per-pass`: the most one pass commits to gas, gas limit x fee ceiling of what it sends (wei). */
+  maxSpendPerPass?: bigint;
+  /** `--tx-timeout`: how long a transaction may stay unmined before it is replaced (ms). */
+  txTimeoutMs: number;
+  /** How often a receipt is polled for (ms); default a quarter of the timeout, at most 1 s. */
+  pollMs?: number;
   /** Most vaults per `executeBatch`; 1 sends every execution alone. */
   batchSize: number;
   /** Cancel the auctions of vaults back in band. */
@@ -137,6 +147,8 @@ export class KeeperBot {
   /** Vaults whose auction may be running: seen in a `Kicked` event or the lens, and not yet seen ended. */
   private readonly maybeActive = new Set<string>();
   private nextBlock: number;
+  /** This pass reached `--max-spend-per-pass`: it sends nothing more. */
+  private capReached = false;
 
   constructor(options: KeeperBotOptions) {
     this.provider = options.provider;
@@ -156,7 +168,12 @@ export class KeeperBot {
       options.settings.wrappedNative,
       options.settings.symbols,
     );
-    this.sender = new TxSender(options.signer, options.provider, options.log);
+    this.sender = new TxSender(options.signer, options.provider, options.log, {
+      timeoutMs: options.settings.txTimeoutMs,
+      maxFee: options.settings.maxFee,
+      maxSpend: options.settings.maxSpendPerPass,
+      pollMs: options.settings.pollMs,
+    });
     this.nextBlock = options.settings.fromBlock;
   }
 
@@ -194,8 +211,8 @@ export class KeeperBot {
     summary.discovered = await this.sync(block);
     summary.vaults = this.vaults.length;
 
-    const fees = await readFees(this.provider, this.settings.maxGasPrice);
-    const cap = this.settings.maxGasPrice;
+    const fees = await readFees(this.provider, this.settings.maxFee, this.settings.priorityFee);
+    const cap = this.settings.maxFee;
     const sendAllowed = cap === undefined || fees.gasPrice <= cap;
     if (!sendAllowed) {
       this.log.warn("gas-price-too-high", { block, gasPriceGwei: gwei(fees.gasPrice), maxGwei: gwei(cap ?? 0n) });
@@ -297,6 +314,8 @@ export class KeeperBot {
   /** Sends what the plan decided: cancels, kicks, then executions (batched when two or more pay). */
   async act(plan: PassPlan): Promise<PassSummary> {
     const { summary } = plan;
+    this.sender.newPass();
+    this.capReached = false;
     if (!plan.sendAllowed) {
       for (const k of plan.kicks) summary.skipped.push({ vault: k.vault, reason: "gas-price" });
       for (const c of plan.cancels) summary.skipped.push({ vault: c.vault, reason: "gas-price" });
@@ -305,8 +324,8 @@ export class KeeperBot {
     await this.pipeline(
       plan.disables,
       () => "disableCollateral",
-      (d) => d.vault,
-      (d, o) => BallastVault__factory.connect(d.vault, this.sender.signer).disableCollateral(d.asset, o),
+      (d) => [d.vault],
+      (d) => BallastVault__factory.connect(d.vault, this.sender.signer).disableCollateral.populateTransaction(d.asset),
       () => undefined,
       plan.fees,
       summary,
@@ -324,8 +343,8 @@ export class KeeperBot {
     await this.pipeline(
       plan.cancels,
       () => "cancel",
-      (c) => c.vault,
-      (c, o) => this.auction.cancel(c.vault, o),
+      (c) => [c.vault],
+      (c) => this.auction.cancel.populateTransaction(c.vault),
       () => undefined,
       plan.fees,
       summary,
@@ -349,8 +368,8 @@ export class KeeperBot {
     await this.pipeline(
       [...rekicks, ...plan.kicks],
       () => "kick",
-      (k) => k.vault,
-      (k, o) => this.auction.kick(k.vault, o),
+      (k) => [k.vault],
+      (k) => this.auction.kick.populateTransaction(k.vault),
       () => undefined,
       plan.fees,
       summary,
@@ -388,14 +407,18 @@ export class KeeperBot {
     await this.pipeline(
       groups,
       (g) => (g.length === 1 ? "execute" : "executeBatch"),
-      (g) => (g.length === 1 ? g[0].vault : undefined),
-      (g, o) =>
+      (g) => g.map((e) => e.vault),
+      (g) =>
         g.length === 1
-          ? this.auction.execute(g[0].vault, g[0].route.path, g[0].maxAmountIn, this.settings.recipient, o)
-          : this.auction.executeBatch(
+          ? this.auction.execute.populateTransaction(
+              g[0].vault,
+              g[0].route.path,
+              g[0].maxAmountIn,
+              this.settings.recipient,
+            )
+          : this.auction.executeBatch.populateTransaction(
               g.map((e) => ({ vault: e.vault, path: e.route.path, maxAmountIn: e.maxAmountIn })),
               this.settings.recipient,
-              o,
             ),
       (g) => (g.length === 1 ? (g[0].gas * SINGLE_GAS_MARGIN[0]) / SINGLE_GAS_MARGIN[1] : batchGasLimit(g)),
       plan.fees,
@@ -569,44 +592,70 @@ export class KeeperBot {
 
   /**
    * Submits one transaction per item in turn, so that the nonces follow each other, then waits for each. A failure
-   * to send or a revert goes to `onFailed`, decoded, with the hash when the transaction was mined anyway.
+   * to send or a revert goes to `onFailed`, decoded, with the hash when the transaction was mined anyway. Once the
+   * pass's spending cap is reached, the rest of the pass is skipped (`spend-cap`), nothing sent.
    */
   private async pipeline<T>(
     items: readonly T[],
     action: (item: T) => string,
-    vaultOf: (item: T) => string | undefined,
-    build: (item: T, overrides: TxOverrides) => Promise<ContractTransactionResponse>,
+    vaultsOf: (item: T) => string[],
+    build: (item: T) => Promise<ContractTransaction>,
     gasLimitOf: (item: T) => bigint | undefined,
     fees: FeeOverrides,
     summary: PassSummary,
-    onMined: (item: T, receipt: ContractTransactionReceipt) => Promise<void>,
+    onMined: (item: T, receipt: TransactionReceipt) => Promise<void>,
     onFailed: (item: T, failure: Failure, tx: string | undefined) => Promise<void>,
   ): Promise<void> {
-    const sent: { item: T; tx: ContractTransactionResponse }[] = [];
+    const sent: { item: T; tx: SentTx }[] = [];
     for (const item of items) {
+      const vaults = vaultsOf(item);
+      if (this.capReached) {
+        for (const vault of vaults) summary.skipped.push({ vault, reason: "spend-cap" });
+        continue;
+      }
       try {
-        const tx = await this.sender.submit(action(item), vaultOf(item), fees, (o) => build(item, o), gasLimitOf(item));
+        const populated = await build(item);
+        const request: TxRequest = { to: populated.to, data: populated.data };
+        const vault = vaults.length === 1 ? vaults[0] : undefined;
+        const tx = await this.sender.submit(action(item), vault, fees, request, gasLimitOf(item));
         summary.transactions.push(tx.hash);
         sent.push({ item, tx });
       } catch (e) {
+        if (e instanceof SpendCapReached) {
+          this.capReached = true;
+          for (const vault of vaults) summary.skipped.push({ vault, reason: "spend-cap" });
+          this.log.warn("spend-cap-reached", {
+            action: action(item),
+            vaults,
+            reason: `${e.message}: nothing more is sent this pass`,
+          });
+          continue;
+        }
         await onFailed(item, describeFailure(e), this.minedFailure(e, summary));
       }
     }
     for (const { item, tx } of sent) {
-      let receipt: ContractTransactionReceipt;
+      let receipt: TransactionReceipt;
       try {
         receipt = await this.sender.confirm(tx);
       } catch (e) {
+        this.replacements(tx, summary);
         await onFailed(item, describeFailure(e), tx.hash);
         continue;
       }
+      this.replacements(tx, summary);
       await onMined(item, receipt);
     }
   }
 
+  /** A replacement's or cancel's hash joins the pass's transactions. */
+  private replacements(tx: SentTx, summary: PassSummary): void {
+    for (const hash of tx.hashes) if (!summary.transactions.includes(hash)) summary.transactions.push(hash);
+  }
+
   /** Reads `Executed`, `ExecutionFailed` and `RewardDeferred` from a receipt. */
   private async record(
-    receipt: ContractTransactionReceipt,
+    receipt: TransactionReceipt,
     group: Execution[],
     batched: boolean,
     summary: PassSummary,
@@ -694,7 +743,7 @@ export class KeeperBot {
   }
 
   /** The auction's events in a receipt. */
-  private parse(receipt: ContractTransactionReceipt): LogDescription[] {
+  private parse(receipt: TransactionReceipt): LogDescription[] {
     const address = getAddress(String(this.contracts.auction.target));
     const out: LogDescription[] = [];
     for (const l of receipt.logs) {

@@ -4,8 +4,25 @@ import type { KeeperArgs } from "./run";
 import { ensureBuilt } from "../shared/build";
 
 task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper auctions when the reward beats the gas")
-  .addOptionalParam("account", "Keeper: index of a Hardhat account (default 0)", undefined, types.int)
-  .addOptionalParam("key", "Keeper: hex private key (instead of --account)", undefined, types.string)
+  .addOptionalParam(
+    "account",
+    "Keeper: index of a Hardhat account (default 0 on hardhat/localhost only; elsewhere set KEEPER_PRIVATE_KEY or use --keystore)",
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
+    "keystore",
+    "Keeper: encrypted JSON keystore file; its password from KEEPER_KEYSTORE_PASSWORD, else asked for on the terminal",
+    undefined,
+    types.string,
+  )
+  // Kept only to refuse it with a message that names the alternatives: Hardhat's own error would not.
+  .addOptionalParam(
+    "key",
+    "Refused: a key on the command line shows in ps and shell history; set KEEPER_PRIVATE_KEY or use --keystore",
+    undefined,
+    types.string,
+  )
   .addOptionalParam("recipient", "Address paid the rewards (default: the keeper)", undefined, types.string)
   .addOptionalParam(
     "deployments",
@@ -28,10 +45,29 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
   .addFlag("once", "Run a single pass, print its summary and exit")
   .addOptionalParam("minProfit", "Least profit in USD (reward less gas) for an execution, e.g. 0.5", "0", types.string)
   .addOptionalParam(
-    "maxGasPrice",
-    "Send nothing while gas (base fee + tip) costs more than this many gwei, e.g. 30",
+    "maxFee",
+    "Most gwei per gas, e.g. 30: nothing is sent while base fee + tip is above it, and no fee or replacement offers more",
     undefined,
     types.string,
+  )
+  .addOptionalParam("maxGasPrice", "Old name of --max-fee", undefined, types.string)
+  .addOptionalParam(
+    "priorityFee",
+    "Tip in gwei per gas, e.g. 1.5 (default: the node's suggestion)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "maxSpendPerPass",
+    "Most ETH one pass commits to gas (gas limit x max fee of each transaction); once reached the pass sends nothing more",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "txTimeout",
+    "Seconds a transaction may stay unmined before it is replaced with a 12.5%+ higher fee (or cancelled at --max-fee)",
+    90,
+    types.float,
   )
   .addOptionalParam("batchSize", "Most vaults per executeBatch; 1 executes each alone", 5, types.int)
   .addFlag("noCancel", "Do not cancel the auctions of vaults back in band")

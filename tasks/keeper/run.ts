@@ -23,17 +23,20 @@ import {
   QuoterV2__factory,
   VaultFactory__factory,
 } from "../../typechain-types";
-import { parseAddress, resolveSigner } from "../shared/context";
+import { parseAddress } from "../shared/context";
 import { explain, TaskError } from "../shared/errors";
 import { KeeperBot } from "./bot";
 import { runLoop, type LoopResult } from "./loop";
 import type { PassSummary } from "./types";
+import { keeperSigner, processKeyOptions, type KeyOptions } from "./keys";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
 
 /** The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). */
 export type KeeperArgs = {
   account?: number;
+  /** Refused: see `KEY_FLAG_REFUSED`. */
   key?: string;
+  keystore?: string;
   recipient?: string;
   deployments?: string;
   factory?: string;
@@ -45,7 +48,13 @@ export type KeeperArgs = {
   interval: number;
   once: boolean;
   minProfit: string;
+  maxFee?: string;
+  /** The old name of `maxFee`. */
   maxGasPrice?: string;
+  priorityFee?: string;
+  maxSpendPerPass?: string;
+  /** Seconds; default `DEFAULT_TX_TIMEOUT`. */
+  txTimeout?: number;
   batchSize: number;
   noCancel: boolean;
   via?: string;
@@ -71,10 +80,54 @@ function positiveInt(value: number, flag: string, min = 1): number {
   return value;
 }
 
+/** `--tx-timeout` when not given: about five to eight mainnet blocks. */
+export const DEFAULT_TX_TIMEOUT = 90;
+
+/** The fee flags in wei, after `checkFlags`. */
+interface FeeFlags {
+  maxFee?: bigint;
+  priorityFee?: bigint;
+  maxSpendPerPass?: bigint;
+  txTimeoutMs: number;
+}
+
 function decimal(value: string, flag: string, example: string): string {
   const v = value.trim();
   if (!/^\d+(\.\d+)?$/.test(v)) throw new TaskError(`${flag} must be a decimal number like ${example}, got "${value}"`);
   return v;
+}
+
+/** A decimal amount in units of 10^-decimals (gwei: 9, ETH: 18), at most that many decimals. */
+function units(value: string, flag: string, example: string, decimals: number): bigint {
+  const v = decimal(value, flag, example);
+  if ((v.split(".")[1] ?? "").length > decimals) {
+    throw new TaskError(`${flag} takes at most ${decimals} decimals, got "${value}"`);
+  }
+  return parseUnits(v, decimals);
+}
+
+/** `--max-fee` (or its old name `--max-gas-price`), `--priority-fee`, `--max-spend-per-pass`, `--tx-timeout`. */
+function feeFlags(args: KeeperArgs): FeeFlags {
+  if (args.maxFee !== undefined && args.maxGasPrice !== undefined) {
+    throw new TaskError("Pass either --max-fee or --max-gas-price (its old name), not both");
+  }
+  const maxFeeArg = args.maxFee ?? args.maxGasPrice;
+  const maxFeeFlag = args.maxFee !== undefined ? "--max-fee" : "--max-gas-price";
+  const maxFee = maxFeeArg !== undefined ? units(maxFeeArg, maxFeeFlag, "30 (gwei)", 9) : undefined;
+  const priorityFee =
+    args.priorityFee !== undefined ? units(args.priorityFee, "--priority-fee", "1.5 (gwei)", 9) : undefined;
+  if (maxFee !== undefined && priorityFee !== undefined && priorityFee > maxFee) {
+    throw new TaskError(`--priority-fee ${args.priorityFee} gwei is above ${maxFeeFlag} ${maxFeeArg} gwei: lower it`);
+  }
+  const maxSpendPerPass =
+    args.maxSpendPerPass !== undefined
+      ? units(args.maxSpendPerPass, "--max-spend-per-pass", "0.05 (ETH)", 18)
+      : undefined;
+  const timeout = args.txTimeout ?? DEFAULT_TX_TIMEOUT;
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new TaskError(`--tx-timeout must be a number of seconds above 0, got ${timeout}`);
+  }
+  return { maxFee, priorityFee, maxSpendPerPass, txTimeoutMs: Math.round(timeout * 1000) };
 }
 
 /** Flags that need no chain: checked before anything is read. */
@@ -87,7 +140,6 @@ function checkFlags(args: KeeperArgs): LogFormat {
     throw new TaskError(`--interval must be a number of seconds above 0, got ${args.interval}`);
   }
   decimal(args.minProfit, "--min-profit", "0.5 (USD)");
-  if (args.maxGasPrice !== undefined) decimal(args.maxGasPrice, "--max-gas-price", "30 (gwei)");
   const format = LOG_FORMATS.find((f) => f === args.logFormat);
   if (format === undefined) {
     throw new TaskError(`--log-format must be one of ${LOG_FORMATS.join(", ")}, got "${args.logFormat}"`);
@@ -105,8 +157,12 @@ export async function setupKeeper(
   hre: HardhatRuntimeEnvironment,
   args: KeeperArgs,
   logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
+  keyOptions: KeyOptions = processKeyOptions(),
 ): Promise<KeeperSetup> {
   const format = checkFlags(args);
+  const fees = feeFlags(args);
+  // The key is checked before the chain is read: a refused --key or a missing key fails at once.
+  const signer = await keeperSigner(hre, { key: args.key, keystore: args.keystore, account: args.account }, keyOptions);
   const log = new KeeperLog({ ...logOptions, format, verbose: args.logDebug });
   const provider = hre.ethers.provider;
   const network = hre.network.name;
@@ -198,10 +254,6 @@ export async function setupKeeper(
     if (book !== undefined) intermediates.push(book.contracts.tokens.USDC);
   }
 
-  const signer = await resolveSigner(hre, args.key, args.account, {
-    names: ["--key", "--account"],
-    fallbackAccount: 0,
-  });
   const keeper = getAddress(await signer.getAddress());
   const recipient = args.recipient !== undefined ? parseAddress(args.recipient, "--recipient") : keeper;
   const symbols = new Map<string, string>(
@@ -226,7 +278,10 @@ export async function setupKeeper(
       blockRange: args.blockRange,
       pageSize: args.pageSize,
       minProfitBase: parseUnits(args.minProfit.trim(), baseDecimals),
-      maxGasPrice: args.maxGasPrice !== undefined ? parseUnits(args.maxGasPrice.trim(), 9) : undefined,
+      maxFee: fees.maxFee,
+      priorityFee: fees.priorityFee,
+      maxSpendPerPass: fees.maxSpendPerPass,
+      txTimeoutMs: fees.txTimeoutMs,
       batchSize: args.batchSize,
       cancel: !args.noCancel,
       recipient,
@@ -252,8 +307,9 @@ export async function keeperRun(
   args: KeeperArgs,
   hre: HardhatRuntimeEnvironment,
   logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
+  keyOptions: KeyOptions = processKeyOptions(),
 ): Promise<PassSummary | LoopResult> {
-  const setup = await setupKeeper(hre, args, logOptions);
+  const setup = await setupKeeper(hre, args, logOptions, keyOptions);
   const { bot, log } = setup;
   log.info("start", {
     network: hre.network.name,

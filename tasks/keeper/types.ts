@@ -24,7 +24,8 @@ export interface FailedVault extends Failure {
   stage: FailureStage;
 }
 
-export type SkipReason = "dust" | "no-reward" | "no-route" | "unprofitable" | "gas-price";
+/** `spend-cap`: the pass reached `--max-spend-per-pass` before sending it. */
+export type SkipReason = "dust" | "no-reward" | "no-route" | "unprofitable" | "gas-price" | "spend-cap";
 
 export interface SkippedVault {
   vault: string;

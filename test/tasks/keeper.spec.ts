@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import fs from "node:fs";
-import { getAddress, MaxUint256, parseUnits, toBeHex, zeroPadValue } from "ethers";
+import { formatEther, getAddress, MaxUint256, parseUnits, toBeHex, toQuantity, Wallet, zeroPadValue } from "ethers";
 import hre from "hardhat";
 
 import { BallastVault__factory, type BallastVault } from "../../typechain-types";
@@ -10,6 +10,8 @@ import { ASSETS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/m
 import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
 import { sortAssets } from "../../lib/market/uniswap";
 import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
+import { readFees } from "../../lib/keeper/fees";
+import { KEY_ENV, KEY_FLAG_REFUSED } from "../../tasks/keeper/keys";
 import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
 import { parseLogLines, type LogRecord } from "../../tasks/keeper/log";
 import { guardRoutes, Router } from "../../tasks/keeper/routing";
@@ -499,11 +501,119 @@ describe("keeper:run", () => {
       );
     });
 
+    it("refuses bad fee flags before reading the chain", async () => {
+      const f = await loadFixture(keeperFixture);
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { maxFee: "30", maxGasPrice: "30" }),
+        /Pass either --max-fee or --max-gas-price \(its old name\), not both/,
+      );
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { maxFee: "2", priorityFee: "3" }),
+        /--priority-fee 3 gwei is above --max-fee 2 gwei/,
+      );
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { maxFee: "1.0000000001" }),
+        /--max-fee takes at most 9 decimals/,
+      );
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { maxSpendPerPass: "-1" }),
+        /--max-spend-per-pass must be a decimal number like 0.05 \(ETH\)/,
+      );
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { txTimeout: 0 }),
+        /--tx-timeout must be a number of seconds above 0/,
+      );
+    });
+
     it("pretty log lines carry the same fields", async () => {
       const f = await loadFixture(outOfBandFixture);
       const { output } = await runTask("keeper:run", keeperArgs(f, { logFormat: "pretty" }));
       expect(output).to.match(/Z INFO {2}kicked {13}vault=0x[0-9a-fA-F]{40} direction=deleverage hf=1\.\d{4} tx=0x/);
     });
+  });
+});
+
+describe("keeper:run keys, fees and stuck transactions", () => {
+  const rpc = (method: string, params: unknown[] = []): Promise<unknown> => hre.network.provider.send(method, params);
+
+  it("signs with KEEPER_PRIVATE_KEY when no --account is given", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    const wallet = Wallet.createRandom();
+    await rpc("hardhat_setBalance", [wallet.address, toQuantity(parseUnits("10", 18))]);
+    process.env[KEY_ENV] = wallet.privateKey;
+    try {
+      const { summary, records } = await runOnce(f, { account: undefined });
+      expect(summary.kicked).to.have.length(3);
+      expect(events(records, "start")[0].keeper).to.equal(wallet.address);
+      for (const hash of summary.transactions) {
+        expect((await hre.ethers.provider.getTransaction(hash))?.from).to.equal(wallet.address);
+      }
+    } finally {
+      delete process.env[KEY_ENV];
+    }
+  });
+
+  it("refuses --key, sending nothing", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    const nonce = await hre.ethers.provider.getTransactionCount(f.keeper);
+    const message = await expectTaskError(
+      "keeper:run",
+      keeperArgs(f, { account: undefined, key: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" }),
+      /^--key is refused/,
+    );
+    expect(message).to.equal(KEY_FLAG_REFUSED);
+    expect(await hre.ethers.provider.getTransactionCount(f.keeper)).to.equal(nonce);
+  });
+
+  it("stops sending once the pass reaches --max-spend-per-pass", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    // Room for one kick and a half at this block's fee ceiling.
+    const fees = await readFees(hre.ethers.provider);
+    const ceiling = "maxFeePerGas" in fees.overrides ? fees.overrides.maxFeePerGas : fees.overrides.gasPrice;
+    const kickGas = await f.auction.connect(f.keeper).kick.estimateGas(f.v1);
+    const cap = formatEther((kickGas * ceiling * 3n) / 2n);
+    const { summary, records } = await runOnce(f, { maxSpendPerPass: cap });
+    expect(summary.kicked).to.deep.equal(await addr(f.v1));
+    expect(summary.transactions).to.have.length(1);
+    expect(sorted(summary.skipped.filter((s) => s.reason === "spend-cap").map((s) => s.vault))).to.deep.equal(
+      await addr(f.v3, f.btc),
+    );
+    const reached = events(records, "spend-cap-reached");
+    expect(reached).to.have.length(1);
+    expect(String(reached[0].reason)).to.match(
+      /would pass --max-spend-per-pass .* ETH: nothing more is sent this pass/,
+    );
+  });
+
+  it("replaces a kick not mined within --tx-timeout, and the pass completes", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    const k = await bot(f, { txTimeout: 0.3 });
+    await rpc("evm_setAutomine", [false]);
+    try {
+      const pass = k.bot.pass();
+      const end = Date.now() + 20_000;
+      while (!k.lines.some((l) => l.includes('"tx-replaced"'))) {
+        if (Date.now() > end) throw new Error("no replacement logged");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await rpc("evm_mine");
+      const summary = await pass;
+      expect(sorted(summary.kicked)).to.deep.equal(await addr(f.v1, f.v3, f.btc));
+      const replaced = events(parseLogLines(k.lines), "tx-replaced");
+      expect(replaced).to.have.length(1);
+      expect(replaced[0]).to.include({ action: "kick", tx: summary.transactions[0] });
+      // The three kicks and the replacement of the first; the first itself was never mined.
+      expect(summary.transactions).to.have.length(4);
+      expect(summary.transactions).to.include(String(replaced[0].replacement));
+      expect(await hre.ethers.provider.getTransactionReceipt(summary.transactions[0])).to.equal(null);
+    } finally {
+      await rpc("evm_setAutomine", [true]);
+    }
   });
 });
 
