@@ -14,6 +14,7 @@ import hre from "hardhat";
 import { priceRatio, scanAll, TriggerIndex, type PairPrices } from "../../lib/keeper/triggers";
 import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
 import { BallastVault__factory, VaultLens__factory, type IVaultLens, type VaultLens } from "../../typechain-types";
+import { skipUnderCoverage } from "../shared/coverage";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { movePrice } from "../shared/vault";
 
@@ -121,6 +122,11 @@ function lensPicks(statuses: readonly IVaultLens.VaultStatusStructOutput[]): {
 
 describe(`keeper triggers: the index against a lens scan (${VAULTS} vaults)`, function () {
   this.timeout(3_600_000);
+
+  // Its fixed gas limits are for uninstrumented bytecode, and it tests TypeScript, not contract coverage.
+  before(function () {
+    skipUnderCoverage(this);
+  });
 
   for (const [name, factor] of [
     ["10% down", 9_000n],
