@@ -7,8 +7,9 @@
  * Leverage). The index keeps the r_low of every vault in one sorted list and the r_high in another; the vaults
  * crossed at r are a suffix of the first and a prefix of the second, found by binary search.
  *
- * One index holds one collateral/debt pair (r means nothing across pairs): a bot keeps one per pair. Not yet wired
- * into `keeper:run`.
+ * One index holds one collateral/debt pair (r means nothing across pairs): a bot keeps one per pair. Foreign
+ * collateral (`collateral.ts`) makes a vault's HF move with another price too, which only an update or a sweep sees.
+ * Not yet wired into `keeper:run`.
  */
 
 const WAD = 1e18;
