@@ -17,7 +17,8 @@ interface IVaultLens {
     /// @param owner `vault.owner()`.
     /// @param collateralAsset `vault.collateralAsset()`.
     /// @param debtAsset `vault.debtAsset()`.
-    /// @param policy `vault.policy()`.
+    /// @param policy `vault.policy()`, as stored; `needed` applies its band as the vault does, with minHF raised to
+    /// the factory's `minHFFloor`.
     /// @param position `vault.position()`; zero when `ok` is false because `position()` reverted.
     /// @param automationPaused `vault.automationPaused()`.
     /// @param needed First value of `vault.rebalanceNeeded()`; false when `ok` is false.

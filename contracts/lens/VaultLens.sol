@@ -15,12 +15,19 @@ import {RebalanceMath} from "../libraries/RebalanceMath.sol";
 /// and the per-vault views are read with `_view`, which copies return data into that struct or scratch space rather
 /// than leaving a copy in memory as a high-level call does.
 contract VaultLens is IVaultLens {
+    /// @dev The `minHFFloor` of the factory whose vault was read last: a scan of one factory's vaults reads it once.
+    struct Floor {
+        address factory;
+        uint256 minHF;
+    }
+
     /// @inheritdoc IVaultLens
     function statuses(address[] calldata vaults) external view override returns (VaultStatus[] memory result) {
         uint256 n = vaults.length;
         result = new VaultStatus[](n);
+        Floor memory floor;
         for (uint256 i = 0; i < n; ++i) {
-            _fill(result[i], vaults[i]);
+            _fill(result[i], vaults[i], floor);
         }
     }
 
@@ -33,15 +40,19 @@ contract VaultLens is IVaultLens {
         uint256 total = factory.vaultCount();
         uint256 n = start < total ? _min(count, total - start) : 0;
         result = new VaultStatus[](n);
+        Floor memory floor;
         for (uint256 i = 0; i < n; ++i) {
-            _fill(result[i], address(uint160(_word(address(factory), IVaultFactory.vaultAt.selector, start + i))));
+            address vault = address(uint160(_word(address(factory), IVaultFactory.vaultAt.selector, start + i)));
+            _fill(result[i], vault, floor);
         }
     }
 
     /// @dev The static views are plain storage reads and revert only for an address that is not a vault. The
     /// position is read once and the band applied here; only a vault that needs a rebalance pays for
-    /// `rebalanceNeeded()` (Aave's account data again, prices, sizing), in a caught call since it may revert.
-    function _fill(VaultStatus memory s, address vault) private view {
+    /// `rebalanceNeeded()` (Aave's account data again, prices, sizing), in a caught call since it may revert. The
+    /// band is the one the vault acts on: its stored minHF raised to its factory's `minHFFloor`, as
+    /// `boundedPolicy` does (the other bounds do not move the band).
+    function _fill(VaultStatus memory s, address vault, Floor memory floor) private view {
         s.vault = vault;
         s.owner = address(uint160(_word(vault, IBallastVault.owner.selector, 0)));
         s.collateralAsset = address(uint160(_word(vault, IBallastVault.collateralAsset.selector, 0)));
@@ -50,7 +61,8 @@ contract VaultLens is IVaultLens {
         if (!_view(vault, IBallastVault.policy.selector, 0, _ptr(p), 0x100)) _bubble();
         _cleanPolicy(p);
         s.automationPaused = _word(vault, IBallastVault.automationPaused.selector, 0) != 0;
-        (s.kickedAt, s.rewardBps) = _auction(vault);
+        address auction = address(uint160(_word(vault, IBallastVault.AUCTION.selector, 0)));
+        (s.kickedAt, s.rewardBps) = _auction(auction, vault);
         IBallastVault.Position memory pos = s.position;
         if (!_view(vault, IBallastVault.position.selector, 0, _ptr(pos), 0x80)) {
             // A failed call copies its revert data where the return data would have gone.
@@ -58,11 +70,33 @@ contract VaultLens is IVaultLens {
             s.revertData = _returnData();
             return;
         }
-        if (s.automationPaused || RebalanceMath.band(pos, p) == IRebalanceExecutor.Direction.None) {
+        if (s.automationPaused || _band(pos, p, _floorOf(auction, floor)) == IRebalanceExecutor.Direction.None) {
             s.ok = true;
         } else {
             _size(s);
         }
+    }
+
+    /// @dev The band of `p` with its minHF raised to `minHFFloor`; `p` is left as stored.
+    function _band(
+        IBallastVault.Position memory pos,
+        IBallastVault.Policy memory p,
+        uint256 minHFFloor
+    ) private pure returns (IRebalanceExecutor.Direction direction) {
+        uint64 stored = p.minHF;
+        if (stored < minHFFloor) p.minHF = uint64(minHFFloor);
+        direction = RebalanceMath.band(pos, p);
+        p.minHF = stored;
+    }
+
+    /// @dev The `minHFFloor` of the factory behind `auction` (the first word of `policyBounds()`), cached in `floor`.
+    function _floorOf(address auction, Floor memory floor) private view returns (uint256) {
+        address factory = address(uint160(_word(auction, IKeeperAuction.FACTORY.selector, 0)));
+        if (factory != floor.factory) {
+            floor.factory = factory;
+            floor.minHF = uint64(_word(factory, IVaultFactory.policyBounds.selector, 0));
+        }
+        return floor.minHF;
     }
 
     /// @dev Fills the sizing of a vault that needs a rebalance from its own view, or that view's revert data.
@@ -81,8 +115,7 @@ contract VaultLens is IVaultLens {
 
     /// @dev The auction the vault itself trusts. `currentRewardBps` reads the position again, so it is called only
     /// for a kicked vault; it reverts only where `position()` does, which `ok` reports.
-    function _auction(address vault) private view returns (uint64 kickedAt, uint16 rewardBps) {
-        address auction = address(uint160(_word(vault, IBallastVault.AUCTION.selector, 0)));
+    function _auction(address auction, address vault) private view returns (uint64 kickedAt, uint16 rewardBps) {
         kickedAt = uint64(_word(auction, IKeeperAuction.auctionOf.selector, uint256(uint160(vault))));
         if (kickedAt == 0) return (0, 0);
         try IKeeperAuction(auction).currentRewardBps(vault) returns (uint16 bps) {

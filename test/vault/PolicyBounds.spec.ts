@@ -10,6 +10,7 @@ import { MaxUint256, parseUnits } from "ethers";
 
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { DEFAULT_POLICY, LOCAL_PARAMS } from "../../lib/protocol";
+import { VaultLens__factory } from "../../typechain-types";
 import {
   expectExecutorClean,
   expectUnchanged,
@@ -85,6 +86,34 @@ describe("Policy bounds reach existing vaults (R6)", () => {
       await setBounds(f, { minHFFloor: RAISED_FLOOR });
       await expect(f.auction.connect(f.keeper).kick(f.vault)).to.emit(f.auction, "Kicked");
       expect((await f.auction.auctionOf(f.vault)).direction).to.equal(1n);
+    });
+  });
+
+  describe("the lens under a raised minHF floor", () => {
+    it("reports the vault needed, as rebalanceNeeded does, in statuses and scan (before: in band, not needed)", async () => {
+      const f = await loadFixture(sagFixture);
+      const lens = await new VaultLens__factory(f.governance).deploy();
+      const read = async () => {
+        const [status] = await lens.statuses([f.vault]);
+        const [scanned] = await lens.scan(f.factory, 0, 1);
+        return { status, scanned, own: await f.vault.rebalanceNeeded() };
+      };
+      const before = await read();
+      expect([before.status.needed, before.scanned.needed, before.own.needed]).to.deep.equal([false, false, false]);
+      await setBounds(f, { minHFFloor: RAISED_FLOOR });
+      const after = await read();
+      for (const s of [after.status, after.scanned]) {
+        expect([s.ok, s.needed, s.direction, s.amountIn, s.urgency]).to.deep.equal([
+          true,
+          true,
+          1n,
+          after.own.amountIn,
+          after.own.urgency,
+        ]);
+        // The policy is reported as stored; only the band the lens applies moved.
+        expect(s.policy.minHF).to.equal(STORED_MIN);
+      }
+      expect(after.own.needed).to.equal(true);
     });
   });
 
