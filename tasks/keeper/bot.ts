@@ -76,8 +76,12 @@ export interface KeeperContracts {
 }
 
 export interface KeeperSettings {
-  /** First block searched for `VaultCreated` and `Kicked` events. */
-  fromBlock: number;
+  /**
+   * First block searched for `VaultCreated` and `Kicked` events. Undefined: the first pass reads the factory's
+   * registry through the lens at the latest block instead, and searches events only from the next one, so a (re)start
+   * costs one lens page per `pageSize` vaults rather than `eth_getLogs` over the chain's whole history.
+   */
+  fromBlock?: number;
   /** Most blocks per `eth_getLogs` request. */
   blockRange: number;
   /** Vaults per `lens.statuses` call. */
@@ -146,7 +150,8 @@ export class KeeperBot {
   private readonly known = new Set<string>();
   /** Vaults whose auction may be running: seen in a `Kicked` event or the lens, and not yet seen ended. */
   private readonly maybeActive = new Set<string>();
-  private nextBlock: number;
+  /** Next block to search for events; undefined until the registry has been read (no `fromBlock`). */
+  private nextBlock: number | undefined;
   /** This pass reached `--max-spend-per-pass`: it sends nothing more. */
   private capReached = false;
 
@@ -433,6 +438,7 @@ export class KeeperBot {
 
   /** New vaults from `VaultCreated`, and auctions from `Kicked`, since the last block searched. */
   private async sync(latest: number): Promise<number> {
+    if (this.nextBlock === undefined) return this.readRegistry(latest);
     let discovered = 0;
     const { factory } = this.contracts;
     const from = this.nextBlock;
@@ -442,14 +448,7 @@ export class KeeperBot {
         factory.queryFilter(factory.filters.VaultCreated(), this.nextBlock, to),
         this.contracts.auction.queryFilter(this.contracts.auction.filters.Kicked(), this.nextBlock, to),
       ]);
-      for (const e of created) {
-        const vault = getAddress(e.args.vault);
-        if (!this.known.has(vault)) {
-          this.known.add(vault);
-          this.vaults.push(vault);
-          discovered++;
-        }
-      }
+      for (const e of created) if (this.addVault(e.args.vault)) discovered++;
       for (const e of kicked) this.maybeActive.add(getAddress(e.args.vault));
       this.nextBlock = to + 1;
     }
@@ -461,6 +460,39 @@ export class KeeperBot {
         total: this.vaults.length,
       });
     }
+    return discovered;
+  }
+
+  private addVault(address: string): boolean {
+    const vault = getAddress(address);
+    if (this.known.has(vault)) return false;
+    this.known.add(vault);
+    this.vaults.push(vault);
+    return true;
+  }
+
+  /**
+   * The factory's whole registry at block `latest`, `pageSize` vaults per `lens.scan` call, pinned to that block so
+   * that a vault created after it is found by the event search, which starts at the next block. Auctions running then
+   * are in the statuses (`kickedAt`).
+   */
+  private async readRegistry(latest: number): Promise<number> {
+    const { factory, lens } = this.contracts;
+    const at = { blockTag: latest };
+    const count = Number(await factory.vaultCount(at));
+    let discovered = 0;
+    for (let start = 0; start < count; start += this.settings.pageSize) {
+      for (const s of await lens.scan(factory, start, this.settings.pageSize, at)) {
+        if (this.addVault(s.vault)) discovered++;
+        if (s.kickedAt !== 0n) this.maybeActive.add(getAddress(s.vault));
+      }
+    }
+    this.nextBlock = latest + 1;
+    this.log.info("registry-read", {
+      block: latest,
+      vaults: count,
+      lensCalls: Math.ceil(count / this.settings.pageSize),
+    });
     return discovered;
   }
 

@@ -35,8 +35,8 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
   .addOptionalParam("quoter", "Uniswap QuoterV2 address (instead of the address book's)", undefined, types.string)
   .addOptionalParam(
     "fromBlock",
-    "First block searched for VaultCreated events (the factory's deployment block)",
-    0,
+    "Replay VaultCreated and Kicked events from this block (default: read the factory's registry through the lens at start, then follow events from the next block)",
+    undefined,
     types.int,
   )
   .addOptionalParam("blockRange", "Most blocks per eth_getLogs request", 5_000, types.int)

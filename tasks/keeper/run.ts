@@ -42,7 +42,7 @@ export type KeeperArgs = {
   factory?: string;
   lens?: string;
   quoter?: string;
-  fromBlock: number;
+  fromBlock?: number;
   blockRange: number;
   pageSize: number;
   interval: number;
@@ -132,7 +132,7 @@ function feeFlags(args: KeeperArgs): FeeFlags {
 
 /** Flags that need no chain: checked before anything is read. */
 function checkFlags(args: KeeperArgs): LogFormat {
-  positiveInt(args.fromBlock, "--from-block", 0);
+  if (args.fromBlock !== undefined) positiveInt(args.fromBlock, "--from-block", 0);
   positiveInt(args.blockRange, "--block-range");
   positiveInt(args.pageSize, "--page-size");
   positiveInt(args.batchSize, "--batch-size");
@@ -220,6 +220,16 @@ export async function setupKeeper(
       e,
     );
   }
+  const lens = IVaultLens__factory.connect(lensAddress, provider);
+  try {
+    // An empty page: a wrong address (the factory's, a token's) fails here, at start-up, not at the first scan.
+    await lens.scan(factoryAddress, 0, 0);
+  } catch {
+    throw new TaskError(
+      `${lensAddress} does not answer VaultLens.scan: it is not a VaultLens; ` +
+        (args.lens !== undefined ? "check --lens" : `the address book ${bookFile} is wrong: ${redeploy}`),
+    );
+  }
   if (book?.contracts.auction !== undefined && book.contracts.auction !== getAddress(auctionAddress)) {
     log.warn("book-mismatch", {
       book: book.contracts.auction,
@@ -266,7 +276,7 @@ export async function setupKeeper(
     log,
     contracts: {
       factory,
-      lens: IVaultLens__factory.connect(lensAddress, provider),
+      lens,
       auction: KeeperAuction__factory.connect(auctionAddress, provider),
       quoter,
       uniswapFactory: IUniswapV3Factory__factory.connect(uniswapFactoryAddress, provider),

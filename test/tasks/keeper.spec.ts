@@ -481,6 +481,35 @@ describe("keeper:run", () => {
       expect(result.vaults).to.equal(4);
     });
 
+    it("without --from-block, reads the registry through the lens at the latest block, then follows events", async () => {
+      const f = await loadFixture(keeperFixture);
+      const setup = await bot(f, { fromBlock: undefined, pageSize: 3 });
+      const first = await setup.bot.pass();
+      const records = parseLogLines(setup.lines);
+      const read = events(records, "registry-read");
+      expect(read).to.have.length(1);
+      expect([read[0].vaults, read[0].lensCalls, read[0].block]).to.deep.equal([4, 2, first.block]);
+      expect(events(records, "vaults-discovered")).to.have.length(0);
+      expect(sorted(setup.bot.knownVaults())).to.deep.equal(await addr(f.v1, f.v2, f.v3, f.btc));
+      // A vault created after the start is found by its VaultCreated event, from the block after the registry read.
+      const v5 = await openVault(f, 5, "WETH", parseUnits("1", 18), "1.5");
+      await setup.bot.pass();
+      const later = parseLogLines(setup.lines);
+      expect(events(later, "registry-read")).to.have.length(1);
+      expect(events(later, "vaults-discovered").map((r) => r.new)).to.deep.equal([1]);
+      expect(setup.bot.knownVaults().at(-1)).to.equal(getAddress(await v5.getAddress()));
+    });
+
+    it("refuses at start-up an address that is not a VaultLens, in one line", async () => {
+      const f = await loadFixture(keeperFixture);
+      const factory = await f.factory.getAddress();
+      await expectTaskError(
+        "keeper:run",
+        keeperArgs(f, { lens: factory }),
+        new RegExp(`^${factory} does not answer VaultLens\\.scan: it is not a VaultLens; check --lens$`),
+      );
+    });
+
     it("refuses bad flags before reading the chain", async () => {
       const f = await loadFixture(keeperFixture);
       await expectTaskError(
