@@ -5,6 +5,12 @@ import { ensureBuilt } from "../shared/build";
 
 task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper auctions when the reward beats the gas")
   .addOptionalParam(
+    "keeperConfig",
+    'JSON file of options, named as these flags in camelCase (e.g. {"minProfit": "2"}); KEEPER_* environment variables (KEEPER_MIN_PROFIT) override it, and flags override both',
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
     "account",
     "Keeper: index of a Hardhat account (default 0 on hardhat/localhost only; elsewhere set KEEPER_PRIVATE_KEY or use --keystore)",
     undefined,
@@ -39,11 +45,16 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
     undefined,
     types.int,
   )
-  .addOptionalParam("blockRange", "Most blocks per eth_getLogs request", 5_000, types.int)
-  .addOptionalParam("pageSize", "Vaults per VaultLens.statuses call", 100, types.int)
-  .addOptionalParam("interval", "Seconds between passes (without --once)", 15, types.float)
+  .addOptionalParam("blockRange", "Most blocks per eth_getLogs request (default: 5000)", undefined, types.int)
+  .addOptionalParam("pageSize", "Vaults per VaultLens call (default: 100)", undefined, types.int)
+  .addOptionalParam("interval", "Seconds between passes, without --once (default: 15)", undefined, types.float)
   .addFlag("once", "Run a single pass, print its summary and exit")
-  .addOptionalParam("minProfit", "Least profit in USD (reward less gas) for an execution, e.g. 0.5", "0", types.string)
+  .addOptionalParam(
+    "minProfit",
+    "Least profit in USD (reward less gas) for an execution, e.g. 0.5 (default: 0)",
+    undefined,
+    types.string,
+  )
   .addOptionalParam(
     "maxFee",
     "Most gwei per gas, e.g. 30: nothing is sent while base fee + tip is above it, and no fee or replacement offers more",
@@ -65,11 +76,16 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
   )
   .addOptionalParam(
     "txTimeout",
-    "Seconds a transaction may stay unmined before it is replaced with a 12.5%+ higher fee (or cancelled at --max-fee)",
-    90,
+    "Seconds a transaction may stay unmined before it is replaced with a 12.5%+ higher fee (or cancelled at --max-fee) (default: 90)",
+    undefined,
     types.float,
   )
-  .addOptionalParam("batchSize", "Most vaults per executeBatch; 1 executes each alone", 5, types.int)
+  .addOptionalParam(
+    "batchSize",
+    "Most vaults per executeBatch; 1 executes each alone (default: 5)",
+    undefined,
+    types.int,
+  )
   .addFlag("noCancel", "Do not cancel the auctions of vaults back in band")
   .addOptionalParam(
     "via",
@@ -77,7 +93,12 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
     undefined,
     types.string,
   )
-  .addOptionalParam("logFormat", "Log lines as json (one object per line) or pretty", "json", types.string)
+  .addOptionalParam(
+    "logFormat",
+    "Log lines as json (one object per line) or pretty (default: json)",
+    undefined,
+    types.string,
+  )
   .addFlag("logDebug", "Also log debug lines: every route quote, skipped cancels, dust")
   .setAction(async (args: KeeperArgs, hre) => {
     await ensureBuilt(hre);

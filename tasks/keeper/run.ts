@@ -28,11 +28,17 @@ import { explain, TaskError } from "../shared/errors";
 import { KeeperBot } from "./bot";
 import { runLoop, type LoopResult } from "./loop";
 import type { PassSummary } from "./types";
+import { resolveKeeperArgs, type ResolvedKeeperArgs } from "./config";
 import { keeperSigner, processKeyOptions, type KeyOptions } from "./keys";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
 
-/** The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). */
+/**
+ * The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). Unset ones come from the
+ * environment, `--keeper-config` or `KEEPER_DEFAULTS` (`resolveKeeperArgs`).
+ */
 export type KeeperArgs = {
+  /** A JSON file of options; see config.ts. */
+  keeperConfig?: string;
   account?: number;
   /** Refused: see `KEY_FLAG_REFUSED`. */
   key?: string;
@@ -43,11 +49,11 @@ export type KeeperArgs = {
   lens?: string;
   quoter?: string;
   fromBlock?: number;
-  blockRange: number;
-  pageSize: number;
-  interval: number;
-  once: boolean;
-  minProfit: string;
+  blockRange?: number;
+  pageSize?: number;
+  interval?: number;
+  once?: boolean;
+  minProfit?: string;
   maxFee?: string;
   /** The old name of `maxFee`. */
   maxGasPrice?: string;
@@ -55,11 +61,11 @@ export type KeeperArgs = {
   maxSpendPerPass?: string;
   /** Seconds; default `DEFAULT_TX_TIMEOUT`. */
   txTimeout?: number;
-  batchSize: number;
-  noCancel: boolean;
+  batchSize?: number;
+  noCancel?: boolean;
   via?: string;
-  logFormat: string;
-  logDebug: boolean;
+  logFormat?: string;
+  logDebug?: boolean;
 };
 
 export interface KeeperSetup {
@@ -107,7 +113,7 @@ function units(value: string, flag: string, example: string, decimals: number): 
 }
 
 /** `--max-fee` (or its old name `--max-gas-price`), `--priority-fee`, `--max-spend-per-pass`, `--tx-timeout`. */
-function feeFlags(args: KeeperArgs): FeeFlags {
+function feeFlags(args: ResolvedKeeperArgs): FeeFlags {
   if (args.maxFee !== undefined && args.maxGasPrice !== undefined) {
     throw new TaskError("Pass either --max-fee or --max-gas-price (its old name), not both");
   }
@@ -131,7 +137,7 @@ function feeFlags(args: KeeperArgs): FeeFlags {
 }
 
 /** Flags that need no chain: checked before anything is read. */
-function checkFlags(args: KeeperArgs): LogFormat {
+function checkFlags(args: ResolvedKeeperArgs): LogFormat {
   if (args.fromBlock !== undefined) positiveInt(args.fromBlock, "--from-block", 0);
   positiveInt(args.blockRange, "--block-range");
   positiveInt(args.pageSize, "--page-size");
@@ -155,10 +161,11 @@ async function requireCode(provider: Provider, address: string, what: string, re
 /** The bot as the task builds it; tests pass `logOptions` to capture the log. */
 export async function setupKeeper(
   hre: HardhatRuntimeEnvironment,
-  args: KeeperArgs,
+  input: KeeperArgs,
   logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
   keyOptions: KeyOptions = processKeyOptions(),
 ): Promise<KeeperSetup> {
+  const args = resolveKeeperArgs(input);
   const format = checkFlags(args);
   const fees = feeFlags(args);
   // The key is checked before the chain is read: a refused --key or a missing key fails at once.
@@ -314,11 +321,12 @@ export async function setupKeeper(
 
 /** `keeper:run`: one pass with `--once` (its summary), else the loop until SIGINT/SIGTERM (its totals). */
 export async function keeperRun(
-  args: KeeperArgs,
+  input: KeeperArgs,
   hre: HardhatRuntimeEnvironment,
   logOptions: Omit<KeeperLogOptions, "format" | "verbose"> = {},
   keyOptions: KeyOptions = processKeyOptions(),
 ): Promise<PassSummary | LoopResult> {
+  const args = resolveKeeperArgs(input);
   const setup = await setupKeeper(hre, args, logOptions, keyOptions);
   const { bot, log } = setup;
   log.info("start", {

@@ -500,6 +500,25 @@ describe("keeper:run", () => {
       expect(setup.bot.knownVaults().at(-1)).to.equal(getAddress(await v5.getAddress()));
     });
 
+    it("--keeper-config sets the options a flag or KEEPER_* variable does not: its page size reads the registry", async () => {
+      const f = await loadFixture(keeperFixture);
+      const config = tmpFile("keeper-config.json");
+      fs.writeFileSync(config, JSON.stringify({ pageSize: 3, minProfit: "0" }));
+      const lensCalls = async (extra: Partial<KeeperArgs>): Promise<unknown> => {
+        const setup = await bot(f, { fromBlock: undefined, pageSize: undefined, keeperConfig: config, ...extra });
+        await setup.bot.pass();
+        return events(parseLogLines(setup.lines), "registry-read")[0].lensCalls;
+      };
+      expect(await lensCalls({})).to.equal(2);
+      process.env.KEEPER_PAGE_SIZE = "1";
+      try {
+        expect(await lensCalls({})).to.equal(4);
+        expect(await lensCalls({ pageSize: 4 })).to.equal(1);
+      } finally {
+        delete process.env.KEEPER_PAGE_SIZE;
+      }
+    });
+
     it("refuses at start-up an address that is not a VaultLens, in one line", async () => {
       const f = await loadFixture(keeperFixture);
       const factory = await f.factory.getAddress();
