@@ -29,6 +29,7 @@ import { KeeperBot } from "./bot";
 import { runLoop, type LoopResult } from "./loop";
 import type { PassSummary } from "./types";
 import { keeperSigner, processKeyOptions, type KeyOptions } from "./keys";
+import { parsePrivateRpc, privateTransport, redactUrl } from "./private";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
 
 /** The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). */
@@ -60,11 +61,15 @@ export type KeeperArgs = {
   via?: string;
   logFormat: string;
   logDebug: boolean;
+  /** Sends every transaction raw to this endpoint instead of the public mempool. */
+  privateRpc?: string;
 };
 
 export interface KeeperSetup {
   bot: KeeperBot;
   log: KeeperLog;
+  /** Where transactions go: `public`, or `private <url>` (credentials hidden). */
+  send: string;
   keeper: string;
   recipient: string;
   factory: string;
@@ -161,8 +166,14 @@ export async function setupKeeper(
 ): Promise<KeeperSetup> {
   const format = checkFlags(args);
   const fees = feeFlags(args);
+  const privateRpc = args.privateRpc !== undefined ? parsePrivateRpc(args.privateRpc) : undefined;
   // The key is checked before the chain is read: a refused --key or a missing key fails at once.
-  const signer = await keeperSigner(hre, { key: args.key, keystore: args.keystore, account: args.account }, keyOptions);
+  const signer = await keeperSigner(
+    hre,
+    { key: args.key, keystore: args.keystore, account: args.account },
+    keyOptions,
+    privateRpc !== undefined,
+  );
   const log = new KeeperLog({ ...logOptions, format, verbose: args.logDebug });
   const provider = hre.ethers.provider;
   const network = hre.network.name;
@@ -264,6 +275,7 @@ export async function setupKeeper(
     provider,
     signer,
     log,
+    transport: privateRpc !== undefined ? privateTransport(privateRpc) : undefined,
     contracts: {
       factory,
       lens: IVaultLens__factory.connect(lensAddress, provider),
@@ -293,6 +305,7 @@ export async function setupKeeper(
   return {
     bot,
     log,
+    send: privateRpc !== undefined ? `private ${redactUrl(privateRpc)}` : "public",
     keeper,
     recipient,
     factory: factoryAddress,
@@ -319,6 +332,7 @@ export async function keeperRun(
     lens: setup.lens,
     auction: setup.auction,
     quoter: setup.quoter,
+    send: setup.send,
     mode: args.once ? "once" : `every ${args.interval}s`,
   });
   if (args.once) {
