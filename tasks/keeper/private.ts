@@ -81,7 +81,9 @@ export async function broadcastRaw(url: string, raw: string): Promise<void> {
     if (!response.ok && !text.trimStart().startsWith("{")) {
       throw coded("HTTP", `HTTP ${response.status}`);
     }
-    reply = JSON.parse(text) as RpcReply;
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null) throw coded("HTTP", "not a JSON-RPC answer");
+    reply = parsed as RpcReply;
   } catch (e) {
     throw coded("PRIVATE_RPC_UNREACHABLE", `private RPC ${where} is unreachable (${cause(e)}): ${REMEDY}`);
   }
@@ -99,11 +101,11 @@ export async function broadcastRaw(url: string, raw: string): Promise<void> {
  * Signs with the keeper's local key and broadcasts to `url`. The hash is the signed transaction's own, what the
  * receipt polling on the public provider looks for; the raw bytes (signature included) are never logged.
  */
-export function privateTransport(url: string, broadcast: typeof broadcastRaw = broadcastRaw): Transport {
+export function privateTransport(url: string): Transport {
   return async (signer, tx) => {
     const populated = await signer.populateTransaction(tx);
     const raw = await signer.signTransaction(populated);
-    await broadcast(url, raw);
+    await broadcastRaw(url, raw);
     return Transaction.from(raw).hash as string;
   };
 }

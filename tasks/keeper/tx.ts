@@ -128,6 +128,11 @@ export interface SentTx {
 /** Sends from one account with nonces it tracks itself, so that a pass can send many transactions before waiting. */
 export class TxSender {
   private nonce?: number;
+  /**
+   * Nonces sent and not yet confirmed or given up: a re-read never goes below them, since the node's pending count
+   * does not see a transaction held by a private RPC (`--private-rpc`) until it is mined.
+   */
+  private readonly inFlight = new Set<number>();
   private spent = 0n;
   /** A nonce given up at the cap in this pass: everything after it waits behind it. */
   private stuckNonce?: number;
@@ -165,7 +170,10 @@ export class TxSender {
   }
 
   private async next(): Promise<number> {
-    this.nonce ??= await this.provider.getTransactionCount(await this.signer.getAddress(), "pending");
+    if (this.nonce === undefined) {
+      const pending = await this.provider.getTransactionCount(await this.signer.getAddress(), "pending");
+      this.nonce = Math.max(pending, ...[...this.inFlight].map((n) => n + 1));
+    }
     return this.nonce;
   }
 
@@ -195,6 +203,7 @@ export class TxSender {
         if (cap !== undefined && this.spent + cost > cap) throw new SpendCapReached(cost, this.spent, cap);
         const hash = await this.transport(this.signer, { ...request, ...fees, nonce, gasLimit: limit });
         this.nonce = nonce + 1;
+        this.inFlight.add(nonce);
         this.spent += cost;
         return {
           action,
@@ -246,6 +255,8 @@ export class TxSender {
       // A mined revert consumed the nonce; anything else may not have: read it again either way.
       this.resync();
       throw e;
+    } finally {
+      this.inFlight.delete(sent.nonce);
     }
   }
 

@@ -30,6 +30,10 @@ interface PrivateRpc {
   bodies: RpcBody[];
   /** A JSON-RPC error to answer with instead of forwarding. */
   refuse?: string;
+  /** Answer with the hash but keep the transaction, as a relay does until a builder includes it. */
+  hold?: boolean;
+  /** Answer with this HTTP status and a plain-text body, as a proxy in front of a down endpoint does. */
+  status?: number;
   close: () => Promise<void>;
 }
 
@@ -44,12 +48,18 @@ async function startPrivateRpc(): Promise<PrivateRpc> {
     req.on("end", () => {
       const body = JSON.parse(text) as RpcBody;
       rpc.bodies.push(body);
+      if (rpc.status !== undefined) {
+        res.writeHead(rpc.status, { "content-type": "text/plain" });
+        res.end("Bad Gateway");
+        return;
+      }
       const reply = (payload: object) => {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ jsonrpc: "2.0", id: body.id, ...payload }));
       };
       if (rpc.refuse !== undefined) return reply({ error: { code: -32000, message: rpc.refuse } });
       if (body.method !== "eth_sendRawTransaction") return reply({ error: { code: -32601, message: "not here" } });
+      if (rpc.hold === true) return reply({ result: Transaction.from(body.params[0] as string).hash });
       forward({ method: body.method, params: body.params }).then(
         (result) => reply({ result }),
         (e: unknown) => reply({ error: { code: -32000, message: e instanceof Error ? e.message : String(e) } }),
@@ -131,6 +141,8 @@ describe("keeper:run --private-rpc", () => {
   beforeEach(() => {
     rpc.bodies.length = 0;
     rpc.refuse = undefined;
+    rpc.hold = undefined;
+    rpc.status = undefined;
   });
 
   it("kicks and executes through the private endpoint only, and finds the receipts on the public provider", async () => {
@@ -260,6 +272,51 @@ describe("keeper:run --private-rpc", () => {
       await hre.network.provider.send("evm_setAutomine", [true]);
       await hre.network.provider.send("evm_revert", [snapshot]);
     }
+  });
+
+  it("after a failure, does not reuse the nonce of a transaction the private endpoint still holds", async () => {
+    const provider = hre.ethers.provider;
+    const wallet = accountWallet(hre, 8, provider);
+    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
+    const to = (await hre.ethers.getSigners())[9].address;
+    const log = new KeeperLog({ format: "json", sink: () => undefined });
+    const sender = new TxSender(wallet, provider, log, { timeoutMs: 300, transport: privateTransport(rpc.url) });
+    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const pending = await provider.getTransactionCount(wallet.address, "pending");
+    rpc.hold = true;
+    const held = await sender.submit("transfer", undefined, fees, { to, value: 1n }, 21_000n);
+    expect(held.nonce).to.equal(pending);
+    // The public node has not seen it: its pending count is unchanged.
+    expect(await provider.getTransactionCount(wallet.address, "pending")).to.equal(pending);
+    sender.resync();
+    const next = await sender.submit("transfer", undefined, fees, { to, value: 1n }, 21_000n);
+    expect(next.nonce).to.equal(pending + 1);
+    expect(rpc.bodies.map((b) => Transaction.from(b.params[0] as string).nonce)).to.deep.equal([pending, pending + 1]);
+  });
+
+  it("an HTTP error page instead of JSON-RPC: unreachable, in one line, and the nonce is not taken", async () => {
+    const provider = hre.ethers.provider;
+    const wallet = accountWallet(hre, 8, provider);
+    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
+    const to = (await hre.ethers.getSigners())[9].address;
+    const log = new KeeperLog({ format: "json", sink: () => undefined });
+    const sender = new TxSender(wallet, provider, log, { timeoutMs: 300, transport: privateTransport(rpc.url) });
+    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const pending = await provider.getTransactionCount(wallet.address, "pending");
+    rpc.status = 502;
+    let failure: { message: string; code?: unknown } | undefined;
+    try {
+      await sender.submit("transfer", undefined, fees, { to }, 21_000n);
+    } catch (e) {
+      failure = { message: e instanceof Error ? e.message : String(e), code: (e as { code?: unknown }).code };
+    }
+    expect(failure).to.deep.equal({
+      code: "PRIVATE_RPC_UNREACHABLE",
+      message: `private RPC ${rpc.url} is unreachable (HTTP 502): ${REMEDY}`,
+    });
+    rpc.status = undefined;
+    rpc.hold = true;
+    expect((await sender.submit("transfer", undefined, fees, { to }, 21_000n)).nonce).to.equal(pending);
   });
 
   it("refuses a URL that is not http(s), before anything is read", async () => {
