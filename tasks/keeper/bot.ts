@@ -28,6 +28,7 @@ import { assessExecution, batches, decideVault, type Direction } from "../../lib
 import { firstAcceptedHint, saleHints } from "../../lib/keeper/hints";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
+import type { Transport } from "./private";
 import { describeRoute, guardRoutes, Router } from "./routing";
 import {
   decodeReason,
@@ -118,6 +119,8 @@ export interface KeeperBotOptions {
   contracts: KeeperContracts;
   settings: KeeperSettings;
   log: KeeperLog;
+  /** How transactions are sent (`--private-rpc`); default the public mempool. */
+  transport?: Transport;
 }
 type VaultStatus = IVaultLens.VaultStatusStructOutput;
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -178,6 +181,7 @@ export class KeeperBot {
       maxFee: options.settings.maxFee,
       maxSpend: options.settings.maxSpendPerPass,
       pollMs: options.settings.pollMs,
+      transport: options.transport,
     });
     this.nextBlock = options.settings.fromBlock;
   }

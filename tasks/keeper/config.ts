@@ -38,6 +38,7 @@ const OPTION_KINDS: { [K in keyof KeeperArgs]-?: Kind | "secret" } = {
   via: "string",
   logFormat: "string",
   logDebug: "flag",
+  privateRpc: "string",
 };
 
 /** What an option is when no source sets it; the rest stay unset. */

@@ -99,6 +99,12 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
     undefined,
     types.string,
   )
+  .addOptionalParam(
+    "privateRpc",
+    "Send every transaction (kicks, executions, cancels, replacements) signed, as eth_sendRawTransaction, to this private RPC (Flashbots Protect-style) instead of the public mempool; needs a local key; no public fallback",
+    undefined,
+    types.string,
+  )
   .addFlag("logDebug", "Also log debug lines: every route quote, skipped cancels, dust")
   .setAction(async (args: KeeperArgs, hre) => {
     await ensureBuilt(hre);

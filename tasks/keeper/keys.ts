@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { isHexString, Wallet, type Provider, type Signer } from "ethers";
+import { HDNodeWallet, isHexString, Wallet, type BaseWallet, type Provider, type Signer } from "ethers";
 
 import { TaskError } from "../shared/errors";
 
@@ -105,11 +105,32 @@ export async function keystoreSigner(file: string, provider: Provider, options: 
   }
 }
 
-/** The keeper's signer from its key source. */
+/** A Hardhat account's key from the network's config (a mnemonic or a list of keys); none for a node's own accounts. */
+export function accountWallet(
+  hre: HardhatRuntimeEnvironment,
+  index: number,
+  provider: Provider,
+): BaseWallet | undefined {
+  const accounts = hre.network.config.accounts;
+  if (accounts === "remote") return undefined;
+  if (Array.isArray(accounts)) {
+    const entry: string | { privateKey: string } | undefined = accounts[index];
+    if (entry === undefined) return undefined;
+    return new Wallet(typeof entry === "string" ? entry : entry.privateKey, provider);
+  }
+  const { mnemonic, passphrase, path: hdPath, initialIndex } = accounts;
+  return HDNodeWallet.fromPhrase(mnemonic, passphrase, `${hdPath}/${initialIndex + index}`).connect(provider);
+}
+
+/**
+ * The keeper's signer from its key source. `local`: it must sign transactions itself (`--private-rpc` sends them
+ * raw), so a Hardhat account becomes a wallet of its key from the network's config.
+ */
 export async function keeperSigner(
   hre: HardhatRuntimeEnvironment,
   flags: KeyFlags,
   options: KeyOptions,
+  local = false,
 ): Promise<Signer> {
   const source = keeperKeySource(flags, hre.network.name, options.env);
   const provider = hre.ethers.provider;
@@ -125,7 +146,16 @@ export async function keeperSigner(
           `--account ${source.index}: network ${hre.network.name} has ${signers.length} accounts (0-${signers.length - 1})`,
         );
       }
-      return signers[source.index];
+      const account = signers[source.index];
+      if (!local) return account;
+      const wallet = accountWallet(hre, source.index, provider);
+      if (wallet === undefined || wallet.address !== account.address) {
+        throw new TaskError(
+          `--private-rpc signs transactions locally, but the key of --account ${source.index} is not in network ` +
+            `${hre.network.name}'s config (the node holds it): set ${KEY_ENV} or pass --keystore <file.json>`,
+        );
+      }
+      return wallet;
     }
   }
 }

@@ -30,6 +30,7 @@ import { runLoop, type LoopResult } from "./loop";
 import type { PassSummary } from "./types";
 import { resolveKeeperArgs, type ResolvedKeeperArgs } from "./config";
 import { keeperSigner, processKeyOptions, type KeyOptions } from "./keys";
+import { parsePrivateRpc, privateTransport, redactUrl } from "./private";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
 
 /**
@@ -66,11 +67,15 @@ export type KeeperArgs = {
   via?: string;
   logFormat?: string;
   logDebug?: boolean;
+  /** Sends every transaction raw to this endpoint instead of the public mempool. */
+  privateRpc?: string;
 };
 
 export interface KeeperSetup {
   bot: KeeperBot;
   log: KeeperLog;
+  /** Where transactions go: `public`, or `private <url>` (credentials hidden). */
+  send: string;
   keeper: string;
   recipient: string;
   factory: string;
@@ -168,8 +173,14 @@ export async function setupKeeper(
   const args = resolveKeeperArgs(input);
   const format = checkFlags(args);
   const fees = feeFlags(args);
+  const privateRpc = args.privateRpc !== undefined ? parsePrivateRpc(args.privateRpc) : undefined;
   // The key is checked before the chain is read: a refused --key or a missing key fails at once.
-  const signer = await keeperSigner(hre, { key: args.key, keystore: args.keystore, account: args.account }, keyOptions);
+  const signer = await keeperSigner(
+    hre,
+    { key: args.key, keystore: args.keystore, account: args.account },
+    keyOptions,
+    privateRpc !== undefined,
+  );
   const log = new KeeperLog({ ...logOptions, format, verbose: args.logDebug });
   const provider = hre.ethers.provider;
   const network = hre.network.name;
@@ -281,6 +292,7 @@ export async function setupKeeper(
     provider,
     signer,
     log,
+    transport: privateRpc !== undefined ? privateTransport(privateRpc) : undefined,
     contracts: {
       factory,
       lens,
@@ -310,6 +322,7 @@ export async function setupKeeper(
   return {
     bot,
     log,
+    send: privateRpc !== undefined ? `private ${redactUrl(privateRpc)}` : "public",
     keeper,
     recipient,
     factory: factoryAddress,
@@ -337,6 +350,7 @@ export async function keeperRun(
     lens: setup.lens,
     auction: setup.auction,
     quoter: setup.quoter,
+    send: setup.send,
     mode: args.once ? "once" : `every ${args.interval}s`,
   });
   if (args.once) {

@@ -1,7 +1,8 @@
 /**
  * Sending the keeper's transactions: fees from the latest block, an explicit nonce that is re-read from the node after
  * any failure and retried once on a nonce error, a spending cap per pass, a deadline on every transaction (replaced
- * with a bumped fee, or cancelled, when it passes), and failures decoded against the Ballast ABIs for the log.
+ * with a bumped fee, or cancelled, when it passes), and failures decoded against the Ballast ABIs for the log. The
+ * sending itself is the `Transport` (public mempool, or `--private-rpc`); everything else reads the public provider.
  */
 import type { Provider, Signer, TransactionReceipt } from "ethers";
 
@@ -9,6 +10,7 @@ import { feeCeiling, unstick, type FeeOverrides } from "../../lib/keeper/fees";
 import { decodeRevert, describeError, revertData } from "../shared/errors";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
+import { publicTransport, type Transport } from "./private";
 
 export { minedHash, readFees, type FeeOverrides, type Fees } from "../../lib/keeper/fees";
 
@@ -103,6 +105,8 @@ export interface SendOptions {
   pollMs?: number;
   /** Replacements (or cancels) before giving up on a transaction. */
   maxReplacements?: number;
+  /** How every transaction, replacements and cancels included, is sent: default the public mempool. */
+  transport?: Transport;
 }
 
 /** A transaction the sender is tracking: every hash sent with its nonce, and what the latest one offers. */
@@ -124,11 +128,17 @@ export interface SentTx {
 /** Sends from one account with nonces it tracks itself, so that a pass can send many transactions before waiting. */
 export class TxSender {
   private nonce?: number;
+  /**
+   * Nonces sent and not yet confirmed or given up: a re-read never goes below them, since the node's pending count
+   * does not see a transaction held by a private RPC (`--private-rpc`) until it is mined.
+   */
+  private readonly inFlight = new Set<number>();
   private spent = 0n;
   /** A nonce given up at the cap in this pass: everything after it waits behind it. */
   private stuckNonce?: number;
   private readonly pollMs: number;
   private readonly maxReplacements: number;
+  private readonly transport: Transport;
 
   constructor(
     readonly signer: Signer,
@@ -139,6 +149,7 @@ export class TxSender {
     // At most a second between polls, and a few per deadline so that a short --tx-timeout is kept.
     this.pollMs = options.pollMs ?? Math.min(1_000, Math.max(20, Math.floor(options.timeoutMs / 4)));
     this.maxReplacements = options.maxReplacements ?? MAX_REPLACEMENTS;
+    this.transport = options.transport ?? publicTransport;
   }
 
   /** A new pass: its spending starts at 0. */
@@ -159,7 +170,10 @@ export class TxSender {
   }
 
   private async next(): Promise<number> {
-    this.nonce ??= await this.provider.getTransactionCount(await this.signer.getAddress(), "pending");
+    if (this.nonce === undefined) {
+      const pending = await this.provider.getTransactionCount(await this.signer.getAddress(), "pending");
+      this.nonce = Math.max(pending, ...[...this.inFlight].map((n) => n + 1));
+    }
     return this.nonce;
   }
 
@@ -187,8 +201,9 @@ export class TxSender {
         const cost = limit * feeCeiling(fees);
         const cap = this.options.maxSpend;
         if (cap !== undefined && this.spent + cost > cap) throw new SpendCapReached(cost, this.spent, cap);
-        const tx = await this.signer.sendTransaction({ ...request, ...fees, nonce, gasLimit: limit });
+        const hash = await this.transport(this.signer, { ...request, ...fees, nonce, gasLimit: limit });
         this.nonce = nonce + 1;
+        this.inFlight.add(nonce);
         this.spent += cost;
         return {
           action,
@@ -197,8 +212,8 @@ export class TxSender {
           request,
           gasLimit: limit,
           fees,
-          hash: tx.hash,
-          hashes: [tx.hash],
+          hash,
+          hashes: [hash],
           cancels: [],
         };
       } catch (e) {
@@ -240,6 +255,8 @@ export class TxSender {
       // A mined revert consumed the nonce; anything else may not have: read it again either way.
       this.resync();
       throw e;
+    } finally {
+      this.inFlight.delete(sent.nonce);
     }
   }
 
@@ -299,25 +316,25 @@ export class TxSender {
     const request: TxRequest = cancel ? { to: from, value: 0n, data: "0x" } : sent.request;
     const gasLimit = cancel ? TRANSFER_GAS : sent.gasLimit;
     try {
-      const tx = await this.signer.sendTransaction({ ...request, ...step.fees, nonce: sent.nonce, gasLimit });
+      const hash = await this.transport(this.signer, { ...request, ...step.fees, nonce: sent.nonce, gasLimit });
       // Only one of the hashes can be mined: the pass commits to the dearest.
       if (!cancel) this.spent += gasLimit * (feeCeiling(step.fees) - feeCeiling(sent.fees));
       this.log.warn(cancel ? "tx-cancelling" : "tx-replaced", {
         ...fields,
-        replacement: tx.hash,
+        replacement: hash,
         maxFeeGwei: gwei(feeCeiling(step.fees)),
         priorityFeeGwei: "gasPrice" in step.fees ? undefined : gwei(step.fees.maxPriorityFeePerGas),
         reason: cancel
           ? `not mined within ${this.options.timeoutMs / 1000}s and a replacement at the market fee is above --max-fee: sending a 0-value self-transfer with the same nonce`
           : `not mined within ${this.options.timeoutMs / 1000}s: same call, same nonce, fee bumped`,
       });
-      sent.hashes.push(tx.hash);
-      sent.hash = tx.hash;
+      sent.hashes.push(hash);
+      sent.hash = hash;
       sent.fees = step.fees;
       if (cancel) {
         sent.request = request;
         sent.gasLimit = gasLimit;
-        sent.cancels.push(tx.hash);
+        sent.cancels.push(hash);
       }
     } catch (e) {
       // Mined meanwhile (the next poll finds it), or refused by the node: wait for the next deadline.
