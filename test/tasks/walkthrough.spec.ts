@@ -28,6 +28,9 @@ describe("the local walkthrough (README)", () => {
   after(async () => {
     restoreBook();
     await snapshot.restore();
+    // The restore removed the contracts hardhat-deploy recorded here: forget the records too, so that a later suite's
+    // deploy fixture deploys afresh instead of reusing addresses with no code.
+    await hre.deployments.run(["NoSuchTag"], { resetMemory: true, writeDeploymentsToFiles: false });
   });
 
   it("node, deploy, fund, open, market:price, keeper:run --once twice, status: the vault is back in band", async () => {
