@@ -1,6 +1,6 @@
 import type { DeployFunction } from "hardhat-deploy/types";
 
-import { addressBook, addressBookFile, TAGS } from "../lib/deploy";
+import { addressBook, addressBookConflict, addressBookFile, TAGS } from "../lib/deploy";
 import { writeDeployment } from "../lib/deployments";
 
 /**
@@ -8,7 +8,11 @@ import { writeDeployment } from "../lib/deployments";
  * intent:* and keeper:run work on the deployed network as they do after local:deploy.
  */
 const func: DeployFunction = async (hre) => {
-  hre.deployments.log(`address book: ${writeDeployment(await addressBook(hre), addressBookFile(hre))}`);
+  const book = await addressBook(hre);
+  // Never replace a book whose contracts are live and not these: its vaults would vanish from every task.
+  const conflict = await addressBookConflict(hre, book.contracts.factory);
+  if (conflict !== undefined) throw new Error(conflict);
+  hre.deployments.log(`address book: ${writeDeployment(book, addressBookFile(hre))}`);
 };
 func.tags = [TAGS.addressBook, TAGS.all];
 func.dependencies = [TAGS.factory, TAGS.configure, TAGS.lens];

@@ -1,11 +1,12 @@
 /** Helpers the deploy scripts (deploy/) share; the scripts stay short and hardhat-deploy finds only scripts there. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { ZeroAddress } from "ethers";
+import fs from "node:fs";
+import { getAddress, ZeroAddress } from "ethers";
 
 import { IPoolAddressesProvider__factory, SwapRouter__factory } from "../../typechain-types";
 import { configFor, type AssetSymbol, type NetworkConfig } from "./config";
 import { ASSET_SYMBOLS } from "../market/config";
-import { deploymentPath, type BallastDeployment } from "../deployments";
+import { addressBookPath, readDeployment, type BallastDeployment } from "../deployments";
 import { MARKET, NAMES, tokenName } from "./names";
 import type { AssetSetting, PairSetting, RouteSetting } from "./wiring";
 
@@ -109,9 +110,50 @@ export function recordsNetwork(hre: HardhatRuntimeEnvironment): string {
   return hre.network.name === "hardhat" && process.env.BALLAST_NODE === "1" ? "localhost" : hre.network.name;
 }
 
-/** Where script 07 writes the address book: BALLAST_ADDRESS_BOOK if set (tests), else `deployments/<network>.json`. */
+/** Where script 07 writes the address book: the file the tasks read (`addressBookPath`). */
 export function addressBookFile(hre: HardhatRuntimeEnvironment): string {
-  return process.env.BALLAST_ADDRESS_BOOK ?? deploymentPath(recordsNetwork(hre), hre.config.paths.root);
+  return addressBookPath(recordsNetwork(hre), hre.config.paths.root);
+}
+
+/**
+ * The address book in `file` when its contracts are live on this chain: same chain id, code at its factory. Undefined
+ * when there is no book, it is malformed, for another chain, or left from a restarted node: nothing to protect.
+ */
+export async function liveAddressBook(
+  hre: HardhatRuntimeEnvironment,
+  network: string,
+  file: string,
+): Promise<BallastDeployment | undefined> {
+  if (!fs.existsSync(file)) return undefined;
+  let book: BallastDeployment;
+  try {
+    book = readDeployment(network, file);
+  } catch {
+    return undefined;
+  }
+  if (BigInt(book.chainId) !== (await hre.ethers.provider.getNetwork()).chainId) return undefined;
+  return (await hre.ethers.provider.getCode(book.contracts.factory)) === "0x" ? undefined : book;
+}
+
+/**
+ * Why the deploy scripts must not write the address book, or undefined when they may: when no live book is there, or
+ * it names `factory`, the factory the scripts recorded. Otherwise the book names a live deployment the scripts did
+ * not make (`local:deploy` did) and writing would make its vaults vanish from every task.
+ */
+export async function addressBookConflict(
+  hre: HardhatRuntimeEnvironment,
+  factory: string | undefined,
+): Promise<string | undefined> {
+  const file = addressBookFile(hre);
+  const book = await liveAddressBook(hre, recordsNetwork(hre), file);
+  if (book === undefined) return undefined;
+  const live = book.contracts.factory;
+  if (factory !== undefined && getAddress(factory) === live) return undefined;
+  const scripts = factory === undefined ? "none recorded" : `the scripts recorded ${getAddress(factory)}`;
+  return (
+    `${file} names a live Ballast deployment (factory ${live}, from local:deploy?) that the deploy scripts did ` +
+    `not make (${scripts}); the tasks already use it, so skip \`deploy\`, or delete ${file} first to replace it`
+  );
 }
 
 /** The address book of the recorded deployment (what script 07 writes). */

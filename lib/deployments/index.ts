@@ -46,10 +46,34 @@ export function deploymentPath(network: string, root: string = process.cwd()): s
   return path.join(root, "deployments", `${network}.json`);
 }
 
-function deployHint(network: string): string {
+/**
+ * The address book file every task, script 07 and `deployments:print` use: `file` (a task's --deployments), else
+ * BALLAST_ADDRESS_BOOK (tests), else `deployments/<network>.json`. One function, so they cannot disagree.
+ */
+export function addressBookPath(network: string, root?: string, file?: string): string {
+  const chosen = file ?? process.env.BALLAST_ADDRESS_BOOK;
+  return chosen !== undefined ? path.resolve(chosen) : deploymentPath(network, root);
+}
+
+/**
+ * The network to name in advice: the in-process `hardhat` network forgets everything when a command ends, so a
+ * command to run next only helps on a node (`localhost`).
+ */
+export function adviceNetwork(network: string): string {
+  return network === "hardhat" ? "localhost" : network;
+}
+
+/** What to run to get a deployment on `network`. The in-process hardhat network forgets it when the command ends. */
+export function deployHint(network: string): string {
+  if (network === "hardhat") {
+    return (
+      "the in-process hardhat network starts empty with every command: start `npx hardhat node` (its deploy " +
+      "scripts write the book) and pass --network localhost"
+    );
+  }
   // A live network has no local:deploy (it deploys a mock market): its book comes from the deploy scripts.
-  const command = ["hardhat", "localhost"].includes(network) ? "local:deploy" : "deploy";
-  return `run \`npx hardhat ${command} --network ${network}\` first (or pass --deployments <file>)`;
+  const command = network === "localhost" ? "local:deploy" : "deploy";
+  return `run \`npx hardhat ${command} --network ${network}\``;
 }
 
 function address(value: unknown, field: string, file: string): string {
@@ -98,26 +122,27 @@ export function parseDeployment(raw: unknown, file = "address book"): BallastDep
  * @throws DeploymentError naming the command to run when the file is missing or malformed.
  */
 export function readDeployment(network: string, file?: string, root?: string): BallastDeployment {
-  const resolved = file !== undefined ? path.resolve(file) : deploymentPath(network, root);
+  const resolved = addressBookPath(network, root, file);
+  const hint = `${deployHint(network)}${network === "hardhat" ? "" : " first"} (or pass --deployments <file>)`;
   if (!fs.existsSync(resolved)) {
     throw new DeploymentError(
       file !== undefined
-        ? `Deployment file ${resolved} does not exist: ${deployHint(network)}`
-        : `No Ballast deployment for network ${network}: ${deployHint(network)}`,
+        ? `Deployment file ${resolved} does not exist: ${hint}`
+        : `No Ballast deployment for network ${network}: ${hint}`,
     );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(resolved, "utf8"));
   } catch (e) {
-    throw new DeploymentError(`${resolved} is not valid JSON (${(e as Error).message}): ${deployHint(network)}`);
+    throw new DeploymentError(`${resolved} is not valid JSON (${(e as Error).message}): ${hint}`);
   }
   return parseDeployment(raw, resolved);
 }
 
 /** Writes the address book (creating the folder) and returns the absolute path written. */
 export function writeDeployment(deployment: BallastDeployment, file?: string, root?: string): string {
-  const resolved = file !== undefined ? path.resolve(file) : deploymentPath(deployment.network, root);
+  const resolved = addressBookPath(deployment.network, root, file);
   const checked = parseDeployment(deployment, resolved);
   fs.mkdirSync(path.dirname(resolved), { recursive: true });
   fs.writeFileSync(resolved, `${JSON.stringify(checked, null, 2)}\n`);

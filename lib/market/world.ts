@@ -67,7 +67,8 @@ export class World {
     private readonly arbitrageur: HardhatEthersSigner,
     readonly tokens: MarketTokens,
     readonly feeds: Record<AssetSymbol, MockAggregatorV3>,
-    private readonly uniswap: UniswapMarket,
+    // Only the router and the pools: a task rebuilds a World from an address book without the position manager.
+    private readonly uniswap: Pick<UniswapMarket, "router" | "pools">,
   ) {}
 
   /** The arbitrageur trades through the real SwapRouter, so it approves it once. */
@@ -220,6 +221,11 @@ export class World {
   /** Gives `to` an amount (raw units) of a market asset. */
   async fund(symbol: AssetSymbol, to: AddressLike, amount: bigint): Promise<void> {
     await fund(this.tokens, this.admin, symbol, to, amount);
+  }
+
+  /** The keys of the pools this world trades in. */
+  poolKeys(): string[] {
+    return Object.keys(this.uniswap.pools);
   }
 
   pool(key: string): PoolInfo {

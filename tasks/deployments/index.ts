@@ -25,6 +25,18 @@ task(
     return verifyDeployments(hre, args);
   });
 
+// Refused before any script runs when the book names a live deployment the scripts would replace (script 07 checks
+// again). With --reset the scripts deploy afresh, so they know no factory.
+task("deploy").setAction(async (args: { reset?: boolean }, hre, runSuper) => {
+  await ensureBuilt(hre);
+  const { addressBookConflict, NAMES } = await import("../../lib/deploy");
+  const { TaskError } = await import("../shared/errors");
+  const recorded = args.reset === true ? undefined : await hre.deployments.getOrNull(NAMES.factory);
+  const conflict = await addressBookConflict(hre, recorded?.address);
+  if (conflict !== undefined) throw new TaskError(conflict);
+  return runSuper(args);
+});
+
 // hardhat-deploy's node runs the deploy scripts on the in-process network and records them as localhost's; the address
 // book (script 07) follows it.
 task(TASK_NODE).setAction(async (args, _hre, runSuper) => {

@@ -1,6 +1,7 @@
 import type { Deployment } from "hardhat-deploy/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
+import { adviceNetwork } from "../../lib/deployments";
 import { TaskError } from "../shared/errors";
 
 /** The records of this network, or a TaskError saying how to make them. */
@@ -9,7 +10,7 @@ export async function recordsOf(hre: HardhatRuntimeEnvironment): Promise<Record<
   if (Object.keys(records).length === 0) {
     const network = hre.network.name;
     throw new TaskError(
-      `Nothing is recorded on ${network}: run \`npx hardhat deploy --network ${network}\` first` +
+      `Nothing is recorded on ${network}: run \`npx hardhat deploy --network ${adviceNetwork(network)}\` first` +
         (network === "hardhat"
           ? " (the in-process network forgets when a command ends: use a node and localhost)"
           : ""),

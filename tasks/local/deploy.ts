@@ -1,7 +1,9 @@
 /** `local:deploy`, `local:fund`, `local:refresh`: a throw-away Ballast deployment on hardhat or a `hardhat node`. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
+import { liveAddressBook } from "../../lib/deploy";
 import {
+  addressBookPath,
   DEPLOYMENT_TOKENS,
   writeDeployment,
   type BallastDeployment,
@@ -80,6 +82,15 @@ export async function localDeploy(
   args: { deployments?: string },
 ): Promise<LocalDeployResult> {
   assertLocalNetwork(hre.network.name, "local:deploy");
+  // Never replace a book whose contracts are live: the vaults opened on it would vanish from every task.
+  const bookFile = addressBookPath(hre.network.name, hre.config.paths.root, args.deployments);
+  const live = await liveAddressBook(hre, hre.network.name, bookFile);
+  if (live !== undefined) {
+    throw new TaskError(
+      `${bookFile} already names a live Ballast deployment on ${hre.network.name} (factory ${live.contracts.factory}): ` +
+        `the tasks use it, so skip local:deploy; to start another, delete the file or pass --deployments <new file>`,
+    );
+  }
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(2)}s`;
   log(`Deploying the local market and Ballast on ${hre.network.name}`);

@@ -3,8 +3,6 @@
  * token and swap-path resolution, input parsing with errors that name the flag, and transaction sending with one
  * progress line each. Loaded lazily by the task actions only.
  */
-import path from "node:path";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
   getAddress,
@@ -21,9 +19,10 @@ import {
 } from "ethers";
 
 import {
+  addressBookPath,
   DEPLOYMENT_TOKENS,
   DeploymentError,
-  deploymentPath,
+  deployHint,
   readDeployment,
   symbolOf,
   tokenBySymbol,
@@ -74,8 +73,7 @@ export interface TaskContext {
 /** Reads the address book of the current network and checks that it matches the chain and still has code. */
 export async function loadContext(hre: HardhatRuntimeEnvironment, deployments?: string): Promise<TaskContext> {
   const network = hre.network.name;
-  const bookFile =
-    deployments !== undefined ? path.resolve(deployments) : deploymentPath(network, hre.config.paths.root);
+  const bookFile = addressBookPath(network, hre.config.paths.root, deployments);
   let book: BallastDeployment;
   try {
     book = readDeployment(network, deployments, hre.config.paths.root);
@@ -85,7 +83,7 @@ export async function loadContext(hre: HardhatRuntimeEnvironment, deployments?: 
   }
   const provider = hre.ethers.provider;
   const chainId = (await provider.getNetwork()).chainId;
-  const redeploy = `run \`npx hardhat local:deploy --network ${network}\` again (or pass the right --deployments)`;
+  const redeploy = `${deployHint(network)} (or pass the right --deployments)`;
   if (BigInt(book.chainId) !== chainId) {
     throw new TaskError(
       `${bookFile} is for chain ${book.chainId} (${book.network}) but network ${network} is chain ${chainId}: ${redeploy}`,

@@ -2,6 +2,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, type Signer } from "ethers";
 
+import { adviceNetwork } from "../../lib/deployments";
 import { DEFAULT_POLICY, policyValues } from "../../lib/protocol";
 import { BallastVault__factory, IERC20Metadata__factory } from "../../typechain-types";
 import { relayForward, relayForwardBatch } from "../intent/relay";
@@ -136,7 +137,7 @@ async function plan(ctx: TaskContext, args: OpenArgs, owner: Signer): Promise<Pl
     throw new TaskError(
       `The owner ${ownerAddress} holds ${fmt.token(balance, collateral.decimals, collateral.symbol)} but --amount is ` +
         `${fmt.token(amount, collateral.decimals, collateral.symbol)}: fund it first (on a local chain: ` +
-        `npx hardhat local:fund --token ${collateral.symbol} --amount ${args.amount} --to ${ownerAddress} --network ${ctx.hre.network.name})`,
+        `npx hardhat local:fund --token ${collateral.symbol} --amount ${args.amount} --to ${ownerAddress} --network ${adviceNetwork(ctx.hre.network.name)})`,
     );
   }
   const route = await swapPath(ctx, debt, collateral, args);

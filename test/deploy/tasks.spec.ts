@@ -3,7 +3,7 @@ import { Wallet } from "ethers";
 import hre from "hardhat";
 
 import { ASSETS, MARKET, NAMES, tokenName } from "../../lib/deploy";
-import type { PrintedDeployment } from "../../tasks/deployments/print";
+import type { PrintResult } from "../../tasks/deployments/print";
 import type { VerifyResult } from "../../tasks/deployments/verify";
 import { ballastFixture, useTemporaryAddressBook } from "../shared/deployment";
 import { expectTaskError, runTask } from "../tasks/helpers";
@@ -16,16 +16,20 @@ describe("deployments tasks (tasks/deployments)", () => {
   after(() => restore());
 
   describe("deployments:print", () => {
-    it("lists every record with its address and whether it has code", async () => {
-      await ballastFixture();
-      const { result, output } = await runTask<PrintedDeployment[]>("deployments:print", { json: false });
-      const names = result.map((r) => r.name);
+    it("lists the address book the tasks use and every record, with whether each address has code", async () => {
+      const d = await ballastFixture();
+      const { result, output } = await runTask<PrintResult>("deployments:print", { json: false });
+      const names = result.records.map((r) => r.name);
       expect(names).to.include.members([...BALLAST, ...Object.values(MARKET), ...ASSETS.map(tokenName)]);
-      expect(result.every((r) => r.code)).to.equal(true);
-      expect(result.find((r) => r.name === NAMES.factory)?.contract).to.equal(
+      expect(result.records.every((r) => r.code)).to.equal(true);
+      expect(result.records.find((r) => r.name === NAMES.factory)?.contract).to.equal(
         "contracts/vault/VaultFactory.sol:VaultFactory",
       );
       expect(output).to.match(/contracts recorded on hardhat \(chain 31337\)/);
+      // The book the tasks read, as script 07 wrote it: every entry recorded and live.
+      expect(result.book?.file).to.equal(d.book);
+      expect(result.book?.entries.every((e) => e.code && e.recorded)).to.equal(true);
+      expect(output).to.include(`Address book the tasks use: ${d.book}`);
     });
 
     it("flags a record whose address has no code and says how to start over", async () => {
@@ -33,18 +37,22 @@ describe("deployments tasks (tasks/deployments)", () => {
       const lens = await hre.deployments.get(NAMES.lens);
       const empty = Wallet.createRandom().address;
       await hre.deployments.save(NAMES.lens, { ...lens, address: empty });
-      const { result, output } = await runTask<PrintedDeployment[]>("deployments:print", { json: false });
-      expect(result.filter((r) => !r.code).map((r) => [r.name, r.address])).to.deep.equal([[NAMES.lens, empty]]);
+      const { result, output } = await runTask<PrintResult>("deployments:print", { json: false });
+      expect(result.records.filter((r) => !r.code).map((r) => [r.name, r.address])).to.deep.equal([
+        [NAMES.lens, empty],
+      ]);
       expect(output).to.include("1 records have no code on chain (a restarted node?): run `npx hardhat deploy");
       await hre.deployments.save(NAMES.lens, lens);
     });
 
     it("--json prints the same records as JSON", async () => {
       await ballastFixture();
-      const { result, output } = await runTask<PrintedDeployment[]>("deployments:print", { json: true });
-      const printed = JSON.parse(output) as { network: string; deployments: { name: string; address: string }[] };
+      const { result, output } = await runTask<PrintResult>("deployments:print", { json: true });
+      const printed = JSON.parse(output) as { network: string; records: { name: string; address: string }[] };
       expect(printed.network).to.equal("hardhat");
-      expect(printed.deployments.map((d) => [d.name, d.address])).to.deep.equal(result.map((r) => [r.name, r.address]));
+      expect(printed.records.map((d) => [d.name, d.address])).to.deep.equal(
+        result.records.map((r) => [r.name, r.address]),
+      );
     });
   });
 
@@ -77,15 +85,35 @@ describe("deployments tasks (tasks/deployments)", () => {
     });
   });
 
-  it("with nothing recorded, both say to deploy first", async () => {
-    // A tag no script carries: the records are cleared and nothing is deployed.
+  it("with nothing recorded, verify says to deploy first and print still shows the book the tasks use", async () => {
+    const d = await ballastFixture();
+    // A tag no script carries: the records are cleared and nothing is deployed; the book stays (local:deploy's case).
     await hre.deployments.run(["NoSuchTag"], { resetMemory: true, writeDeploymentsToFiles: false });
-    for (const name of ["deployments:print", "deployments:verify"]) {
+    await expectTaskError(
+      "deployments:verify",
+      { dryRun: true },
+      /Nothing is recorded on hardhat: run `npx hardhat deploy/,
+    );
+    const { result, output } = await runTask<PrintResult>("deployments:print", { json: false });
+    expect(result.records).to.deep.equal([]);
+    expect(result.book?.file).to.equal(d.book);
+    expect(result.book?.entries.every((e) => e.code && !e.recorded)).to.equal(true);
+    expect(output).to.include("0 contracts recorded on hardhat");
+  });
+
+  it("with nothing recorded and no book, print says to deploy first", async () => {
+    await hre.deployments.run(["NoSuchTag"], { resetMemory: true, writeDeploymentsToFiles: false });
+    const saved = process.env.BALLAST_ADDRESS_BOOK;
+    process.env.BALLAST_ADDRESS_BOOK = `${saved ?? "/tmp"}.missing.json`;
+    try {
       await expectTaskError(
-        name,
-        { json: false, dryRun: true },
+        "deployments:print",
+        { json: false },
         /Nothing is recorded on hardhat: run `npx hardhat deploy/,
       );
+    } finally {
+      if (saved === undefined) delete process.env.BALLAST_ADDRESS_BOOK;
+      else process.env.BALLAST_ADDRESS_BOOK = saved;
     }
   });
 });

@@ -418,7 +418,7 @@ describe("intent:sign and intent:relay", () => {
       await expectTaskError(
         "vault:status",
         { vault: await f.vault.getAddress(), deployments: tmpFile("no-book.json") },
-        /Deployment file .*no-book\.json does not exist: run `npx hardhat local:deploy --network hardhat` first \(or pass --deployments <file>\)/,
+        /Deployment file .*no-book\.json does not exist: the in-process hardhat network starts empty with every command: start `npx hardhat node` \(its deploy scripts write the book\) and pass --network localhost \(or pass --deployments <file>\)/,
       );
     });
   });
