@@ -2,14 +2,13 @@
  * `keeper:run`: checks the flags, finds the contracts (address book, or `--factory` / `--lens` / `--quoter`), builds
  * the bot and runs one pass (`--once`) or passes every `--interval` seconds until SIGINT or SIGTERM.
  */
-import path from "node:path";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, isAddress, parseUnits, type Provider } from "ethers";
 
 import {
   DeploymentError,
-  deploymentPath,
+  addressBookPath,
+  adviceNetwork,
   readDeployment,
   tokenBySymbol,
   type BallastDeployment,
@@ -184,9 +183,10 @@ export async function setupKeeper(
   const log = new KeeperLog({ ...logOptions, format, verbose: args.logDebug });
   const provider = hre.ethers.provider;
   const network = hre.network.name;
-  const redeploy = `run \`npx hardhat local:deploy --network ${network}\` again (or pass the right --deployments)`;
-  const bookFile =
-    args.deployments !== undefined ? path.resolve(args.deployments) : deploymentPath(network, hre.config.paths.root);
+  // On the in-process network a deployment is gone when the command ends: the advice names the node.
+  const advised = adviceNetwork(network);
+  const redeploy = `run \`npx hardhat local:deploy --network ${advised}\` again (or pass the right --deployments)`;
+  const bookFile = addressBookPath(network, hre.config.paths.root, args.deployments);
 
   let book: BallastDeployment | undefined;
   try {
@@ -219,7 +219,7 @@ export async function setupKeeper(
   if (lensAddress === undefined) {
     throw new TaskError(
       `${bookFile} records no VaultLens (it was written before local:deploy deployed one): run ` +
-        `\`npx hardhat local:deploy --network ${network}\` again, or deploy contracts/lens/VaultLens.sol and pass --lens <address>`,
+        `\`npx hardhat local:deploy --network ${advised}\` again, or deploy contracts/lens/VaultLens.sol and pass --lens <address>`,
     );
   }
   await requireCode(provider, lensAddress, "lens", args.lens !== undefined ? "check --lens" : redeploy);

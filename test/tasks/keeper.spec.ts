@@ -471,7 +471,7 @@ describe("keeper:run", () => {
       await expectTaskError(
         "keeper:run",
         keeperArgs(f, { deployments: file }),
-        /records no VaultLens .*npx hardhat local:deploy --network hardhat.* or deploy contracts\/lens\/VaultLens\.sol and pass --lens <address>/,
+        /records no VaultLens .*npx hardhat local:deploy --network localhost.* or deploy contracts\/lens\/VaultLens\.sol and pass --lens <address>/,
       );
       // --lens fills the gap.
       const { result } = await runTask<PassSummary>(
