@@ -24,6 +24,9 @@ describe("the local walkthrough (README)", () => {
     // A second Ballast on the shared chain: undone afterwards so other suites' fixtures do not see it.
     snapshot = await takeSnapshot();
     ({ book, restore: restoreBook } = useTemporaryAddressBook());
+    // A node starts with no deployment: forget what earlier suites' deploy fixtures recorded in this process, so the
+    // first `deploy` deploys afresh at the chain's current time (a reused market's feeds may be past their heartbeat).
+    await hre.deployments.run(["NoSuchTag"], { resetMemory: true, writeDeploymentsToFiles: false });
   });
   after(async () => {
     restoreBook();
