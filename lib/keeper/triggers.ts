@@ -9,7 +9,7 @@
  *
  * One index holds one collateral/debt pair (r means nothing across pairs): a bot keeps one per pair. Foreign
  * collateral (`collateral.ts`) makes a vault's HF move with another price too, which only an update or a sweep sees.
- * Not yet wired into `keeper:run`.
+ * `keeper:run` uses it through `tasks/keeper/watch.ts`.
  */
 
 const WAD = 1e18;

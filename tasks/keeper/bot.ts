@@ -1,6 +1,6 @@
 /**
- * The keeper bot. One pass: discover vaults from the factory's `VaultCreated` events, read their status with the
- * lens, kick the auctions of vaults out of band, cancel those of vaults back in band, and execute the auctions that
+ * The keeper bot. One pass: discover vaults from the factory's `VaultCreated` events, read the status of the vaults the
+ * trigger-price index picks (watch.ts; every vault with `--no-index`) with the lens, kick the auctions of vaults out of band, cancel those of vaults back in band, and execute the auctions that
  * pay more than the gas they cost, alone or in batches. A vault whose execution fails on Aave's LTV check because of
  * foreign zero-LTV collateral (finding R1) has that collateral disabled, so that the next pass can execute it. `plan()` reads and decides, `act()` sends; `pass()` is both.
  */
@@ -54,6 +54,7 @@ import {
   type PassSummary,
 } from "./types";
 import { Valuer } from "./value";
+import type { VaultStatus, VaultWatch } from "./watch";
 
 /**
  * Gas limit margins: a single execution gets 20% over its `estimateGas`; a batch 25% over the sum of its calls' own
@@ -121,8 +122,9 @@ export interface KeeperBotOptions {
   log: KeeperLog;
   /** How transactions are sent (`--private-rpc`); default the public mempool. */
   transport?: Transport;
+  /** Picks the vaults each pass reads (the trigger-price index); without it every pass reads every vault. */
+  watch?: VaultWatch;
 }
-type VaultStatus = IVaultLens.VaultStatusStructOutput;
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -157,6 +159,9 @@ export class KeeperBot {
   private nextBlock: number | undefined;
   /** This pass reached `--max-spend-per-pass`: it sends nothing more. */
   private capReached = false;
+  private readonly watch: VaultWatch | undefined;
+  /** The registry read's statuses, kept for the first pass's sweep at the same block. */
+  private registry: { block: number; statuses: VaultStatus[] } | undefined;
 
   constructor(options: KeeperBotOptions) {
     this.provider = options.provider;
@@ -184,6 +189,7 @@ export class KeeperBot {
       transport: options.transport,
     });
     this.nextBlock = options.settings.fromBlock;
+    this.watch = options.watch;
   }
 
   /** The vaults found so far, in registry order. */
@@ -199,6 +205,8 @@ export class KeeperBot {
     this.log.info("pass", {
       block: summary.block,
       vaults: summary.vaults,
+      read: summary.read,
+      sweep: summary.sweep,
       outOfBand: summary.outOfBand,
       kicked: summary.kicked.length,
       cancelled: summary.cancelled.length,
@@ -237,7 +245,7 @@ export class KeeperBot {
       disables: [],
     };
 
-    const statuses = await this.scan();
+    const statuses = await this.read(block, summary);
     const needed: VaultStatus[] = [];
     const cancelCandidates: string[] = [];
     for (const s of statuses) {
@@ -454,6 +462,7 @@ export class KeeperBot {
       ]);
       for (const e of created) if (this.addVault(e.args.vault)) discovered++;
       for (const e of kicked) this.maybeActive.add(getAddress(e.args.vault));
+      await this.watch?.follow(this.nextBlock, to, this.known);
       this.nextBlock = to + 1;
     }
     if (discovered > 0) {
@@ -485,12 +494,15 @@ export class KeeperBot {
     const at = { blockTag: latest };
     const count = Number(await factory.vaultCount(at));
     let discovered = 0;
+    const statuses: VaultStatus[] = [];
     for (let start = 0; start < count; start += this.settings.pageSize) {
       for (const s of await lens.scan(factory, start, this.settings.pageSize, at)) {
         if (this.addVault(s.vault)) discovered++;
         if (s.kickedAt !== 0n) this.maybeActive.add(getAddress(s.vault));
+        statuses.push(s);
       }
     }
+    this.registry = { block: latest, statuses };
     this.nextBlock = latest + 1;
     this.log.info("registry-read", {
       block: latest,
@@ -500,11 +512,34 @@ export class KeeperBot {
     return discovered;
   }
 
-  /** Every known vault's status, `pageSize` per lens call. */
-  private async scan(): Promise<VaultStatus[]> {
+  /**
+   * The statuses this pass decides from, read at `block`: every known vault without the index; with it, the vaults
+   * the index picks (every vault on a sweep), plus any whose auction may be running.
+   */
+  private async read(block: number, summary: PassSummary): Promise<VaultStatus[]> {
+    const registry = this.registry;
+    this.registry = undefined;
+    if (this.watch === undefined) {
+      summary.read = this.vaults.length;
+      summary.sweep = true;
+      return registry?.block === block ? registry.statuses : this.statuses(this.vaults, block);
+    }
+    const header = await this.provider.getBlock(block);
+    if (header === null) throw new Error(`the node has no block ${block}`);
+    const selection = await this.watch.select(this.vaults, this.maybeActive, block, header.timestamp);
+    const statuses =
+      selection.sweep && registry?.block === block ? registry.statuses : await this.statuses(selection.vaults, block);
+    await this.watch.record(statuses, block, header.timestamp, selection.sweep);
+    summary.read = selection.vaults.length;
+    summary.sweep = selection.sweep;
+    return statuses;
+  }
+
+  /** These vaults' statuses at `block`, `pageSize` per lens call. */
+  private async statuses(vaults: readonly string[], block: number): Promise<VaultStatus[]> {
     const out: VaultStatus[] = [];
-    for (const page of chunks(this.vaults, Math.max(1, this.settings.pageSize))) {
-      out.push(...(await this.contracts.lens.statuses(page)));
+    for (const page of chunks(vaults, Math.max(1, this.settings.pageSize))) {
+      out.push(...(await this.contracts.lens.statuses(page, { blockTag: block })));
     }
     return out;
   }

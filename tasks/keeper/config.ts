@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
+import { DEFAULT_TRIGGER_MARGIN_BPS } from "../../lib/keeper/triggers";
 import { TaskError } from "../shared/errors";
 import type { KeeperArgs } from "./run";
 
@@ -39,6 +40,9 @@ const OPTION_KINDS: { [K in keyof KeeperArgs]-?: Kind | "secret" } = {
   logFormat: "string",
   logDebug: "flag",
   privateRpc: "string",
+  noIndex: "flag",
+  sweepInterval: "float",
+  triggerMargin: "int",
 };
 
 /** What an option is when no source sets it; the rest stay unset. */
@@ -49,6 +53,8 @@ export const KEEPER_DEFAULTS = {
   minProfit: "0",
   batchSize: 5,
   logFormat: "json",
+  sweepInterval: 3_600,
+  triggerMargin: DEFAULT_TRIGGER_MARGIN_BPS,
 } as const;
 
 /** The options after `resolveKeeperArgs`: every defaulted one is set. */

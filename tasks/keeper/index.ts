@@ -105,6 +105,22 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
     undefined,
     types.string,
   )
+  .addFlag(
+    "noIndex",
+    "Read every vault with the lens every pass, instead of only those the trigger-price index picks (crossed triggers, vaults with new events, running auctions)",
+  )
+  .addOptionalParam(
+    "sweepInterval",
+    "With the index: chain seconds between full reads that rebuild it, bounding the interest drift its margin must cover (default: 3600)",
+    undefined,
+    types.float,
+  )
+  .addOptionalParam(
+    "triggerMargin",
+    "With the index: bps by which a vault counts as crossed before its trigger, for interest accrued since the last read (default: 10)",
+    undefined,
+    types.int,
+  )
   .addFlag("logDebug", "Also log debug lines: every route quote, skipped cancels, dust")
   .setAction(async (args: KeeperArgs, hre) => {
     await ensureBuilt(hre);

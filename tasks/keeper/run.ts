@@ -14,7 +14,10 @@ import {
   type BallastDeployment,
 } from "../../lib/deployments";
 import {
+  BallastVault__factory,
   IAaveOracle__factory,
+  IPool__factory,
+  IPoolAddressesProvider__factory,
   IPriceGuard__factory,
   IUniswapV3Factory__factory,
   IVaultLens__factory,
@@ -31,6 +34,8 @@ import { resolveKeeperArgs, type ResolvedKeeperArgs } from "./config";
 import { keeperSigner, processKeyOptions, type KeyOptions } from "./keys";
 import { parsePrivateRpc, privateTransport, redactUrl } from "./private";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
+import { VaultWatch } from "./watch";
+import { maxSweepSeconds } from "../../lib/keeper/triggers";
 
 /**
  * The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). Unset ones come from the
@@ -68,6 +73,12 @@ export type KeeperArgs = {
   logDebug?: boolean;
   /** Sends every transaction raw to this endpoint instead of the public mempool. */
   privateRpc?: string;
+  /** Reads every vault every pass instead of those the trigger-price index picks. */
+  noIndex?: boolean;
+  /** Chain seconds between full reads that rebuild the index. */
+  sweepInterval?: number;
+  /** `TriggerIndexOptions.marginBps`. */
+  triggerMargin?: number;
 };
 
 export interface KeeperSetup {
@@ -75,6 +86,8 @@ export interface KeeperSetup {
   log: KeeperLog;
   /** Where transactions go: `public`, or `private <url>` (credentials hidden). */
   send: string;
+  /** How the bot picks the vaults it reads. */
+  index: string;
   keeper: string;
   recipient: string;
   factory: string;
@@ -88,6 +101,12 @@ function positiveInt(value: number, flag: string, min = 1): number {
     throw new TaskError(`${flag} must be a whole number of at least ${min}, got ${value}`);
   }
   return value;
+}
+
+/** The simple APR whose interest the index's margin covers between two sweeps, in percent, rounded down. */
+function coveredAprPct(marginBps: number, sweepSeconds: number): number {
+  // maxSweepSeconds is linear in 1/APR: the APR at which it equals the sweep interval.
+  return Math.floor((maxSweepSeconds(marginBps, 10_000) / sweepSeconds) * 100);
 }
 
 /** `--tx-timeout` when not given: about five to eight mainnet blocks. */
@@ -150,6 +169,12 @@ function checkFlags(args: ResolvedKeeperArgs): LogFormat {
     throw new TaskError(`--interval must be a number of seconds above 0, got ${args.interval}`);
   }
   decimal(args.minProfit, "--min-profit", "0.5 (USD)");
+  if (!Number.isFinite(args.sweepInterval) || args.sweepInterval <= 0) {
+    throw new TaskError(`--sweep-interval must be a number of seconds above 0, got ${args.sweepInterval}`);
+  }
+  if (!Number.isInteger(args.triggerMargin) || args.triggerMargin < 0 || args.triggerMargin >= 10_000) {
+    throw new TaskError(`--trigger-margin must be a whole number of bps from 0 to 9999, got ${args.triggerMargin}`);
+  }
   const format = LOG_FORMATS.find((f) => f === args.logFormat);
   if (format === undefined) {
     throw new TaskError(`--log-format must be one of ${LOG_FORMATS.join(", ")}, got "${args.logFormat}"`);
@@ -288,10 +313,25 @@ export async function setupKeeper(
     book !== undefined ? Object.entries(book.contracts.tokens).map(([symbol, address]) => [address, symbol]) : [],
   );
 
+  let watch: VaultWatch | undefined;
+  if (!args.noIndex) {
+    const pool = await BallastVault__factory.connect(await factory.VAULT_IMPLEMENTATION(), provider).POOL();
+    const addresses = await IPool__factory.connect(pool, provider).ADDRESSES_PROVIDER();
+    watch = new VaultWatch({
+      provider,
+      factory,
+      oracle,
+      pool,
+      configurator: await IPoolAddressesProvider__factory.connect(addresses, provider).getPoolConfigurator(),
+      sweepSeconds: args.sweepInterval,
+      marginBps: args.triggerMargin,
+    });
+  }
   const bot = new KeeperBot({
     provider,
     signer,
     log,
+    watch,
     transport: privateRpc !== undefined ? privateTransport(privateRpc) : undefined,
     contracts: {
       factory,
@@ -323,6 +363,9 @@ export async function setupKeeper(
     bot,
     log,
     send: privateRpc !== undefined ? `private ${redactUrl(privateRpc)}` : "public",
+    index: args.noIndex
+      ? "off: every vault every pass"
+      : `margin ${args.triggerMargin} bps, sweep every ${args.sweepInterval} s (covers interest up to ${coveredAprPct(args.triggerMargin, args.sweepInterval)}% APR)`,
     keeper,
     recipient,
     factory: factoryAddress,
@@ -351,6 +394,7 @@ export async function keeperRun(
     auction: setup.auction,
     quoter: setup.quoter,
     send: setup.send,
+    index: setup.index,
     mode: args.once ? "once" : `every ${args.interval}s`,
   });
   if (args.once) {

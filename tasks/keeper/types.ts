@@ -39,6 +39,10 @@ export interface PassSummary {
   vaults: number;
   /** Vaults first seen in this pass. */
   discovered: number;
+  /** Vaults whose status this pass read with the lens: those the trigger index picked, or all of them. */
+  read: number;
+  /** Every known vault was read (and the index rebuilt from them). */
+  sweep: boolean;
   /** Vaults whose status says a rebalance is needed. */
   outOfBand: number;
   kicked: string[];
@@ -106,6 +110,8 @@ export function emptySummary(block: number): PassSummary {
     block,
     vaults: 0,
     discovered: 0,
+    read: 0,
+    sweep: false,
     outOfBand: 0,
     kicked: [],
     kickRaces: [],

@@ -371,6 +371,124 @@ describe("keeper:run", () => {
     });
   });
 
+  describe("trigger-price index", () => {
+    const boundsOf = (b: Awaited<ReturnType<KeeperFixture["factory"]["policyBounds"]>>) => ({
+      minHFFloor: b.minHFFloor,
+      maxHFCeiling: b.maxHFCeiling,
+      minBandGap: b.minBandGap,
+      hfTolerance: b.hfTolerance,
+      maxSlippageBpsCap: b.maxSlippageBpsCap,
+      maxKeeperRewardBpsCap: b.maxKeeperRewardBpsCap,
+    });
+    /** The kicks a plan decides, sorted: what the bot would send, without sending it. */
+    const kicksOf = async (setup: KeeperSetup): Promise<string[]> =>
+      (await setup.bot.plan()).kicks.map((k) => `${k.vault} ${k.direction}`).sort();
+
+    /** An indexed bot whose first pass (a sweep, all in band) has run, and a bot that reads every vault. */
+    async function bots(f: KeeperFixture, extra: Partial<KeeperArgs> = {}) {
+      const indexed = await bot(f, { fromBlock: undefined, ...extra });
+      const first = await indexed.bot.pass();
+      expect([first.sweep, first.read, first.outOfBand]).to.deep.equal([true, 4, 0]);
+      const idle = await indexed.bot.pass();
+      expect([idle.sweep, idle.read]).to.deep.equal([false, 0]);
+      return { indexed, full: await bot(f, { fromBlock: undefined, noIndex: true }) };
+    }
+
+    it("after its sweep, a pass reads only the vault a price move crossed, and decides as a full read does", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed, full } = await bots(f);
+      // WETH -12%: v3 (1.45) falls under 1.3; v1 (1.5 -> 1.32) and v2 (1.7 -> 1.5) stay in band.
+      await movePrice(f, "WETH", 1_760n * ORACLE_BASE_CURRENCY_UNIT);
+      const [v3] = await addr(f.v3);
+      expect(await kicksOf(indexed)).to.deep.equal([`${v3} deleverage`]);
+      expect(await kicksOf(full)).to.deep.equal([`${v3} deleverage`]);
+      const pass = await indexed.bot.pass();
+      expect([pass.sweep, pass.read, pass.outOfBand]).to.deep.equal([false, 1, 1]);
+      expect(pass.kicked).to.deep.equal([v3]);
+      // Its auction runs now: the vault is read every pass until it ends, with no price move.
+      const next = await indexed.bot.pass();
+      expect([next.read, next.outOfBand]).to.deep.equal([1, 1]);
+    });
+
+    it("a vault's own event (a tighter policy) puts it in the next pass, with no price move", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed, full } = await bots(f);
+      await (
+        await f.v2.setPolicy({
+          ...DEFAULT_POLICY,
+          minHF: parseUnits("1.75", 18),
+          targetHF: parseUnits("1.9", 18),
+          maxHF: parseUnits("2.2", 18),
+        })
+      ).wait();
+      const [v2] = await addr(f.v2);
+      expect(await kicksOf(full)).to.deep.equal([`${v2} deleverage`]);
+      const pass = await indexed.bot.pass();
+      expect([pass.sweep, pass.read]).to.deep.equal([false, 1]);
+      expect(pass.kicked).to.deep.equal([v2]);
+    });
+
+    it("an Aave repay on a vault's behalf by someone else puts it in the next pass", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed, full } = await bots(f);
+      const usdc = f.tokens.erc20.USDC;
+      const amount = parseUnits("8000", 6);
+      await f.world.fund("USDC", f.rival.address, amount);
+      await (await usdc.connect(f.rival).approve(f.aave.pool, amount)).wait();
+      await (await f.aave.pool.connect(f.rival).repay(usdc, amount, 2, f.v1)).wait();
+      const [v1] = await addr(f.v1);
+      expect((await f.v1.position()).healthFactor > parseUnits("1.8", 18), "v1 above its band").to.equal(true);
+      expect(await kicksOf(full)).to.deep.equal([`${v1} leverage`]);
+      const pass = await indexed.bot.pass();
+      expect([pass.sweep, pass.read]).to.deep.equal([false, 1]);
+      expect(pass.kicked).to.deep.equal([v1]);
+    });
+
+    it("sweeps again after --sweep-interval of chain time, and at once when the factory's minHF floor moves", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed, full } = await bots(f, { sweepInterval: 1_000 });
+      await f.world.advance(1_000);
+      const swept = await indexed.bot.pass();
+      expect([swept.sweep, swept.read, swept.outOfBand]).to.deep.equal([true, 4, 0]);
+      // A floor of 1.55 puts v1 (1.5), v3 (1.45) and btc (1.5) under their band, though their stored minHF is 1.3.
+      const b = await f.factory.policyBounds();
+      const floor = parseUnits("1.55", 18);
+      const raised = { ...boundsOf(b), minHFFloor: floor };
+      await (await f.factory.connect(f.governance).setPolicyBounds(raised)).wait();
+      const expected = (await addr(f.v1, f.v3, f.btc)).map((v) => `${v} deleverage`);
+      expect(await kicksOf(full)).to.deep.equal(expected);
+      const pass = await indexed.bot.pass();
+      expect([pass.sweep, pass.read]).to.deep.equal([true, 4]);
+      expect(sorted(pass.kicked)).to.deep.equal(await addr(f.v1, f.v3, f.btc));
+    });
+
+    it("sweeps at once when Aave lowers a collateral's liquidation threshold", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed, full } = await bots(f);
+      const weth = f.tokens.erc20.WETH;
+      const { data } = await f.aave.pool.getConfiguration(weth);
+      const threshold = (data >> 16n) & 0xffffn;
+      // 15% lower: v1 (1.5) and v3 (1.45) fall under 1.3, v2 (1.7) stays above it; no price moves.
+      const lowered = (threshold * 85n) / 100n;
+      await (
+        await f.aave.configurator
+          .connect(f.accounts.admin)
+          .configureReserveAsCollateral(weth, lowered - 500n, lowered, (data >> 32n) & 0xffffn)
+      ).wait();
+      const expected = (await addr(f.v1, f.v3)).map((v) => `${v} deleverage`);
+      expect(await kicksOf(full)).to.deep.equal(expected);
+      const pass = await indexed.bot.pass();
+      expect([pass.sweep, pass.read]).to.deep.equal([true, 4]);
+      expect(sorted(pass.kicked)).to.deep.equal(await addr(f.v1, f.v3));
+    });
+
+    it("--no-index reads every vault every pass", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { full } = await bots(f);
+      for (let i = 0; i < 2; i++) expect((await full.bot.pass()).read).to.equal(4);
+    });
+  });
+
   describe("routing", () => {
     it("quotes every pool of the pair and picks the better one when a pool is pushed off price", async () => {
       const f = await loadFixture(keeperFixture);
