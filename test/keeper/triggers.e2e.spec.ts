@@ -17,6 +17,10 @@ import { BallastVault__factory, VaultLens__factory, type IVaultLens, type VaultL
 import { skipUnderCoverage } from "../shared/coverage";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { movePrice } from "../shared/vault";
+import { setupKeeper } from "../../tasks/keeper/run";
+
+/** The signer that runs the bot (not the vaults' owner, 2). */
+const KEEPER = 6;
 
 const VAULTS = Number(process.env.KEEPER_INDEX_VAULTS ?? 100);
 const DEPOSIT = parseUnits("0.1", 18);
@@ -155,6 +159,38 @@ describe(`keeper triggers: the index against a lens scan (${VAULTS} vaults)`, fu
       console.log(`      ${name}: ${crossed} of ${VAULTS + 3} vaults out of band, the index picks the same`);
     });
   }
+
+  it("keeper:run's indexed pass after a 10% fall reads only the crossed vaults and finds out of band what the lens does", async function () {
+    const f = await loadFixture(indexFixture);
+    const lines: string[] = [];
+    const { bot } = await setupKeeper(
+      hre,
+      {
+        account: KEEPER,
+        factory: await f.factory.getAddress(),
+        lens: await f.lens.getAddress(),
+        quoter: await f.uniswap.quoter.getAddress(),
+        once: true,
+      },
+      { sink: (line) => lines.push(line) },
+    );
+    const first = await bot.pass();
+    expect([first.sweep, first.read, first.outOfBand]).to.deep.equal([true, VAULTS + 3, 0]);
+    const weth = await f.world.oraclePrice("WETH");
+    await movePrice(f, "WETH", (weth * 9_000n) / 10_000n);
+    const expected = lensPicks(await scan(f));
+    const pass = await bot.pass();
+    expect(pass.sweep).to.equal(false);
+    // The vaults hold 0.1 WETH, under the auction's $1,000 of debt: each one out of band is skipped as dust.
+    const outOfBand = pass.skipped.filter((s) => s.reason === "dust").map((s) => s.vault);
+    expect(pass.outOfBand).to.equal(outOfBand.length);
+    expect(outOfBand.sort()).to.deep.equal([...expected.deleverage, ...expected.leverage].sort());
+    expect(outOfBand.length).to.be.greaterThan(0);
+    // What it read beyond them: vaults within the margin of their trigger.
+    expect(pass.read).to.be.at.least(outOfBand.length);
+    expect(pass.read).to.be.lessThan(VAULTS);
+    console.log(`      the indexed pass read ${pass.read} of ${VAULTS + 3} vaults; ${outOfBand.length} out of band`);
+  });
 
   it("sweep re-derives the index from the chain after the move", async function () {
     const f = await loadFixture(indexFixture);
