@@ -44,14 +44,29 @@ export function parsePrivateRpc(value: string): string {
   return u.toString();
 }
 
+/**
+ * The endpoint took the transaction but gave no answer in time: it may hold it, so its nonce must count as used. The
+ * sender tracks it as sent (its hash is known before sending) and, if it is never mined, replaces it at the deadline
+ * with the same nonce, rather than sending the next transaction with that nonce and colliding with it.
+ */
+export class PrivateRpcNoAnswer extends Error {
+  readonly code = "PRIVATE_RPC_NO_ANSWER";
+  constructor(
+    readonly hash: string,
+    where: string,
+    timeoutMs: number,
+  ) {
+    super(`private RPC ${where} gave no answer within ${timeoutMs / 1000}s: it may hold the transaction`);
+  }
+}
+
 /** An error with an ethers-style `code`, so that `describeFailure` names it in the log and the summary. */
 function coded(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** The low-level reason a request failed (`ECONNREFUSED`, a timeout), for the one-line message. */
+/** The low-level reason a request failed (`ECONNREFUSED`), for the one-line message. */
 function cause(e: unknown): string {
-  if (e instanceof Error && e.name === "TimeoutError") return `no answer within ${PRIVATE_RPC_TIMEOUT_MS / 1000}s`;
   const inner = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;
   if (typeof inner === "object" && inner !== null && "code" in inner) return String((inner as { code: unknown }).code);
   return e instanceof Error ? e.message.split("\n")[0] : String(e);
@@ -67,7 +82,7 @@ interface RpcReply {
  * is not JSON-RPC: `PRIVATE_RPC_UNREACHABLE`; a JSON-RPC error: `PRIVATE_RPC_REFUSED`, with the endpoint's message
  * (so a nonce error there still reads as one). Neither message carries the raw transaction.
  */
-export async function broadcastRaw(url: string, raw: string): Promise<void> {
+export async function broadcastRaw(url: string, raw: string, timeoutMs = PRIVATE_RPC_TIMEOUT_MS): Promise<void> {
   const where = redactUrl(url);
   let reply: RpcReply;
   try {
@@ -75,7 +90,7 @@ export async function broadcastRaw(url: string, raw: string): Promise<void> {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendRawTransaction", params: [raw] }),
-      signal: AbortSignal.timeout(PRIVATE_RPC_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
     if (!response.ok && !text.trimStart().startsWith("{")) {
@@ -85,6 +100,10 @@ export async function broadcastRaw(url: string, raw: string): Promise<void> {
     if (typeof parsed !== "object" || parsed === null) throw coded("HTTP", "not a JSON-RPC answer");
     reply = parsed as RpcReply;
   } catch (e) {
+    // Sent, and then no answer: the endpoint may have taken it.
+    if (e instanceof Error && e.name === "TimeoutError") {
+      throw new PrivateRpcNoAnswer(Transaction.from(raw).hash as string, where, timeoutMs);
+    }
     throw coded("PRIVATE_RPC_UNREACHABLE", `private RPC ${where} is unreachable (${cause(e)}): ${REMEDY}`);
   }
   if (reply.error !== undefined) {
@@ -101,11 +120,11 @@ export async function broadcastRaw(url: string, raw: string): Promise<void> {
  * Signs with the keeper's local key and broadcasts to `url`. The hash is the signed transaction's own, what the
  * receipt polling on the public provider looks for; the raw bytes (signature included) are never logged.
  */
-export function privateTransport(url: string): Transport {
+export function privateTransport(url: string, timeoutMs = PRIVATE_RPC_TIMEOUT_MS): Transport {
   return async (signer, tx) => {
     const populated = await signer.populateTransaction(tx);
     const raw = await signer.signTransaction(populated);
-    await broadcastRaw(url, raw);
+    await broadcastRaw(url, raw, timeoutMs);
     return Transaction.from(raw).hash as string;
   };
 }

@@ -4,13 +4,13 @@
  * with a bumped fee, or cancelled, when it passes), and failures decoded against the Ballast ABIs for the log. The
  * sending itself is the `Transport` (public mempool, or `--private-rpc`); everything else reads the public provider.
  */
-import type { Provider, Signer, TransactionReceipt } from "ethers";
+import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
 
 import { feeCeiling, unstick, type FeeOverrides } from "../../lib/keeper/fees";
 import { decodeRevert, describeError, revertData } from "../shared/errors";
 import * as fmt from "../shared/format";
 import type { KeeperLog } from "./log";
-import { publicTransport, type Transport } from "./private";
+import { PrivateRpcNoAnswer, publicTransport, type Transport } from "./private";
 
 export { minedHash, readFees, type FeeOverrides, type Fees } from "../../lib/keeper/fees";
 
@@ -201,7 +201,7 @@ export class TxSender {
         const cost = limit * feeCeiling(fees);
         const cap = this.options.maxSpend;
         if (cap !== undefined && this.spent + cost > cap) throw new SpendCapReached(cost, this.spent, cap);
-        const hash = await this.transport(this.signer, { ...request, ...fees, nonce, gasLimit: limit });
+        const hash = await this.sendMaybe({ ...request, ...fees, nonce, gasLimit: limit }, action, vault);
         this.nonce = nonce + 1;
         this.inFlight.add(nonce);
         this.spent += cost;
@@ -276,6 +276,26 @@ export class TxSender {
     return receipt;
   }
 
+  /**
+   * Sends through the transport. A private endpoint that took the transaction without answering in time may hold
+   * it: it is counted as sent (its hash watched, its nonce used), since sending another with that nonce could collide.
+   */
+  private async sendMaybe(tx: TransactionRequest, action: string, vault: string | undefined): Promise<string> {
+    try {
+      return await this.transport(this.signer, tx);
+    } catch (e) {
+      if (!(e instanceof PrivateRpcNoAnswer)) throw e;
+      this.log.warn("private-rpc-no-answer", {
+        action,
+        vault,
+        nonce: tx.nonce ?? undefined,
+        tx: e.hash,
+        reason: `${e.message}: waiting for it as sent; if it is not mined by --tx-timeout it is replaced with the same nonce`,
+      });
+      return e.hash;
+    }
+  }
+
   /** The deadline passed: replace, cancel or give up, and log it. */
   private async unstick(sent: SentTx, replaced: number): Promise<void> {
     const from = await this.signer.getAddress();
@@ -308,7 +328,7 @@ export class TxSender {
       this.log.warn("tx-stuck", {
         ...fields,
         maxFeeGwei: gwei(feeCeiling(sent.fees)),
-        reason: `${reason}: it stays in the node's mempool; no longer waiting for it`,
+        reason: `${reason}: it may still be mined (it stays where it was sent: the node's mempool, or the private RPC); no longer waiting for it`,
       });
       throw coded("TX_STUCK", `not mined within ${this.options.timeoutMs / 1000}s and ${reason}`);
     }
@@ -316,7 +336,11 @@ export class TxSender {
     const request: TxRequest = cancel ? { to: from, value: 0n, data: "0x" } : sent.request;
     const gasLimit = cancel ? TRANSFER_GAS : sent.gasLimit;
     try {
-      const hash = await this.transport(this.signer, { ...request, ...step.fees, nonce: sent.nonce, gasLimit });
+      const hash = await this.sendMaybe(
+        { ...request, ...step.fees, nonce: sent.nonce, gasLimit },
+        sent.action,
+        sent.vault,
+      );
       // Only one of the hashes can be mined: the pass commits to the dearest.
       if (!cancel) this.spent += gasLimit * (feeCeiling(step.fees) - feeCeiling(sent.fees));
       this.log.warn(cancel ? "tx-cancelling" : "tx-replaced", {

@@ -34,6 +34,8 @@ interface PrivateRpc {
   hold?: boolean;
   /** Answer with this HTTP status and a plain-text body, as a proxy in front of a down endpoint does. */
   status?: number;
+  /** Answer this many ms late (after doing what it does with the transaction). */
+  delayMs?: number;
   close: () => Promise<void>;
 }
 
@@ -54,8 +56,12 @@ async function startPrivateRpc(): Promise<PrivateRpc> {
         return;
       }
       const reply = (payload: object) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ jsonrpc: "2.0", id: body.id, ...payload }));
+        const answer = () => {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ jsonrpc: "2.0", id: body.id, ...payload }));
+        };
+        if (rpc.delayMs === undefined) answer();
+        else setTimeout(answer, rpc.delayMs);
       };
       if (rpc.refuse !== undefined) return reply({ error: { code: -32000, message: rpc.refuse } });
       if (body.method !== "eth_sendRawTransaction") return reply({ error: { code: -32601, message: "not here" } });
@@ -143,6 +149,7 @@ describe("keeper:run --private-rpc", () => {
     rpc.refuse = undefined;
     rpc.hold = undefined;
     rpc.status = undefined;
+    rpc.delayMs = undefined;
   });
 
   it("kicks and executes through the private endpoint only, and finds the receipts on the public provider", async () => {
@@ -250,7 +257,8 @@ describe("keeper:run --private-rpc", () => {
         const sent = await sender.submit("transfer", undefined, fees, { to, value: 1n });
         const confirmed = sender.confirm(sent);
         const end = Date.now() + 10_000;
-        while (rpc.bodies.length < 2) {
+        // Not the endpoint's second request: only once it has answered is the replacement in the node's pool.
+        while (!parseLogLines(lines).some((r) => r.event === "tx-replaced")) {
           if (Date.now() > end) throw new Error("timed out waiting for the replacement");
           await new Promise((r) => setTimeout(r, 10));
         }
@@ -292,6 +300,29 @@ describe("keeper:run --private-rpc", () => {
     const next = await sender.submit("transfer", undefined, fees, { to, value: 1n }, 21_000n);
     expect(next.nonce).to.equal(pending + 1);
     expect(rpc.bodies.map((b) => Transaction.from(b.params[0] as string).nonce)).to.deep.equal([pending, pending + 1]);
+  });
+
+  it("an endpoint that takes a transaction and answers too late: its nonce counts as used, its hash is watched", async () => {
+    const provider = hre.ethers.provider;
+    const wallet = accountWallet(hre, 8, provider);
+    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
+    const to = (await hre.ethers.getSigners())[9].address;
+    const lines: string[] = [];
+    const log = new KeeperLog({ format: "json", sink: (line) => lines.push(line) });
+    const sender = new TxSender(wallet, provider, log, { timeoutMs: 300, transport: privateTransport(rpc.url, 100) });
+    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const pending = await provider.getTransactionCount(wallet.address, "pending");
+    rpc.hold = true;
+    rpc.delayMs = 1_000;
+    const late = await sender.submit("transfer", undefined, fees, { to, value: 1n }, 21_000n);
+    const [held] = rpc.bodies.map((b) => Transaction.from(b.params[0] as string));
+    expect([late.nonce, late.hash]).to.deep.equal([pending, held.hash]);
+    const noAnswer = parseLogLines(lines).filter((r) => r.event === "private-rpc-no-answer");
+    expect(noAnswer.map((r) => [r.tx, r.nonce])).to.deep.equal([[held.hash, pending]]);
+    // Even after a failure elsewhere makes it re-read the nonce, the next transaction does not take the held one's.
+    sender.resync();
+    rpc.delayMs = undefined;
+    expect((await sender.submit("transfer", undefined, fees, { to, value: 1n }, 21_000n)).nonce).to.equal(pending + 1);
   });
 
   it("an HTTP error page instead of JSON-RPC: unreachable, in one line, and the nonce is not taken", async () => {
