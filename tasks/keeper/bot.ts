@@ -207,6 +207,7 @@ export class KeeperBot {
       vaults: summary.vaults,
       read: summary.read,
       sweep: summary.sweep,
+      rolled: summary.rolled,
       outOfBand: summary.outOfBand,
       kicked: summary.kicked.length,
       cancelled: summary.cancelled.length,
@@ -522,6 +523,7 @@ export class KeeperBot {
     if (this.watch === undefined) {
       summary.read = this.vaults.length;
       summary.sweep = true;
+      summary.rolled = 0;
       return registry?.block === block ? registry.statuses : this.statuses(this.vaults, block);
     }
     const header = await this.provider.getBlock(block);
@@ -532,6 +534,8 @@ export class KeeperBot {
     await this.watch.record(statuses, block, header.timestamp, selection.sweep);
     summary.read = selection.vaults.length;
     summary.sweep = selection.sweep;
+    summary.rolled = selection.rolled;
+    this.log.debug("index-read", { sweep: selection.sweep, rolled: selection.rolled, vaults: selection.vaults });
     return statuses;
   }
 

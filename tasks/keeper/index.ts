@@ -111,7 +111,7 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
   )
   .addOptionalParam(
     "sweepInterval",
-    "With the index: chain seconds between full reads that rebuild it, bounding the interest drift its margin must cover (default: 3600)",
+    "With the index: chain seconds within which every vault is read again, a rolling share each pass, bounding the interest drift its margin must cover (default: 3600)",
     undefined,
     types.float,
   )

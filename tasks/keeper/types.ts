@@ -43,6 +43,8 @@ export interface PassSummary {
   read: number;
   /** Every known vault was read (and the index rebuilt from them). */
   sweep: boolean;
+  /** Of `read`, the vaults read as the index's rolling share of the registry (re-read against interest drift). */
+  rolled: number;
   /** Vaults whose status says a rebalance is needed. */
   outOfBand: number;
   kicked: string[];
@@ -112,6 +114,7 @@ export function emptySummary(block: number): PassSummary {
     discovered: 0,
     read: 0,
     sweep: false,
+    rolled: 0,
     outOfBand: 0,
     kicked: [],
     kickRaces: [],

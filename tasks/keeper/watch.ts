@@ -7,9 +7,12 @@
  * - the vaults touched since the last pass by an event of their own, or by an Aave event on their behalf (supply,
  *   repay, liquidation, collateral switched on or off);
  * - the vaults whose auction may be running (the bot adds them), and those whose last status was unreadable.
- * Every vault it reads is re-indexed from that status. A sweep runs on the first pass, every `sweepSeconds` of chain
- * time (the margin covers interest drift between sweeps), and at once when the factory's policy bounds or an Aave
- * reserve's collateral parameters (its liquidation threshold) change.
+ * - a rolling share of the registry, in registry order, so that every vault is re-read at least once every
+ *   `sweepSeconds` of chain time (the index's margin covers the interest drift in between) without a pass that reads
+ *   them all at once (at 100,000 vaults, minutes).
+ * Every vault it reads is re-indexed from that status. A full sweep runs on the first pass, when the rolling share
+ * would be the whole registry, and at once when the factory's policy bounds or an Aave reserve's collateral parameters
+ * (its liquidation threshold) change, since those move every trigger at the same moment.
  *
  * What only a sweep sees: aTokens moved to a vault by a transfer, which only raise its HF (they can delay a leverage
  * trigger, never a deleverage one).
@@ -36,7 +39,7 @@ export interface WatchOptions {
   pool: string;
   /** The pool's configurator: a new liquidation threshold moves every trigger of that collateral. */
   configurator: string;
-  /** Chain seconds between sweeps. */
+  /** Chain seconds within which every vault is read again. */
   sweepSeconds: number;
   /** `TriggerIndexOptions.marginBps`. */
   marginBps: number;
@@ -68,6 +71,8 @@ export interface Selection {
   /** The vaults to read: everything on a sweep. */
   vaults: readonly string[];
   sweep: boolean;
+  /** Of `vaults`, those read as the rolling share of the registry (they may also have been picked otherwise). */
+  rolled: number;
 }
 
 export class VaultWatch {
@@ -78,8 +83,12 @@ export class VaultWatch {
   private readonly pairAssets = new Map<string, [string, string]>();
   /** Touched by an event, or unreadable at the last read: read at the next pass. */
   private readonly marked = new Set<string>();
-  private lastSweep: number | undefined;
+  /** Chain time of the last pass that read vaults (sweep or rolling share). */
+  private lastRead: number | undefined;
   private sweepRequested = true;
+  /** Where the rolling share goes on in the registry, and the fraction of a vault it owes from earlier passes. */
+  private cursor = 0;
+  private owed = 0;
   /** The factory's `minHFFloor` at the last sweep. */
   private floor = 0n;
 
@@ -107,10 +116,15 @@ export class VaultWatch {
 
   /** The vaults to read at `block` (timestamp `time`), with `extra` always among them. */
   async select(known: readonly string[], extra: Iterable<string>, block: number, time: number): Promise<Selection> {
-    if (this.sweepRequested || this.lastSweep === undefined || time - this.lastSweep >= this.options.sweepSeconds) {
-      return { vaults: known, sweep: true };
-    }
+    if (this.sweepRequested || this.lastRead === undefined) return { vaults: known, sweep: true, rolled: known.length };
+    this.owed += (known.length * Math.max(0, time - this.lastRead)) / this.options.sweepSeconds;
+    this.lastRead = time;
+    const rolled = Math.floor(this.owed);
+    if (rolled >= known.length) return { vaults: known, sweep: true, rolled: known.length };
+    this.owed -= rolled;
     const chosen = new Set<string>([...this.marked, ...extra]);
+    for (let i = 0; i < rolled; i++) chosen.add(known[(this.cursor + i) % known.length]);
+    this.cursor = known.length === 0 ? 0 : (this.cursor + rolled) % known.length;
     for (const [pair, index] of this.indexes) {
       const r = priceRatio(await this.prices(pair, block));
       const hits = index.query(r);
@@ -118,7 +132,7 @@ export class VaultWatch {
       for (const v of hits.leverage) chosen.add(v);
     }
     // Registry order, as a full scan would read them.
-    return { vaults: known.filter((v) => chosen.has(v)), sweep: false };
+    return { vaults: known.filter((v) => chosen.has(v)), sweep: false, rolled };
   }
 
   /** Takes the statuses a pass read at `block`: rebuilds every index on a sweep, else re-indexes each vault read. */
@@ -142,8 +156,10 @@ export class VaultWatch {
       this.floor = (await this.options.factory.policyBounds({ blockTag: block })).minHFFloor;
       this.indexes.clear();
       this.pairOf.clear();
-      this.lastSweep = time;
+      this.lastRead = time;
       this.sweepRequested = false;
+      this.cursor = 0;
+      this.owed = 0;
     }
     for (const [pair, list] of byPair) {
       const prices = await this.prices(pair, block);

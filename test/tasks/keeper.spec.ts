@@ -384,9 +384,12 @@ describe("keeper:run", () => {
     const kicksOf = async (setup: KeeperSetup): Promise<string[]> =>
       (await setup.bot.plan()).kicks.map((k) => `${k.vault} ${k.direction}`).sort();
 
-    /** An indexed bot whose first pass (a sweep, all in band) has run, and a bot that reads every vault. */
+    /**
+     * An indexed bot whose first pass (a sweep, all in band) has run, and a bot that reads every vault. Its rolling
+     * re-reads are left out (a sweep interval of months) unless `extra` sets one.
+     */
     async function bots(f: KeeperFixture, extra: Partial<KeeperArgs> = {}) {
-      const indexed = await bot(f, { fromBlock: undefined, ...extra });
+      const indexed = await bot(f, { fromBlock: undefined, sweepInterval: 1e7, ...extra });
       const first = await indexed.bot.pass();
       expect([first.sweep, first.read, first.outOfBand]).to.deep.equal([true, 4, 0]);
       const idle = await indexed.bot.pass();
@@ -442,6 +445,22 @@ describe("keeper:run", () => {
       const pass = await indexed.bot.pass();
       expect([pass.sweep, pass.read]).to.deep.equal([false, 1]);
       expect(pass.kicked).to.deep.equal([v1]);
+    });
+
+    it("re-reads a rolling share of the registry, so that every vault is read again within --sweep-interval", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed } = await bots(f, { sweepInterval: 1_000, logDebug: true });
+      const seen: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        // A little over half the interval: half the registry is due.
+        await f.world.advance(520);
+        const from = indexed.lines.length;
+        const pass = await indexed.bot.pass();
+        expect([pass.sweep, pass.rolled, pass.read]).to.deep.equal([false, 2, 2]);
+        const [read] = events(parseLogLines(indexed.lines.slice(from)), "index-read");
+        seen.push(...(read.vaults as string[]));
+      }
+      expect(sorted(seen)).to.deep.equal(await addr(f.v1, f.v2, f.v3, f.btc));
     });
 
     it("sweeps again after --sweep-interval of chain time, and at once when the factory's minHF floor moves", async () => {
