@@ -145,7 +145,7 @@ describe("keeper:run", () => {
       expect((await f.auction.auctionOf(f.v2)).kickedAt).to.equal(0n);
       const kicked = events(records, "kicked");
       expect(kicked.map((r) => r.direction).sort()).to.deep.equal(["deleverage", "deleverage", "leverage"]);
-      for (const r of records) expect(Object.keys(r).slice(0, 3)).to.deep.equal(["ts", "level", "event"]);
+      for (const r of records) expect(Object.keys(r).slice(0, 3)).to.deep.equal(["level", "ts", "event"]);
     });
 
     it("later, executes exactly the kicked vaults in one batch: back on target, rewards paid, v2 untouched", async () => {
