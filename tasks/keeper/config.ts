@@ -39,6 +39,8 @@ const OPTION_KINDS: { [K in keyof KeeperArgs]-?: Kind | "secret" } = {
   logFormat: "string",
   logDebug: "flag",
   privateRpc: "string",
+  metricsPort: "int",
+  metricsHost: "string",
 };
 
 /** What an option is when no source sets it; the rest stay unset. */
@@ -49,6 +51,7 @@ export const KEEPER_DEFAULTS = {
   minProfit: "0",
   batchSize: 5,
   logFormat: "json",
+  metricsHost: "127.0.0.1",
 } as const;
 
 /** The options after `resolveKeeperArgs`: every defaulted one is set. */
