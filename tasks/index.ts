@@ -8,3 +8,7 @@ import "./keeper";
 import "./policy";
 import "./simulate";
 import "./deployments";
+import { printTaskErrorsOnOneLine } from "./shared/cli";
+
+// Last: it wraps the task the command line names, which must be registered by then.
+printTaskErrorsOnOneLine();

@@ -43,6 +43,8 @@ const OPTION_KINDS: { [K in keyof KeeperArgs]-?: Kind | "secret" } = {
   noIndex: "flag",
   sweepInterval: "float",
   triggerMargin: "int",
+  metricsPort: "int",
+  metricsHost: "string",
 };
 
 /** What an option is when no source sets it; the rest stay unset. */
@@ -55,6 +57,7 @@ export const KEEPER_DEFAULTS = {
   logFormat: "json",
   sweepInterval: 3_600,
   triggerMargin: DEFAULT_TRIGGER_MARGIN_BPS,
+  metricsHost: "127.0.0.1",
 } as const;
 
 /** The options after `resolveKeeperArgs`: every defaulted one is set. */

@@ -122,6 +122,18 @@ task("keeper:run", "Keeper bot: kicks, cancels and executes Ballast keeper aucti
     types.int,
   )
   .addFlag("logDebug", "Also log debug lines: every route quote, skipped cancels, dust")
+  .addOptionalParam(
+    "metricsPort",
+    "Serve Prometheus metrics at /metrics and a health check at /healthz (200, or 503 when the last pass failed or none finished lately) on this port; 0 picks a free one, logged as metrics-listening; not with --once",
+    undefined,
+    types.int,
+  )
+  .addOptionalParam(
+    "metricsHost",
+    "Address the metrics server binds to, e.g. 0.0.0.0 for every interface (default: 127.0.0.1, this machine only)",
+    undefined,
+    types.string,
+  )
   .setAction(async (args: KeeperArgs, hre) => {
     await ensureBuilt(hre);
     const { keeperRun } = await import("./run");

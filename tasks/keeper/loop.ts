@@ -3,12 +3,17 @@ import type { KeeperBot } from "./bot";
 import type { PassSummary } from "./types";
 import { describeFailure } from "./tx";
 
+/** Told of every pass (the metrics); it must not throw: the loop would count the pass as failed. */
+export interface PassObserver {
+  passed(summary: PassSummary, seconds: number): void | Promise<void>;
+  failed(error: unknown, seconds: number): void;
+}
+
 export interface LoopOptions {
   /** Milliseconds between the end of a pass and the start of the next. */
   intervalMs: number;
   signal: AbortSignal;
-  /** Called after each pass (tests, metrics). */
-  onPass?: (summary: PassSummary) => void;
+  observer?: PassObserver;
 }
 
 export interface LoopResult {
@@ -37,6 +42,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function runLoop(bot: KeeperBot, options: LoopOptions): Promise<LoopResult> {
   const result: LoopResult = { passes: 0, failedPasses: 0, kicked: 0, cancelled: 0, executed: 0, lostRaces: 0 };
   while (!options.signal.aborted) {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const s = await bot.pass();
       result.passes++;
@@ -44,9 +51,10 @@ export async function runLoop(bot: KeeperBot, options: LoopOptions): Promise<Loo
       result.cancelled += s.cancelled.length;
       result.executed += s.executed.length;
       result.lostRaces += s.lostRaces.length;
-      options.onPass?.(s);
+      await options.observer?.passed(s, seconds());
     } catch (e) {
       result.failedPasses++;
+      options.observer?.failed(e, seconds());
       bot.log.error("pass-failed", { ...describeFailure(e), retryInMs: options.intervalMs });
     }
     await sleep(options.intervalMs, options.signal);

@@ -36,6 +36,11 @@ import { parsePrivateRpc, privateTransport, redactUrl } from "./private";
 import { KeeperLog, LOG_FORMATS, type KeeperLogOptions, type LogFormat } from "./log";
 import { VaultWatch } from "./watch";
 import { maxSweepSeconds } from "../../lib/keeper/triggers";
+import { staleAfterMs } from "./health";
+import { KeeperMetrics } from "./metrics";
+import { startOpsServer, type OpsServer } from "./ops";
+import { MAX_REPLACEMENTS } from "./tx";
+import { Valuer } from "./value";
 
 /**
  * The task's flags (a type alias, so that it also passes as `hre.run`'s argument record). Unset ones come from the
@@ -79,11 +84,17 @@ export type KeeperArgs = {
   sweepInterval?: number;
   /** `TriggerIndexOptions.marginBps`. */
   triggerMargin?: number;
+  /** Serves `/metrics` and `/healthz` on this port (0: any free one); not with `once`. */
+  metricsPort?: number;
+  /** The address the metrics server binds to; default 127.0.0.1. */
+  metricsHost?: string;
 };
 
 export interface KeeperSetup {
   bot: KeeperBot;
   log: KeeperLog;
+  /** Token symbols and decimals for the metrics (the bot keeps its own). */
+  tokens: Valuer;
   /** Where transactions go: `public`, or `private <url>` (credentials hidden). */
   send: string;
   /** How the bot picks the vaults it reads. */
@@ -174,6 +185,9 @@ function checkFlags(args: ResolvedKeeperArgs): LogFormat {
   }
   if (!Number.isInteger(args.triggerMargin) || args.triggerMargin < 0 || args.triggerMargin >= 10_000) {
     throw new TaskError(`--trigger-margin must be a whole number of bps from 0 to 9999, got ${args.triggerMargin}`);
+  }
+  if (args.metricsPort !== undefined && positiveInt(args.metricsPort, "--metrics-port", 0) > 65_535) {
+    throw new TaskError(`--metrics-port must be at most 65535, got ${args.metricsPort}`);
   }
   const format = LOG_FORMATS.find((f) => f === args.logFormat);
   if (format === undefined) {
@@ -362,6 +376,7 @@ export async function setupKeeper(
   return {
     bot,
     log,
+    tokens: new Valuer(oracle, provider, getAddress(weth), symbols),
     send: privateRpc !== undefined ? `private ${redactUrl(privateRpc)}` : "public",
     index: args.noIndex
       ? "off: every vault every pass"
@@ -373,6 +388,23 @@ export async function setupKeeper(
     auction: getAddress(auctionAddress),
     quoter: quoterAddress,
   };
+}
+
+/** The metrics and their server, as `keeper:run --metrics-port` starts them before its loop. */
+export async function startKeeperMetrics(
+  hre: HardhatRuntimeEnvironment,
+  setup: KeeperSetup,
+  args: ResolvedKeeperArgs & { metricsPort: number },
+): Promise<{ metrics: KeeperMetrics; server: OpsServer }> {
+  const metrics = new KeeperMetrics({
+    provider: hre.ethers.provider,
+    tokens: setup.tokens,
+    log: setup.log,
+    processMetrics: true,
+    staleAfterMs: staleAfterMs(args.interval * 1000, (args.txTimeout ?? DEFAULT_TX_TIMEOUT) * 1000, MAX_REPLACEMENTS),
+  });
+  const server = await startOpsServer(metrics, args.metricsHost, args.metricsPort, setup.log);
+  return { metrics, server };
 }
 
 /** `keeper:run`: one pass with `--once` (its summary), else the loop until SIGINT/SIGTERM (its totals). */
@@ -398,12 +430,20 @@ export async function keeperRun(
     mode: args.once ? "once" : `every ${args.interval}s`,
   });
   if (args.once) {
+    if (args.metricsPort !== undefined) {
+      // Nothing would scrape a server that lives for one pass; the pass's summary is its report.
+      log.info("metrics-off", { reason: "--once runs a single pass: --metrics-port is for the loop" });
+    }
     try {
       return await bot.pass();
     } catch (e) {
       throw explain("The keeper pass", e);
     }
   }
+  const ops =
+    args.metricsPort !== undefined
+      ? await startKeeperMetrics(hre, setup, { ...args, metricsPort: args.metricsPort })
+      : undefined;
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     log.info("stopping", { signal, reason: "finishing the current pass" });
@@ -412,9 +452,14 @@ export async function keeperRun(
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    return await runLoop(bot, { intervalMs: args.interval * 1000, signal: controller.signal });
+    return await runLoop(bot, {
+      intervalMs: args.interval * 1000,
+      signal: controller.signal,
+      observer: ops?.metrics,
+    });
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    await ops?.server.close();
   }
 }

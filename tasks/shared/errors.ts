@@ -1,9 +1,8 @@
 /**
- * Task errors: one line that says what went wrong and what to do. They are `HardhatPluginError`s, so the Hardhat CLI
- * prints the message without a stack trace and exits with code 1.
+ * Task errors: one line that says what went wrong and what to do (`TaskError`, task-error.ts), and contract errors
+ * decoded into such lines.
  */
 import type { ErrorDescription, Interface } from "ethers";
-import { HardhatPluginError } from "hardhat/plugins";
 
 import {
   BallastForwarder__factory,
@@ -17,16 +16,9 @@ import {
 } from "../../typechain-types";
 import { SimulationError } from "../../lib/simulation/errors";
 import * as fmt from "./format";
+import { TaskError } from "./task-error";
 
-export const PLUGIN_NAME = "ballast";
-
-export class TaskError extends HardhatPluginError {
-  constructor(message: string, parent?: Error) {
-    super(PLUGIN_NAME, message, parent);
-    // HardhatPluginError resets the prototype to its own; restore ours so `instanceof TaskError` holds.
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-}
+export { TaskError } from "./task-error";
 
 let interfaces: Interface[] | undefined;
 

@@ -1,15 +1,14 @@
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import fs from "node:fs";
-import { formatEther, getAddress, MaxUint256, parseUnits, toBeHex, toQuantity, Wallet, zeroPadValue } from "ethers";
+import { formatEther, getAddress, MaxUint256, parseUnits, toQuantity, Wallet } from "ethers";
 import hre from "hardhat";
 
-import { BallastVault__factory, type BallastVault } from "../../typechain-types";
+import type { BallastVault } from "../../typechain-types";
 import { ASSETS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/market";
 import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
 import { sortAssets } from "../../lib/market/uniswap";
-import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
+import { DEFAULT_POLICY } from "../../lib/protocol";
 import { readFees } from "../../lib/keeper/fees";
 import { KEY_ENV, KEY_FLAG_REFUSED } from "../../tasks/keeper/keys";
 import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
@@ -18,93 +17,17 @@ import { guardRoutes, Router } from "../../tasks/keeper/routing";
 import { setupKeeper, type KeeperArgs, type KeeperSetup } from "../../tasks/keeper/run";
 import type { PassSummary } from "../../tasks/keeper/types";
 import { movePrice } from "../shared/vault";
-import {
-  expectNear,
-  expectTaskError,
-  keeperOnceArgs,
-  runTask,
-  tasksFixture,
-  tmpFile,
-  type TasksFixture,
-} from "./helpers";
+import { expectNear, expectTaskError, runTask, tmpFile } from "./helpers";
+import { bot, keeperArgs, keeperFixture, openVault, outOfBandFixture, type KeeperFixture } from "./keeper-fixtures";
 
 const TARGET = parseUnits("1.5", 18);
 const TOLERANCE = parseUnits("0.02", 18);
-/** Signer indices: 2 owns the vaults (helpers' ALICE), 6 runs the bot, 7 is a rival keeper. */
-const KEEPER = 6;
-const RIVAL = 7;
-
-interface KeeperFixture extends TasksFixture {
-  keeper: HardhatEthersSigner;
-  rival: HardhatEthersSigner;
-  /** WETH/USDC at HF 1.5: below its band after WETH falls 15%. */
-  v1: BallastVault;
-  /** WETH/USDC at HF 1.7: still in band (1.445) after the fall. */
-  v2: BallastVault;
-  /** WETH/USDC at HF 1.45: below its band after the fall. */
-  v3: BallastVault;
-  /** WBTC/USDC at HF 1.5: above its band after WBTC rises 25%. */
-  btc: BallastVault;
-  /** WETH -> USDC through the 0.05% pool. */
-  down: string;
-}
-
-async function openVault(
-  f: TasksFixture,
-  salt: number,
-  collateral: "WETH" | "WBTC",
-  amount: bigint,
-  targetHf: string,
-): Promise<BallastVault> {
-  const owner = f.alice;
-  const saltHex = zeroPadValue(toBeHex(salt), 32);
-  const token = f.tokens.erc20[collateral];
-  await (await f.factory.connect(owner).createVault(token, f.tokens.erc20.USDC, DEFAULT_POLICY, saltHex)).wait();
-  const vault = BallastVault__factory.connect(await f.factory.predictVault(owner.address, saltHex), owner);
-  await f.world.fund(collateral, owner.address, amount);
-  await (await token.connect(owner).approve(vault, amount)).wait();
-  const path = await singleHopPath(f, "USDC", collateral, collateral === "WETH" ? 500 : 3_000);
-  await (await vault.open(amount, parseUnits(targetHf, 18), path)).wait();
-  return vault;
-}
-
-/** Three WETH/USDC vaults and one WBTC/USDC vault, all in band. */
-async function keeperFixture(): Promise<KeeperFixture> {
-  const f = await tasksFixture();
-  const signers = await hre.ethers.getSigners();
-  const v1 = await openVault(f, 1, "WETH", parseUnits("10", 18), "1.5");
-  const v2 = await openVault(f, 2, "WETH", parseUnits("10", 18), "1.7");
-  const v3 = await openVault(f, 3, "WETH", parseUnits("10", 18), "1.45");
-  const btc = await openVault(f, 4, "WBTC", parseUnits("1", 8), "1.5");
-  const down = await singleHopPath(f, "WETH", "USDC", 500);
-  return { ...f, keeper: signers[KEEPER], rival: signers[RIVAL], v1, v2, v3, btc, down };
-}
-
-/** WETH -15% (v1, v3 below minHF 1.3), WBTC +25% (btc above maxHF 1.8); v2 stays in band. */
-async function outOfBandFixture(): Promise<KeeperFixture> {
-  const f = await keeperFixture();
-  await movePrice(f, "WETH", 1_700n * ORACLE_BASE_CURRENCY_UNIT);
-  await movePrice(f, "WBTC", 75_000n * ORACLE_BASE_CURRENCY_UNIT);
-  return f;
-}
-
 /** The bot's first pass kicked the three auctions; five minutes later the rewards have grown. */
 async function kickedFixture(): Promise<KeeperFixture> {
   const f = await outOfBandFixture();
   await runTask("keeper:run", keeperArgs(f));
   await f.world.advance(300);
   return f;
-}
-
-function keeperArgs(f: KeeperFixture | TasksFixture, extra: Partial<KeeperArgs> = {}): KeeperArgs {
-  return keeperOnceArgs(f.book, KEEPER, 0, extra);
-}
-
-/** The bot as the task builds it, with its log lines captured. */
-async function bot(f: KeeperFixture, extra: Partial<KeeperArgs> = {}): Promise<KeeperSetup & { lines: string[] }> {
-  const lines: string[] = [];
-  const setup = await setupKeeper(hre, keeperArgs(f, extra), { sink: (line) => lines.push(line) });
-  return { ...setup, lines };
 }
 
 async function runOnce(f: KeeperFixture, extra: Partial<KeeperArgs> = {}) {
@@ -145,7 +68,7 @@ describe("keeper:run", () => {
       expect((await f.auction.auctionOf(f.v2)).kickedAt).to.equal(0n);
       const kicked = events(records, "kicked");
       expect(kicked.map((r) => r.direction).sort()).to.deep.equal(["deleverage", "deleverage", "leverage"]);
-      for (const r of records) expect(Object.keys(r).slice(0, 3)).to.deep.equal(["ts", "level", "event"]);
+      for (const r of records) expect(Object.keys(r).slice(0, 3)).to.deep.equal(["level", "ts", "event"]);
     });
 
     it("later, executes exactly the kicked vaults in one batch: back on target, rewards paid, v2 untouched", async () => {
