@@ -55,6 +55,8 @@ export class KeeperMetrics implements PassObserver {
   private readonly lastSuccess: Gauge;
   private readonly vaults: Gauge;
   private readonly outOfBand: Gauge;
+  private readonly vaultsRead: Gauge;
+  private readonly sweeps: Counter;
   private readonly duration: Histogram;
 
   constructor(options: KeeperMetricsOptions) {
@@ -107,6 +109,8 @@ export class KeeperMetrics implements PassObserver {
     this.lastSuccess = gauge("last_success_timestamp_seconds", "Unix time the last successful pass finished");
     this.vaults = gauge("vaults_known", "Vaults the bot knows of");
     this.outOfBand = gauge("vaults_out_of_band", "Vaults whose status said a rebalance was needed, at the last pass");
+    this.vaultsRead = gauge("vaults_read", "Vaults whose status the last pass read with the lens (the index's picks)");
+    this.sweeps = counter("sweeps_total", "Passes that read every vault and rebuilt the trigger-price index");
     this.duration = new Histogram({
       name: name("pass_duration_seconds"),
       help: "Wall time of a pass, failed ones included",
@@ -124,6 +128,8 @@ export class KeeperMetrics implements PassObserver {
     this.lastSuccess.set(this.health.now() / 1000);
     this.vaults.set(summary.vaults);
     this.outOfBand.set(summary.outOfBand);
+    this.vaultsRead.set(summary.read);
+    if (summary.sweep) this.sweeps.inc();
     this.kicks.inc(summary.kicked.length);
     this.cancels.inc(summary.cancelled.length);
     this.lostRaces.inc({ action: "execute" }, summary.lostRaces.length);

@@ -87,6 +87,9 @@ describe("keeper:run --metrics-port", () => {
       expect(sample(text, "ballast_keeper_last_block")).to.equal(execute.block);
       expect(sample(text, "ballast_keeper_vaults_known")).to.equal(4);
       expect(sample(text, "ballast_keeper_vaults_out_of_band")).to.equal(3);
+      // The first pass swept all four; the second read only the three whose auctions run (v2 is in band, uncrossed).
+      expect(sample(text, "ballast_keeper_sweeps_total")).to.equal(1);
+      expect(sample(text, "ballast_keeper_vaults_read")).to.equal(3);
       expect(sample(text, "ballast_keeper_pass_duration_seconds_count")).to.equal(2);
       // Every vault borrows USDC: the rewards are the Executed events' amounts, in USDC.
       const usdc = execute.executed.reduce((sum, e) => sum + e.reward, 0n);
