@@ -112,6 +112,26 @@ async function spyPublic<T>(fn: () => Promise<T>): Promise<{ result: T; methods:
   }
 }
 
+/**
+ * A `TxSender` for signer 8 sending through the endpoint with a 300 ms deadline, to signer 9 (both idle in every
+ * fixture, as in keeper-tx.spec), with its log lines; `answerWithinMs` is how long the transport waits for an answer.
+ */
+async function privateSender(rpc: PrivateRpc, options: { pollMs?: number; answerWithinMs?: number } = {}) {
+  const provider = hre.ethers.provider;
+  const wallet = accountWallet(hre, 8, provider);
+  if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
+  const to = (await hre.ethers.getSigners())[9].address;
+  const lines: string[] = [];
+  const log = new KeeperLog({ format: "json", sink: (line) => lines.push(line) });
+  const sender = new TxSender(wallet, provider, log, {
+    timeoutMs: 300,
+    pollMs: options.pollMs,
+    transport: privateTransport(rpc.url, options.answerWithinMs),
+  });
+  const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+  return { provider, wallet, to, lines, sender, fees };
+}
+
 /** WETH -15%: Alice's vault (HF 1.5) falls below its minHF 1.3. */
 async function outOfBandFixture(): Promise<OpenedFixture> {
   const f = await openedFixture();
@@ -237,19 +257,7 @@ describe("keeper:run --private-rpc", () => {
   });
 
   it("sends the deadline's replacement privately too: same nonce, bumped fees, mined and found publicly", async () => {
-    const provider = hre.ethers.provider;
-    // Signers 8 and 9, as keeper-tx.spec: idle in every fixture.
-    const wallet = accountWallet(hre, 8, provider);
-    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
-    const to = (await hre.ethers.getSigners())[9].address;
-    const lines: string[] = [];
-    const log = new KeeperLog({ format: "json", sink: (line) => lines.push(line) });
-    const sender = new TxSender(wallet, provider, log, {
-      timeoutMs: 300,
-      pollMs: 20,
-      transport: privateTransport(rpc.url),
-    });
-    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const { provider, to, lines, sender, fees } = await privateSender(rpc, { pollMs: 20 });
     const snapshot = await hre.network.provider.send("evm_snapshot");
     await hre.network.provider.send("evm_setAutomine", [false]);
     try {
@@ -283,13 +291,7 @@ describe("keeper:run --private-rpc", () => {
   });
 
   it("after a failure, does not reuse the nonce of a transaction the private endpoint still holds", async () => {
-    const provider = hre.ethers.provider;
-    const wallet = accountWallet(hre, 8, provider);
-    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
-    const to = (await hre.ethers.getSigners())[9].address;
-    const log = new KeeperLog({ format: "json", sink: () => undefined });
-    const sender = new TxSender(wallet, provider, log, { timeoutMs: 300, transport: privateTransport(rpc.url) });
-    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const { provider, wallet, to, sender, fees } = await privateSender(rpc);
     const pending = await provider.getTransactionCount(wallet.address, "pending");
     rpc.hold = true;
     const held = await sender.submit("transfer", undefined, fees, { to, value: 1n }, 21_000n);
@@ -303,14 +305,7 @@ describe("keeper:run --private-rpc", () => {
   });
 
   it("an endpoint that takes a transaction and answers too late: its nonce counts as used, its hash is watched", async () => {
-    const provider = hre.ethers.provider;
-    const wallet = accountWallet(hre, 8, provider);
-    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
-    const to = (await hre.ethers.getSigners())[9].address;
-    const lines: string[] = [];
-    const log = new KeeperLog({ format: "json", sink: (line) => lines.push(line) });
-    const sender = new TxSender(wallet, provider, log, { timeoutMs: 300, transport: privateTransport(rpc.url, 100) });
-    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const { provider, wallet, to, lines, sender, fees } = await privateSender(rpc, { answerWithinMs: 100 });
     const pending = await provider.getTransactionCount(wallet.address, "pending");
     rpc.hold = true;
     rpc.delayMs = 1_000;
@@ -326,13 +321,7 @@ describe("keeper:run --private-rpc", () => {
   });
 
   it("an HTTP error page instead of JSON-RPC: unreachable, in one line, and the nonce is not taken", async () => {
-    const provider = hre.ethers.provider;
-    const wallet = accountWallet(hre, 8, provider);
-    if (wallet === undefined) throw new Error("the hardhat network's accounts should be local");
-    const to = (await hre.ethers.getSigners())[9].address;
-    const log = new KeeperLog({ format: "json", sink: () => undefined });
-    const sender = new TxSender(wallet, provider, log, { timeoutMs: 300, transport: privateTransport(rpc.url) });
-    const fees = { maxFeePerGas: parseUnits("10", 9), maxPriorityFeePerGas: parseUnits("1", 9) };
+    const { provider, wallet, to, sender, fees } = await privateSender(rpc);
     const pending = await provider.getTransactionCount(wallet.address, "pending");
     rpc.status = 502;
     let failure: { message: string; code?: unknown } | undefined;
