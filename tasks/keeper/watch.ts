@@ -91,6 +91,8 @@ export class VaultWatch {
   private owed = 0;
   /** The factory's `minHFFloor` at the last sweep. */
   private floor = 0n;
+  /** Each pair's oracle prices at one block: `select` and `record` of a pass read the same block. */
+  private priced: { block: number; prices: Map<string, PairPrices> } = { block: -1, prices: new Map() };
 
   constructor(options: WatchOptions) {
     this.options = options;
@@ -149,7 +151,9 @@ export class VaultWatch {
       const assets: [string, string] = [getAddress(s.collateralAsset), getAddress(s.debtAsset)];
       const pair = assets.join("/");
       this.pairAssets.set(pair, assets);
-      byPair.set(pair, [...(byPair.get(pair) ?? []), this.status(s, vault)]);
+      const list = byPair.get(pair);
+      if (list === undefined) byPair.set(pair, [this.status(s, vault)]);
+      else list.push(this.status(s, vault));
     }
     if (sweep) {
       // The floor is read only here: a change of it emits PolicyBoundsSet, which requests a sweep.
@@ -176,13 +180,6 @@ export class VaultWatch {
     }
   }
 
-  /** Vaults with a trigger, over every pair. */
-  get indexed(): number {
-    let n = 0;
-    for (const index of this.indexes.values()) n += index.size;
-    return n;
-  }
-
   private unindex(vault: string): void {
     const pair = this.pairOf.get(vault);
     if (pair !== undefined) this.indexes.get(pair)?.remove(vault);
@@ -202,9 +199,14 @@ export class VaultWatch {
   }
 
   private async prices(pair: string, block: number): Promise<PairPrices> {
+    if (this.priced.block !== block) this.priced = { block, prices: new Map() };
+    const known = this.priced.prices.get(pair);
+    if (known !== undefined) return known;
     const assets = this.pairAssets.get(pair) as [string, string];
     const [collateral, debt] = await this.options.oracle.getAssetsPrices(assets, { blockTag: block });
-    return { collateral, debt };
+    const prices = { collateral, debt };
+    this.priced.prices.set(pair, prices);
+    return prices;
   }
 
   private mark(address: string, known: ReadonlySet<string>): void {
