@@ -217,9 +217,9 @@ async function main(): Promise<void> {
   const beforeDelever = await takeSnapshot();
   const auctionDelever = await measure(market, vault, await viaAuction(protocol.auction, vault, down, keeper));
   await beforeDelever.restore();
-  const delever = await measure(market, vault, await receipt(vault.rebalance(down, hre.ethers.MaxUint256, 0, 0)));
+  const delever = await measure(market, vault, await receipt(vault.rebalance(down, hre.ethers.MaxUint256)));
   await movePrice(market, MOVES.leverage);
-  const lever = await measure(market, vault, await receipt(vault.rebalance(up, hre.ethers.MaxUint256, 0, 0)));
+  const lever = await measure(market, vault, await receipt(vault.rebalance(up, hre.ethers.MaxUint256)));
   const close = await measure(market, vault, await receipt(vault.close(down)));
 
   // The bare sequence, from the same state, with the amounts Ballast used.

@@ -164,7 +164,7 @@ interface IBallastVault {
     error VaultZeroHint();
     /// @notice A keeper's deleverage hint sells less than a quarter of the computed size (`least`).
     error VaultHintTooSmall(uint256 hint, uint256 least);
-    /// @notice Only the keeper auction may ask for a reward.
+    /// @notice Only the keeper auction may call `rebalanceForAuction`, the rebalance that pays a reward.
     error VaultNotAuction(address caller);
     /// @notice The reward asked for is above the owner's `maxKeeperRewardBps`.
     error VaultRewardAboveCap(uint16 rewardBps, uint16 maxKeeperRewardBps);
@@ -249,28 +249,37 @@ interface IBallastVault {
     /// @notice Stops (or resumes) keeper rebalances; owner operations keep working.
     function pauseAutomation(bool paused) external;
 
-    /// @notice Permissionless: brings the HF back to `targetHF` once it left the band.
+    /// @notice Permissionless: brings the HF back to `targetHF` once it left the band, for no reward (keepers are paid
+    /// through the keeper auction, which calls `rebalanceForAuction`).
     /// @dev The stored policy is applied within the factory's current bounds (`IVaultFactory.boundedPolicy`): the
     /// slippage and premium at most the caps, `minHF` at least the floor for the band check, so lowered bounds reach
     /// existing vaults.
-    /// @dev With a reward, the vault sizes the move with the reward as one more cost, so the HF still lands on target,
-    /// and pays the reward to the caller in the debt asset only after every outcome check passed.
     /// @param path Uniswap V3 exactInput path, collateral to debt asset when deleveraging, the reverse when leveraging.
     /// @param maxAmountIn A keeper's hint: the most to sell. It can shrink the move, never grow it. A deleverage may
     /// stop short of the target (when the pool is too thin for the whole sale within the slippage bound, or its impact
     /// exceeds the fee the sizing priced), but the hint must sell at least a quarter of the computed size
     /// (`VaultHintTooSmall`), the HF must rise, and every other outcome check holds. A leverage must land on target, so
     /// a hint too small to reach it reverts.
-    /// @param rewardBps The keeper premium as bps of the value sold: 0 for anyone, more only for the keeper auction and
-    /// at most the owner's `maxKeeperRewardBps`.
+    function rebalance(bytes calldata path, uint256 maxAmountIn) external returns (RebalanceReport memory);
+
+    /// @notice `rebalance` with the keeper's reward, for the keeper auction only (`VaultNotAuction`).
+    /// @dev The auction has just read the vault's bounded policy and position to price the reward, in the same call and
+    /// with nothing run since; the vault uses them instead of reading Aave's account data and the factory's bounds a
+    /// second time. The move is sized with the reward as one more cost, so the HF still lands on target, and the reward
+    /// is paid to the auction in the debt asset only after every outcome check passed.
+    /// @param rewardBps The keeper premium as bps of the value sold, at most the owner's bounded `maxKeeperRewardBps`
+    /// (`VaultRewardAboveCap`).
     /// @param gasRewardBase The keeper's gas part, a fixed amount in base units, paid in the debt asset at the price
-    /// the rebalance uses: 0 for anyone, more only for the keeper auction. The premium and the gas part together are
-    /// clamped to the owner's `maxRewardBase`; the move is sized with the clamped reward as a cost.
-    function rebalance(
+    /// the rebalance uses. The premium and the gas part together are clamped to the owner's `maxRewardBase`.
+    /// @param boundedPolicy `IVaultFactory.boundedPolicy(policy())`, as read by the auction in this call.
+    /// @param position `position()`, as read by the auction in this call.
+    function rebalanceForAuction(
         bytes calldata path,
         uint256 maxAmountIn,
         uint16 rewardBps,
-        uint256 gasRewardBase
+        uint256 gasRewardBase,
+        Policy calldata boundedPolicy,
+        Position calldata position
     ) external returns (RebalanceReport memory);
 
     /// @notice Anyone may submit the owner's signed policy change; the submitter takes up to `maxFee`, on success only.

@@ -241,13 +241,12 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
         Auction memory a = _auctions[vault];
         if (a.kickedAt == 0) revert AuctionNotActive(vault);
         delete _auctions[vault];
-        (uint16 bps, uint256 gasBase, uint256 kickBase) = _rewardNow(vault, a, batched);
-        // The kick's refund is asked of the vault with the execution's gas part; the vault clamps the sum.
-        IBallastVault.RebalanceReport memory report = IBallastVault(vault).rebalance(
+        (IBallastVault.RebalanceReport memory report, uint16 bps, uint256 gasBase, uint256 kickBase) = _rebalance(
+            vault,
+            a,
             path,
             maxAmountIn,
-            bps,
-            gasBase + kickBase
+            batched
         );
         if (report.keeperReward != 0) {
             address kicker = a.kicker == keeper ? address(0) : a.kicker;
@@ -263,6 +262,21 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
             report.hfBefore,
             report.hfAfter
         );
+    }
+
+    /// @dev Prices the reward on one read of the vault's bounded policy and position and has the vault rebalance on
+    /// that same read: nothing runs between the two. The kick's refund is asked of the vault with the execution's gas
+    /// part; the vault clamps the sum.
+    function _rebalance(
+        address vault,
+        Auction memory a,
+        bytes calldata path,
+        uint256 maxAmountIn,
+        bool batched
+    ) private returns (IBallastVault.RebalanceReport memory report, uint16 bps, uint256 gasBase, uint256 kickBase) {
+        (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
+        (bps, gasBase, kickBase) = _rewardNow(vault, a, p, pos, batched);
+        report = IBallastVault(vault).rebalanceForAuction(path, maxAmountIn, bps, gasBase + kickBase, p, pos);
     }
 
     /// @dev Pays `paid` (the vault's debt asset): a `kicker` (zero when it is the executing keeper) its refund first,
@@ -294,9 +308,10 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
     function _rewardNow(
         address vault,
         Auction memory a,
+        IBallastVault.Policy memory p,
+        IBallastVault.Position memory pos,
         bool batched
     ) private view returns (uint16 bps, uint256 gasBase, uint256 kickBase) {
-        (IBallastVault.Policy memory p, IBallastVault.Position memory pos) = _read(vault);
         // An auction kicked one way must not pay, with the time it accrued, for a move the other way. (A pause, or a
         // vault back in band, is the vault's to refuse.)
         IRebalanceExecutor.Direction direction = RebalanceMath.band(pos, p);

@@ -43,6 +43,31 @@ library VaultPlanner {
         IBallastVault.Position before;
     }
 
+    /// @notice `IBallastVault.rebalanceNeeded`'s size and urgency for a vault out of its band: the collateral to sell
+    /// (Deleverage, at the flash premium) or the debt asset to borrow (Leverage), at `price`; the urgency is a
+    /// deleverage's only.
+    /// @param premiumBps Aave's flash-loan premium for a Deleverage, 0 for a Leverage (its loan pays none).
+    /// @param price The guard's price of the asset sold or borrowed, with `decimals` its token decimals.
+    function hint(
+        IRebalanceExecutor.Direction direction,
+        IBallastVault.Position memory pos,
+        IBallastVault.Policy memory p,
+        uint256 premiumBps,
+        uint256 price,
+        uint8 decimals
+    ) public pure returns (uint256 amountIn, uint256 urgency) {
+        bool deleverage = direction == IRebalanceExecutor.Direction.Deleverage;
+        uint256 sizeBase = (deleverage ? RebalanceMath.deleverageSize : RebalanceMath.leverageSize)(
+            pos.collateralBase,
+            pos.debtBase,
+            pos.liquidationThresholdBps,
+            p.targetHF,
+            premiumBps
+        );
+        amountIn = RebalanceMath.toAmount(sizeBase, price, decimals);
+        if (deleverage) urgency = RebalanceMath.urgency(pos.healthFactor, p.minHF);
+    }
+
     /// @notice Sizes the move in closed form: what to sell or buy, the least output the oracle allows, the keeper's
     /// kept reward and the flash loan.
     /// @param ctx The rebalance's inputs.

@@ -20,7 +20,7 @@ import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 /// - `ShortRepay` (Close only): flash-borrows `plan.flashAmount` (mode 0), repays only `bps / 10000` of it on the
 ///   vault's debt, takes `plan.amountIn` collateral through `releaseCollateral`, sells it, repays the loan and its
 ///   premium, and sends the rest of the debt asset to the vault: Aave is paid, the vault keeps debt.
-/// - `Reenter` (any direction): calls back into the vault's permissionless `rebalance(plan.path, 1, 0, 0)` from inside
+/// - `Reenter` (any direction): calls back into the vault's permissionless `rebalance(plan.path, 1)` from inside
 ///   `execute`; the vault's reentrancy guard must stop it.
 contract RogueExecutor is IRebalanceExecutor, IFlashLoanReceiver {
     using SafeERC20 for IERC20;
@@ -90,7 +90,7 @@ contract RogueExecutor is IRebalanceExecutor, IFlashLoanReceiver {
         _vault = msg.sender;
         Mode mode_ = mode;
         if (mode_ == Mode.Reenter) {
-            IBallastVault(msg.sender).rebalance(plan.path, 1, 0, 0);
+            IBallastVault(msg.sender).rebalance(plan.path, 1);
         } else if (mode_ == Mode.Skim && plan.direction == Direction.Leverage) {
             _flashLoan(plan, _VARIABLE_RATE, msg.sender);
         } else if (mode_ == Mode.ShortRepay && plan.direction == Direction.Close) {

@@ -209,28 +209,25 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     /// @inheritdoc IBallastVault
     function rebalance(
         bytes calldata path,
+        uint256 maxAmountIn
+    ) external override nonReentrant returns (RebalanceReport memory) {
+        return _keeperRebalance(path, maxAmountIn, 0, 0, _boundedPolicy(), _position());
+    }
+
+    /// @inheritdoc IBallastVault
+    function rebalanceForAuction(
+        bytes calldata path,
         uint256 maxAmountIn,
         uint16 rewardBps,
-        uint256 gasRewardBase
+        uint256 gasRewardBase,
+        Policy calldata boundedPolicy,
+        Position calldata position_
     ) external override nonReentrant returns (RebalanceReport memory) {
-        if (automationPaused) revert VaultAutomationPaused();
-        if (maxAmountIn == 0) revert VaultZeroHint();
-        Policy memory p = _boundedPolicy();
-        if (rewardBps != 0 || gasRewardBase != 0) {
-            if (msg.sender != AUCTION) revert VaultNotAuction(msg.sender);
-            if (rewardBps > p.maxKeeperRewardBps) revert VaultRewardAboveCap(rewardBps, p.maxKeeperRewardBps);
+        if (msg.sender != AUCTION) revert VaultNotAuction(msg.sender);
+        if (rewardBps > boundedPolicy.maxKeeperRewardBps) {
+            revert VaultRewardAboveCap(rewardBps, boundedPolicy.maxKeeperRewardBps);
         }
-        Position memory pos = _position();
-        IRebalanceExecutor.Direction direction = RebalanceMath.band(pos, p);
-        if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
-        Order memory order = _order(direction, p.targetHF, p, true);
-        if (direction == IRebalanceExecutor.Direction.Deleverage) {
-            order.slippageBps = RebalanceMath.saleSlippageBps(pos.healthFactor, p);
-        }
-        order.maxAmountIn = maxAmountIn;
-        order.rewardBps = rewardBps;
-        order.gasRewardBase = gasRewardBase;
-        return _rebalance(order, path, pos);
+        return _keeperRebalance(path, maxAmountIn, rewardBps, gasRewardBase, boundedPolicy, position_);
     }
 
     /// @inheritdoc IBallastVault
@@ -386,27 +383,15 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         direction = automationPaused ? IRebalanceExecutor.Direction.None : RebalanceMath.band(pos, p);
         needed = direction != IRebalanceExecutor.Direction.None;
         if (!needed) return (false, direction, 0, 0);
-        if (direction == IRebalanceExecutor.Direction.Deleverage) {
-            uint256 premiumBps = POOL.FLASHLOAN_PREMIUM_TOTAL();
-            uint256 sellBase = RebalanceMath.deleverageSize(
-                pos.collateralBase,
-                pos.debtBase,
-                pos.liquidationThresholdBps,
-                p.targetHF,
-                premiumBps
-            );
-            amountIn = RebalanceMath.toAmount(sellBase, PRICE_GUARD.price(collateralAsset), _collateralDecimals);
-            urgency = RebalanceMath.urgency(pos.healthFactor, p.minHF);
-        } else {
-            uint256 borrowBase = RebalanceMath.leverageSize(
-                pos.collateralBase,
-                pos.debtBase,
-                pos.liquidationThresholdBps,
-                p.targetHF,
-                0
-            );
-            amountIn = RebalanceMath.toAmount(borrowBase, PRICE_GUARD.price(debtAsset), _debtDecimals);
-        }
+        bool deleverage = direction == IRebalanceExecutor.Direction.Deleverage;
+        (amountIn, urgency) = VaultPlanner.hint(
+            direction,
+            pos,
+            p,
+            deleverage ? POOL.FLASHLOAN_PREMIUM_TOTAL() : 0,
+            PRICE_GUARD.price(deleverage ? collateralAsset : debtAsset),
+            deleverage ? _collateralDecimals : _debtDecimals
+        );
     }
 
     /// @inheritdoc IBallastVault
@@ -449,6 +434,30 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _policy = p;
         ++policyVersion;
         emit PolicySet(p);
+    }
+
+    /// @dev A keeper's move into the band, on `p` (the stored policy within the factory's bounds) and `pos`, both read
+    /// in this transaction with nothing run since: by this vault, or by the auction just before its call.
+    function _keeperRebalance(
+        bytes calldata path,
+        uint256 maxAmountIn,
+        uint16 rewardBps,
+        uint256 gasRewardBase,
+        Policy memory p,
+        Position memory pos
+    ) private returns (RebalanceReport memory) {
+        if (automationPaused) revert VaultAutomationPaused();
+        if (maxAmountIn == 0) revert VaultZeroHint();
+        IRebalanceExecutor.Direction direction = RebalanceMath.band(pos, p);
+        if (direction == IRebalanceExecutor.Direction.None) revert VaultInBand(pos.healthFactor, p.minHF, p.maxHF);
+        Order memory order = _order(direction, p.targetHF, p, true);
+        if (direction == IRebalanceExecutor.Direction.Deleverage) {
+            order.slippageBps = RebalanceMath.saleSlippageBps(pos.healthFactor, p);
+        }
+        order.maxAmountIn = maxAmountIn;
+        order.rewardBps = rewardBps;
+        order.gasRewardBase = gasRewardBase;
+        return _rebalance(order, path, pos);
     }
 
     /// @dev Sizes the move in closed form, runs it through the executor, then verifies the outcome.

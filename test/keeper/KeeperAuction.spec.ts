@@ -35,6 +35,7 @@ import { skipUnderCoverage } from "../shared/coverage";
 import { toAmount, toBase, urgency } from "../shared/reference/rebalanceMath";
 import { rewardBps as referenceRewardBps, type CurveConfig } from "../shared/reference/rewardCurve";
 import {
+  auctionRead,
   Captured,
   expectExecutorClean,
   expectUnchanged,
@@ -1523,11 +1524,12 @@ describe("KeeperAuction gas part", () => {
     });
   });
 
-  describe("BallastVault#rebalance gas reward", () => {
+  describe("BallastVault#rebalanceForAuction gas reward", () => {
     it("rejects a gas reward from anyone but the auction with VaultNotAuction, and changes nothing", async () => {
       const f = await loadFixture(kickedVaultFixture);
       const before = await snapshot(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 1n))
+      const read = await auctionRead(f, f.vault);
+      await expect(f.vault.connect(f.keeper).rebalanceForAuction(f.down, MaxUint256, 0, 1n, ...read))
         .to.be.revertedWithCustomError(f.vault, "VaultNotAuction")
         .withArgs(f.keeper.address);
       await expectSnapshotUnchanged(f, before);

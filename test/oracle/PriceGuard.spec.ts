@@ -528,7 +528,7 @@ describe("PriceGuard", () => {
       await movePrice(f, "WETH", DROPPED_PRICE);
       const dropped = await f.vault.position();
       expect(dropped.healthFactor).to.be.lt(DEFAULT_POLICY.minHF);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.emit(f.vault, "Rebalanced");
       const after = await f.vault.position();
       expect(after.healthFactor).to.be.gte(DEFAULT_POLICY.minHF);
       expect(after.healthFactor).to.be.lte(DEFAULT_POLICY.maxHF);

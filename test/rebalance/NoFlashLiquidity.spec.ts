@@ -176,7 +176,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       const f = await loadFixture(drainedFixture);
       const before = await f.vault.position();
       expect(before.healthFactor).to.be.lt(MIN_HF);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256);
       const [report] = await rebalancedReports(f.vault, tx);
       const s = await stepsOf(f, tx);
       await expect(tx)
@@ -207,7 +207,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       await time.setNextBlockTimestamp(at);
       const [steppedReport] = await rebalancedReports(
         stepped.vault,
-        await stepped.vault.connect(stepped.keeper).rebalance(stepped.down, MaxUint256, 0, 0),
+        await stepped.vault.connect(stepped.keeper).rebalance(stepped.down, MaxUint256),
       );
       const flash = await loadFixture(drainedFixture);
       const whale = (await hre.ethers.getSigners())[6];
@@ -220,7 +220,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       await time.setNextBlockTimestamp(at);
       const [flashReport] = await rebalancedReports(
         flash.vault,
-        await flash.vault.connect(flash.keeper).rebalance(flash.down, MaxUint256, 0, 0),
+        await flash.vault.connect(flash.keeper).rebalance(flash.down, MaxUint256),
       );
       // The same sale, to a millionth; the stepped path pays no premium, so its HF lands a little higher and its loss
       // is smaller.
@@ -328,9 +328,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       const f = await loadFixture(droppedFixture);
       await sellPoolBelowOracle(f, 300n);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
-        "Too little received",
-      );
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -339,9 +337,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       const f = await loadFixture(drainedFixture);
       await sellPoolBelowOracle(f, 300n);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
-        "Too little received",
-      );
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -354,7 +350,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
       expect((await f.vault.position()).healthFactor).to.be.lt(10n ** 18n);
       const before = await snapshotState(f);
       const hf = new Captured();
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256))
         .to.be.revertedWithCustomError(f.executor, "ExecutorNoWithdrawHeadroom")
         .withArgs(hf.match);
       expect(hf.value).to.equal((await f.vault.position({ blockTag: await latestBlock() })).healthFactor);
@@ -384,7 +380,7 @@ describe("RebalanceExecutor without flash liquidity (R5)", () => {
   describe("with liquidity present", () => {
     it("still uses the flash loan: no SteppedWithoutFlashLoan, a premium paid", async () => {
       const f = await loadFixture(droppedFixture);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256);
       await expect(tx).to.not.emit(f.executor, "SteppedWithoutFlashLoan");
       await expect(tx).to.emit(f.aave.pool, "FlashLoan");
       const [report] = await rebalancedReports(f.vault, tx);

@@ -6,7 +6,7 @@ import hre from "hardhat";
 
 import { BallastVault__factory, type BallastVault, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/market";
-import { DEFAULT_POLICY, singleHopPath } from "../../lib/protocol";
+import { DEFAULT_POLICY, policyValues, singleHopPath } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "./fixtures";
 
 export const DEPOSIT = parseUnits("10", 18);
@@ -75,6 +75,24 @@ export async function movePrice(f: ProtocolFixture, symbol: AssetSymbol, price: 
   await f.world.setPrice(symbol, price);
   await f.world.advance(700);
   await f.world.refreshOracles();
+}
+
+/**
+ * What the keeper auction reads before it calls `rebalanceForAuction`: the vault's policy within the factory's bounds,
+ * and its position.
+ */
+export async function auctionRead(
+  f: ProtocolFixture,
+  vault: BallastVault,
+): Promise<[IBallastVault.PolicyStruct, IBallastVault.PositionStruct]> {
+  // ethers refuses its own frozen results as call arguments: copy them into plain objects.
+  const [minHF, targetHF, maxHF, maxSlippageBps, maxKeeperRewardBps, maxGasPrice, maxRewardBase, urgentSlippageBps] =
+    await f.factory.boundedPolicy(policyValues(await vault.policy()));
+  const [collateralBase, debtBase, liquidationThresholdBps, healthFactor] = await vault.position();
+  return [
+    { minHF, targetHF, maxHF, maxSlippageBps, maxKeeperRewardBps, maxGasPrice, maxRewardBase, urgentSlippageBps },
+    { collateralBase, debtBase, liquidationThresholdBps, healthFactor },
+  ];
 }
 
 /** Every `Rebalanced` report a transaction emitted from `vault`. */

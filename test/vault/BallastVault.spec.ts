@@ -18,6 +18,7 @@ import { protocolFixture } from "../shared/fixtures";
 import { addFullRangePool } from "../shared/pools";
 import { saleSlippageBps } from "../shared/reference/rebalanceMath";
 import {
+  auctionRead,
   Captured,
   DEPOSIT,
   emptyVaultFixture,
@@ -115,7 +116,7 @@ describe("BallastVault", () => {
         await movePrice(f, "WETH", price(usd));
         const before = await f.vault.position();
         expect(before.healthFactor).to.be.lt(MIN_HF);
-        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256);
         await expect(tx).to.emit(f.vault, "Rebalanced").withArgs(f.keeper.address, anyValue);
         const [report] = await rebalancedReports(f.vault, tx);
         expect(report.direction).to.equal(1n);
@@ -131,7 +132,7 @@ describe("BallastVault", () => {
       const f = await loadFixture(openVaultFixture);
       await movePrice(f, "WETH", price(2_600n));
       expect((await f.vault.position()).healthFactor).to.be.gt(MAX_HF);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256);
       await expect(tx).to.emit(f.vault, "Rebalanced").withArgs(f.keeper.address, anyValue);
       const [report] = await rebalancedReports(f.vault, tx);
       expect(report.direction).to.equal(2n);
@@ -197,9 +198,7 @@ describe("BallastVault", () => {
       // The 3% spot move weighs 1/600 in the 600-s TWAP, so the price guard passes; the vault's minAmountOut
       // (oracle price less 1.66%: HF 1.2 is a third of the way from minHF to 1.0, so the bound has widened a third of
       // the way from 1% to 3%) is what stops the trade, enforced by the SwapRouter's own amountOutMinimum check.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
-        "Too little received",
-      );
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -212,10 +211,7 @@ describe("BallastVault", () => {
       const bound = saleSlippageBps(hfBefore, policyValues(DEFAULT_POLICY));
       expect(bound).to.be.within(220n, 240n);
       await sellPoolBelowOracle(f, 200n);
-      const [report] = await rebalancedReports(
-        f.vault,
-        await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0),
-      );
+      const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256));
       const valueIn = (report.amountIn * price(1_470n)) / WAD;
       // The sale cost more than the 1% at minHF allows, and no more than the widened bound.
       expect(report.equityLossBase).to.be.gt(allowedLoss(report, valueIn));
@@ -230,9 +226,7 @@ describe("BallastVault", () => {
       await movePrice(f, "WETH", price(1_470n));
       await sellPoolBelowOracle(f, 200n);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
-        "Too little received",
-      );
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
     });
@@ -241,7 +235,7 @@ describe("BallastVault", () => {
       const f = await loadFixture(openVaultFixture);
       await f.world.setPrice("WETH", price(1_600n));
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256))
         .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardTwapDeviation")
         .withArgs(
           await f.tokens.erc20.WETH.getAddress(),
@@ -258,7 +252,7 @@ describe("BallastVault", () => {
       const [, , , updatedAt] = await f.feeds.WETH.latestRoundData();
       await f.world.advance(LOCAL_PARAMS.heartbeat + 1);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256))
         .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardStalePrice")
         .withArgs(await f.tokens.erc20.WETH.getAddress(), updatedAt, LOCAL_PARAMS.heartbeat);
       await expectUnchanged(f, before);
@@ -273,19 +267,19 @@ describe("BallastVault", () => {
       const keeperVault = f.vault.connect(f.keeper);
       // The vault's planner library validates the path: its errors are SwapPath's.
       const swapPath = { interface: SwapPath__factory.createInterface() };
-      await expect(keeperVault.rebalance(f.up, MaxUint256, 0, 0))
+      await expect(keeperVault.rebalance(f.up, MaxUint256))
         .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenIn")
         .withArgs(weth, usdc);
       const wrongOut = encodePath([weth, wbtc], [500]);
-      await expect(keeperVault.rebalance(wrongOut, MaxUint256, 0, 0))
+      await expect(keeperVault.rebalance(wrongOut, MaxUint256))
         .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenOut")
         .withArgs(usdc, wbtc);
       const short = f.down.slice(0, -2);
-      await expect(keeperVault.rebalance(short, MaxUint256, 0, 0))
+      await expect(keeperVault.rebalance(short, MaxUint256))
         .to.be.revertedWithCustomError(swapPath, "SwapPathInvalidLength")
         .withArgs(42n);
       const badFee = encodePath([weth, usdc], [400]);
-      await expect(keeperVault.rebalance(badFee, MaxUint256, 0, 0))
+      await expect(keeperVault.rebalance(badFee, MaxUint256))
         .to.be.revertedWithCustomError(swapPath, "SwapPathInvalidFee")
         .withArgs(400n);
       await expectUnchanged(f, before);
@@ -296,16 +290,16 @@ describe("BallastVault", () => {
       const hf = (await f.vault.position()).healthFactor;
       const before = await snapshotState(f);
       // A view at the next block sees one more second of interest; the HF is an unknowable few wei lower.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256))
         .to.be.revertedWithCustomError(f.vault, "VaultInBand")
         .withArgs(anyValue, MIN_HF, MAX_HF);
       expect(distance((await f.vault.position()).healthFactor, hf)).to.be.lt(10n ** 9n);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, 0n, 0, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, 0n)).to.be.revertedWithCustomError(
         f.vault,
         "VaultZeroHint",
       );
       await (await f.vault.pauseAutomation(true)).wait();
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWithCustomError(
         f.vault,
         "VaultAutomationPaused",
       );
@@ -494,7 +488,7 @@ describe("BallastVault", () => {
 
   describe("liveness", () => {
     async function checkExitsWork(f: VaultFixture): Promise<void> {
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.emit(f.vault, "Rebalanced");
       await expectExecutorClean(f);
       await f.world.fund("USDC", f.alice.address, parseUnits("100", 6));
       await (await f.tokens.erc20.USDC.connect(f.alice).approve(f.vault, parseUnits("100", 6))).wait();
@@ -518,7 +512,7 @@ describe("BallastVault", () => {
       const f = await loadFixture(openVaultFixture);
       await (await f.factory.connect(f.guardian).setLeveragePaused(true)).wait();
       await movePrice(f, "WETH", price(2_600n));
-      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256)).to.be.revertedWithCustomError(
         f.vault,
         "VaultLeveragePaused",
       );
@@ -544,7 +538,7 @@ describe("BallastVault", () => {
       it("still refuses keepers in the block of the drop with PriceGuardTwapDeviation (no TWAP has seen it)", async () => {
         const f = await loadFixture(suddenDropFixture);
         const before = await snapshotState(f);
-        await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
+        await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWithCustomError(
           f.priceGuard,
           "PriceGuardTwapDeviation",
         );
@@ -560,7 +554,7 @@ describe("BallastVault", () => {
           f.priceGuard,
           "PriceGuardTwapDeviation",
         );
-        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+        const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256);
         const [report] = await rebalancedReports(f.vault, tx);
         expect(report.hfBefore).to.be.lt(MIN_HF);
         await expectLandedOnTarget(f, report);
@@ -606,7 +600,7 @@ describe("BallastVault", () => {
       await f.world.advance(60);
       expect((await f.vault.rebalanceNeeded()).direction).to.equal(2n);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256))
         .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardTwapDeviation")
         .withArgs(
           await f.tokens.erc20.WETH.getAddress(),
@@ -656,7 +650,7 @@ describe("BallastVault", () => {
       expect(need.needed).to.equal(true);
       expect(need.direction).to.equal(1n);
       expect(need.urgency).to.be.gt(0n).and.lt(WAD);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256);
       const [report] = await rebalancedReports(f.vault, tx);
       // The executed size also prices the 0.05% pool fee; the hint does not. Measured: hint 6.79451 WETH, executed
       // 6.80207 WETH (11 bps more: the 5-bps cost is amplified by the sizing's 1 / (1 - LT * (1 + cost) / target)).
@@ -670,7 +664,7 @@ describe("BallastVault", () => {
       await movePrice(f, "WETH", price(2_600n));
       const need = await f.vault.rebalanceNeeded();
       expect([need.needed, need.direction, need.urgency]).to.deep.equal([true, 2n, 0n]);
-      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256);
       const [report] = await rebalancedReports(f.vault, tx);
       // The view sizes without the pool fee, so it borrows a little more than the execution, which prices the
       // 0.05% fee in; the gap stays within the same 20 bps as on the delever side.
@@ -689,7 +683,7 @@ describe("BallastVault", () => {
       const before = await snapshotState(f);
       // The least hint is a quarter of the execution's own size, which prices the pool fee the view leaves out: at
       // most 20 bps above a quarter of the view's size.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, hint, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, hint))
         .to.be.revertedWithCustomError(f.vault, "VaultHintTooSmall")
         .withArgs(
           hint,
@@ -725,15 +719,13 @@ describe("BallastVault", () => {
         await f.priceGuard.connect(f.governance).setRoute(f.tokens.erc20.WETH, f.tokens.erc20.USDC, 10_000, true)
       ).wait();
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256, 0, 0)).to.be.revertedWith(
-        "Too little received",
-      );
+      await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
 
       const need = await f.vault.rebalanceNeeded();
       const hfBefore = (await f.vault.position()).healthFactor;
       const hint = need.amountIn / 2n;
-      const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(thin, hint, 0, 0));
+      const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(thin, hint));
       expect(report.amountIn).to.equal(hint);
       expect(report.hfBefore).to.equal(hfBefore);
       expect(report.hfAfter).to.be.gt(hfBefore);
@@ -747,7 +739,7 @@ describe("BallastVault", () => {
       await movePrice(f, "WETH", price(2_600n));
       const need = await f.vault.rebalanceNeeded();
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.up, need.amountIn / 2n, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.up, need.amountIn / 2n))
         .to.be.revertedWithCustomError(f.vault, "VaultTargetMissed")
         .withArgs((hf: bigint) => hf > TARGET_HF + TOLERANCE, TARGET_HF, TOLERANCE);
       await expectUnchanged(f, before);
@@ -760,10 +752,7 @@ describe("BallastVault", () => {
       async function reportWithHint(hint: bigint): Promise<IBallastVault.RebalanceReportStructOutput> {
         const f = await loadFixture(droppedVaultFixture);
         await time.setNextBlockTimestamp((await time.latest()) + 12);
-        const [report] = await rebalancedReports(
-          f.vault,
-          await f.vault.connect(f.keeper).rebalance(f.down, hint, 0, 0),
-        );
+        const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(f.down, hint));
         return report;
       }
       // Every figure but `gasUsed`, which counts the hint's own handling too.
@@ -1118,35 +1107,45 @@ describe("BallastVault", () => {
       return hre.ethers.getSigner(auction);
     }
 
-    it("rejects a reward asked for by anyone but the auction with VaultNotAuction", async () => {
+    it("rejects rebalanceForAuction from anyone but the auction with VaultNotAuction, even without a reward", async () => {
       const f = await loadFixture(droppedVaultFixture);
       const before = await snapshotState(f);
       const auctionUsdc = await f.tokens.erc20.USDC.balanceOf(f.auction);
-      for (const [caller, bps] of [
-        [f.keeper, 1n],
-        [f.attacker, OWNER_CAP],
-        [f.alice, OWNER_CAP],
+      const [policy, position] = await auctionRead(f, f.vault);
+      // A caller that could hand the vault its own read could also forge one: an HF far below the real one.
+      const forged = { ...position, healthFactor: WAD };
+      for (const [caller, bps, pos] of [
+        [f.keeper, 1n, position],
+        [f.keeper, 0n, forged],
+        [f.attacker, OWNER_CAP, forged],
+        [f.alice, OWNER_CAP, position],
       ] as const) {
-        await expect(f.vault.connect(caller).rebalance(f.down, MaxUint256, bps, 0))
+        await expect(f.vault.connect(caller).rebalanceForAuction(f.down, MaxUint256, bps, 0, policy, pos))
           .to.be.revertedWithCustomError(f.vault, "VaultNotAuction")
           .withArgs(caller.address);
       }
       await expectUnchanged(f, before);
       expect(await f.tokens.erc20.USDC.balanceOf(f.auction)).to.equal(auctionUsdc);
       // Without a reward the same keeper may rebalance: only the reward was refused.
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.emit(f.vault, "Rebalanced");
     });
 
     it("rejects a reward above the owner's cap, even from the auction, with VaultRewardAboveCap", async () => {
       const f = await loadFixture(droppedVaultFixture);
       const auction = await impersonateAuction(f);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, OWNER_CAP + 1n, 0))
+      await expect(
+        f.vault
+          .connect(auction)
+          .rebalanceForAuction(f.down, MaxUint256, OWNER_CAP + 1n, 0, ...(await auctionRead(f, f.vault))),
+      )
         .to.be.revertedWithCustomError(f.vault, "VaultRewardAboveCap")
         .withArgs(OWNER_CAP + 1n, OWNER_CAP);
       await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxKeeperRewardBps: 20 })).wait();
       const afterPolicy = await snapshotState(f);
-      await expect(f.vault.connect(auction).rebalance(f.down, MaxUint256, 21, 0))
+      await expect(
+        f.vault.connect(auction).rebalanceForAuction(f.down, MaxUint256, 21, 0, ...(await auctionRead(f, f.vault))),
+      )
         .to.be.revertedWithCustomError(f.vault, "VaultRewardAboveCap")
         .withArgs(21n, 20n);
       await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });
@@ -1165,7 +1164,8 @@ describe("BallastVault", () => {
           const f = await loadFixture(side.fixture);
           const auction = await impersonateAuction(f);
           await time.setNextBlockTimestamp((await time.latest()) + 12);
-          const tx = await f.vault.connect(auction).rebalance(f[side.path], MaxUint256, bps, 0);
+          const read = await auctionRead(f, f.vault);
+          const tx = await f.vault.connect(auction).rebalanceForAuction(f[side.path], MaxUint256, bps, 0, ...read);
           const [report] = await rebalancedReports(f.vault, tx);
           await expect(tx).to.changeTokenBalance(f.tokens.erc20.USDC, auction, report.keeperReward);
           await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });
@@ -1226,7 +1226,7 @@ describe("BallastVault", () => {
     it("reproduces the finding: a foreign zero-LTV collateral stops the keeper's rebalance and the owner's withdraw", async () => {
       const f = await loadFixture(poisonedVaultFixture);
       expect((await f.vault.position()).healthFactor).to.be.lt(MIN_HF);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith("57");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWith("57");
       await expect(f.vault.withdraw(parseUnits("0.01", 18), f.alice.address)).to.be.revertedWith("57");
     });
 
@@ -1241,7 +1241,7 @@ describe("BallastVault", () => {
       await expect(f.factory.checkCollateralOf(f.vault, wbtc))
         .to.be.revertedWithCustomError(f.factory, "FactoryNotCollateral")
         .withArgs(await f.vault.getAddress(), await wbtc.getAddress());
-      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0);
+      const tx = await f.vault.connect(f.keeper).rebalance(f.down, MaxUint256);
       const [report] = await rebalancedReports(f.vault, tx);
       await expectLandedOnTarget(f, report);
       await expectExecutorClean(f);

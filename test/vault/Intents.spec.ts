@@ -591,7 +591,7 @@ describe("BallastVault intents", () => {
     it("works while automation is paused, when a plain keeper rebalance does not", async () => {
       const f = await loadFixture(droppedIntentFixture);
       await mined(f.vault.pauseAutomation(true));
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWithCustomError(
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWithCustomError(
         f.vault,
         "VaultAutomationPaused",
       );

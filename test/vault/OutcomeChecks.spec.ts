@@ -122,7 +122,7 @@ interface Settled {
 /** A keeper's leverage-up that the vault accepts, with the position as of its block. */
 async function settle(skimBps: bigint, policy: IBallastVault.PolicyStruct = DEFAULT_POLICY): Promise<Settled> {
   const f = await prepare(skimBps, policy);
-  const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0));
+  const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(f.up, MaxUint256));
   const blockTag = await latestBlock();
   return {
     report,
@@ -171,7 +171,7 @@ describe("BallastVault outcome checks against a skimming executor", () => {
     expect(expected + TOLERANCE).to.be.lt(TARGET_HF);
     const f = await prepare(skim);
     const before = await snapshotState(subject(f));
-    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0))
+    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256))
       .to.be.revertedWithCustomError(f.vault, "VaultTargetMissed")
       // Aave rounds the collateral to a base unit per step: a few units of 57,800 USD, ~2e5 wei of HF each.
       .withArgs((hf: bigint) => hf >= expected - 10n ** 6n && hf <= expected + 10n ** 6n, TARGET_HF, TOLERANCE);
@@ -199,7 +199,7 @@ describe("BallastVault outcome checks against a skimming executor", () => {
 
     const f = await prepare(skim);
     const before = await snapshotState(subject(f));
-    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0))
+    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256))
       .to.be.revertedWithCustomError(f.vault, "VaultEquityLoss")
       .withArgs(loss, allowed);
     await expectUnchanged(subject(f), before);
@@ -263,7 +263,7 @@ describe("BallastVault reentrancy guard against a re-entering executor", () => {
     const f = await loadFixture(raisedRogueVaultFixture);
     await mined(f.rogue.setMode(Mode.Reenter, 0n));
     const before = await snapshotState(subject(f));
-    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256, 0, 0))
+    await expect(f.vault.connect(f.keeper).rebalance(f.up, MaxUint256))
       .to.be.revertedWithCustomError(f.vault, "ReentrancyGuardReentrantCall")
       .withArgs();
     await expectUnchanged(subject(f), before);

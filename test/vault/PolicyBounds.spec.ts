@@ -59,7 +59,7 @@ describe("Policy bounds reach existing vaults (R6)", () => {
         .to.be.gt(RAISED_FLOOR - parseUnits("0.1", 18))
         .and.lt(RAISED_FLOOR);
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0))
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256))
         .to.be.revertedWithCustomError(f.vault, "VaultInBand")
         .withArgs(hf, STORED_MIN, DEFAULT_POLICY.maxHF);
       await expectUnchanged(f, before);
@@ -72,7 +72,7 @@ describe("Policy bounds reach existing vaults (R6)", () => {
       // `rebalanceNeeded` (which the lens reads) agrees with `rebalance`.
       const [needed, direction] = await f.vault.rebalanceNeeded();
       expect([needed, direction]).to.deep.equal([true, 1n]);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.emit(f.vault, "Rebalanced");
       const hf = (await f.vault.position()).healthFactor;
       expect(hf > TARGET_HF ? hf - TARGET_HF : TARGET_HF - hf).to.be.lte(TOLERANCE);
       await expectExecutorClean(f);
@@ -123,14 +123,12 @@ describe("Policy bounds reach existing vaults (R6)", () => {
       await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
       await setBounds(f, { maxSlippageBpsCap: 1 });
       const before = await snapshotState(f);
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.be.revertedWith(
-        "Too little received",
-      );
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
       expect((await f.vault.policy()).maxSlippageBps).to.equal(BigInt(DEFAULT_POLICY.maxSlippageBps));
       // Under the old cap the same rebalance runs with the stored bound.
       await setBounds(f, {});
-      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
+      await expect(f.vault.connect(f.keeper).rebalance(f.down, MaxUint256)).to.emit(f.vault, "Rebalanced");
     });
   });
 });

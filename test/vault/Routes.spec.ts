@@ -58,14 +58,14 @@ describe("BallastVault swap routes (R2)", () => {
   it("refuses a keeper rebalance through the keeper's own 1% pool with PriceGuardRouteNotAllowed; nothing moves", async () => {
     const f = await loadFixture(ownPoolFixture);
     const before = await snapshotState(f);
-    await expect(f.vault.connect(f.keeper).rebalance(f.ownDown, MaxUint256, 0, 0))
+    await expect(f.vault.connect(f.keeper).rebalance(f.ownDown, MaxUint256))
       .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardRouteNotAllowed")
       .withArgs(f.weth, f.usdc, OWN_FEE);
     await expectUnchanged(f, before);
     await expectExecutorClean(f);
     // The attack itself: had governance allowed the pool, the same call would fill there, within the bound.
     await (await f.priceGuard.connect(f.governance).setRoute(f.weth, f.usdc, OWN_FEE, true)).wait();
-    await expect(f.vault.connect(f.keeper).rebalance(f.ownDown, MaxUint256, 0, 0)).to.emit(f.vault, "Rebalanced");
+    await expect(f.vault.connect(f.keeper).rebalance(f.ownDown, MaxUint256)).to.emit(f.vault, "Rebalanced");
     await expectExecutorClean(f);
   });
 
@@ -157,15 +157,13 @@ describe("BallastVault swap routes (R2)", () => {
     const foreign = await new MintableERC20__factory(f.keeper).deploy("Foreign", "FOR", 18);
     const path = encodePath([f.weth, await foreign.getAddress(), f.usdc], [500, 500]);
     const before = await snapshotState(f);
-    await expect(f.vault.connect(f.keeper).rebalance(path, MaxUint256, 0, 0))
+    await expect(f.vault.connect(f.keeper).rebalance(path, MaxUint256))
       .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardRouteNotAllowed")
       .withArgs(f.weth, await foreign.getAddress(), 500);
     await expectUnchanged(f, before);
     // Nor through a market token over a pool not allowed (WETH/WBTC has no allowed pool).
     const wbtc = await f.tokens.erc20.WBTC.getAddress();
-    await expect(
-      f.vault.connect(f.keeper).rebalance(encodePath([f.weth, wbtc, f.usdc], [500, 3_000]), MaxUint256, 0, 0),
-    )
+    await expect(f.vault.connect(f.keeper).rebalance(encodePath([f.weth, wbtc, f.usdc], [500, 3_000]), MaxUint256))
       .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardRouteNotAllowed")
       .withArgs(f.weth, wbtc, 500);
     await expectUnchanged(f, before);
