@@ -120,9 +120,7 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
 
         uint256 owed = amount + premium;
         if (amountOut < owed + plan.keep) revert ExecutorFlashUnpaid(amountOut, owed + plan.keep);
-        _settleSurplus(asset, vault, amountOut - owed - plan.keep, plan.keep, plan.direction);
-        // Aave pulls exactly `owed`, leaving no allowance behind.
-        IERC20(asset).forceApprove(address(POOL), owed);
+        _settleSurplus(asset, vault, amountOut - owed - plan.keep, owed, plan.keep, plan.direction);
         return true;
     }
 
@@ -229,14 +227,24 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
     }
 
     /// @dev A Deleverage keeps some debt after the loan's repayment, so the surplus goes against it first; whatever
-    /// is left (all of it on Close), plus `keep`, goes to the vault.
-    function _settleSurplus(address asset, address vault, uint256 surplus, uint256 keep, Direction direction) private {
+    /// is left (all of it on Close), plus `keep`, goes to the vault. One allowance covers the surplus's repayment and
+    /// the loan's `owed`: Aave pulls exactly `owed` after this callback, leaving no allowance behind.
+    function _settleSurplus(
+        address asset,
+        address vault,
+        uint256 surplus,
+        uint256 owed,
+        uint256 keep,
+        Direction direction
+    ) private {
         if (surplus != 0 && direction == Direction.Deleverage) {
-            IERC20(asset).forceApprove(address(POOL), surplus);
+            IERC20(asset).forceApprove(address(POOL), surplus + owed);
             uint256 repaid = POOL.repay(asset, surplus, _VARIABLE_RATE, vault);
-            if (repaid != surplus) IERC20(asset).forceApprove(address(POOL), 0);
+            if (repaid != surplus) IERC20(asset).forceApprove(address(POOL), owed);
             _debtRepaid += repaid;
             surplus -= repaid;
+        } else {
+            IERC20(asset).forceApprove(address(POOL), owed);
         }
         surplus += keep;
         if (surplus != 0) IERC20(asset).safeTransfer(vault, surplus);

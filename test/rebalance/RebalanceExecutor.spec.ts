@@ -234,6 +234,36 @@ describe("RebalanceExecutor", () => {
     });
   });
 
+  describe("#execute with a surplus larger than the debt left", () => {
+    it("repays the whole debt, hands the rest to the caller and leaves no allowance behind", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const usdc = f.tokens.erc20.USDC;
+      // A loan of half the debt and a sale worth more than all of it: the surplus over the loan clears the rest.
+      const amountIn = parseUnits("6", 18);
+      const flashAmount = BORROW / 2n;
+      const expectedOut = await quote(f, amountIn);
+      const usdcBefore = await usdc.balanceOf(f.caller);
+
+      const tx = await f.caller.execute(await plan(f, { amountIn, flashAmount }));
+      const { execution, flashLoans, repays } = await parseLogs(f, tx);
+
+      const [loan] = flashLoans;
+      const owed = flashAmount + loan.premium;
+      expect(repays).to.have.length(2);
+      expect(repays[0]).to.equal(flashAmount);
+      // The second repayment is the debt left (with any interest accrued), less than the surplus offered.
+      expect(repays[1])
+        .to.be.gte(BORROW - flashAmount)
+        .and.lt(expectedOut - owed);
+      expect(await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.caller)).to.equal(0n);
+      expect(execution.debtRepaid).to.equal(flashAmount + repays[1]);
+      expect(execution.leftover).to.equal(expectedOut - owed - repays[1]);
+      expect((await usdc.balanceOf(f.caller)) - usdcBefore).to.equal(execution.leftover);
+      // The one allowance offered the pool the whole surplus plus the loan: reset to the loan's, which Aave took.
+      await expectClean(f);
+    });
+  });
+
   describe("#execute twice in one transaction", () => {
     // BAL-01: transient storage lives until the transaction ends, so each execution must start from zero.
     it("reports a Leverage after a Deleverage with no premium and no repaid debt of its own", async () => {
