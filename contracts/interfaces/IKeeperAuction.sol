@@ -218,7 +218,8 @@ interface IKeeperAuction {
 
     /// @notice Executes several vaults; one that fails is reported and skipped, and its auction keeps running. A call
     /// that fails for want of gas fails the whole batch instead (`AuctionBatchOutOfGas`), so that a gas estimate
-    /// covers every call.
+    /// covers every call. A call that fails having used over three quarters of the gas left to it counts as one,
+    /// whatever its revert data: an out-of-gas deep in a call may come back as another contract's error.
     /// @return results One per call, in order.
     function executeBatch(Call[] calldata calls, address recipient) external returns (Result[] memory results);
 

@@ -98,10 +98,12 @@ contract KeeperAuction is IKeeperAuction, ReentrancyGuardTransient {
                 results[i].ok = true;
                 results[i].reward = reward;
             } catch (bytes memory reason) {
-                // Running out of gas, in this call or deeper (each level keeps back 1/64), ends with empty revert data
-                // and little gas left. That is a want of gas, not a failure on the vault's merits: fail the batch, so
-                // that a gas estimate covers every call instead of settling on a partial batch.
-                if (reason.length == 0 && gasleft() < available / 4) revert AuctionBatchOutOfGas(i);
+                // Running out of gas, in this call or deeper (each level keeps back 1/64), leaves little gas here,
+                // and not always empty revert data: Uniswap's TransferHelper turns a token transfer that ran out into
+                // "TF" or "STF". A call that failed having used over three quarters of the gas it had is a want of
+                // gas, not a failure on the vault's merits: fail the batch, so that a gas estimate covers every call
+                // instead of settling on a partial batch.
+                if (gasleft() < available / 4) revert AuctionBatchOutOfGas(i);
                 results[i].reason = reason;
                 emit ExecutionFailed(calls[i].vault, reason);
             }

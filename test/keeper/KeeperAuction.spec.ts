@@ -1084,6 +1084,39 @@ describe("KeeperAuction", () => {
       await expectAuctionClean(f, f.vaults);
     });
 
+    it("never settles on a partial batch below the estimate, even where an out-of-gas comes back as Uniswap's TF", async function () {
+      // Hundreds of eth_calls: too slow under coverage, where the gas, and so the windows swept, differ anyway.
+      skipUnderCoverage(this);
+      const f = await loadFixture(kickedBatchFixture);
+      const calls = await batchCalls(f);
+      const batch = f.auction.connect(f.keeper).executeBatch;
+      const single = await f.auction.connect(f.keeper).execute.estimateGas(f.vault, f.down, MaxUint256, f.recipient);
+      const estimate = await batch.estimateGas(calls, f.recipient.address);
+      // A token transfer that runs out of gas inside a swap surfaces as TransferHelper's "TF", not as empty revert
+      // data: before the check counted only empty data, a window of about 12,000 gas below the estimate returned a
+      // batch that skipped its last vault, and an estimate could settle there. Every limit must now either revert
+      // or run every call.
+      const outOfGas = new Set<bigint>();
+      for (let gasLimit = single; gasLimit < estimate; gasLimit += 6_000n) {
+        let results;
+        try {
+          results = await batch.staticCall(calls, f.recipient.address, { gasLimit });
+        } catch (e) {
+          // The batch reverted: AuctionBatchOutOfGas(index), or out of gas in the auction's own code (no data).
+          const data = (e as { data?: unknown }).data;
+          const parsed = typeof data === "string" && data !== "0x" ? f.auction.interface.parseError(data) : null;
+          if (parsed?.name === "AuctionBatchOutOfGas") outOfGas.add(parsed.args[0] as bigint);
+          continue;
+        }
+        expect(
+          results.map((r) => r.ok),
+          `a batch at ${gasLimit} gas`,
+        ).to.deep.equal([true, true, true]);
+      }
+      // The sweep reached the last call's want of gas, where the window was.
+      expect(outOfGas.has(2n)).to.equal(true);
+    });
+
     it("rejects a direct call to executeOne with AuctionOnlySelf", async () => {
       const f = await loadFixture(kickedVaultFixture);
       const before = await snapshot(f);
