@@ -36,9 +36,9 @@ export const LOCAL_PARAMS = {
   },
   /**
    * The gas part of the keeper reward. Measured (reports/gas.json, bench/gas.ts, with the gas part itself): one
-   * `execute` of a deleverage uses about 736k gas (a batch of one 757k), and each further vault of a batch about 495k
-   * (20 vaults: 509k each, 5: 551k each; a batch's first call is priced as a single execution, since it bears the
-   * transaction's overhead). Both set about 6-9% above the measured figures, so that a keeper is paid at least its gas
+   * `execute` of a deleverage uses about 729k gas (a batch of one 755k), and each further vault of a batch about 475k
+   * (20 vaults: 489k each, 5: 532k each; a batch's first call is priced as a single execution, since it bears the
+   * transaction's overhead). Both set 10-14% above the measured figures, so that a keeper is paid at least its gas
    * at the base fee. A kick is refunded 230k: 208k measured with the auction's second storage word (kicker and gas
    * price). The tip is bounded at 2 gwei: enough to be included in a busy block, not a bidding war the owner pays for.
    */
