@@ -86,13 +86,9 @@ export async function auctionRead(
   vault: BallastVault,
 ): Promise<[IBallastVault.PolicyStruct, IBallastVault.PositionStruct]> {
   // ethers refuses its own frozen results as call arguments: copy them into plain objects.
-  const [minHF, targetHF, maxHF, maxSlippageBps, maxKeeperRewardBps, maxGasPrice, maxRewardBase, urgentSlippageBps] =
-    await f.factory.boundedPolicy(policyValues(await vault.policy()));
+  const policy = policyValues(await f.factory.boundedPolicy(policyValues(await vault.policy())));
   const [collateralBase, debtBase, liquidationThresholdBps, healthFactor] = await vault.position();
-  return [
-    { minHF, targetHF, maxHF, maxSlippageBps, maxKeeperRewardBps, maxGasPrice, maxRewardBase, urgentSlippageBps },
-    { collateralBase, debtBase, liquidationThresholdBps, healthFactor },
-  ];
+  return [policy, { collateralBase, debtBase, liquidationThresholdBps, healthFactor }];
 }
 
 /** Every `Rebalanced` report a transaction emitted from `vault`. */
