@@ -253,12 +253,18 @@ interface IPriceGuard {
     /// @return The TWAP price, WAD.
     function twapPriceWad(address base, address quote) external view returns (uint256);
 
-    /// @notice Reverts with `PriceGuardRouteNotAllowed` at the first hop of `path` whose pool is not allowed.
+    /// @notice Reverts with `PriceGuardRouteNotAllowed` at the first hop of `path` whose pool is not allowed, and
+    /// otherwise returns the price impact expected for selling `amountIn` along it: what a rebalance's sizing prices
+    /// on top of the pools' fees.
     /// @dev `path` is a Uniswap V3 `exactInput` path, `token (20) | fee (3) | token (20) | ...`, already shaped by
     /// `SwapPath.validate`. A malformed path is not read out of bounds: hops are walked only while a whole one
-    /// remains, and trailing bytes are ignored.
+    /// remains, and trailing bytes are ignored. The impact treats each allowed pool as a constant product at its
+    /// in-range liquidity (`SwapImpact`): an estimate that ignores tick crossings and the pool's offset from the
+    /// oracle. A pool with no liquidity in range counts as keeping nothing (10,000 bps).
     /// @param path The encoded path.
-    function checkPath(bytes calldata path) external view;
+    /// @param amountIn The amount of the path's first token to price; zero reads no pool and returns 0.
+    /// @return impactBps The share of the spot value lost to impact, fees excluded, in bps, rounded up.
+    function checkPath(bytes calldata path, uint256 amountIn) external view returns (uint256 impactBps);
 
     /// @notice The same price from the Aave oracle: `basePrice * 1e18 / quotePrice`, rounded down.
     /// @dev Both prices pass the staleness checks of `price`; the TWAP deviation is not checked.

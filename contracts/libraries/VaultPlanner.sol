@@ -83,11 +83,13 @@ library VaultPlanner {
         (, uint256 feePips) = leverage
             ? SwapPath.validate(path, ctx.debtAsset, ctx.collateralAsset)
             : SwapPath.validate(path, ctx.collateralAsset, ctx.debtAsset);
-        // Only governance's pools: a keeper's own pool, priced just inside the bound, would keep the slippage (R2).
-        ctx.priceGuard.checkPath(path);
+        bool close = ctx.direction == IRebalanceExecutor.Direction.Close;
         // Fees are in hundredths of a bip; round up so that the size errs towards the safe side of the target. The
         // reward is one more cost: kept from the swap output, or borrowed on top of what is sold.
         uint256 costBps = ctx.premiumBps + (feePips + 99) / 100 + ctx.rewardBps;
+        // Only governance's pools: a keeper's own pool, priced just inside the bound, would keep the slippage (R2).
+        // Their expected impact on the move is one more cost, so that a thin pool's sale still lands on target.
+        costBps += _impactBps(ctx, path, close ? 0 : _sizeWith(ctx, costBps));
         plan.direction = ctx.direction;
         plan.collateralAsset = ctx.collateralAsset;
         plan.debtAsset = ctx.debtAsset;
@@ -114,7 +116,6 @@ library VaultPlanner {
             return plan;
         }
         // Deleverage and Close only run with debt: the band check and `close` see to it.
-        bool close = ctx.direction == IRebalanceExecutor.Direction.Close;
         uint256 full = RebalanceMath.toAmount(
             close ? _closeSellBase(ctx) : _size(ctx, costBps),
             ctx.collateralPrice,
@@ -238,6 +239,17 @@ library VaultPlanner {
                     ctx.targetHF,
                     costBps
                 );
+    }
+
+    /// @dev The allowed pools' expected impact on a move of `sizeBase` (checked by the guard, §6.2), at most the
+    /// slippage bound, past which the swap reverts anyway. A close (size 0) sells at the worst accepted price and
+    /// needs no estimate.
+    function _impactBps(Context memory ctx, bytes calldata path, uint256 sizeBase) private view returns (uint256) {
+        uint256 amountIn =
+            ctx.direction == IRebalanceExecutor.Direction.Leverage
+                ? RebalanceMath.toAmount(sizeBase, ctx.debtPrice, ctx.debtDecimals)
+                : RebalanceMath.toAmount(sizeBase, ctx.collateralPrice, ctx.collateralDecimals);
+        return _min(ctx.priceGuard.checkPath(path, amountIn), ctx.slippageBps);
     }
 
     /// @dev Collateral value that, sold at the worst accepted price, repays all debt and the flash premium.

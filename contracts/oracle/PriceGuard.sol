@@ -10,6 +10,7 @@ import {IUniswapV3Pool} from "@uniswap/v3-core/contracts/interfaces/IUniswapV3Po
 
 import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
 import {IAggregatorV3} from "../interfaces/external/IAggregatorV3.sol";
+import {SwapImpact} from "../libraries/SwapImpact.sol";
 import {TwapMath} from "../libraries/TwapMath.sol";
 
 /// @title PriceGuard
@@ -60,8 +61,8 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     TwapParams private _twap;
     mapping(address asset => Freshness) private _freshness;
     mapping(address base => mapping(address quote => PoolRef)) private _pools;
-    /// @dev Keyed by the sorted pair, so one write serves both orders.
-    mapping(address token0 => mapping(address token1 => mapping(uint24 fee => bool))) private _routes;
+    /// @dev Keyed by the sorted pair, so one write serves both orders; the pool when allowed, else zero.
+    mapping(address token0 => mapping(address token1 => mapping(uint24 fee => address pool))) private _routes;
 
     /// @param oracle The Aave oracle.
     /// @param factory The Uniswap V3 factory.
@@ -115,7 +116,7 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     /// @inheritdoc IPriceGuard
     function routeAllowed(address tokenA, address tokenB, uint24 fee) external view override returns (bool) {
         (address token0, address token1) = _sorted(tokenA, tokenB);
-        return _routes[token0][token1][fee];
+        return _routes[token0][token1][fee] != address(0);
     }
 
     /// @inheritdoc IPriceGuard
@@ -150,11 +151,10 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     function setRoute(address tokenA, address tokenB, uint24 fee, bool allowed) external override onlyOwner {
         if (tokenA == address(0) || tokenB == address(0)) revert PriceGuardZeroAddress();
         // The factory knows no pool for a token paired with itself, so that case fails here too.
-        if (allowed && UNISWAP_FACTORY.getPool(tokenA, tokenB, fee) == address(0)) {
-            revert PriceGuardNoPool(tokenA, tokenB, fee);
-        }
+        address pool = allowed ? UNISWAP_FACTORY.getPool(tokenA, tokenB, fee) : address(0);
+        if (allowed && pool == address(0)) revert PriceGuardNoPool(tokenA, tokenB, fee);
         (address token0, address token1) = _sorted(tokenA, tokenB);
-        _routes[token0][token1][fee] = allowed;
+        _routes[token0][token1][fee] = pool;
         emit RouteSet(token0, token1, fee, allowed);
     }
 
@@ -212,15 +212,18 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
     }
 
     /// @inheritdoc IPriceGuard
-    function checkPath(bytes calldata path) external view override {
+    function checkPath(bytes calldata path, uint256 amountIn) external view override returns (uint256 impactBps) {
+        uint256 retained = SwapImpact.WAD;
+        uint256 amount = amountIn;
         // A hop is 43 bytes read from its first token: token (20) | fee (3) | token (20); the next hop starts 23 on.
         for (uint256 offset = 0; offset + 43 <= path.length; offset += 23) {
-            address tokenIn = address(bytes20(path[offset:offset + 20]));
-            uint24 fee = uint24(bytes3(path[offset + 20:offset + 23]));
-            address tokenOut = address(bytes20(path[offset + 23:offset + 43]));
-            (address token0, address token1) = _sorted(tokenIn, tokenOut);
-            if (!_routes[token0][token1][fee]) revert PriceGuardRouteNotAllowed(tokenIn, tokenOut, fee);
+            (address pool, uint24 fee, bool zeroForOne) = _route(path[offset:offset + 43]);
+            // Every hop is checked; the pools are read only while there is an amount to price.
+            if (amount != 0) {
+                (retained, amount) = _priceHop(pool, fee, zeroForOne, amount, retained, offset + 66 <= path.length);
+            }
         }
+        return amountIn == 0 ? 0 : SwapImpact.lostBps(retained);
     }
 
     /// @dev The oracle prices once they agree with the TWAP over `window`: within `maxDeviation` either way, or, when
@@ -305,6 +308,39 @@ contract PriceGuard is IPriceGuard, Ownable2Step {
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) {
             revert PriceGuardStalePrice(asset, updatedAt, maxAge);
         }
+    }
+
+    /// @dev The allowed pool of one hop, `tokenIn (20) | fee (3) | tokenOut (20)`, else `PriceGuardRouteNotAllowed`.
+    function _route(bytes calldata hop) private view returns (address pool, uint24 fee, bool zeroForOne) {
+        address tokenIn = address(bytes20(hop[:20]));
+        fee = uint24(bytes3(hop[20:23]));
+        address tokenOut = address(bytes20(hop[23:43]));
+        (address token0, address token1) = _sorted(tokenIn, tokenOut);
+        pool = _routes[token0][token1][fee];
+        if (pool == address(0)) revert PriceGuardRouteNotAllowed(tokenIn, tokenOut, fee);
+        zeroForOne = tokenIn == token0;
+    }
+
+    /// @dev `SwapImpact.hop` at the pool's current price and in-range liquidity.
+    function _priceHop(
+        address pool,
+        uint24 fee,
+        bool zeroForOne,
+        uint256 amount,
+        uint256 retained,
+        bool withOutput
+    ) private view returns (uint256, uint256) {
+        (uint160 sqrtPriceX96, , , , , , ) = IUniswapV3Pool(pool).slot0();
+        return
+            SwapImpact.hop(
+                sqrtPriceX96,
+                IUniswapV3Pool(pool).liquidity(),
+                fee,
+                zeroForOne,
+                amount,
+                retained,
+                withOutput
+            );
     }
 
     function _poolRef(address base, address quote) private view returns (PoolRef memory ref) {
