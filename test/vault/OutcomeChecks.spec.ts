@@ -150,11 +150,12 @@ describe("BallastVault outcome checks against a skimming executor", () => {
     const honest = await settle(0n);
     const { report } = honest;
     expect(report.direction).to.equal(2n);
-    // Measured: 16,273.8517 USDC sold, HF 1.499987, loss 8.76 USD (the pool fee and impact) of 162.74 allowed.
+    // The sizing prices the pool's fee and expected impact (rounded up to a whole bp), so it lands a hair above the
+    // target. Measured: HF 1.500020.
     expect(report.hfAfter).to.equal(honest.position.healthFactor);
     expect(report.hfAfter)
-      .to.be.lte(TARGET_HF)
-      .and.gt(TARGET_HF - TOLERANCE);
+      .to.be.gte(TARGET_HF)
+      .and.lt(TARGET_HF + TOLERANCE);
     expect(report.equityLossBase).to.be.lte(allowedLoss(report.amountIn, honest.wethPrice, honest.usdcPrice));
   });
 
