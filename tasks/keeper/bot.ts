@@ -522,8 +522,9 @@ export class KeeperBot {
     const registry = this.registry;
     this.registry = undefined;
     if (this.watch === undefined) {
+      // Every vault every pass, and no index to rebuild: not a sweep.
       summary.read = this.vaults.length;
-      summary.sweep = true;
+      summary.sweep = false;
       summary.rolled = 0;
       return registry?.block === block ? registry.statuses : this.statuses(this.vaults, block);
     }

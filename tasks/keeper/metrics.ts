@@ -110,7 +110,10 @@ export class KeeperMetrics implements PassObserver {
     this.vaults = gauge("vaults_known", "Vaults the bot knows of");
     this.outOfBand = gauge("vaults_out_of_band", "Vaults whose status said a rebalance was needed, at the last pass");
     this.vaultsRead = gauge("vaults_read", "Vaults whose status the last pass read with the lens (the index's picks)");
-    this.sweeps = counter("sweeps_total", "Passes that read every vault and rebuilt the trigger-price index");
+    this.sweeps = counter(
+      "sweeps_total",
+      "Passes that read every vault and rebuilt the trigger-price index (none with --no-index)",
+    );
     this.duration = new Histogram({
       name: name("pass_duration_seconds"),
       help: "Wall time of a pass, failed ones included",

@@ -41,7 +41,7 @@ export interface PassSummary {
   discovered: number;
   /** Vaults whose status this pass read with the lens: those the trigger index picked, or all of them. */
   read: number;
-  /** Every known vault was read (and the index rebuilt from them). */
+  /** The trigger-price index was rebuilt from a read of every known vault; never with `--no-index`. */
   sweep: boolean;
   /** Of `read`, the vaults read as the index's rolling share of the registry (re-read against interest drift). */
   rolled: number;

@@ -15,9 +15,9 @@ import { expectTaskError, runTask } from "./helpers";
 import { bot, keeperArgs, keeperFixture, outOfBandFixture, type KeeperFixture } from "./keeper-fixtures";
 
 /** The bot with its metrics served on a free port, as `keeper:run --metrics-port 0` starts them. */
-async function served(f: KeeperFixture) {
-  const k = await bot(f);
-  const args = { ...resolveKeeperArgs(keeperArgs(f, { once: false })), metricsPort: 0 };
+async function served(f: KeeperFixture, extra: { noIndex?: boolean } = {}) {
+  const k = await bot(f, extra);
+  const args = { ...resolveKeeperArgs(keeperArgs(f, { ...extra, once: false })), metricsPort: 0 };
   const { metrics, server } = await startKeeperMetrics(hre, k, args);
   return { ...k, metrics, server };
 }
@@ -65,6 +65,23 @@ async function gasPaid(hashes: readonly string[]): Promise<number> {
 }
 
 describe("keeper:run --metrics-port", () => {
+  it("counts no sweep without the trigger-price index: every pass reads every vault, and no index is rebuilt", async () => {
+    const f = await loadFixture(outOfBandFixture);
+    const k = await served(f, { noIndex: true });
+    try {
+      const summaries = await passes(k, 2);
+      expect(summaries.map((p) => [p.sweep, p.read])).to.deep.equal([
+        [false, 4],
+        [false, 4],
+      ]);
+      const text = (await get(`${k.server.url}/metrics`)).body;
+      expect(sample(text, "ballast_keeper_sweeps_total")).to.equal(0);
+      expect(sample(text, "ballast_keeper_vaults_read")).to.equal(4);
+    } finally {
+      await k.server.close();
+    }
+  });
+
   it("serves the passes' counts, rewards, gas and last block at /metrics, and /healthz turns 503 when passes fail", async () => {
     const f = await loadFixture(outOfBandFixture);
     const k = await served(f);
