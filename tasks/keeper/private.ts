@@ -80,10 +80,12 @@ interface RpcReply {
 /**
  * Posts one signed transaction to `url` with `eth_sendRawTransaction`. Unreachable, an HTTP error or an answer that
  * is not JSON-RPC: `PRIVATE_RPC_UNREACHABLE`; a JSON-RPC error: `PRIVATE_RPC_REFUSED`, with the endpoint's message
- * (so a nonce error there still reads as one). Neither message carries the raw transaction.
+ * (so a nonce error there still reads as one). Neither message carries the raw transaction. Returns the signed
+ * transaction's own hash, what the receipt polling on the public provider looks for.
  */
-export async function broadcastRaw(url: string, raw: string, timeoutMs = PRIVATE_RPC_TIMEOUT_MS): Promise<void> {
+export async function broadcastRaw(url: string, raw: string, timeoutMs = PRIVATE_RPC_TIMEOUT_MS): Promise<string> {
   const where = redactUrl(url);
+  const hash = Transaction.from(raw).hash as string;
   let reply: RpcReply;
   try {
     const response = await fetch(url, {
@@ -102,7 +104,7 @@ export async function broadcastRaw(url: string, raw: string, timeoutMs = PRIVATE
   } catch (e) {
     // Sent, and then no answer: the endpoint may have taken it.
     if (e instanceof Error && e.name === "TimeoutError") {
-      throw new PrivateRpcNoAnswer(Transaction.from(raw).hash as string, where, timeoutMs);
+      throw new PrivateRpcNoAnswer(hash, where, timeoutMs);
     }
     throw coded("PRIVATE_RPC_UNREACHABLE", `private RPC ${where} is unreachable (${cause(e)}): ${REMEDY}`);
   }
@@ -114,17 +116,14 @@ export async function broadcastRaw(url: string, raw: string, timeoutMs = PRIVATE
   if (typeof reply.result !== "string") {
     throw coded("PRIVATE_RPC_UNREACHABLE", `private RPC ${where} gave no transaction hash: ${REMEDY}`);
   }
+  return hash;
 }
 
-/**
- * Signs with the keeper's local key and broadcasts to `url`. The hash is the signed transaction's own, what the
- * receipt polling on the public provider looks for; the raw bytes (signature included) are never logged.
- */
+/** Signs with the keeper's local key and broadcasts to `url`; the raw bytes (signature included) are never logged. */
 export function privateTransport(url: string, timeoutMs = PRIVATE_RPC_TIMEOUT_MS): Transport {
   return async (signer, tx) => {
     const populated = await signer.populateTransaction(tx);
     const raw = await signer.signTransaction(populated);
-    await broadcastRaw(url, raw, timeoutMs);
-    return Transaction.from(raw).hash as string;
+    return broadcastRaw(url, raw, timeoutMs);
   };
 }
