@@ -13,7 +13,7 @@ import { sqrtPriceX96FromUsd } from "../../lib/market/math";
 import { encodePath } from "../../lib/protocol";
 import { MintableERC20__factory, UniswapV3Pool__factory } from "../../typechain-types";
 import { protocolFixture } from "../shared/fixtures";
-import { addFullRangePool } from "../shared/pools";
+import { addAllowedThinPool } from "../shared/pools";
 import { pathImpactBps, type HopState } from "../shared/reference/swapImpact";
 
 async function routesFixture() {
@@ -213,21 +213,7 @@ describe("PriceGuard routes (R2)", () => {
 
     it("matches the real swap where the liquidity is the same at every price: a full-range pool", async () => {
       const f = await loadFixture(routesFixture);
-      const [lp] = await hre.ethers.getSigners();
-      const weth = parseUnits("1000", 18);
-      const usdc = parseUnits("2000000", 6);
-      await f.world.fund("WETH", lp.address, weth);
-      await f.world.fund("USDC", lp.address, usdc);
-      const usd = (n: bigint) => n * ORACLE_BASE_CURRENCY_UNIT;
-      await addFullRangePool(
-        f.uniswap.positionManager,
-        lp,
-        10_000,
-        { token: f.tokens.erc20.WETH, decimals: 18, usdPrice: usd(2_000n), amount: weth },
-        { token: f.tokens.erc20.USDC, decimals: 6, usdPrice: usd(1n), amount: usdc },
-      );
-      await (await f.priceGuard.connect(f.governance).setRoute(f.weth, f.usdc, 10_000, true)).wait();
-      const path = encodePath([f.weth, f.usdc], [10_000]);
+      const path = await addAllowedThinPool(f, parseUnits("1000", 18), 2_000n * ORACLE_BASE_CURRENCY_UNIT);
       for (const amountIn of [parseUnits("1", 18), parseUnits("10", 18), parseUnits("100", 18)]) {
         const quote = await f.uniswap.quoter.quoteExactInputSingle.staticCall({
           tokenIn: f.weth,

@@ -15,7 +15,7 @@ import { mined } from "../../lib/market/aave";
 import { poolSqrtPrice } from "../../lib/market/uniswap";
 import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, policyValues, singleHopPath } from "../../lib/protocol";
 import { protocolFixture } from "../shared/fixtures";
-import { addFullRangePool } from "../shared/pools";
+import { addAllowedThinPool } from "../shared/pools";
 import { saleSlippageBps } from "../shared/reference/rebalanceMath";
 import {
   auctionRead,
@@ -699,26 +699,8 @@ describe("BallastVault", () => {
       // A 1% WETH/USDC pool of 500 WETH a side, and a 2% slippage bound: the 1% fee leaves 1% for impact. The whole
       // sale (~7 WETH, ~1.4% impact) fails the oracle floor; half of it (~0.7%) passes.
       await (await f.vault.connect(f.alice).setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 200 })).wait();
-      const [lp] = await hre.ethers.getSigners();
-      const weth = parseUnits("500", 18);
-      const usdc = (weth * 1_600n) / 10n ** 12n;
-      await f.world.fund("WETH", lp.address, weth);
-      await f.world.fund("USDC", lp.address, usdc);
-      await addFullRangePool(
-        f.uniswap.positionManager,
-        lp,
-        10_000,
-        { token: f.tokens.erc20.WETH, decimals: 18, usdPrice: price(1_600n), amount: weth },
-        { token: f.tokens.erc20.USDC, decimals: 6, usdPrice: price(1n), amount: usdc },
-      );
-      const thin = encodePath(
-        [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()],
-        [10_000],
-      );
       // Governance allows the new pool (R2): only allowed pools may carry a rebalance.
-      await (
-        await f.priceGuard.connect(f.governance).setRoute(f.tokens.erc20.WETH, f.tokens.erc20.USDC, 10_000, true)
-      ).wait();
+      const thin = await addAllowedThinPool(f, parseUnits("500", 18), price(1_600n));
       const before = await snapshotState(f);
       await expect(f.vault.connect(f.keeper).rebalance(thin, MaxUint256)).to.be.revertedWith("Too little received");
       await expectUnchanged(f, before);
@@ -740,25 +722,7 @@ describe("BallastVault", () => {
       // A full-range 1% WETH/USDC pool of 1,000 WETH a side, the only route, and a 2% bound: the ~7 WETH sale moves
       // it about 0.7%, which a sizing that priced the fee alone would leave as unrepaid debt.
       await (await f.vault.connect(f.alice).setPolicy({ ...DEFAULT_POLICY, maxSlippageBps: 200 })).wait();
-      const [lp] = await hre.ethers.getSigners();
-      const weth = parseUnits("1000", 18);
-      const usdc = (weth * 1_600n) / 10n ** 12n;
-      await f.world.fund("WETH", lp.address, weth);
-      await f.world.fund("USDC", lp.address, usdc);
-      await addFullRangePool(
-        f.uniswap.positionManager,
-        lp,
-        10_000,
-        { token: f.tokens.erc20.WETH, decimals: 18, usdPrice: price(1_600n), amount: weth },
-        { token: f.tokens.erc20.USDC, decimals: 6, usdPrice: price(1n), amount: usdc },
-      );
-      const thin = encodePath(
-        [await f.tokens.erc20.WETH.getAddress(), await f.tokens.erc20.USDC.getAddress()],
-        [10_000],
-      );
-      await (
-        await f.priceGuard.connect(f.governance).setRoute(f.tokens.erc20.WETH, f.tokens.erc20.USDC, 10_000, true)
-      ).wait();
+      const thin = await addAllowedThinPool(f, parseUnits("1000", 18), price(1_600n));
       const [report] = await rebalancedReports(f.vault, await f.vault.connect(f.keeper).rebalance(thin, MaxUint256));
       const impactBps = await f.priceGuard.checkPath(thin, report.amountIn);
       expect(impactBps).to.be.within(50n, 100n);
