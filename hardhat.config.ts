@@ -57,7 +57,7 @@ const config: HardhatUserConfig = {
     compilers: [{ version: SOLC_VERSION, settings: COMPILER_SETTINGS }],
     // The vault must fit the 24,576-byte limit (EIP-170); at 10,000 runs it does not. The factory embeds the
     // vault's creation code, so it is compiled the same way. The vault's planner library needs the IR pipeline for
-    // its stack, not the size setting.
+    // its stack, not the size setting; so does the vault's collateral-switch logic.
     overrides: {
       ...Object.fromEntries(
         ["contracts/vault/BallastVault.sol", "contracts/vault/VaultFactory.sol"].map((file) => [
@@ -75,10 +75,12 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { ...COMPILER_SETTINGS, optimizer: { enabled: true, runs: 20_000 } },
       },
-      "contracts/libraries/VaultPlanner.sol": {
-        version: SOLC_VERSION,
-        settings: { ...COMPILER_SETTINGS, viaIR: true },
-      },
+      ...Object.fromEntries(
+        ["contracts/libraries/VaultPlanner.sol", "contracts/vault/logic/CollateralLogic.sol"].map((file) => [
+          file,
+          { version: SOLC_VERSION, settings: { ...COMPILER_SETTINGS, viaIR: true } },
+        ]),
+      ),
     },
   },
   networks: {

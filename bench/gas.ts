@@ -23,7 +23,7 @@ import hre from "hardhat";
 
 import { deployMarket, ORACLE_BASE_CURRENCY_UNIT, type Market } from "../lib/market";
 import { signForwardRequest, signIntent } from "../lib/intents";
-import { DEFAULT_POLICY, deployProtocol, singleHopPath, type Protocol } from "../lib/protocol";
+import { DEFAULT_POLICY, deployProtocol, encodePath, singleHopPath, type Protocol } from "../lib/protocol";
 import {
   BallastVault__factory,
   BareRebalancer__factory,
@@ -58,7 +58,7 @@ async function receipt(tx: Promise<ContractTransactionResponse>): Promise<Contra
   return r;
 }
 
-/** Gas plus the amounts used, from the vault's `Rebalanced` report and Aave's `FlashLoan` event. */
+/** Gas plus the amounts used, from the vault's `Rebalanced` (or `CollateralSwitched`) report and Aave's `FlashLoan`. */
 async function measure(market: Market, vault: BallastVault, r: ContractTransactionReceipt): Promise<Measured> {
   const vaultAddress = await vault.getAddress();
   const poolAddress = await market.aave.pool.getAddress();
@@ -66,7 +66,7 @@ async function measure(market: Market, vault: BallastVault, r: ContractTransacti
   for (const log of r.logs) {
     if (log.address === vaultAddress) {
       const parsed = vault.interface.parseLog(log);
-      if (parsed?.name === "Rebalanced") {
+      if (parsed?.name === "Rebalanced" || parsed?.name === "CollateralSwitched") {
         const report = parsed.args.report as IBallastVault.RebalanceReportStructOutput;
         measured.amountIn = report.amountIn;
         measured.amountOut = report.amountOut;
@@ -198,6 +198,8 @@ async function main(): Promise<void> {
   const usdc = market.tokens.erc20.USDC;
   const up = await singleHopPath(market, "USDC", "WETH", 500);
   const down = await singleHopPath(market, "WETH", "USDC", 500);
+  const wbtc = market.tokens.erc20.WBTC;
+  const toWbtc = encodePath([await weth.getAddress(), await usdc.getAddress(), await wbtc.getAddress()], [500, 3_000]);
   await market.world.fund("WETH", owner.address, DEPOSIT);
   // A working keeper has been paid before: its USDC balance is not zero, so a reward does not pay for a new slot.
   await market.world.fund("USDC", keeper.address, parseUnits("1", 6));
@@ -212,6 +214,9 @@ async function main(): Promise<void> {
   await receipt(weth.connect(owner).approve(vault, DEPOSIT));
   const open = await measure(market, vault, await receipt(vault.open(DEPOSIT, TARGET_HF, up)));
   const ownerOps = await ownerOperation(protocol.forwarder, vault, relayer);
+  const beforeSwitch = await takeSnapshot();
+  const switched = await measure(market, vault, await receipt(vault.switchCollateral(wbtc, toWbtc)));
+  await beforeSwitch.restore();
   await movePrice(market, MOVES.deleverage);
   // The same deleverage through the keeper auction (kick, then execute with a reward), from the same state.
   const beforeDelever = await takeSnapshot();
@@ -224,9 +229,20 @@ async function main(): Promise<void> {
 
   // The bare sequence, from the same state, with the amounts Ballast used.
   await start.restore();
-  const bare = await new BareRebalancer__factory(owner).deploy(market.aave.pool, market.uniswap.router, weth, usdc);
+  const bare = await new BareRebalancer__factory(owner).deploy(
+    market.aave.pool,
+    market.uniswap.router,
+    weth,
+    usdc,
+    wbtc,
+  );
   await receipt(weth.connect(owner).approve(bare, DEPOSIT));
   const bareOpen = await receipt(bare.open(DEPOSIT, open.flashAmount, up, open.amountOut));
+  const beforeBareSwitch = await takeSnapshot();
+  const bareSwitch = await receipt(
+    bare.switchCollateral(switched.flashAmount, switched.amountIn, toWbtc, switched.amountOut),
+  );
+  await beforeBareSwitch.restore();
   await movePrice(market, MOVES.deleverage);
   const bareDelever = await receipt(bare.deleverage(delever.flashAmount, delever.amountIn, down, delever.amountOut));
   await movePrice(market, MOVES.leverage);
@@ -249,6 +265,7 @@ async function main(): Promise<void> {
     leverage: row(lever.gas, bareLever.gasUsed),
     open: row(open.gas, bareOpen.gasUsed),
     close: row(close.gas, bareClose.gasUsed),
+    switch: row(switched.gas, bareSwitch.gasUsed),
     forwarder: { direct: Number(ownerOps.direct), relayed: Number(ownerOps.relayed) },
     intent: { setPolicyBySig: Number(ownerOps.bySig) },
     leverageVariants: {
@@ -257,7 +274,9 @@ async function main(): Promise<void> {
     },
     batch: { ...batch, ratio: Math.round((batch[20] / batch[1]) * 1000) / 1000 },
   };
-  console.table(Object.fromEntries((["deleverage", "leverage", "open", "close"] as const).map((k) => [k, report[k]])));
+  console.table(
+    Object.fromEntries((["deleverage", "leverage", "open", "close", "switch"] as const).map((k) => [k, report[k]])),
+  );
   console.log("leverage variants (bare):", report.leverageVariants);
   console.log(
     "setPolicy: direct",
@@ -277,6 +296,7 @@ async function main(): Promise<void> {
       leverage: r.leverage.gas,
       open: r.open.gas,
       close: r.close.gas,
+      switch: r.switch?.gas,
       "forwarder.direct": r.forwarder.direct,
       "forwarder.relayed": r.forwarder.relayed,
       "intent.setPolicyBySig": r.intent.setPolicyBySig,

@@ -5,8 +5,8 @@ import { recordsNetwork, jsonArgs, NAMES, networkConfig, resolveExternal, TAGS }
 import { KeeperAuction__factory, VaultFactory__factory } from "../typechain-types";
 
 /**
- * The vault planner library, the keeper auction (naming the factory's predicted address), then the vault factory
- * linked to the planner, which checks the auction names it and deploys the vault implementation in its constructor.
+ * The vault's libraries (the planner, then the collateral logic linked to it), the keeper auction (naming the
+ * factory's predicted address), then the vault factory linked to both libraries, which checks the auction names it and deploys the vault implementation in its constructor.
  * Recorded once: a new factory would orphan every vault, so a changed configuration goes through script 05.
  */
 const func: DeployFunction = async (hre) => {
@@ -17,13 +17,19 @@ const func: DeployFunction = async (hre) => {
   const [executor, priceGuard, forwarder] = await Promise.all(
     [NAMES.executor, NAMES.priceGuard, NAMES.forwarder].map(async (name) => (await deployments.get(name)).address),
   );
-  // The vault implementation the factory creates calls the planner: its creation code, embedded in the factory's,
+  // The vault implementation the factory creates calls both libraries: its creation code, embedded in the factory's,
   // carries the link. Deployed from its bytecode alone: its ABI names struct members by their Solidity enum type,
   // which ethers cannot parse, and nothing calls the library but the vault.
   const plannerArtifact = await deployments.getArtifact(NAMES.planner);
   const planner = await deployments.deploy(NAMES.planner, {
     from: deployer,
     contract: { abi: [], bytecode: plannerArtifact.bytecode },
+    skipIfAlreadyDeployed: true,
+    log: true,
+  });
+  const collateralLogic = await deployments.deploy(NAMES.collateralLogic, {
+    from: deployer,
+    libraries: { VaultPlanner: planner.address },
     skipIfAlreadyDeployed: true,
     log: true,
   });
@@ -62,7 +68,7 @@ const func: DeployFunction = async (hre) => {
   }
   const result = await deployments.deploy(NAMES.factory, {
     from: deployer,
-    libraries: { VaultPlanner: planner.address },
+    libraries: { VaultPlanner: planner.address, CollateralLogic: collateralLogic.address },
     args: [
       external.pool,
       executor,

@@ -5,6 +5,7 @@ import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
 
 import {IPriceGuard} from "./IPriceGuard.sol";
 import {IRebalanceExecutor} from "./IRebalanceExecutor.sol";
+import {IVaultFactory} from "./IVaultFactory.sol";
 
 /// @title IBallastVault
 /// @notice One owner's leveraged Aave V3 position (one collateral asset supplied, one debt asset borrowed at the
@@ -93,10 +94,26 @@ interface IBallastVault {
         uint256 deadline;
     }
 
+    /// @notice A collateral switch signed by the owner for anyone to carry out; EIP-712 type `Switch(address vault,
+    /// address newCollateral,uint16 maxSlippageBps,uint256 maxFee,uint256 nonce,uint256 deadline)` (one line, no
+    /// spaces).
+    /// @param newCollateral The asset the vault's collateral moves into; the debt is kept.
+    /// @param maxSlippageBps The slippage bound the switch's swap uses (its minimum output and the equity check), at
+    /// most the factory's `maxSlippageBpsCap` when it runs.
+    /// @param maxFee The most the submitter may take, in `newCollateral`.
+    struct SwitchIntent {
+        address newCollateral;
+        uint16 maxSlippageBps;
+        uint256 maxFee;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
     /// @notice What a rebalance did and what it cost, all costs valued in base at the oracle price.
-    /// @param direction Deleverage or leverage.
-    /// @param amountIn Tokens sold: collateral when deleveraging, debt asset when leveraging.
-    /// @param amountOut Tokens bought by the swap.
+    /// @param direction Deleverage, Leverage, Close or Switch.
+    /// @param amountIn Tokens sold: collateral when deleveraging, closing or switching (all of the old collateral),
+    /// debt asset when leveraging.
+    /// @param amountOut Tokens bought by the swap (on a switch, the new collateral).
     /// @param hfBefore HF before the rebalance.
     /// @param hfAfter HF after the rebalance.
     /// @param flashPremiumBase Aave flash-loan premium paid.
@@ -194,6 +211,9 @@ interface IBallastVault {
     /// @notice A `Rebalance` intent signed for one direction would move the other way at the current HF (or signed
     /// neither `Deleverage` nor `Leverage`).
     error VaultIntentDirection(IRebalanceExecutor.Direction signed, IRebalanceExecutor.Direction actual);
+    /// @notice A collateral switch to the vault's own collateral, or to an asset the factory does not allow against
+    /// the vault's debt asset: governance must allow the pair (`IVaultFactory.setPair`) first.
+    error VaultSwitchNotAllowed(address collateralAsset, address newCollateral);
 
     /// @notice Emitted once, when the factory initialises the clone.
     event VaultInitialized(address indexed owner, address indexed collateralAsset, address indexed debtAsset);
@@ -217,6 +237,9 @@ interface IBallastVault {
     event Closed(address indexed to, uint256 collateralReturned, uint256 debtAssetReturned);
     /// @notice Emitted when `caller` disabled a foreign `asset` someone supplied to the vault as its collateral.
     event CollateralDisabled(address indexed asset, address indexed caller);
+    /// @notice Emitted when the vault's collateral moved from `oldCollateral` to `newCollateral`, its debt kept;
+    /// `report` is the switch's (direction `Switch`). Indexers that group vaults by pair follow this event.
+    event CollateralSwitched(address indexed oldCollateral, address indexed newCollateral, RebalanceReport report);
 
     /// @notice Called once by the factory on a fresh clone.
     function initialize(address owner, address collateralAsset, address debtAsset, Policy calldata policy) external;
@@ -310,13 +333,35 @@ interface IBallastVault {
         uint256 fee
     ) external returns (uint256 collateralReturned, uint256 debtAssetReturned);
 
+    /// @notice The owner moves all of the vault's collateral into `newCollateral` in one transaction, keeping the debt:
+    /// flash-borrow the new asset and supply it, withdraw the old, sell it along `path` (governance's routes only) for
+    /// at least its oracle value less the policy's `maxSlippageBps`, repay the loan and supply the rest. Both
+    /// collateral assets must be allowed against the debt asset, and both prices must agree with their TWAPs, as for a
+    /// leverage. Afterwards the HF must be at least `minHF` (`VaultHealthBelowMin`) and equity may have fallen by at
+    /// most the slippage bound on the value sold plus the flash premium (`VaultEquityLoss`).
+    /// @param newCollateral The asset to move into.
+    /// @param path Uniswap V3 exactInput path from the collateral asset to `newCollateral`. The switch's report is in
+    /// the `CollateralSwitched` event.
+    function switchCollateral(address newCollateral, bytes calldata path) external;
+
+    /// @notice Anyone may carry out the owner's signed collateral switch, with the signed slippage bound (at most the
+    /// factory's cap, else `VaultPolicySlippageAboveCap`), and take up to `intent.maxFee` of the new collateral,
+    /// withdrawn after the switch; the HF must then still be at least `minHF`.
+    function switchCollateralBySig(
+        SwitchIntent calldata intent,
+        bytes calldata signature,
+        bytes calldata path,
+        uint256 fee
+    ) external;
+
     /// @notice The owner cancels a nonce so that an intent signed with it can never run.
     function cancelNonce(uint256 nonce) external;
 
     /// @notice Whether `owner` used or cancelled `nonce` on this vault. Nonces are unordered: any unused one works.
     function nonceUsed(address owner, uint256 nonce) external view returns (bool);
 
-    /// @notice Executor callback during a deleverage or close: withdraws `amount` of collateral to the executor.
+    /// @notice Executor callback during a deleverage, close or switch: withdraws `amount` of collateral to the
+    /// executor.
     function releaseCollateral(uint256 amount) external;
 
     /// @notice Whether a keeper may rebalance now, in which direction, how much it would sell and how urgent it is,
@@ -375,4 +420,10 @@ interface IBallastVault {
 
     /// @notice The price guard every sizing and slippage bound reads (`rebalanceNeeded` included).
     function PRICE_GUARD() external view returns (IPriceGuard);
+
+    /// @notice The factory that created this vault: its pairs and policy bounds apply.
+    function FACTORY() external view returns (IVaultFactory);
+
+    /// @notice The executor that runs every rebalance and switch, the one caller of `releaseCollateral`.
+    function EXECUTOR() external view returns (IRebalanceExecutor);
 }

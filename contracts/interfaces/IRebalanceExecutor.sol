@@ -13,19 +13,22 @@ interface IRebalanceExecutor {
         None,
         Deleverage,
         Leverage,
-        Close
+        Close,
+        Switch
     }
 
     /// @notice A fully sized rebalance, built and checked by the vault.
-    /// @param direction Deleverage (sell collateral, repay debt), Leverage (borrow, buy collateral) or Close.
-    /// @param collateralAsset The vault's collateral asset.
-    /// @param debtAsset The vault's debt asset.
-    /// @param amountIn Tokens the swap sells: collateral for Deleverage and Close, debt asset for Leverage.
+    /// @param direction Deleverage (sell collateral, repay debt), Leverage (borrow, buy collateral), Close, or Switch
+    /// (flash-borrow a new collateral asset and supply it, then sell all of the old collateral for it).
+    /// @param collateralAsset The vault's collateral asset (on a Switch, the old one, which is sold).
+    /// @param debtAsset The vault's debt asset (on a Switch, the new collateral: the asset flash-borrowed and bought).
+    /// @param amountIn Tokens the swap sells: collateral for Deleverage, Close and Switch, debt asset for Leverage.
     /// @param minAmountOut The least the swap may return, derived by the vault from oracle prices.
-    /// @param flashAmount Debt asset to flash-borrow: repaid on the vault first (Deleverage, Close), or borrowed on the
-    /// vault's credit (Leverage, where it equals `amountIn + keep`).
+    /// @param flashAmount The flash loan of `debtAsset`: repaid on the vault first (Deleverage, Close), borrowed on the
+    /// vault's credit (Leverage, where it equals `amountIn + keep`), or supplied to the vault (Switch).
     /// @param keep Debt asset handed to the vault rather than put into the position: taken from the swap output before
-    /// the surplus repays debt (Deleverage), or borrowed on top of `amountIn` (Leverage). It funds the keeper reward.
+    /// the surplus repays debt (Deleverage), or borrowed on top of `amountIn` (Leverage). It funds the keeper reward;
+    /// 0 on Close and Switch.
     /// @param path Uniswap V3 exactInput path, already validated against the two assets.
     struct Plan {
         Direction direction;
@@ -69,6 +72,9 @@ interface IRebalanceExecutor {
     error ExecutorFlashExceedsDebt(uint256 flashAmount, uint256 repaid);
     /// @notice The swap returned too little to repay the flash loan and its premium.
     error ExecutorFlashUnpaid(uint256 amountOut, uint256 owed);
+    /// @notice A Switch's loan could not be funded: the new collateral's reserve holds `available`, less than `amount`.
+    /// A switch has no stepped fallback; try a smaller vault or later.
+    error ExecutorFlashUnavailable(address asset, uint256 available, uint256 amount);
     /// @notice Without a flash loan, the vault could release no collateral: its Aave health factor is at or below the
     /// executor's per-step floor (1% over Aave's liquidation threshold of 1.0), so every withdrawal would fail.
     /// @param healthFactor The vault's Aave health factor when the step was tried.

@@ -21,7 +21,8 @@ library VaultPlanner {
 
     /// @notice Everything a rebalance needs, gathered once by the vault. `payKeep` is a signed intent's debt-asset
     /// reward, kept from a deleverage's swap output like the auction's reward instead of borrowed; `debt` is the
-    /// vault's variable debt in tokens (Deleverage and Close only); `priceGuard` checks the path's pools.
+    /// vault's variable debt in tokens (Deleverage and Close only); `priceGuard` checks the path's pools. On a Switch,
+    /// the `debt*` fields describe the new collateral, which the switch flash-borrows and buys.
     struct Context {
         IPriceGuard priceGuard;
         IRebalanceExecutor.Direction direction;
@@ -154,6 +155,40 @@ library VaultPlanner {
                     ((plan.minAmountOut - 1 - plan.keep) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps),
                     ctx.debt - 1
                 );
+    }
+
+    /// @notice Sizes a collateral switch: all of `amountIn` of the old collateral sold along `path` for at least its
+    /// oracle value in the new collateral less the slippage bound, and the largest flash loan of the new collateral
+    /// that the worst accepted output repays with its premium. For a switch, `ctx.debtAsset`, `debtPrice` and
+    /// `debtDecimals` describe the new collateral.
+    /// @param ctx The switch's inputs.
+    /// @param path The Uniswap V3 path from the old collateral to the new, through governance's routes only.
+    /// @param amountIn The vault's whole balance of the old collateral.
+    /// @return plan The plan the executor runs.
+    function switchPlan(
+        Context memory ctx,
+        bytes calldata path,
+        uint256 amountIn
+    ) public view returns (IRebalanceExecutor.Plan memory plan) {
+        SwapPath.validate(path, ctx.collateralAsset, ctx.debtAsset);
+        // The routes only: the whole position is sold at once, so the minimum output alone bounds the impact.
+        ctx.priceGuard.checkPath(path, 0);
+        plan.direction = IRebalanceExecutor.Direction.Switch;
+        plan.collateralAsset = ctx.collateralAsset;
+        plan.debtAsset = ctx.debtAsset;
+        plan.path = path;
+        plan.amountIn = amountIn;
+        plan.minAmountOut = RebalanceMath.minAmountOut(
+            amountIn,
+            ctx.collateralPrice,
+            ctx.collateralDecimals,
+            ctx.debtPrice,
+            ctx.debtDecimals,
+            ctx.slippageBps
+        );
+        // A vault with no collateral, or too little to buy a wei of the new asset, has nothing to switch.
+        if (plan.minAmountOut < 2) revert IBallastVault.VaultZeroAmount();
+        plan.flashAmount = ((plan.minAmountOut - 1) * RebalanceMath.BPS) / (RebalanceMath.BPS + ctx.premiumBps);
     }
 
     /// @notice The rebalance's report, after checking that equity fell by at most the slippage bound on the value

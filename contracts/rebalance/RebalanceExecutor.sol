@@ -73,10 +73,15 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
             ) {
                 // Only a reserve too short to lend the loan is served in steps; any other failure surfaces as it was.
                 address aToken = POOL.getReserveData(plan.debtAsset).aTokenAddress;
-                if (IERC20(plan.debtAsset).balanceOf(aToken) >= plan.flashAmount) {
+                uint256 available = IERC20(plan.debtAsset).balanceOf(aToken);
+                if (available >= plan.flashAmount) {
                     assembly ("memory-safe") {
                         revert(add(reason, 32), mload(reason))
                     }
+                }
+                // A switch's loan is new collateral that the sale cannot replace piece by piece.
+                if (plan.direction == Direction.Switch) {
+                    revert ExecutorFlashUnavailable(plan.debtAsset, available, plan.flashAmount);
                 }
                 _stepWithoutFlashLoan(plan, msg.sender);
             }
@@ -98,6 +103,7 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
 
     /// @inheritdoc IFlashLoanSimpleReceiver
     /// @dev Deleverage and Close: repay the vault's debt with the loan, take its collateral, sell it, repay the loan.
+    /// Switch: see `_switchCollateral`.
     function executeOperation(
         address asset,
         uint256 amount,
@@ -107,6 +113,10 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
     ) external override returns (bool) {
         address vault = _authenticate(initiator);
         Plan memory plan = abi.decode(params, (Plan));
+        if (plan.direction == Direction.Switch) {
+            _switchCollateral(vault, asset, amount, premium, plan);
+            return true;
+        }
 
         IERC20(asset).forceApprove(address(POOL), amount);
         uint256 repaid = POOL.repay(asset, amount, _VARIABLE_RATE, vault);
@@ -145,6 +155,28 @@ contract RebalanceExecutor is IRebalanceExecutor, IFlashLoanSimpleReceiver, IFla
         _amountOut = amountOut;
         _leftover = plan.keep;
         return true;
+    }
+
+    /// @dev Switch: supply the loan of new collateral to the vault first, so that its HF holds while all of the old
+    /// collateral is withdrawn and sold for the new; the output repays the loan and the rest is supplied too. One
+    /// allowance covers the surplus's supply and the loan's `owed`, which Aave pulls after this callback.
+    function _switchCollateral(
+        address vault,
+        address asset,
+        uint256 amount,
+        uint256 premium,
+        Plan memory plan
+    ) private {
+        IERC20(asset).forceApprove(address(POOL), amount);
+        POOL.supply(asset, amount, vault, 0);
+        IBallastVault(vault).releaseCollateral(plan.amountIn);
+        uint256 amountOut = _swap(plan.collateralAsset, plan.path, plan.amountIn, plan.minAmountOut);
+        uint256 owed = amount + premium;
+        if (amountOut < owed) revert ExecutorFlashUnpaid(amountOut, owed);
+        IERC20(asset).forceApprove(address(POOL), amountOut);
+        if (amountOut != owed) POOL.supply(asset, amountOut - owed, vault, 0);
+        _amountOut = amountOut;
+        _premium = premium;
     }
 
     /// @dev Deleverage and Close without a flash loan: release what the vault's HF can spare (at most the rest of the

@@ -13,21 +13,26 @@ contract BareRebalancer {
     enum Op {
         Deleverage,
         Close,
-        LeverageSimple
+        LeverageSimple,
+        Switch
     }
 
     IPool public immutable POOL;
     ISwapRouter public immutable ROUTER;
     address public immutable COLLATERAL;
     address public immutable DEBT;
+    /// @notice The asset `switchCollateral` moves the collateral into.
+    address public immutable SWITCH_TO;
 
-    constructor(IPool pool, ISwapRouter router, address collateral, address debt) {
+    constructor(IPool pool, ISwapRouter router, address collateral, address debt, address switchTo) {
         POOL = pool;
         ROUTER = router;
         COLLATERAL = collateral;
         DEBT = debt;
+        SWITCH_TO = switchTo;
         IERC20(collateral).approve(address(pool), type(uint256).max);
         IERC20(debt).approve(address(pool), type(uint256).max);
+        IERC20(switchTo).approve(address(pool), type(uint256).max);
         IERC20(collateral).approve(address(router), type(uint256).max);
         IERC20(debt).approve(address(router), type(uint256).max);
     }
@@ -61,6 +66,12 @@ contract BareRebalancer {
         IERC20(DEBT).transfer(msg.sender, IERC20(DEBT).balanceOf(address(this)));
     }
 
+    /// @notice Collateral switch: flash-borrow `flashAmount` of SWITCH_TO and supply it, withdraw `sell` collateral,
+    /// swap it into SWITCH_TO, and supply what the loan and its premium leave.
+    function switchCollateral(uint256 flashAmount, uint256 sell, bytes calldata path, uint256 minOut) external {
+        POOL.flashLoanSimple(address(this), SWITCH_TO, flashAmount, abi.encode(Op.Switch, sell, path, minOut), 0);
+    }
+
     /// @notice Aave flashLoanSimple callback.
     function executeOperation(
         address,
@@ -74,6 +85,12 @@ contract BareRebalancer {
             uint256 bought = _swap(path, amount, minOut);
             POOL.supply(COLLATERAL, bought, address(this), 0);
             POOL.borrow(DEBT, amount + premium, 2, 0, address(this));
+            return true;
+        }
+        if (op == Op.Switch) {
+            POOL.supply(SWITCH_TO, amount, address(this), 0);
+            POOL.withdraw(COLLATERAL, sell, address(this));
+            POOL.supply(SWITCH_TO, _swap(path, sell, minOut) - amount - premium, address(this), 0);
             return true;
         }
         POOL.repay(DEBT, amount, 2, address(this));

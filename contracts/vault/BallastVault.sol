@@ -18,6 +18,7 @@ import {IRebalanceExecutor} from "../interfaces/IRebalanceExecutor.sol";
 import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
 import {RebalanceMath} from "../libraries/RebalanceMath.sol";
 import {VaultPlanner} from "../libraries/VaultPlanner.sol";
+import {CollateralLogic} from "./logic/CollateralLogic.sol";
 
 /// @title BallastVault
 /// @notice See {IBallastVault}. Deployed once as the implementation of the factory's EIP-1167 clones; each clone is
@@ -45,6 +46,10 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     );
     bytes32 public constant CLOSE_TYPEHASH = keccak256(
         "Close(address vault,uint16 maxSlippageBps,address feeToken,uint256 maxFee,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 public constant SWITCH_TYPEHASH = keccak256(
+        "Switch(address vault,address newCollateral,uint16 maxSlippageBps,uint256 maxFee,uint256 nonce,"
+        "uint256 deadline)"
     );
 
     /// @notice The factory that created this vault and holds the protocol parameters.
@@ -353,6 +358,40 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
     }
 
     /// @inheritdoc IBallastVault
+    function switchCollateral(address newCollateral, bytes calldata path) external override onlyOwner nonReentrant {
+        _switch(newCollateral, path, _policy.maxSlippageBps, 0);
+    }
+
+    /// @inheritdoc IBallastVault
+    function switchCollateralBySig(
+        SwitchIntent calldata intent,
+        bytes calldata signature,
+        bytes calldata path,
+        uint256 fee
+    ) external override nonReentrant {
+        if (fee > intent.maxFee) revert VaultFeeAboveMax(fee, intent.maxFee);
+        _useIntent(
+            keccak256(
+                abi.encode(
+                    SWITCH_TYPEHASH,
+                    address(this),
+                    intent.newCollateral,
+                    intent.maxSlippageBps,
+                    intent.maxFee,
+                    intent.nonce,
+                    intent.deadline
+                )
+            ),
+            intent.nonce,
+            intent.deadline,
+            signature
+        );
+        _checkSlippageCap(intent.maxSlippageBps);
+        _switch(intent.newCollateral, path, intent.maxSlippageBps, fee);
+        emit IntentExecuted(_msgSender(), intent.nonce, intent.newCollateral, fee);
+    }
+
+    /// @inheritdoc IBallastVault
     function cancelNonce(uint256 nonce) external override onlyOwner {
         address owner_ = owner;
         if (_nonceUsed[owner_][nonce]) revert VaultNonceUsed(nonce);
@@ -396,10 +435,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
 
     /// @inheritdoc IBallastVault
     function disableCollateral(address asset) external override {
-        if (asset == collateralAsset) revert VaultCollateralAssetKept(asset);
-        FACTORY.checkCollateralOf(address(this), asset);
-        POOL.setUserUseReserveAsCollateral(asset, false);
-        emit CollateralDisabled(asset, msg.sender);
+        CollateralLogic.disableCollateral(asset, msg.sender);
     }
 
     /// @inheritdoc IBallastVault
@@ -538,9 +574,7 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         if (fee != 0) {
             // The fee token was checked to be one of the two assets; the fee comes out of what is returned.
             uint256 available =
-                feeToken == collateral
-                    ? IERC20(POOL.getReserveData(collateral).aTokenAddress).balanceOf(address(this))
-                    : IERC20(debt).balanceOf(address(this));
+                feeToken == collateral ? _aTokenBalance(collateral) : IERC20(debt).balanceOf(address(this));
             if (available < fee) revert VaultFeeUnavailable(feeToken, fee, available);
             if (feeToken == collateral) POOL.withdraw(collateral, fee, _msgSender());
             else IERC20(debt).safeTransfer(_msgSender(), fee);
@@ -588,6 +622,20 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
             POOL.borrow(token, amount, _VARIABLE_RATE, 0, address(this));
             IERC20(token).safeTransfer(to, amount);
         }
+    }
+
+    /// @dev The switch itself runs in `CollateralLogic`, as this vault, with the executor's callback armed;
+    /// the new collateral is recorded only once every check there has passed.
+    function _switch(address newCollateral, bytes calldata path, uint256 slippageBps, uint256 fee) private {
+        _executing = true;
+        uint8 newDecimals = CollateralLogic.switchCollateral(newCollateral, path, slippageBps, fee, _msgSender());
+        _executing = false;
+        collateralAsset = newCollateral;
+        _collateralDecimals = newDecimals;
+    }
+
+    function _aTokenBalance(address asset) private view returns (uint256) {
+        return IERC20(POOL.getReserveData(asset).aTokenAddress).balanceOf(address(this));
     }
 
     /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the

@@ -23,6 +23,8 @@ export const NAMES = {
   forwarder: "BallastForwarder",
   /** The external library the vault implementation calls; script 04 deploys it and links the factory to it. */
   planner: "VaultPlanner",
+  /** The vault's collateral logic library (switch, foreign collateral), linked to the planner; script 04 deploys it. */
+  collateralLogic: "CollateralLogic",
   factory: "VaultFactory",
   /** Deployed by the factory's constructor; script 04 records it. */
   auction: "KeeperAuction",

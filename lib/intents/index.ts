@@ -1,6 +1,6 @@
 /**
  * EIP-712 typed data for Ballast's gasless flows, in one place for tests, tasks and the keeper bot:
- * the vault's own intents (SetPolicy, Rebalance, Close) and the forwarder's ERC-2771 requests.
+ * the vault's own intents (SetPolicy, Rebalance, Close, Switch) and the forwarder's ERC-2771 requests.
  */
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
@@ -20,10 +20,10 @@ const POLICY_FIELDS: TypedDataField[] = [
   { name: "urgentSlippageBps", type: "uint16" },
 ];
 
-export type IntentKind = "SetPolicy" | "Rebalance" | "Close";
+export type IntentKind = "SetPolicy" | "Rebalance" | "Close" | "Switch";
 
-/** `IRebalanceExecutor.Direction` as a `Rebalance` intent signs it (`uint8`). */
-export const DIRECTION = { None: 0n, Deleverage: 1n, Leverage: 2n, Close: 3n } as const;
+/** `IRebalanceExecutor.Direction` as a `Rebalance` intent signs it (`uint8`) and a report carries it. */
+export const DIRECTION = { None: 0n, Deleverage: 1n, Leverage: 2n, Close: 3n, Switch: 4n } as const;
 
 /** The vault's intent types, exactly as `BallastVault`'s type hashes spell them. */
 export const INTENT_TYPES: Record<IntentKind, Record<string, TypedDataField[]>> = {
@@ -61,6 +61,16 @@ export const INTENT_TYPES: Record<IntentKind, Record<string, TypedDataField[]>> 
       { name: "deadline", type: "uint256" },
     ],
   },
+  Switch: {
+    Switch: [
+      { name: "vault", type: "address" },
+      { name: "newCollateral", type: "address" },
+      { name: "maxSlippageBps", type: "uint16" },
+      { name: "maxFee", type: "uint256" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint256" },
+    ],
+  },
 };
 
 /** Each intent kind's message as the vault's `*BySig` functions take it (without the `vault` field). */
@@ -68,6 +78,7 @@ export interface IntentMessages {
   SetPolicy: IBallastVault.SetPolicyIntentStruct;
   Rebalance: IBallastVault.RebalanceIntentStruct;
   Close: IBallastVault.CloseIntentStruct;
+  Switch: IBallastVault.SwitchIntentStruct;
 }
 
 /** OpenZeppelin ERC2771Forwarder's request type. */

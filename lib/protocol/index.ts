@@ -3,6 +3,7 @@ import { getCreateAddress, parseUnits, ZeroAddress, type AddressLike } from "eth
 
 import {
   BallastForwarder__factory,
+  CollateralLogic__factory,
   KeeperAuction__factory,
   PriceGuard__factory,
   RebalanceExecutor__factory,
@@ -104,8 +105,8 @@ export interface Protocol {
   priceGuard: PriceGuard;
   executor: RebalanceExecutor;
   factory: VaultFactory;
-  /** The address of the external library the vault implementation, and so the factory, is linked to. */
-  planner: string;
+  /** The external libraries the vault implementation, and so the factory, is linked to. */
+  libraries: VaultLibraries;
   /** Deployed by the factory's constructor. */
   auction: KeeperAuction;
   /** The stateless read-only view keepers scan vaults with. */
@@ -141,8 +142,8 @@ export async function deployProtocol(
   );
   const executor = await new RebalanceExecutor__factory(governance).deploy(aave.addressesProvider, uniswap.router);
   const forwarder = await new BallastForwarder__factory(governance).deploy();
-  const planner = await deployPlanner(governance);
-  const { factory, auction } = await deployFactory(governance, planner, {
+  const libraries = await deployVaultLibraries(governance);
+  const { factory, auction } = await deployFactory(governance, libraries, {
     pool: aave.pool,
     executor,
     priceGuard,
@@ -178,20 +179,31 @@ export async function deployProtocol(
     })),
   );
   await applyChanges(await routeChanges(priceGuard, routes), governance);
-  return { governance, guardian, forwarder, priceGuard, executor, factory, planner, lens, auction };
+  return { governance, guardian, forwarder, priceGuard, executor, factory, libraries, lens, auction };
+}
+
+/** The addresses of the external libraries the vault implementation calls. */
+export interface VaultLibraries {
+  planner: string;
+  collateralLogic: string;
 }
 
 /**
- * Deploys VaultPlanner from its bytecode alone: its ABI names struct members by their Solidity enum type, which ethers
- * cannot parse (it warns on each fragment), and nothing calls the library but the vault.
+ * Deploys VaultPlanner, then CollateralLogic linked to it. VaultPlanner goes from its bytecode alone: its ABI names
+ * struct members by their Solidity enum type, which ethers cannot parse (it warns on each fragment), and nothing calls
+ * the library but the vault.
  */
-export async function deployPlanner(deployer: HardhatEthersSigner): Promise<string> {
+export async function deployVaultLibraries(deployer: HardhatEthersSigner): Promise<VaultLibraries> {
   const receipt = await (await deployer.sendTransaction({ data: VaultPlanner__factory.bytecode })).wait();
   if (receipt?.contractAddress == null) throw new Error("VaultPlanner was not deployed");
-  return receipt.contractAddress;
+  const planner = receipt.contractAddress;
+  const logic = await new CollateralLogic__factory(
+    { "contracts/libraries/VaultPlanner.sol:VaultPlanner": planner },
+    deployer,
+  ).deploy();
+  return { planner, collateralLogic: await logic.getAddress() };
 }
 
-/** The library links of the factory's bytecode: the vault implementation it creates calls VaultPlanner. */
 /** What `VaultFactory`'s constructor takes besides the auction. */
 export interface FactoryArgs {
   pool: AddressLike;
@@ -203,10 +215,10 @@ export interface FactoryArgs {
   bounds: IVaultFactory.PolicyBoundsStruct;
 }
 
-/** The keeper auction, naming the factory's address to come, then the factory (linked to `planner`) that checks it. */
+/** The keeper auction, naming the factory's address to come, then the factory (linked to `libraries`) that checks it. */
 export async function deployFactory(
   deployer: HardhatEthersSigner,
-  planner: string,
+  libraries: VaultLibraries,
   a: FactoryArgs,
   auctionConfig: IKeeperAuction.ConfigStruct = LOCAL_PARAMS.auction,
 ): Promise<{ factory: VaultFactory; auction: KeeperAuction }> {
@@ -214,7 +226,7 @@ export async function deployFactory(
     await nextCreateAddress(deployer, 1),
     auctionConfig,
   );
-  const factory = await new VaultFactory__factory(vaultFactoryLinks(planner), deployer).deploy(
+  const factory = await new VaultFactory__factory(vaultFactoryLinks(libraries), deployer).deploy(
     a.pool,
     a.executor,
     a.priceGuard,
@@ -235,8 +247,15 @@ export async function nextCreateAddress(deployer: HardhatEthersSigner, ahead: nu
   return getCreateAddress({ from: deployer.address, nonce: (await deployer.getNonce("pending")) + ahead });
 }
 
-export function vaultFactoryLinks(planner: string): { "contracts/libraries/VaultPlanner.sol:VaultPlanner": string } {
-  return { "contracts/libraries/VaultPlanner.sol:VaultPlanner": planner };
+/** The library links of the factory's bytecode: the vault implementation it creates calls both libraries. */
+export function vaultFactoryLinks(libraries: VaultLibraries): {
+  "contracts/libraries/VaultPlanner.sol:VaultPlanner": string;
+  "contracts/vault/logic/CollateralLogic.sol:CollateralLogic": string;
+} {
+  return {
+    "contracts/libraries/VaultPlanner.sol:VaultPlanner": libraries.planner,
+    "contracts/vault/logic/CollateralLogic.sol:CollateralLogic": libraries.collateralLogic,
+  };
 }
 
 /** A single-hop exactInput path through a market pool, in the given direction. */

@@ -6,8 +6,11 @@ import { ensureBuilt } from "../shared/build";
 
 const DEPLOYMENTS_HELP = "Address book to read (default: deployments/<network>.json, written by local:deploy)";
 
-task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, close) or a forward request; writes JSON")
-  .addParam("kind", "What to sign: set-policy | rebalance | close | forward", undefined, types.string)
+task(
+  "intent:sign",
+  "Builds and signs a vault intent (set-policy, rebalance, close, switch) or a forward request; writes JSON",
+)
+  .addParam("kind", "What to sign: set-policy | rebalance | close | switch | forward", undefined, types.string)
   .addOptionalParam("key", "Signer's hex private key (exactly one of --key and --account)", undefined, types.string)
   .addOptionalParam(
     "account",
@@ -36,7 +39,8 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   )
   .addOptionalParam(
     "maxSlippageBps",
-    "set-policy, rebalance, close, --call set-policy: largest swap shortfall in bps; on close, the unwind's bound " +
+    "set-policy, rebalance, close, switch, --call set-policy: largest swap shortfall in bps; on close and switch, " +
+      "the swap's bound " +
       "(default: current policy; at most the protocol cap)",
     undefined,
     types.int,
@@ -74,7 +78,8 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   )
   .addOptionalParam(
     "maxFee",
-    "set-policy, close: most the relayer may take, in whole fee-token units (default 0)",
+    "set-policy, close, switch: most the relayer may take, in whole fee-token units (switch: of the new " +
+      "collateral) (default 0)",
     undefined,
     types.string,
   )
@@ -94,6 +99,12 @@ task("intent:sign", "Builds and signs a vault intent (set-policy, rebalance, clo
   .addOptionalParam(
     "maxReward",
     "rebalance: most the relayer may take, in whole reward-token units (default 0)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "newCollateral",
+    "switch: the asset the collateral moves into, symbol or address; the factory must allow it against the debt asset",
     undefined,
     types.string,
   )
@@ -166,7 +177,8 @@ task("intent:relay", "Submits a signed intent to its vault (*BySig) or a forward
   )
   .addOptionalParam(
     "path",
-    "Rebalance, Close: hex Uniswap V3 path in the direction of the swap",
+    "Rebalance, Close, Switch: hex Uniswap V3 path in the direction of the swap (Switch default: old collateral -> " +
+      "debt asset -> new collateral through the reference pools)",
     undefined,
     types.string,
   )

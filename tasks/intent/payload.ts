@@ -42,10 +42,21 @@ export interface CloseMessage {
   deadline: bigint;
 }
 
+export interface SwitchMessage {
+  /** The asset the collateral moves into; the relayer's fee is paid in it. */
+  newCollateral: string;
+  /** The switch's slippage bound, at most the factory's cap. */
+  maxSlippageBps: bigint;
+  maxFee: bigint;
+  nonce: bigint;
+  deadline: bigint;
+}
+
 export interface VaultMessages {
   SetPolicy: SetPolicyMessage;
   Rebalance: RebalanceMessage;
   Close: CloseMessage;
+  Switch: SwitchMessage;
 }
 
 export type VaultIntentKind = keyof VaultMessages;
@@ -59,7 +70,8 @@ interface SignedIntentOf<K extends VaultIntentKind> {
   signature: string;
 }
 
-export type SignedVaultIntent = SignedIntentOf<"SetPolicy"> | SignedIntentOf<"Rebalance"> | SignedIntentOf<"Close">;
+export type SignedVaultIntent =
+  SignedIntentOf<"SetPolicy"> | SignedIntentOf<"Rebalance"> | SignedIntentOf<"Close"> | SignedIntentOf<"Switch">;
 
 export interface ForwardRequestValues {
   from: string;
@@ -225,7 +237,8 @@ export function parsePayload(text: string, where: string): SignedPayload {
     }
     case "SetPolicy":
     case "Rebalance":
-    case "Close": {
+    case "Close":
+    case "Switch": {
       const m = r.object(top.message, "message");
       const p = "message.";
       const common = {
@@ -276,6 +289,19 @@ export function parsePayload(text: string, where: string): SignedPayload {
           },
         };
       }
+      if (top.kind === "Switch") {
+        return {
+          kind: "Switch",
+          ...common,
+          message: {
+            newCollateral: r.address(m, "newCollateral", p),
+            maxSlippageBps: r.uint(m, "maxSlippageBps", p),
+            maxFee: r.uint(m, "maxFee", p),
+            nonce,
+            deadline,
+          },
+        };
+      }
       return {
         kind: "Close",
         ...common,
@@ -289,6 +315,6 @@ export function parsePayload(text: string, where: string): SignedPayload {
       };
     }
     default:
-      return r.fail("kind", "one of SetPolicy, Rebalance, Close, ForwardRequest", top.kind);
+      return r.fail("kind", "one of SetPolicy, Rebalance, Close, Switch, ForwardRequest", top.kind);
   }
 }

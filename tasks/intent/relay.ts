@@ -18,6 +18,7 @@ import {
   resolveSigner,
   send,
   swapPath,
+  switchPath,
   tokenInfo,
   vaultAt,
   type TaskContext,
@@ -118,6 +119,8 @@ function intentFee(intent: SignedVaultIntent): { token: string; max: bigint } {
       return { token: intent.message.feeToken, max: intent.message.maxFee };
     case "Rebalance":
       return { token: intent.message.rewardToken, max: intent.message.maxReward };
+    case "Switch":
+      return { token: intent.message.newCollateral, max: intent.message.maxFee };
   }
 }
 
@@ -161,6 +164,16 @@ export async function relayVaultIntent(
   let receipt: ContractTransactionReceipt;
   if (intent.kind === "SetPolicy") {
     receipt = await send("setPolicyBySig", () => vault.setPolicyBySig(intent.message, intent.signature, fee));
+  } else if (intent.kind === "Switch") {
+    const [collateral, debt] = await Promise.all([
+      vault.collateralAsset().then((a) => tokenInfo(ctx, a)),
+      vault.debtAsset().then((a) => tokenInfo(ctx, a)),
+    ]);
+    const route = await switchPath(ctx, collateral, debt, feeToken, options);
+    log(`  route: ${route.label}`);
+    receipt = await send("switchCollateralBySig", () =>
+      vault.switchCollateralBySig(intent.message, intent.signature, route.path, fee),
+    );
   } else {
     const [collateral, debt] = await Promise.all([
       vault.collateralAsset().then((a) => tokenInfo(ctx, a)),
@@ -361,7 +374,7 @@ export async function relayTask(args: RelayArgs, hre: HardhatRuntimeEnvironment)
     return relayForward(ctx, payload, relayer, where);
   }
   if (payload.kind === "SetPolicy" && (args.path !== undefined || args.feeTier !== undefined)) {
-    throw new TaskError("--path and --fee-tier apply to Rebalance and Close intents only");
+    throw new TaskError("--path and --fee-tier apply to Rebalance, Close and Switch intents only");
   }
   return relayVaultIntent(ctx, payload, relayer, args, where);
 }

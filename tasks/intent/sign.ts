@@ -35,6 +35,7 @@ export const KINDS = {
   "set-policy": "SetPolicy",
   rebalance: "Rebalance",
   close: "Close",
+  switch: "Switch",
   forward: "ForwardRequest",
 } as const;
 export type KindFlag = keyof typeof KINDS;
@@ -50,6 +51,7 @@ export interface SignArgs extends PolicyFlags {
   maxFee?: string;
   rewardToken?: string;
   maxReward?: string;
+  newCollateral?: string;
   direction?: string;
   to?: string;
   data?: string;
@@ -82,6 +84,7 @@ const FLAGS: Record<string, readonly (keyof SignArgs)[]> = {
   SetPolicy: [...POLICY_FLAGS, "feeToken", "maxFee"],
   Rebalance: ["direction", "targetHf", "maxSlippageBps", "rewardToken", "maxReward"],
   Close: ["maxSlippageBps", "feeToken", "maxFee"],
+  Switch: ["newCollateral", "maxSlippageBps", "maxFee"],
   "forward raw": ["to", "data", "gas"],
   "forward set-policy": ["call", ...POLICY_FLAGS, "gas"],
   "forward pause": ["call", "gas"],
@@ -182,7 +185,7 @@ async function signedDirection(vault: BallastVault, targetHF: bigint, given: str
 export async function buildVaultIntent(
   ctx: TaskContext,
   signer: Signer,
-  kind: "SetPolicy" | "Rebalance" | "Close",
+  kind: "SetPolicy" | "Rebalance" | "Close" | "Switch",
   args: SignArgs,
   deadline: bigint,
 ): Promise<SignedVaultIntent> {
@@ -243,6 +246,31 @@ export async function buildVaultIntent(
       return signVaultIntent(ctx, signer, "Close", vaultAddress, {
         maxSlippageBps,
         feeToken: fee.address,
+        maxFee,
+        nonce,
+        deadline,
+      });
+    }
+    case "Switch": {
+      if (args.newCollateral === undefined) throw new TaskError("--kind switch needs --new-collateral (e.g. WBTC)");
+      const [collateral, debt] = [await vault.collateralAsset(), await vault.debtAsset()];
+      const target = await tokenInfo(ctx, tokenAddress(ctx, args.newCollateral, "--new-collateral"));
+      if (target.address === collateral || !(await ctx.factory.isPairAllowed(target.address, debt))) {
+        const [c, d] = [await tokenInfo(ctx, collateral), await tokenInfo(ctx, debt)];
+        throw new TaskError(
+          `--new-collateral ${target.symbol}: the vault would refuse it (VaultSwitchNotAllowed): it must differ from ` +
+            `${c.symbol} and be allowed against ${d.symbol} by the factory`,
+        );
+      }
+      const maxSlippageBps = await signedSlippage(ctx, vault, args.maxSlippageBps);
+      const maxFee = parseAmount(args.maxFee ?? "0", target, "--max-fee");
+      log(
+        `Switch for ${vaultAddress}: collateral into ${target.symbol}, slippage <= ${fmt.bps(maxSlippageBps)}, ` +
+          `fee <= ${fmt.token(maxFee, target.decimals, target.symbol)}`,
+      );
+      return signVaultIntent(ctx, signer, "Switch", vaultAddress, {
+        newCollateral: target.address,
+        maxSlippageBps,
         maxFee,
         nonce,
         deadline,

@@ -5,7 +5,8 @@
  * sweep, a pass reads only:
  * - the vaults whose trigger the pair's oracle ratio has crossed at this block (within the index's margin);
  * - the vaults touched since the last pass by an event of their own, or by an Aave event on their behalf (supply,
- *   repay, liquidation, collateral switched on or off);
+ *   repay, liquidation, collateral switched on or off); a vault whose own collateral switch moved it to another pair
+ *   is re-indexed under that pair and dropped from the old one;
  * - the vaults whose auction may be running (the bot adds them), and those whose last status was unreadable.
  * - a rolling share of the registry, in registry order, so that every vault is re-read at least once every
  *   `sweepSeconds` of chain time (the index's margin covers the interest drift in between) without a pass that reads
@@ -174,7 +175,12 @@ export class VaultWatch {
       }
       if (sweep) index.build(list, prices);
       for (const s of list) {
-        if (!sweep) index.update(s, prices);
+        if (!sweep) {
+          // A collateral switch moved the vault to another pair: its old trigger must not linger.
+          const previous = this.pairOf.get(s.vault);
+          if (previous !== undefined && previous !== pair) this.indexes.get(previous)?.remove(s.vault);
+          index.update(s, prices);
+        }
         this.pairOf.set(s.vault, pair);
       }
     }

@@ -272,6 +272,35 @@ export async function swapPath(
   };
 }
 
+/**
+ * The path a collateral switch sells along, `--path` if given, else from the old collateral to the debt asset and on
+ * to the new one, each hop through its pair's reference pool (the pools governance surely allows for both pairs).
+ */
+export async function switchPath(
+  ctx: TaskContext,
+  from: TokenInfo,
+  debt: TokenInfo,
+  to: TokenInfo,
+  options: { path?: string; feeTier?: number },
+): Promise<{ path: string; label: string }> {
+  if (options.feeTier !== undefined) {
+    throw new TaskError("A switch sells through two pools: pass --path for another route than the reference pools'");
+  }
+  if (options.path !== undefined) return swapPath(ctx, from, to, options);
+  const fees: number[] = [];
+  for (const token of [from, to]) {
+    const reference = await ctx.priceGuard.referencePool(token.address, debt.address);
+    if (reference === ZeroAddress) {
+      throw new TaskError(`No reference pool for ${token.symbol}/${debt.symbol}: is that pair allowed? Pass --path`);
+    }
+    fees.push(Number(await IUniswapV3Pool__factory.connect(reference, ctx.hre.ethers.provider).fee()));
+  }
+  return {
+    path: encodePath([from.address, debt.address, to.address], fees),
+    label: `${from.symbol} -> ${debt.symbol} (${fees[0] / 10_000}% pool) -> ${to.symbol} (${fees[1] / 10_000}% pool)`,
+  };
+}
+
 /** A vault of the book's factory. */
 export async function vaultAt(ctx: TaskContext, address: string, flag = "--vault"): Promise<BallastVault> {
   const vault = parseAddress(address, flag);

@@ -1,7 +1,7 @@
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition } from "hardhat/types";
 
-import type { CloseArgs, PolicyArgs, StatusArgs } from "./manage";
+import type { CloseArgs, PolicyArgs, StatusArgs, SwitchArgs } from "./manage";
 import type { OpenArgs } from "./open";
 import { ensureBuilt } from "../shared/build";
 
@@ -181,4 +181,37 @@ close
     await ensureBuilt(hre);
     const { closeTask } = await import("./manage");
     return closeTask(args, hre);
+  });
+
+const switchCollateral = task(
+  "vault:switch",
+  "Moves a vault's collateral into another allowed asset in one transaction, keeping the debt (directly or --gasless)",
+)
+  .addParam(
+    "to",
+    "The new collateral, symbol or address (allowed against the vault's debt asset)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam("vault", "Vault address (default: the owner's vault for --salt)", undefined, types.string)
+  .addOptionalParam("salt", "Vault salt, when --vault is not given", "0", types.string)
+  .addOptionalParam(
+    "path",
+    "Hex Uniswap V3 path old collateral -> new (default: through the debt asset, over both reference pools)",
+    undefined,
+    types.string,
+  )
+  .addOptionalParam(
+    "fee",
+    "With --gasless: fee the relayer takes, whole units of the new collateral (default 0)",
+    undefined,
+    types.string,
+  );
+ownerParams(gaslessParams(switchCollateral, "a Switch intent relayed to switchCollateralBySig"));
+switchCollateral
+  .addOptionalParam("deployments", DEPLOYMENTS_HELP, undefined, types.string)
+  .setAction(async (args: SwitchArgs, hre) => {
+    await ensureBuilt(hre);
+    const { switchTask } = await import("./manage");
+    return switchTask(args, hre);
   });

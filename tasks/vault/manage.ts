@@ -1,8 +1,8 @@
-/** `vault:status`, `vault:policy`, `vault:close`. */
+/** `vault:status`, `vault:policy`, `vault:close`, `vault:switch`. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, hexlify, randomBytes, type Signer } from "ethers";
 
-import type { BallastVault } from "../../typechain-types";
+import type { BallastVault, IBallastVault } from "../../typechain-types";
 import { signVaultIntent, type PolicyValues } from "../intent/payload";
 import { relayVaultIntent } from "../intent/relay";
 import {
@@ -13,6 +13,7 @@ import {
   resolveSigner,
   send,
   swapPath,
+  switchPath,
   tokenAddress,
   tokenInfo,
   type TaskContext,
@@ -261,4 +262,101 @@ export async function closeTask(args: CloseArgs, hre: HardhatRuntimeEnvironment)
       `${fmt.token(result.debtAssetReturned, debt.decimals, debt.symbol)}`,
   );
   return result;
+}
+
+export interface SwitchArgs extends OwnerArgs, RelayerArgs {
+  to: string;
+  vault?: string;
+  salt: string;
+  gasless: boolean;
+  fee?: string;
+  path?: string;
+  deployments?: string;
+}
+
+export interface SwitchResult {
+  vault: string;
+  hash: string;
+  oldCollateral: string;
+  newCollateral: string;
+  sold: bigint;
+  bought: bigint;
+  hfBefore: bigint;
+  hfAfter: bigint;
+  /** Equity lost to the swap, the flash premium and a relayer's fee, in the oracle's base units. */
+  equityLossBase: bigint;
+}
+
+/** `vault:switch`. */
+export async function switchTask(args: SwitchArgs, hre: HardhatRuntimeEnvironment): Promise<SwitchResult> {
+  checkGaslessFlags(args);
+  const { ctx, owner, ownerAddress, vault, relayer } = await ownedVault(hre, args);
+  const vaultAddress = await vault.getAddress();
+  const [from, debt, to] = await Promise.all([
+    vault.collateralAsset().then((a) => tokenInfo(ctx, a)),
+    vault.debtAsset().then((a) => tokenInfo(ctx, a)),
+    tokenInfo(ctx, tokenAddress(ctx, args.to, "--to")),
+  ]);
+  if (to.address === from.address) throw new TaskError(`Vault ${vaultAddress} already holds ${from.symbol}`);
+  if (!(await ctx.factory.isPairAllowed(to.address, debt.address))) {
+    throw new TaskError(
+      `${to.symbol}/${debt.symbol} is not a pair the factory allows: the vault would refuse the switch ` +
+        `(VaultSwitchNotAllowed); governance allows pairs with VaultFactory.setPair`,
+    );
+  }
+  const position = await vault.position();
+  if (position.collateralBase === 0n) throw new TaskError(`Vault ${vaultAddress} holds no collateral to switch`);
+  const route = await switchPath(ctx, from, debt, to, args);
+  log(
+    `Switching vault ${vaultAddress} from ${from.symbol} to ${to.symbol}: collateral ${fmt.usd(position.collateralBase)}, ` +
+      `debt ${fmt.usd(position.debtBase)} kept, HF ${fmt.hf(position.healthFactor)} (${route.label})`,
+  );
+  let hash: string;
+  if (relayer === undefined) {
+    hash = (await send("switchCollateral", () => vault.switchCollateral(to.address, route.path))).hash;
+  } else {
+    const fee = parseAmount(args.fee ?? "0", to, "--fee");
+    const intent = await signVaultIntent(ctx, owner, "Switch", vaultAddress, {
+      newCollateral: to.address,
+      maxSlippageBps: (await readPolicy(vault)).maxSlippageBps,
+      maxFee: fee,
+      nonce: await freshNonce(vault, ownerAddress),
+      deadline: (await chainTime(hre)) + INTENT_LIFETIME,
+    });
+    log(`  owner ${ownerAddress} signed a Switch intent (fee <= ${fmt.token(fee, to.decimals, to.symbol)})`);
+    hash = (await relayVaultIntent(ctx, intent, relayer, { feeAmount: fee, path: route.path })).hash;
+  }
+  const receipt = await hre.ethers.provider.getTransactionReceipt(hash);
+  const report = receipt === null ? undefined : switchReport(vault, receipt.logs);
+  if (report === undefined) throw new TaskError(`Transaction ${hash} switched nothing: check it on the chain`);
+  log(
+    `  sold ${fmt.token(report.amountIn, from.decimals, from.symbol)} for ` +
+      `${fmt.token(report.amountOut, to.decimals, to.symbol)}; HF ${fmt.hf(report.hfBefore)} -> ` +
+      `${fmt.hf(report.hfAfter)}; cost ${fmt.usd(report.equityLossBase)} of equity (swap, flash premium, fee)`,
+  );
+  return {
+    vault: vaultAddress,
+    hash,
+    oldCollateral: from.address,
+    newCollateral: to.address,
+    sold: report.amountIn,
+    bought: report.amountOut,
+    hfBefore: report.hfBefore,
+    hfAfter: report.hfAfter,
+    equityLossBase: report.equityLossBase,
+  };
+}
+
+/** The report of the vault's `CollateralSwitched` event among `logs`. */
+function switchReport(
+  vault: BallastVault,
+  logs: readonly { address: string; topics: readonly string[]; data: string }[],
+): IBallastVault.RebalanceReportStructOutput | undefined {
+  const address = vault.target.toString().toLowerCase();
+  for (const entry of logs) {
+    if (entry.address.toLowerCase() !== address) continue;
+    const parsed = vault.interface.parseLog(entry);
+    if (parsed?.name === "CollateralSwitched") return parsed.args.report as IBallastVault.RebalanceReportStructOutput;
+  }
+  return undefined;
 }

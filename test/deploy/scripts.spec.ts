@@ -21,7 +21,15 @@ import { BallastVault__factory, IUniswapV3Factory__factory } from "../../typecha
 import { ballastFixture, deployedBallast, useTemporaryAddressBook } from "../shared/deployment";
 
 const MARKET_NAMES = [...Object.values(MARKET), ...ASSETS.map(tokenName)];
-const CORE = [NAMES.priceGuard, NAMES.executor, NAMES.forwarder, NAMES.planner, NAMES.factory, NAMES.auction];
+const CORE = [
+  NAMES.priceGuard,
+  NAMES.executor,
+  NAMES.forwarder,
+  NAMES.planner,
+  NAMES.collateralLogic,
+  NAMES.factory,
+  NAMES.auction,
+];
 const ALL = [...CORE, NAMES.lens];
 
 /** What each tag records beyond the local market, its dependencies included. */

@@ -142,13 +142,17 @@ export type StateSubject = Pick<VaultFixture, "aave" | "tokens" | "vault" | "ali
  * block, and interest accrued over that second moves `debtBase` and the HF although nothing happened.
  */
 export async function snapshotState(f: StateSubject): Promise<StateSnapshot> {
+  // WBTC too: a collateral switch moves the vault into it.
   const pos = [
     await f.aave.aTokens.WETH.scaledBalanceOf(f.vault),
+    await f.aave.aTokens.WBTC.scaledBalanceOf(f.vault),
     await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault),
   ];
   const balances: bigint[] = [];
   for (const holder of [f.alice.address, f.keeper.address, f.attacker.address, await f.executor.getAddress()]) {
-    for (const symbol of ["WETH", "USDC"] as const) balances.push(await f.tokens.erc20[symbol].balanceOf(holder));
+    for (const symbol of ["WETH", "WBTC", "USDC"] as const) {
+      balances.push(await f.tokens.erc20[symbol].balanceOf(holder));
+    }
   }
   return {
     position: pos,

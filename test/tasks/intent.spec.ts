@@ -141,6 +141,53 @@ describe("intent:sign and intent:relay", () => {
     });
   });
 
+  describe("Switch", () => {
+    it("moves the vault's collateral into WBTC and pays the relayer in WBTC", async () => {
+      const f = await loadFixture(openedFixture);
+      const out = tmpFile("switch.json");
+      const { result: signed } = await runTask<SignedPayload>("intent:sign", {
+        kind: "switch",
+        account: ALICE,
+        vault: await f.vault.getAddress(),
+        newCollateral: "WBTC",
+        maxFee: "0.0002",
+        out,
+        deployments: f.book,
+      });
+      expect(signed.kind).to.equal("Switch");
+      const { output } = await runTask<RelayResult>("intent:relay", {
+        file: out,
+        fee: "0.0001",
+        relayerAccount: RELAYER,
+        deployments: f.book,
+      });
+      expect(await f.vault.collateralAsset()).to.equal(await f.tokens.erc20.WBTC.getAddress());
+      expect(await f.tokens.erc20.WBTC.balanceOf(f.relayer.address)).to.equal(10_000n);
+      expect(output).to.contain("route: WETH -> USDC (0.05% pool) -> WBTC (0.3% pool)");
+      expect(output).to.contain("fee received: 0.0001 WBTC");
+    });
+
+    it("refuses to sign a switch the vault would refuse, naming why", async () => {
+      const f = await loadFixture(openedFixture);
+      await expectTaskError(
+        "intent:sign",
+        {
+          kind: "switch",
+          account: ALICE,
+          vault: await f.vault.getAddress(),
+          newCollateral: "WETH",
+          deployments: f.book,
+        },
+        /VaultSwitchNotAllowed/,
+      );
+      await expectTaskError(
+        "intent:sign",
+        { kind: "switch", account: ALICE, vault: await f.vault.getAddress(), deployments: f.book },
+        /--kind switch needs --new-collateral/,
+      );
+    });
+  });
+
   describe("ForwardRequest", () => {
     it("--call pause: the owner's signed request goes through the forwarder and pauses automation", async () => {
       const f = await loadFixture(openedFixture);

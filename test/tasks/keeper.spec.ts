@@ -8,7 +8,7 @@ import type { BallastVault } from "../../typechain-types";
 import { ASSETS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/market";
 import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
 import { sortAssets } from "../../lib/market/uniswap";
-import { DEFAULT_POLICY } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath } from "../../lib/protocol";
 import { readFees } from "../../lib/keeper/fees";
 import { KEY_ENV, KEY_FLAG_REFUSED } from "../../tasks/keeper/keys";
 import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
@@ -368,6 +368,28 @@ describe("keeper:run", () => {
       const pass = await indexed.bot.pass();
       expect([pass.sweep, pass.read]).to.deep.equal([false, 1]);
       expect(pass.kicked).to.deep.equal([v1]);
+    });
+
+    it("follows a collateral switch: the vault leaves its old pair's index for the new one's", async () => {
+      const f = await loadFixture(keeperFixture);
+      const { indexed } = await bots(f);
+      const [weth, usdc, wbtc] = await Promise.all(
+        (["WETH", "USDC", "WBTC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
+      );
+      await (await f.v1.switchCollateral(wbtc, encodePath([weth, usdc, wbtc], [500, 3_000]))).wait();
+      const [[v1], [v3]] = await Promise.all([addr(f.v1), addr(f.v3)]);
+      const switched = await indexed.bot.pass();
+      expect([switched.sweep, switched.read, switched.outOfBand]).to.deep.equal([false, 1, 0]);
+      // WETH -20% would have taken v1 (then 1.5) under its band: only v3 is read, v1 is no WETH vault any more.
+      await movePrice(f, "WETH", 1_600n * ORACLE_BASE_CURRENCY_UNIT);
+      const wethDrop = await indexed.bot.pass();
+      expect([wethDrop.sweep, wethDrop.read]).to.deep.equal([false, 1]);
+      expect(wethDrop.kicked).to.deep.equal([v3]);
+      // WBTC -10% takes v1 (about 1.41 after the switch) under 1.3; the WBTC vault (1.5) stays in band.
+      await movePrice(f, "WBTC", 54_000n * ORACLE_BASE_CURRENCY_UNIT);
+      const wbtcDrop = await indexed.bot.pass();
+      expect([wbtcDrop.sweep, wbtcDrop.read]).to.deep.equal([false, 2]);
+      expect(wbtcDrop.kicked).to.deep.equal([v1]);
     });
 
     it("re-reads a rolling share of the registry, so that every vault is read again within --sweep-interval", async () => {

@@ -4,7 +4,7 @@ import { parseUnits, toBeHex, ZeroHash, zeroPadValue } from "ethers";
 
 import { BallastVault__factory } from "../../typechain-types";
 import type { OpenResult } from "../../tasks/vault/open";
-import type { CloseResult, PolicyResult } from "../../tasks/vault/manage";
+import type { CloseResult, PolicyResult, SwitchResult } from "../../tasks/vault/manage";
 import type { VaultStatus } from "../../tasks/shared/vault";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { DEFAULT_POLICY } from "../../lib/protocol";
@@ -235,6 +235,56 @@ describe("vault tasks", () => {
         "vault:close",
         { vault: await f.vault.getAddress(), ownerAccount: ALICE, deployments: f.book },
         /holds nothing to close/,
+      );
+    });
+  });
+
+  describe("vault:switch", () => {
+    it("directly: moves the collateral into WBTC through both reference pools, keeping the debt", async () => {
+      const f = await loadFixture(openedFixture);
+      const debtBefore = (await f.vault.position()).debtBase;
+      const { result, output } = await runTask<SwitchResult>("vault:switch", {
+        to: "WBTC",
+        ownerAccount: ALICE,
+        deployments: f.book,
+      });
+      const wbtc = await f.tokens.erc20.WBTC.getAddress();
+      expect(await f.vault.collateralAsset()).to.equal(wbtc);
+      expect(result.newCollateral).to.equal(wbtc);
+      expect(await f.aave.aTokens.WETH.balanceOf(f.vault)).to.equal(0n);
+      expect(result.bought > 0n).to.equal(true);
+      expectNear((await f.vault.position()).debtBase, debtBefore, debtBefore / 100_000n, "debt kept");
+      expect(output).to.contain("WETH -> USDC (0.05% pool) -> WBTC (0.3% pool)");
+      expect(output).to.match(/HF \d\.\d+ -> \d\.\d+/);
+      await expectTaskError(
+        "vault:switch",
+        { to: "WBTC", ownerAccount: ALICE, deployments: f.book },
+        /already holds WBTC/,
+      );
+    });
+
+    it("--gasless: a Switch intent relayed to switchCollateralBySig; the relayer takes its fee in WBTC", async () => {
+      const f = await loadFixture(openedFixture);
+      const ethBefore = await f.alice.provider.getBalance(f.alice.address);
+      const { result } = await runTask<SwitchResult>("vault:switch", {
+        to: "WBTC",
+        ownerAccount: ALICE,
+        gasless: true,
+        fee: "0.0001",
+        relayerAccount: RELAYER,
+        deployments: f.book,
+      });
+      expect(await f.alice.provider.getBalance(f.alice.address)).to.equal(ethBefore);
+      expect(await f.tokens.erc20.WBTC.balanceOf(f.relayer.address)).to.equal(10_000n);
+      expect(result.hfAfter < result.hfBefore).to.equal(true);
+    });
+
+    it("refuses a pair the factory does not allow, before sending anything", async () => {
+      const f = await loadFixture(openedFixture);
+      await expectTaskError(
+        "vault:switch",
+        { to: "USDC", ownerAccount: ALICE, deployments: f.book },
+        /USDC\/USDC is not a pair the factory allows.*VaultFactory.setPair/,
       );
     });
   });

@@ -1035,8 +1035,9 @@ describe("BallastVault intents", () => {
         SetPolicy: await f.vault.SET_POLICY_TYPEHASH(),
         Rebalance: await f.vault.REBALANCE_TYPEHASH(),
         Close: await f.vault.CLOSE_TYPEHASH(),
+        Switch: await f.vault.SWITCH_TYPEHASH(),
       };
-      for (const kind of ["SetPolicy", "Rebalance", "Close"] as const) {
+      for (const kind of ["SetPolicy", "Rebalance", "Close", "Switch"] as const) {
         const encoder = TypedDataEncoder.from(INTENT_TYPES[kind]);
         expect(keccak256(toUtf8Bytes(encoder.encodeType(kind))), kind).to.equal(hashes[kind]);
       }

@@ -68,7 +68,7 @@ async function rogueVaultFixture(): Promise<RogueFixture> {
   const weth = f.tokens.erc20.WETH;
   const usdc = f.tokens.erc20.USDC;
   const rogue = await new RogueExecutor__factory(governance).deploy(f.aave.addressesProvider, f.uniswap.router);
-  const { factory: rogueFactory } = await deployFactory(governance, f.planner, {
+  const { factory: rogueFactory } = await deployFactory(governance, f.libraries, {
     pool: f.aave.pool,
     executor: rogue,
     priceGuard: f.priceGuard,

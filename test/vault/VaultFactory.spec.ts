@@ -170,7 +170,7 @@ describe("VaultFactory", () => {
 
     it("rejects a zero pool, executor, price guard, forwarder, guardian or auction with FactoryZeroAddress", async () => {
       const f = await loadFixture(factoryFixture);
-      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
+      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.libraries), f.governance);
       const auction = await nextAuction(f);
       const args = {
         pool: await f.aave.pool.getAddress(),
@@ -207,7 +207,7 @@ describe("VaultFactory", () => {
 
     it("rejects an auction that names another factory with FactoryAuctionMismatch", async () => {
       const f = await loadFixture(factoryFixture);
-      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
+      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.libraries), f.governance);
       // The live auction names the live factory; another names an address that is no factory at all.
       const stale = await new KeeperAuction__factory(f.governance).deploy(
         await f.executor.getAddress(),
@@ -233,7 +233,7 @@ describe("VaultFactory", () => {
           .withArgs(await auction.getAddress(), named);
       }
       // Named right, it deploys, and its vaults trust that auction.
-      const { factory, auction } = await deployFactory(f.governance, f.planner, {
+      const { factory, auction } = await deployFactory(f.governance, f.libraries, {
         pool: f.aave.pool,
         executor: f.executor,
         priceGuard: f.priceGuard,
@@ -248,7 +248,7 @@ describe("VaultFactory", () => {
 
     it("rejects bounds outside the hard limits with FactoryBoundsInvalid", async () => {
       const f = await loadFixture(factoryFixture);
-      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.planner), f.governance);
+      const deployer = new VaultFactory__factory(vaultFactoryLinks(f.libraries), f.governance);
       const bounds = { ...LOCAL_PARAMS.bounds, hfTolerance: LOCAL_PARAMS.bounds.minBandGap };
       const auction = await nextAuction(f);
       await expect(
@@ -288,7 +288,7 @@ describe("VaultFactory", () => {
         LOCAL_PARAMS.maxTwapDeviationBps,
       );
       await (await guard.setReferencePool(f.weth, f.usdc, 500)).wait();
-      const { factory } = await deployFactory(f.governance, f.planner, {
+      const { factory } = await deployFactory(f.governance, f.libraries, {
         pool: f.aave.pool,
         executor: f.executor,
         priceGuard: guard,
