@@ -1158,6 +1158,24 @@ describe("BallastVault", () => {
       expect(await f.tokens.erc20.USDC.balanceOf(auction)).to.equal(0n);
     });
 
+    it("caps the whole reward at the owner's maxRewardBase, sized as a fixed cost: the deleverage still lands on target", async () => {
+      const f = await loadFixture(droppedVaultFixture);
+      // $5 in all: far below 1% of the ~$11,000 sold, so the premium share gives way to the absolute cap.
+      const cap = 5n * ORACLE_BASE_CURRENCY_UNIT;
+      await (await f.vault.setPolicy({ ...DEFAULT_POLICY, maxRewardBase: cap })).wait();
+      const auction = await impersonateAuction(f);
+      const read = await auctionRead(f, f.vault);
+      const tx = await f.vault.connect(auction).rebalanceForAuction(f.down, MaxUint256, OWNER_CAP, 0, ...read);
+      const [report] = await rebalancedReports(f.vault, tx);
+      await hre.network.provider.request({ method: "hardhat_stopImpersonatingAccount", params: [auction.address] });
+      const uncapped = (((report.amountIn * price(1_600n)) / WAD) * OWNER_CAP) / BPS;
+      expect(uncapped).to.be.gt(cap * 20n);
+      // 5 USDC (6 decimals) at $1.
+      expect(report.keeperReward).to.equal(5_000_000n);
+      await expectLandedOnTarget(f, report);
+      await expectExecutorClean(f);
+    });
+
     for (const side of [
       { label: "deleverage", fixture: droppedVaultFixture, path: "down", direction: 1n },
       { label: "leverage", fixture: raisedVaultFixture, path: "up", direction: 2n },
