@@ -13,6 +13,7 @@ import hre from "hardhat";
 import type { IBallastVault } from "../../typechain-types";
 import { signForwardRequest, signIntent } from "../../lib/intents";
 import { mined } from "../../lib/market/aave";
+import { encodePath } from "../../lib/protocol";
 import { movePrice, rebalancedReports } from "../shared/vault";
 import { executedEvents, kickRefunds } from "../shared/keeper";
 import { saleSlippageBps } from "../shared/reference/rebalanceMath";
@@ -955,8 +956,18 @@ export const ATTACKS = [
   "cancelNonce",
   "stalePolicySignature",
   "wrongDirectionRebalance",
+  "switchCollateral",
+  "forgedSwitchSignature",
 ] as const;
 export type Attack = (typeof ATTACKS)[number];
+
+/** WETH -> USDC (0.05%) -> WBTC (0.3%): a collateral switch's path through governance's routes. */
+async function switchPath(sys: System): Promise<string> {
+  const [weth, usdc, wbtc] = await Promise.all(
+    (["WETH", "USDC", "WBTC"] as const).map((symbol) => sys.tokens.erc20[symbol].getAddress()),
+  );
+  return encodePath([weth, usdc, wbtc], [500, 3_000]);
+}
 
 /** Invariants 2 and 6: every way the attacker tries to act for an owner reverts with the exact error, and changes nothing. */
 export class AttackerAttempt extends Step {
@@ -1079,6 +1090,25 @@ export class AttackerAttempt extends Step {
         );
         break;
       }
+      case "switchCollateral":
+        await expectOutcome(
+          vault.switchCollateral(await sys.tokens.erc20.WBTC.getAddress(), await switchPath(sys)),
+          custom(owner.vault, "VaultNotOwner", sys.attacker.address),
+        );
+        break;
+      case "forgedSwitchSignature": {
+        // The attacker signs a switch of the owner's vault into WBTC with a fee for itself.
+        const switchIntent: IBallastVault.SwitchIntentStruct = {
+          newCollateral: await sys.tokens.erc20.WBTC.getAddress(),
+          maxSlippageBps: v.policy.maxSlippageBps,
+          maxFee: 10_000n,
+          nonce: v.nextNonce,
+          deadline: await deadlineIn(3_600n),
+        };
+        const forged = await signIntent(sys.attacker, "Switch", owner.vaultAddress, sys.chainId, switchIntent);
+        await expectOutcome(vault.switchCollateralBySig(switchIntent, forged, await switchPath(sys), 10_000n), invalid);
+        break;
+      }
       case "cancelNonce":
         // The owner's next nonce stays unused (`expectMatchesModel`).
         await expectOutcome(vault.cancelNonce(v.nextNonce), custom(owner.vault, "VaultNotOwner", sys.attacker.address));
@@ -1100,11 +1130,14 @@ export class AttackerAttempt extends Step {
     expect(await this.snapshot(sys, owner), "an attack changed nothing").to.deep.equal(before);
     return "ran";
   }
-  private async snapshot(sys: System, owner: Owner): Promise<bigint[]> {
+  private async snapshot(sys: System, owner: Owner): Promise<(bigint | string)[]> {
     return Promise.all([
       sys.aave.aTokens.WETH.scaledBalanceOf(owner.vaultAddress),
+      sys.aave.aTokens.WBTC.scaledBalanceOf(owner.vaultAddress),
       sys.aave.variableDebtTokens.USDC.scaledBalanceOf(owner.vaultAddress),
+      owner.vault.collateralAsset(),
       sys.tokens.erc20.WETH.balanceOf(sys.attacker.address),
+      sys.tokens.erc20.WBTC.balanceOf(sys.attacker.address),
       sys.tokens.erc20.USDC.balanceOf(sys.attacker.address),
     ]);
   }
@@ -1331,6 +1364,8 @@ export const EXAMPLES: Step[][] = [
     new AttackerAttempt("bob", "expiredSignature"),
     new AttackerAttempt("wallet", "wrongChainSignature"),
     new AttackerAttempt("alice", "otherVaultSignature"),
+    new AttackerAttempt("bob", "switchCollateral"),
+    new AttackerAttempt("wallet", "forgedSwitchSignature"),
   ],
   [
     new AttackerAttempt("alice", "withdraw"),
