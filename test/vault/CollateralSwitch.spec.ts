@@ -6,7 +6,7 @@ import hre from "hardhat";
 import { SwapPath__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { DIRECTION, signIntent } from "../../lib/intents";
-import { DEFAULT_POLICY, encodePath, singleHopPath } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol";
 import {
   DEPOSIT,
   expectExecutorClean,
@@ -210,6 +210,26 @@ describe("BallastVault collateral switch", () => {
         );
       await expectUnchanged(f, before);
       await expectExecutorClean(f);
+    });
+
+    it("applies the factory's current bounds (R6): a raised minHF floor, a lowered slippage cap", async () => {
+      const f = await loadFixture(switchFixture);
+      const bounds = { ...LOCAL_PARAMS.bounds };
+      const setBounds = async (changes: Partial<typeof bounds>) =>
+        (await f.factory.connect(f.governance).setPolicyBounds({ ...bounds, ...changes })).wait();
+      const before = await snapshotState(f);
+      // The switch lands near 1.41: under a floor of 1.45, though above the vault's own minHF of 1.3.
+      const floor = parseUnits("1.45", 18);
+      await setBounds({ minHFFloor: floor });
+      await expect(f.vault.switchCollateral(f.wbtc, f.toWbtc))
+        .to.be.revertedWithCustomError(f.vault, "VaultHealthBelowMin")
+        .withArgs((hf: bigint) => hf > parseUnits("1.4", 18) && hf < floor, floor);
+      // A cap of 0.3% is below the two pools' fees alone (0.35%): the policy's 1% no longer applies.
+      await setBounds({ maxSlippageBpsCap: 30 });
+      await expect(f.vault.switchCollateral(f.wbtc, f.toWbtc)).to.be.revertedWith("Too little received");
+      await expectUnchanged(f, before);
+      await setBounds({});
+      await expect(f.vault.switchCollateral(f.wbtc, f.toWbtc)).to.emit(f.vault, "CollateralSwitched");
     });
 
     it("refuses while either collateral's oracle disagrees with its TWAP (PriceGuardTwapDeviation)", async () => {

@@ -18,9 +18,10 @@ import {VaultPlanner} from "../../libraries/VaultPlanner.sol";
 /// its events) while their code stays out of the vault's 24,576 bytes. It writes no storage and reads the vault
 /// through its public getters; the vault records a new collateral once `switchCollateral` returns.
 library CollateralLogic {
-    /// @notice Moves all of the vault's collateral into `a.newCollateral`: flash-borrow it and supply it, withdraw
+    /// @notice Moves all of the vault's collateral into `newCollateral`: flash-borrow it and supply it, withdraw
     /// and sell the old along `path` for at least its oracle value less the slippage bound, repay the loan, supply the
-    /// rest; then pay `a.fee` of the new collateral to `a.feeTo` and check the HF and the equity loss.
+    /// rest; then pay `fee` of the new collateral to `feeTo` and check the HF and the equity loss. The factory's
+    /// current cap bounds `slippageBps`, and its floor the vault's `minHF`.
     /// @dev The vault must have armed its executor callback (`releaseCollateral`) for the call. The report (direction
     /// `Switch`) is in the `CollateralSwitched` event.
     /// @param newCollateral The asset to move into.
@@ -44,6 +45,10 @@ library CollateralLogic {
         if (newCollateral == collateralAsset || !factory.isPairAllowed(newCollateral, debtAsset)) {
             revert IBallastVault.VaultSwitchNotAllowed(collateralAsset, newCollateral);
         }
+        // The factory's current bounds apply, as to every rebalance (R6): its cap on the slippage bound, its floor
+        // under minHF.
+        IVaultFactory.PolicyBounds memory bounds = factory.policyBounds();
+        if (slippageBps > bounds.maxSlippageBpsCap) slippageBps = bounds.maxSlippageBpsCap;
         newDecimals = IERC20Metadata(newCollateral).decimals();
         VaultPlanner.Context memory ctx;
         ctx.priceGuard = vault.PRICE_GUARD();
@@ -67,6 +72,7 @@ library CollateralLogic {
         if (fee != 0) pool.withdraw(newCollateral, fee, feeTo);
         IBallastVault.Position memory after_ = vault.position();
         uint256 minHF = vault.policy().minHF;
+        if (minHF < bounds.minHFFloor) minHF = bounds.minHFFloor;
         if (after_.healthFactor < minHF) revert IBallastVault.VaultHealthBelowMin(after_.healthFactor, minHF);
         IBallastVault.RebalanceReport memory report = VaultPlanner.checkOutcome(
             ctx,
