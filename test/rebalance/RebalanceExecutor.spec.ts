@@ -6,7 +6,7 @@ import hre from "hardhat";
 
 import { ExecutorCaller__factory, type ExecutorCaller, type IRebalanceExecutor } from "../../typechain-types";
 import { mined } from "../../lib/market/aave";
-import { singleHopPath } from "../../lib/protocol";
+import { encodePath, singleHopPath } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { percentMul } from "../shared/reference/rebalanceMath";
 import { Captured, expectExecutorClean, latestBlock, rayDiv } from "../shared/vault";
@@ -17,6 +17,7 @@ const NONE = 0n;
 const DELEVERAGE = 1n;
 const LEVERAGE = 2n;
 const CLOSE = 3n;
+const SWITCH = 4n;
 
 interface CallerFixture extends ProtocolFixture {
   user: HardhatEthersSigner;
@@ -230,6 +231,83 @@ describe("RebalanceExecutor", () => {
       // The caller's wallet is untouched (collateral moved straight from Aave to the executor) and the executor's
       // balances stay at zero.
       expect(balancesAfter).to.deep.equal(balancesBefore);
+      await expectClean(f);
+    });
+  });
+
+  describe("#execute a Switch", () => {
+    /** WETH -> USDC (0.05%) -> WBTC (0.3%). */
+    async function toWbtc(f: CallerFixture): Promise<string> {
+      const [weth, usdc, wbtc] = await Promise.all(
+        (["WETH", "USDC", "WBTC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
+      );
+      return encodePath([weth, usdc, wbtc], [500, 3_000]);
+    }
+
+    it("supplies the loan of new collateral, sells all the old for it, supplies the rest and ends clean", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const path = await toWbtc(f);
+      const amountIn = await f.aave.aTokens.WETH.balanceOf(f.caller);
+      const [expectedOut] = await f.uniswap.quoter.quoteExactInput.staticCall(path, amountIn);
+      const premiumBps = await f.aave.pool.FLASHLOAN_PREMIUM_TOTAL();
+      const flashAmount = (((expectedOut * 99n) / 100n) * 10_000n) / (10_000n + premiumBps);
+      const debtBefore = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.caller);
+      const tx = await f.caller.execute(
+        await plan(f, {
+          direction: SWITCH,
+          debtAsset: await f.tokens.erc20.WBTC.getAddress(),
+          amountIn,
+          flashAmount,
+          minAmountOut: (expectedOut * 99n) / 100n,
+          path,
+        }),
+      );
+      const { execution, flashLoans } = await parseLogs(f, tx);
+      expect(flashLoans).to.have.length(1);
+      expect([flashLoans[0].asset, flashLoans[0].amount]).to.deep.equal([
+        await f.tokens.erc20.WBTC.getAddress(),
+        flashAmount,
+      ]);
+      expect(execution.amountOut).to.equal(expectedOut);
+      expect(execution.flashPremium).to.equal(percentMul(flashAmount, premiumBps));
+      expect([execution.debtRepaid, execution.leftover]).to.deep.equal([0n, 0n]);
+      const blockTag = await latestBlock();
+      expect(await f.aave.aTokens.WETH.balanceOf(f.caller, { blockTag })).to.equal(0n);
+      // All the output but the premium is the caller's collateral; Aave hands suppliers the premium's LP share.
+      const held = expectedOut - execution.flashPremium;
+      expect(await f.aave.aTokens.WBTC.balanceOf(f.caller, { blockTag })).to.be.within(
+        held,
+        held + execution.flashPremium / 1_000n,
+      );
+      expect(await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.caller)).to.equal(debtBefore);
+      await expectClean(f);
+    });
+
+    it("reverts with ExecutorFlashUnpaid when the sale returns less than the loan and its premium", async () => {
+      const f = await loadFixture(executorCallerFixture);
+      const path = await toWbtc(f);
+      const amountIn = parseUnits("0.01", 18);
+      const flashAmount = parseUnits("1", 8);
+      const [amountOut] = await f.uniswap.quoter.quoteExactInput.staticCall(path, amountIn);
+      const owed = flashAmount + percentMul(flashAmount, await f.aave.pool.FLASHLOAN_PREMIUM_TOTAL());
+      expect(amountOut).to.be.lt(owed);
+      const before = await callerState(f);
+      const wbtcBefore = await f.aave.aTokens.WBTC.scaledBalanceOf(f.caller);
+      await expect(
+        f.caller.execute(
+          await plan(f, {
+            direction: SWITCH,
+            debtAsset: await f.tokens.erc20.WBTC.getAddress(),
+            amountIn,
+            flashAmount,
+            path,
+          }),
+        ),
+      )
+        .to.be.revertedWithCustomError(f.executor, "ExecutorFlashUnpaid")
+        .withArgs(amountOut, owed);
+      expect(await callerState(f)).to.deep.equal(before);
+      expect(await f.aave.aTokens.WBTC.scaledBalanceOf(f.caller)).to.equal(wbtcBefore);
       await expectClean(f);
     });
   });

@@ -182,6 +182,18 @@ describe("BallastVault collateral switch", () => {
       expect(await f.vault.collateralAsset()).to.equal(f.weth);
     });
 
+    it("rejects a switch of a vault with no collateral with VaultZeroAmount", async () => {
+      const f = await loadFixture(switchFixture);
+      await (await f.vault.close(f.down)).wait();
+      const before = await snapshotState(f);
+      await expect(f.vault.switchCollateral(f.wbtc, f.toWbtc)).to.be.revertedWithCustomError(
+        f.vault,
+        "VaultZeroAmount",
+      );
+      await expectUnchanged(f, before);
+      expect(await f.vault.collateralAsset()).to.equal(f.weth);
+    });
+
     it("rejects a path that does not run from the old collateral to the new, or leaves governance's routes", async () => {
       const f = await loadFixture(switchFixture);
       const before = await snapshotState(f);
