@@ -1,6 +1,6 @@
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
-import { MaxUint256, parseUnits } from "ethers";
+import { Interface, MaxUint256, parseUnits } from "ethers";
 import hre from "hardhat";
 
 import { SwapPath__factory, type IBallastVault } from "../../typechain-types";
@@ -161,6 +161,24 @@ describe("BallastVault collateral switch", () => {
       await expect(f.vault.connect(f.attacker).switchCollateral(f.wbtc, f.toWbtc))
         .to.be.revertedWithCustomError(f.vault, "VaultNotOwner")
         .withArgs(f.attacker.address);
+      await expectUnchanged(f, before);
+    });
+
+    it("refuses a direct call of the CollateralLogic library: only a vault's DELEGATECALL runs it", async () => {
+      const f = await loadFixture(switchFixture);
+      const iface = new Interface([
+        "function switchCollateral(address,bytes,uint256,uint256,address)",
+        "function disableCollateral(address,address)",
+      ]);
+      const before = await snapshotState(f);
+      // Solidity's call protection reverts a direct call of a state-changing library function; were it gone, the
+      // library's reads of "the vault" would hit the library itself and revert as well. Either way nothing moves.
+      for (const data of [
+        iface.encodeFunctionData("switchCollateral", [f.wbtc, f.toWbtc, 100, 0, f.attacker.address]),
+        iface.encodeFunctionData("disableCollateral", [f.wbtc, f.attacker.address]),
+      ]) {
+        await expect(f.attacker.sendTransaction({ to: f.libraries.collateralLogic, data })).to.be.reverted;
+      }
       await expectUnchanged(f, before);
     });
 
