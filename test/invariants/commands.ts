@@ -16,7 +16,7 @@ import { mined } from "../../lib/market/aave";
 import { encodePath } from "../../lib/protocol";
 import { movePrice, rebalancedReports } from "../shared/vault";
 import { executedEvents, kickRefunds } from "../shared/keeper";
-import { saleSlippageBps } from "../shared/reference/rebalanceMath";
+import { minAmountOut, saleSlippageBps } from "../shared/reference/rebalanceMath";
 import { Direction, expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
 import {
   AAVE_FROZEN,
@@ -70,6 +70,7 @@ type VaultFunction =
   | "open"
   | "close"
   | "emergencyDelever"
+  | "switchCollateral"
   | "setPolicy"
   | "pauseAutomation"
   | "cancelNonce";
@@ -318,6 +319,82 @@ export class EmergencyDelever extends Step {
   }
   override toString() {
     return `EmergencyDelever(${this.who})`;
+  }
+}
+
+/**
+ * The owner switches the collateral into WBTC and straight back, each leg keeping the debt and bounded like a
+ * rebalance (loss at most the slippage bound on the value sold plus the premium). The model's vaults are WETH vaults,
+ * so the command ends on WETH. It runs where its outcome is certain: not with a frozen WETH reserve (the supply back
+ * is refused) or a running auction (kept for the auction commands), not within 10% above `minHF` (WBTC's lower
+ * threshold takes the HF down about 6%), and not where the Quoter says a leg's sale misses its oracle minimum.
+ */
+export class SwitchRoundTrip extends Step {
+  override readonly kind = "switchRoundTrip";
+  constructor(readonly who: OwnerName) {
+    super();
+  }
+  override check(m: Readonly<Model>) {
+    const v = m.vaults[this.who];
+    return v.hasCollateral && !m.frozen.WETH && v.auction === undefined;
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const owner = sys.owners[this.who];
+    const v = m.vaults[this.who];
+    const { healthFactor } = await owner.vault.position();
+    if (healthFactor < (v.policy.minHF * 11n) / 10n) return "skipped";
+    const [weth, usdc, wbtc] = await Promise.all(
+      (["WETH", "USDC", "WBTC"] as const).map((symbol) => sys.tokens.erc20[symbol].getAddress()),
+    );
+    const legs = [
+      { from: "WETH", to: wbtc, path: encodePath([weth, usdc, wbtc], [500, 3_000]) },
+      { from: "WBTC", to: weth, path: encodePath([wbtc, usdc, weth], [3_000, 500]) },
+    ] as const;
+    for (const [i, leg] of legs.entries()) {
+      const amountIn = await sys.aave.aTokens[leg.from].balanceOf(owner.vaultAddress);
+      const prices = await sys.world.oraclePrices();
+      const [fromDecimals, toDecimals] = leg.from === "WETH" ? [18n, 8n] : [8n, 18n];
+      const least = minAmountOut(
+        amountIn,
+        prices[leg.from],
+        fromDecimals,
+        prices[leg.from === "WETH" ? "WBTC" : "WETH"],
+        toDecimals,
+        v.policy.maxSlippageBps,
+      );
+      const [quoted] = await sys.uniswap.quoter.quoteExactInput.staticCall(leg.path, amountIn);
+      if (quoted < least) {
+        if (i === 0) return "skipped";
+        throw new Error("the way back misses its minimum: the pools moved between the legs");
+      }
+      const tx = await expectOutcome(send(owner, "switchCollateral", [leg.to, leg.path]), OK, owner);
+      if (tx === undefined) throw new Error("unreachable");
+      const receipt = await tx.wait();
+      const reports = (receipt?.logs ?? [])
+        .map((log) => (log.address === owner.vaultAddress ? owner.vault.interface.parseLog(log) : null))
+        .filter((parsed) => parsed?.name === "CollateralSwitched");
+      expect(reports.length, "one CollateralSwitched").to.equal(1);
+      const report = reports[0]?.args.report as IBallastVault.RebalanceReportStructOutput;
+      expect([report.direction, report.amountIn, report.amountOut >= least]).to.deep.equal([4n, amountIn, true]);
+      const valueIn = (amountIn * prices[leg.from]) / 10n ** fromDecimals;
+      // The vault's own bound, with its rounding allowance: a wei of each asset and four base units.
+      const allowed =
+        (valueIn * v.policy.maxSlippageBps) / 10_000n +
+        report.flashPremiumBase +
+        4n +
+        prices[leg.from] / 10n ** fromDecimals +
+        1n +
+        prices[leg.from === "WETH" ? "WBTC" : "WETH"] / 10n ** toDecimals +
+        1n;
+      expect(report.equityLossBase, "a switch's loss").to.be.lte(allowed);
+      expect(await owner.vault.collateralAsset()).to.equal(leg.to);
+      await sys.world.arbitrage("WBTC/USDC/3000");
+      await rearbitrage(sys);
+    }
+    return "ran";
+  }
+  override toString() {
+    return `SwitchRoundTrip(${this.who})`;
   }
 }
 
@@ -1237,6 +1314,7 @@ export const commandArbitrary: fc.Arbitrary<Step> = fc.oneof(
       [1, fc.tuple(who, fc.constantFrom(2n, 5n)).map(([w, a]) => new Open(w, a))],
       [1, who.map((w) => new Close(w))],
       [1, who.map((w) => new EmergencyDelever(w))],
+      [1, who.map((w) => new SwitchRoundTrip(w))],
       [
         1,
         fc
@@ -1279,6 +1357,7 @@ export const ALL_KINDS = [
   "open",
   "close",
   "emergencyDelever",
+  "switchRoundTrip",
   "setPolicy:direct",
   "setPolicy:forwarder",
   "setPolicy:signature",
@@ -1368,6 +1447,8 @@ export const EXAMPLES: Step[][] = [
     new AttackerAttempt("wallet", "forgedSwitchSignature"),
   ],
   [
+    new SwitchRoundTrip("alice"),
+    new SwitchRoundTrip("wallet"),
     new AttackerAttempt("alice", "withdraw"),
     new AttackerAttempt("bob", "setPolicy"),
     new AttackerAttempt("alice", "spoofedForwardRequest"),
