@@ -23,7 +23,7 @@ import hre from "hardhat";
 
 import { deployMarket, ORACLE_BASE_CURRENCY_UNIT, type Market } from "../lib/market";
 import { signForwardRequest, signIntent } from "../lib/intents";
-import { DEFAULT_POLICY, deployProtocol, encodePath, singleHopPath, type Protocol } from "../lib/protocol";
+import { DEFAULT_POLICY, deployProtocol, marketPath, singleHopPath, type Protocol } from "../lib/protocol";
 import {
   BallastVault__factory,
   BareRebalancer__factory,
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   const up = await singleHopPath(market, "USDC", "WETH", 500);
   const down = await singleHopPath(market, "WETH", "USDC", 500);
   const wbtc = market.tokens.erc20.WBTC;
-  const toWbtc = encodePath([await weth.getAddress(), await usdc.getAddress(), await wbtc.getAddress()], [500, 3_000]);
+  const toWbtc = await marketPath(market, ["WETH", "USDC", "WBTC"], [500, 3_000]);
   await market.world.fund("WETH", owner.address, DEPOSIT);
   // A working keeper has been paid before: its USDC balance is not zero, so a reward does not pay for a new slot.
   await market.world.fund("USDC", keeper.address, parseUnits("1", 6));

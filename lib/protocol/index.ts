@@ -260,13 +260,21 @@ export function vaultFactoryLinks(libraries: VaultLibraries): {
 
 /** A single-hop exactInput path through a market pool, in the given direction. */
 export async function singleHopPath(market: Market, tokenIn: AssetSymbol, tokenOut: AssetSymbol, fee: number) {
-  const known = POOLS.some(
-    (p) =>
-      p.fee === fee && ((p.base === tokenIn && p.quote === tokenOut) || (p.base === tokenOut && p.quote === tokenIn)),
-  );
-  if (!known) throw new RangeError(`No market pool ${poolKey({ base: tokenIn, quote: tokenOut, fee })}`);
-  return encodePath(
-    [await market.tokens.erc20[tokenIn].getAddress(), await market.tokens.erc20[tokenOut].getAddress()],
-    [fee],
-  );
+  return marketPath(market, [tokenIn, tokenOut], [fee]);
+}
+
+/** An exactInput path through market pools, `tokens[i]` to `tokens[i + 1]` through the pool of fee `fees[i]`. */
+export async function marketPath(
+  market: Market,
+  tokens: readonly AssetSymbol[],
+  fees: readonly number[],
+): Promise<string> {
+  fees.forEach((fee, i) => {
+    const [a, b] = [tokens[i], tokens[i + 1]];
+    const known = POOLS.some(
+      (p) => p.fee === fee && ((p.base === a && p.quote === b) || (p.base === b && p.quote === a)),
+    );
+    if (!known) throw new RangeError(`No market pool ${poolKey({ base: a, quote: b, fee })}`);
+  });
+  return encodePath(await Promise.all(tokens.map((t) => market.tokens.erc20[t].getAddress())), fees);
 }

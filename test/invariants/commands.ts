@@ -13,7 +13,7 @@ import hre from "hardhat";
 import type { IBallastVault } from "../../typechain-types";
 import { signForwardRequest, signIntent } from "../../lib/intents";
 import { mined } from "../../lib/market/aave";
-import { encodePath } from "../../lib/protocol";
+import { marketPath } from "../../lib/protocol";
 import { movePrice, rebalancedReports } from "../shared/vault";
 import { executedEvents, kickRefunds } from "../shared/keeper";
 import { minAmountOut, saleSlippageBps } from "../shared/reference/rebalanceMath";
@@ -343,12 +343,9 @@ export class SwitchRoundTrip extends Step {
     const v = m.vaults[this.who];
     const { healthFactor } = await owner.vault.position();
     if (healthFactor < (v.policy.minHF * 11n) / 10n) return "skipped";
-    const [weth, usdc, wbtc] = await Promise.all(
-      (["WETH", "USDC", "WBTC"] as const).map((symbol) => sys.tokens.erc20[symbol].getAddress()),
-    );
     const legs = [
-      { from: "WETH", to: wbtc, path: encodePath([weth, usdc, wbtc], [500, 3_000]) },
-      { from: "WBTC", to: weth, path: encodePath([wbtc, usdc, weth], [3_000, 500]) },
+      { from: "WETH", to: await sys.tokens.erc20.WBTC.getAddress(), path: await toWbtc(sys) },
+      { from: "WBTC", to: await sys.tokens.erc20.WETH.getAddress(), path: await fromWbtc(sys) },
     ] as const;
     for (const [i, leg] of legs.entries()) {
       const amountIn = await sys.aave.aTokens[leg.from].balanceOf(owner.vaultAddress);
@@ -1038,13 +1035,9 @@ export const ATTACKS = [
 ] as const;
 export type Attack = (typeof ATTACKS)[number];
 
-/** WETH -> USDC (0.05%) -> WBTC (0.3%): a collateral switch's path through governance's routes. */
-async function switchPath(sys: System): Promise<string> {
-  const [weth, usdc, wbtc] = await Promise.all(
-    (["WETH", "USDC", "WBTC"] as const).map((symbol) => sys.tokens.erc20[symbol].getAddress()),
-  );
-  return encodePath([weth, usdc, wbtc], [500, 3_000]);
-}
+/** WETH -> USDC (0.05%) -> WBTC (0.3%), and back: a collateral switch's paths through governance's routes. */
+const toWbtc = (sys: System) => marketPath(sys, ["WETH", "USDC", "WBTC"], [500, 3_000]);
+const fromWbtc = (sys: System) => marketPath(sys, ["WBTC", "USDC", "WETH"], [3_000, 500]);
 
 /** Invariants 2 and 6: every way the attacker tries to act for an owner reverts with the exact error, and changes nothing. */
 export class AttackerAttempt extends Step {
@@ -1169,7 +1162,7 @@ export class AttackerAttempt extends Step {
       }
       case "switchCollateral":
         await expectOutcome(
-          vault.switchCollateral(await sys.tokens.erc20.WBTC.getAddress(), await switchPath(sys)),
+          vault.switchCollateral(await sys.tokens.erc20.WBTC.getAddress(), await toWbtc(sys)),
           custom(owner.vault, "VaultNotOwner", sys.attacker.address),
         );
         break;
@@ -1183,7 +1176,7 @@ export class AttackerAttempt extends Step {
           deadline: await deadlineIn(3_600n),
         };
         const forged = await signIntent(sys.attacker, "Switch", owner.vaultAddress, sys.chainId, switchIntent);
-        await expectOutcome(vault.switchCollateralBySig(switchIntent, forged, await switchPath(sys), 10_000n), invalid);
+        await expectOutcome(vault.switchCollateralBySig(switchIntent, forged, await toWbtc(sys), 10_000n), invalid);
         break;
       }
       case "cancelNonce":

@@ -6,7 +6,7 @@ import hre from "hardhat";
 
 import { ExecutorCaller__factory, type ExecutorCaller, type IRebalanceExecutor } from "../../typechain-types";
 import { mined } from "../../lib/market/aave";
-import { encodePath, singleHopPath } from "../../lib/protocol";
+import { marketPath, singleHopPath } from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 import { percentMul } from "../shared/reference/rebalanceMath";
 import { Captured, expectExecutorClean, latestBlock, rayDiv } from "../shared/vault";
@@ -237,12 +237,7 @@ describe("RebalanceExecutor", () => {
 
   describe("#execute a Switch", () => {
     /** WETH -> USDC (0.05%) -> WBTC (0.3%). */
-    async function toWbtc(f: CallerFixture): Promise<string> {
-      const [weth, usdc, wbtc] = await Promise.all(
-        (["WETH", "USDC", "WBTC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
-      );
-      return encodePath([weth, usdc, wbtc], [500, 3_000]);
-    }
+    const toWbtc = (f: CallerFixture) => marketPath(f, ["WETH", "USDC", "WBTC"], [500, 3_000]);
 
     it("supplies the loan of new collateral, sells all the old for it, supplies the rest and ends clean", async () => {
       const f = await loadFixture(executorCallerFixture);

@@ -8,7 +8,7 @@ import type { BallastVault } from "../../typechain-types";
 import { ASSETS, ORACLE_BASE_CURRENCY_UNIT, type AssetSymbol } from "../../lib/market";
 import { alignTick, MAX_TICK, MIN_TICK, sqrtPriceX96FromUsd, TICK_SPACINGS } from "../../lib/market/math";
 import { sortAssets } from "../../lib/market/uniswap";
-import { DEFAULT_POLICY, encodePath } from "../../lib/protocol";
+import { DEFAULT_POLICY, marketPath } from "../../lib/protocol";
 import { readFees } from "../../lib/keeper/fees";
 import { KEY_ENV, KEY_FLAG_REFUSED } from "../../tasks/keeper/keys";
 import { runLoop, type LoopResult } from "../../tasks/keeper/loop";
@@ -373,10 +373,8 @@ describe("keeper:run", () => {
     it("follows a collateral switch: the vault leaves its old pair's index for the new one's", async () => {
       const f = await loadFixture(keeperFixture);
       const { indexed } = await bots(f);
-      const [weth, usdc, wbtc] = await Promise.all(
-        (["WETH", "USDC", "WBTC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
-      );
-      await (await f.v1.switchCollateral(wbtc, encodePath([weth, usdc, wbtc], [500, 3_000]))).wait();
+      const toWbtc = await marketPath(f, ["WETH", "USDC", "WBTC"], [500, 3_000]);
+      await (await f.v1.switchCollateral(await f.tokens.erc20.WBTC.getAddress(), toWbtc)).wait();
       const [[v1], [v3]] = await Promise.all([addr(f.v1), addr(f.v3)]);
       const switched = await indexed.bot.pass();
       expect([switched.sweep, switched.read, switched.outOfBand]).to.deep.equal([false, 1, 0]);

@@ -6,7 +6,7 @@ import hre from "hardhat";
 import { SwapPath__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { DIRECTION, signIntent } from "../../lib/intents";
-import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, singleHopPath } from "../../lib/protocol";
+import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, marketPath, singleHopPath } from "../../lib/protocol";
 import {
   DEPOSIT,
   expectExecutorClean,
@@ -38,7 +38,7 @@ async function switchFixture(): Promise<SwitchFixture> {
   const [weth, wbtc, usdc] = await Promise.all(
     (["WETH", "WBTC", "USDC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
   );
-  return { ...f, toWbtc: encodePath([weth, usdc, wbtc], [500, 3_000]), weth, wbtc, usdc };
+  return { ...f, toWbtc: await marketPath(f, ["WETH", "USDC", "WBTC"], [500, 3_000]), weth, wbtc, usdc };
 }
 
 interface Switched {
