@@ -1,8 +1,8 @@
 /** What the vault tasks share: the owner and relayer signers and where the vault is. */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Log, Signer } from "ethers";
+import type { Log, LogDescription, Signer } from "ethers";
 
-import type { BallastVault } from "../../typechain-types";
+import type { BallastVault, IBallastVault } from "../../typechain-types";
 import { parseAddress, parseSalt, resolveSigner, vaultAt, type TaskContext } from "../shared/context";
 import { TaskError } from "../shared/errors";
 
@@ -73,15 +73,27 @@ export function closedAmounts(
   vault: BallastVault,
   receipt: { logs: readonly Log[] },
 ): { collateral: bigint; debtAsset: bigint } | undefined {
+  const closed = vaultEvent(vault, receipt, "Closed");
+  return closed === undefined
+    ? undefined
+    : { collateral: closed.args.collateralReturned as bigint, debtAsset: closed.args.debtAssetReturned as bigint };
+}
+
+/** The report of the vault's `CollateralSwitched` event in `receipt`, if any. */
+export function switchedReport(
+  vault: BallastVault,
+  receipt: { logs: readonly Log[] },
+): IBallastVault.RebalanceReportStructOutput | undefined {
+  return vaultEvent(vault, receipt, "CollateralSwitched")?.args.report as
+    IBallastVault.RebalanceReportStructOutput | undefined;
+}
+
+/** The first event named `name` that the vault's ABI decodes in `receipt`. */
+function vaultEvent(vault: BallastVault, receipt: { logs: readonly Log[] }, name: string): LogDescription | undefined {
   for (const entry of receipt.logs) {
     try {
       const parsed = vault.interface.parseLog(entry);
-      if (parsed?.name === "Closed") {
-        return {
-          collateral: parsed.args.collateralReturned as bigint,
-          debtAsset: parsed.args.debtAssetReturned as bigint,
-        };
-      }
+      if (parsed?.name === name) return parsed;
     } catch {
       // another contract's event
     }

@@ -2,7 +2,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, hexlify, randomBytes, type Signer } from "ethers";
 
-import type { BallastVault, IBallastVault } from "../../typechain-types";
+import type { BallastVault } from "../../typechain-types";
 import { signVaultIntent, type PolicyValues } from "../intent/payload";
 import { relayVaultIntent } from "../intent/relay";
 import {
@@ -36,6 +36,7 @@ import {
 import {
   checkOwner,
   closedAmounts,
+  switchedReport,
   locateVault,
   ownerSigner,
   relayerSigner,
@@ -327,7 +328,7 @@ export async function switchTask(args: SwitchArgs, hre: HardhatRuntimeEnvironmen
     hash = (await relayVaultIntent(ctx, intent, relayer, { feeAmount: fee, path: route.path })).hash;
   }
   const receipt = await hre.ethers.provider.getTransactionReceipt(hash);
-  const report = receipt === null ? undefined : switchReport(vault, receipt.logs);
+  const report = receipt === null ? undefined : switchedReport(vault, receipt);
   if (report === undefined) throw new TaskError(`Transaction ${hash} switched nothing: check it on the chain`);
   log(
     `  sold ${fmt.token(report.amountIn, from.decimals, from.symbol)} for ` +
@@ -345,18 +346,4 @@ export async function switchTask(args: SwitchArgs, hre: HardhatRuntimeEnvironmen
     hfAfter: report.hfAfter,
     equityLossBase: report.equityLossBase,
   };
-}
-
-/** The report of the vault's `CollateralSwitched` event among `logs`. */
-function switchReport(
-  vault: BallastVault,
-  logs: readonly { address: string; topics: readonly string[]; data: string }[],
-): IBallastVault.RebalanceReportStructOutput | undefined {
-  const address = vault.target.toString().toLowerCase();
-  for (const entry of logs) {
-    if (entry.address.toLowerCase() !== address) continue;
-    const parsed = vault.interface.parseLog(entry);
-    if (parsed?.name === "CollateralSwitched") return parsed.args.report as IBallastVault.RebalanceReportStructOutput;
-  }
-  return undefined;
 }
