@@ -574,7 +574,9 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         if (fee != 0) {
             // The fee token was checked to be one of the two assets; the fee comes out of what is returned.
             uint256 available =
-                feeToken == collateral ? _aTokenBalance(collateral) : IERC20(debt).balanceOf(address(this));
+                feeToken == collateral
+                    ? IERC20(POOL.getReserveData(collateral).aTokenAddress).balanceOf(address(this))
+                    : IERC20(debt).balanceOf(address(this));
             if (available < fee) revert VaultFeeUnavailable(feeToken, fee, available);
             if (feeToken == collateral) POOL.withdraw(collateral, fee, _msgSender());
             else IERC20(debt).safeTransfer(_msgSender(), fee);
@@ -632,10 +634,6 @@ contract BallastVault is IBallastVault, Initializable, ReentrancyGuardTransient,
         _executing = false;
         collateralAsset = newCollateral;
         _collateralDecimals = newDecimals;
-    }
-
-    function _aTokenBalance(address asset) private view returns (uint256) {
-        return IERC20(POOL.getReserveData(asset).aTokenAddress).balanceOf(address(this));
     }
 
     /// @dev Close: repay all debt with a flash loan, selling enough collateral to cover it and the premium at the
