@@ -6,6 +6,7 @@ import hre from "hardhat";
 import { SwapPath__factory, type IBallastVault } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { DIRECTION, signIntent } from "../../lib/intents";
+import { minAmountOut } from "../shared/reference/rebalanceMath";
 import { DEFAULT_POLICY, encodePath, LOCAL_PARAMS, marketPath, singleHopPath } from "../../lib/protocol";
 import {
   DEPOSIT,
@@ -68,13 +69,6 @@ async function switched(f: SwitchFixture, tx: ReturnType<typeof f.vault.switchCo
   return { report, premium, blockTag: receipt?.blockNumber ?? 0 };
 }
 
-/** The least WBTC the oracle allows for `wethIn` at the policy's slippage bound, as the vault derives it. */
-async function oracleMinimum(f: SwitchFixture, wethIn: bigint, slippageBps = SLIPPAGE_BPS): Promise<bigint> {
-  const prices = await f.world.oraclePrices();
-  const valueBase = (wethIn * prices.WETH) / WAD;
-  return (valueBase * (BPS - slippageBps) * 10n ** 8n) / BPS / prices.WBTC;
-}
-
 describe("BallastVault collateral switch", () => {
   describe("#switchCollateral", () => {
     it("moves all of the WETH collateral into WBTC in one transaction, keeping the debt", async () => {
@@ -82,7 +76,8 @@ describe("BallastVault collateral switch", () => {
       const wethBefore = await f.aave.aTokens.WETH.balanceOf(f.vault);
       const debtBefore = await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault);
       const posBefore = await f.vault.position();
-      const minimum = await oracleMinimum(f, wethBefore);
+      const prices = await f.world.oraclePrices();
+      const minimum = minAmountOut(wethBefore, prices.WETH, 18n, prices.WBTC, 8n, SLIPPAGE_BPS);
 
       const { report, premium, blockTag } = await switched(f, f.vault.switchCollateral(f.wbtc, f.toWbtc));
 
@@ -105,7 +100,7 @@ describe("BallastVault collateral switch", () => {
         .and.gt((byThreshold * 99n) / 100n);
       expect(report.hfAfter).to.equal((await f.vault.position()).healthFactor);
       // The owner's loss: at most the slippage bound on the value sold and the premium.
-      const valueIn = (wethBefore * (await f.world.oraclePrices()).WETH) / WAD;
+      const valueIn = (wethBefore * prices.WETH) / WAD;
       expect(report.equityLossBase).to.be.lte((valueIn * SLIPPAGE_BPS) / BPS + report.flashPremiumBase + 4n);
       expect(report.flashPremiumBase).to.be.gt(0n);
       await expectExecutorClean(f);
