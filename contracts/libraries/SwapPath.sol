@@ -71,6 +71,23 @@ library SwapPath {
         }
     }
 
+    /// @notice The same pools in the opposite direction: the `exactOutput` encoding of an `exactInput` path, whose
+    /// tokens run from the one bought back to the one spent.
+    /// @dev The caller has shaped `path` with `validate`: 20 + 23·n bytes, n >= 1.
+    /// @param path The encoded path.
+    /// @return reversed The path from its last token to its first, through the same fees.
+    function reverse(bytes memory path) internal pure returns (bytes memory reversed) {
+        uint256 offset = path.length - _ADDRESS_SIZE;
+        reversed = abi.encodePacked(_tokenAt(path, offset));
+        // `offset` steps down by whole hops from the last token to the first, at 0.
+        unchecked {
+            while (offset != 0) {
+                offset -= _HOP_SIZE;
+                reversed = abi.encodePacked(reversed, _feeAt(path, offset + _ADDRESS_SIZE), _tokenAt(path, offset));
+            }
+        }
+    }
+
     /// @notice The address at byte `offset` of `path`.
     /// @dev One mload of the 32 bytes from `offset` and a shift keep the top 20. Bytes past the end of `path` may
     /// be read but are shifted out; the caller keeps `offset + 20 <= path.length`.

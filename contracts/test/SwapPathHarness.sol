@@ -43,4 +43,11 @@ contract SwapPathHarness {
         (hops, totalFeePips) = SwapPath.validate(path, tokenIn, tokenOut);
         gasUsed = before - gasleft();
     }
+
+    /// @notice See `SwapPath.reverse`.
+    /// @param path The encoded path.
+    /// @return The path in the opposite direction.
+    function reverse(bytes calldata path) external pure returns (bytes memory) {
+        return SwapPath.reverse(path);
+    }
 }

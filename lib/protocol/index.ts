@@ -3,6 +3,7 @@ import { getCreateAddress, parseUnits, ZeroAddress, type AddressLike } from "eth
 
 import {
   BallastForwarder__factory,
+  BallastPool__factory,
   CollateralLogic__factory,
   KeeperAuction__factory,
   PriceGuard__factory,
@@ -10,6 +11,7 @@ import {
   VaultFactory__factory,
   VaultLens__factory,
   VaultPlanner__factory,
+  type BallastPool,
   type IBallastVault,
   type IKeeperAuction,
   type IVaultFactory,
@@ -277,4 +279,48 @@ export async function marketPath(
     if (!known) throw new RangeError(`No market pool ${poolKey({ base: a, quote: b, fee })}`);
   });
   return encodePath(await Promise.all(tokens.map((t) => market.tokens.erc20[t].getAddress())), fees);
+}
+
+/** What `deployPool` may change from its defaults. */
+export interface PoolOptions {
+  collateral?: AssetSymbol;
+  debt?: AssetSymbol;
+  /** The exit path's single pool; by default the pair's 0.05% pool. */
+  fee?: number;
+  policy?: IBallastVault.PolicyStruct;
+  /** In collateral units; 0 (the default) means no cap. */
+  supplyCap?: bigint;
+  name?: string;
+  symbol?: string;
+}
+
+/**
+ * A `BallastPool` over a new position of the factory's (WETH against USDC by default), owned by `governance`, whose
+ * exits sell collateral through the pair's pool of fee `options.fee`.
+ */
+export async function deployPool(
+  market: Market,
+  protocol: Pick<Protocol, "factory">,
+  governance: HardhatEthersSigner,
+  guardian: AddressLike,
+  options: PoolOptions = {},
+): Promise<BallastPool> {
+  const collateral = options.collateral ?? "WETH";
+  const debt = options.debt ?? "USDC";
+  const pool = await new BallastPool__factory(governance).deploy({
+    factory: protocol.factory,
+    addressesProvider: market.aave.addressesProvider,
+    router: market.uniswap.router,
+    asset: market.tokens.erc20[collateral],
+    debtAsset: market.tokens.erc20[debt],
+    policy: options.policy ?? DEFAULT_POLICY,
+    exitPath: await singleHopPath(market, collateral, debt, options.fee ?? 500),
+    supplyCap: options.supplyCap ?? 0n,
+    governance: governance.address,
+    guardian,
+    name: options.name ?? `Ballast ${collateral}/${debt}`,
+    symbol: options.symbol ?? `b${collateral}x`,
+  });
+  await pool.waitForDeployment();
+  return pool;
 }

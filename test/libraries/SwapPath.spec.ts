@@ -151,4 +151,19 @@ describe("SwapPath", function () {
       expect(gasUsed).to.be.lessThanOrEqual(2_100n);
     });
   });
+
+  describe("#reverse", function () {
+    it("runs the same pools the other way, for one to three hops", async function () {
+      const cases: [string[], number[]][] = [
+        [[WETH, USDC], [500]],
+        [[WETH, WBTC, USDC], [500, 3000]],
+        [[WETH, WBTC, DAI, USDC], [100, 3000, 10_000]],
+      ];
+      for (const [tokens, fees] of cases) {
+        const reversed = await harness.reverse(encodePath(tokens, fees));
+        expect(reversed).to.equal(hexlify(encodePath([...tokens].reverse(), [...fees].reverse())));
+        expect(await harness.reverse(reversed)).to.equal(hexlify(encodePath(tokens, fees)));
+      }
+    });
+  });
 });

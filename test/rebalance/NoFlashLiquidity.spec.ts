@@ -13,6 +13,7 @@ import { Direction, expectRebalanceBounded } from "../shared/rebalance";
 import { saleSlippageBps } from "../shared/reference/rebalanceMath";
 import {
   Captured,
+  drainUsdc,
   expectExecutorClean,
   expectUnchanged,
   latestBlock,
@@ -70,20 +71,6 @@ async function stepsOf(f: VaultFixture, tx: ContractTransactionResponse): Promis
     }
   }
   return found;
-}
-
-/**
- * Another account supplies 400,000 WETH and borrows every USDC the aToken holds: the debt reserve at 100%
- * utilisation, so Aave has nothing to lend in a flash loan.
- */
-async function drainUsdc(f: VaultFixture): Promise<void> {
-  const whale = (await hre.ethers.getSigners())[6];
-  const [weth, usdc, aUsdc] = [f.tokens.erc20.WETH, f.tokens.erc20.USDC, f.aave.aTokens.USDC];
-  const collateral = parseUnits("400000", 18);
-  await f.world.fund("WETH", whale.address, collateral);
-  await mined(weth.connect(whale).approve(f.aave.pool, collateral));
-  await mined(f.aave.pool.connect(whale).supply(weth, collateral, whale.address, 0));
-  await mined(f.aave.pool.connect(whale).borrow(usdc, await usdc.balanceOf(aUsdc), 2, 0, whale.address));
 }
 
 /** Alice's vault after a 20% WETH drop (HF about 1.2, below minHF 1.3). */

@@ -70,6 +70,20 @@ export async function openVaultFixture(): Promise<VaultFixture> {
   return f;
 }
 
+/**
+ * Another account (signer 6) supplies 400,000 WETH and borrows every USDC the aToken holds: the debt reserve at 100%
+ * utilisation, so Aave has nothing to lend in a flash loan.
+ */
+export async function drainUsdc(f: ProtocolFixture): Promise<void> {
+  const whale = (await hre.ethers.getSigners())[6];
+  const [weth, usdc, aUsdc] = [f.tokens.erc20.WETH, f.tokens.erc20.USDC, f.aave.aTokens.USDC];
+  const collateral = parseUnits("400000", 18);
+  await f.world.fund("WETH", whale.address, collateral);
+  await (await weth.connect(whale).approve(f.aave.pool, collateral)).wait();
+  await (await f.aave.pool.connect(whale).supply(weth, collateral, whale.address, 0)).wait();
+  await (await f.aave.pool.connect(whale).borrow(usdc, await usdc.balanceOf(aUsdc), 2, 0, whale.address)).wait();
+}
+
 /** Moves an oracle price (pools arbitraged), then lets the 600-s TWAP catch up and refreshes every feed. */
 export async function movePrice(f: ProtocolFixture, symbol: AssetSymbol, price: bigint): Promise<void> {
   await f.world.setPrice(symbol, price);

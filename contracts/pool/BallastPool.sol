@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: BUSL-1.1
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IPool} from "@aave/core-v3/contracts/interfaces/IPool.sol";
+import {IPoolAddressesProvider} from "@aave/core-v3/contracts/interfaces/IPoolAddressesProvider.sol";
+import {IFlashLoanSimpleReceiver} from "@aave/core-v3/contracts/flashloan/interfaces/IFlashLoanSimpleReceiver.sol";
+import {DataTypes} from "@aave/core-v3/contracts/protocol/libraries/types/DataTypes.sol";
+import {ReserveConfiguration} from "@aave/core-v3/contracts/protocol/libraries/configuration/ReserveConfiguration.sol";
+import {ISwapRouter} from "@uniswap/v3-periphery/contracts/interfaces/ISwapRouter.sol";
+
+import {IBallastPool} from "../interfaces/IBallastPool.sol";
+import {IBallastVault} from "../interfaces/IBallastVault.sol";
+import {IPriceGuard} from "../interfaces/IPriceGuard.sol";
+import {IVaultFactory} from "../interfaces/IVaultFactory.sol";
+import {SwapPath} from "../libraries/SwapPath.sol";
+
+/// @title BallastPool
+/// @notice See {IBallastPool}. Shares carry a decimals offset of 6 (OpenZeppelin's virtual shares and assets), and
+/// exits take the same fraction `shares / (totalSupply + 10**6)` of the collateral and of the debt, so that a first
+/// depositor's donation to the position cannot be captured back.
+contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTransient, IFlashLoanSimpleReceiver {
+    using SafeERC20 for IERC20;
+    using ReserveConfiguration for DataTypes.ReserveConfigurationMap;
+
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _VARIABLE_RATE = 2;
+    uint8 private constant _DECIMALS_OFFSET = 6;
+
+    /// @notice What the pool is deployed with.
+    /// @param factory The Ballast factory that creates the pool's vault.
+    /// @param addressesProvider The Aave V3 market's addresses provider: the market the factory's vaults use.
+    /// @param router The Uniswap V3 SwapRouter exits swap through.
+    /// @param asset The collateral asset, which holders deposit.
+    /// @param debtAsset The asset the position borrows.
+    /// @param policy The position's band and limits, within the factory's bounds.
+    /// @param exitPath See `exitPath`.
+    /// @param supplyCap See `supplyCap`.
+    /// @param governance The pool's owner (two-step transfer).
+    /// @param guardian See `guardian`.
+    /// @param name The share token's name.
+    /// @param symbol The share token's symbol.
+    struct Config {
+        IVaultFactory factory;
+        IPoolAddressesProvider addressesProvider;
+        ISwapRouter router;
+        IERC20Metadata asset;
+        address debtAsset;
+        IBallastVault.Policy policy;
+        bytes exitPath;
+        uint256 supplyCap;
+        address governance;
+        address guardian;
+        string name;
+        string symbol;
+    }
+
+    /// @notice The factory whose policy bounds the position follows.
+    IVaultFactory public immutable FACTORY;
+    /// @inheritdoc IFlashLoanSimpleReceiver
+    IPoolAddressesProvider public immutable override ADDRESSES_PROVIDER;
+    /// @inheritdoc IFlashLoanSimpleReceiver
+    IPool public immutable override POOL;
+    /// @notice The oracle guard that prices shares and bounds exit swaps.
+    IPriceGuard public immutable PRICE_GUARD;
+    /// @notice The Uniswap V3 SwapRouter.
+    ISwapRouter public immutable ROUTER;
+    /// @inheritdoc IBallastPool
+    IBallastVault public immutable override VAULT;
+    /// @inheritdoc IBallastPool
+    address public immutable override DEBT_ASSET;
+
+    /// @notice The aToken of the collateral asset: the position's collateral is the vault's balance of it.
+    IERC20 public immutable A_TOKEN;
+    /// @notice The variable debt token of the debt asset: the position's debt is the vault's balance of it.
+    IERC20 public immutable DEBT_TOKEN;
+    /// @notice The debt reserve's aToken, which holds what Aave can lend of the debt asset.
+    address public immutable DEBT_RESERVE_A_TOKEN;
+    /// @notice One whole collateral asset, in its smallest units.
+    uint256 public immutable COLLATERAL_UNIT;
+    /// @notice One whole debt asset, in its smallest units.
+    uint256 public immutable DEBT_UNIT;
+
+    bytes private _exitPath;
+    /// @inheritdoc IBallastPool
+    uint256 public override supplyCap;
+    /// @inheritdoc IBallastPool
+    bool public override depositsPaused;
+    /// @inheritdoc IBallastPool
+    address public override guardian;
+
+    // Set only while this pool's own exit holds its flash loan: the collateral to release, then what was sold.
+    uint256 private transient _releasing;
+    uint256 private transient _sold;
+
+    /// @dev The worst accepted price of the debt asset in collateral, as `numerator / denominator` collateral units
+    /// per debt unit: the oracle price marked up by the slippage bound.
+    struct ExitPrice {
+        uint256 numerator;
+        uint256 denominator;
+    }
+
+    constructor(
+        Config memory config
+    ) ERC20(config.name, config.symbol) ERC4626(config.asset) Ownable(config.governance) {
+        if (
+            address(config.factory) == address(0) ||
+            address(config.addressesProvider) == address(0) ||
+            address(config.router) == address(0) ||
+            config.guardian == address(0)
+        ) revert PoolZeroAddress();
+        FACTORY = config.factory;
+        ROUTER = config.router;
+        PRICE_GUARD = config.factory.PRICE_GUARD();
+        ADDRESSES_PROVIDER = config.addressesProvider;
+        IPool aavePool = IPool(config.addressesProvider.getPool());
+        POOL = aavePool;
+        DEBT_ASSET = config.debtAsset;
+        A_TOKEN = IERC20(aavePool.getReserveData(address(config.asset)).aTokenAddress);
+        DataTypes.ReserveData memory debtReserve = aavePool.getReserveData(config.debtAsset);
+        DEBT_TOKEN = IERC20(debtReserve.variableDebtTokenAddress);
+        DEBT_RESERVE_A_TOKEN = debtReserve.aTokenAddress;
+        COLLATERAL_UNIT = 10 ** config.asset.decimals();
+        DEBT_UNIT = 10 ** IERC20Metadata(config.debtAsset).decimals();
+        VAULT = config.factory.createVault(address(config.asset), config.debtAsset, config.policy, bytes32(0));
+        _setExitPath(config.exitPath);
+        supplyCap = config.supplyCap;
+        guardian = config.guardian;
+        emit SupplyCapSet(config.supplyCap);
+        emit GuardianSet(config.guardian);
+    }
+
+    /// @inheritdoc IBallastPool
+    function setExitPath(bytes calldata path) external override onlyOwner {
+        _setExitPath(path);
+    }
+
+    /// @inheritdoc IBallastPool
+    function setSupplyCap(uint256 cap) external override onlyOwner {
+        supplyCap = cap;
+        emit SupplyCapSet(cap);
+    }
+
+    /// @inheritdoc IBallastPool
+    function setGuardian(address guardian_) external override onlyOwner {
+        if (guardian_ == address(0)) revert PoolZeroAddress();
+        guardian = guardian_;
+        emit GuardianSet(guardian_);
+    }
+
+    /// @inheritdoc IBallastPool
+    function setPolicy(IBallastVault.Policy calldata policy) external override onlyOwner {
+        VAULT.setPolicy(policy);
+    }
+
+    /// @inheritdoc IBallastPool
+    function pauseDeposits(bool paused) external override {
+        if (msg.sender != guardian) revert PoolNotGuardian(msg.sender);
+        depositsPaused = paused;
+        emit DepositsPaused(paused);
+    }
+
+    /// @inheritdoc IBallastPool
+    function lever() external override nonReentrant {
+        (uint256 collateral, uint256 debt) = holdings();
+        if (collateral == 0 || debt != 0) revert PoolNotOpenable(collateral, debt);
+        VAULT.withdraw(collateral, address(this));
+        IERC20(asset()).forceApprove(address(VAULT), collateral);
+        VAULT.open(collateral, VAULT.policy().targetHF, SwapPath.reverse(_exitPath));
+    }
+
+    /// @inheritdoc IBallastPool
+    function exitPath() external view override returns (bytes memory) {
+        return _exitPath;
+    }
+
+    /// @inheritdoc IBallastPool
+    function holdings() public view override returns (uint256 collateral, uint256 debt) {
+        collateral = A_TOKEN.balanceOf(address(VAULT));
+        debt = DEBT_TOKEN.balanceOf(address(VAULT));
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev The position's equity at the price guard's oracle prices, in the collateral asset, rounded down (the debt
+    /// is valued rounded up); 0 when the debt is worth the collateral or more. Reverts as `IPriceGuard.price` does.
+    function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
+        (uint256 collateral, uint256 debt) = holdings();
+        uint256 debtInCollateral = Math.mulDiv(
+            debt,
+            PRICE_GUARD.price(DEBT_ASSET) * COLLATERAL_UNIT,
+            PRICE_GUARD.price(asset()) * DEBT_UNIT,
+            Math.Rounding.Ceil
+        );
+        return collateral > debtInCollateral ? collateral - debtInCollateral : 0;
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev 0 while deposits are paused, while Aave's collateral reserve is inactive, frozen or paused, while the
+    /// oracle cannot price the position, or while shares exist and the position has no equity (a deposit would only
+    /// pay its debt); otherwise what the supply cap leaves.
+    function maxDeposit(address) public view override(ERC4626, IERC4626) returns (uint256) {
+        if (depositsPaused) return 0;
+        (bool active, bool frozen, , , bool paused) = POOL.getConfiguration(asset()).getFlags();
+        if (!active || frozen || paused) return 0;
+        try this.totalAssets() returns (uint256 assets) {
+            if (assets == 0 && totalSupply() != 0) return 0;
+            uint256 cap = supplyCap;
+            if (cap == 0) return type(uint256).max;
+            return cap > assets ? cap - assets : 0;
+        } catch {
+            return 0;
+        }
+    }
+
+    /// @inheritdoc ERC4626
+    function maxMint(address receiver) public view override(ERC4626, IERC4626) returns (uint256) {
+        uint256 assets = maxDeposit(receiver);
+        return assets == type(uint256).max ? assets : _convertToShares(assets, Math.Rounding.Floor);
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev The owner's shares, less what the debt reserve cannot lend for the exit's flash loan; 0 while either Aave
+    /// reserve is inactive or paused, while the position's HF is below its `minHF` (the vault refuses the withdrawal
+    /// until a keeper has restored the band), or while the oracle or the exit route cannot price the exit.
+    function maxRedeem(address holder) public view override(ERC4626, IERC4626) returns (uint256) {
+        uint256 shares = balanceOf(holder);
+        if (shares == 0 || !_reserveOpen(asset()) || !_reserveOpen(DEBT_ASSET)) return 0;
+        (, uint256 debt) = holdings();
+        if (debt == 0) return shares;
+        (, , , , , uint256 healthFactor) = POOL.getUserAccountData(address(VAULT));
+        if (healthFactor < VAULT.policy().minHF) return 0;
+        if (!_exitPriced(shares)) return 0;
+        uint256 lendable = IERC20(DEBT_ASSET).balanceOf(DEBT_RESERVE_A_TOKEN);
+        return Math.min(shares, Math.mulDiv(lendable, _virtualSupply(), debt));
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev The assets `maxRedeem` is sure to give at the worst accepted exit, less the rounding margin of
+    /// `previewWithdraw`, so that withdrawing them burns no more than `maxRedeem` shares.
+    function maxWithdraw(address holder) public view override(ERC4626, IERC4626) returns (uint256) {
+        uint256 shares = maxRedeem(holder);
+        if (shares == 0) return 0;
+        (uint256 net, uint256 margin) = _netAssets();
+        uint256 assets = Math.mulDiv(shares, net, _virtualSupply());
+        return assets > margin + 1 ? assets - margin - 1 : 0;
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev The share of the collateral less the most the exit may sell to repay the share of the debt and the flash
+    /// premium at the worst accepted price: `redeem` gives at least this, usually a little more.
+    function previewRedeem(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256) {
+        (uint256 collateral, uint256 debt) = _shareOf(shares);
+        if (debt == 0) return collateral;
+        uint256 owed = debt + Math.mulDiv(debt, POOL.FLASHLOAN_PREMIUM_TOTAL(), _BPS, Math.Rounding.Ceil);
+        uint256 mostSold = _mostSold(owed, _exitPrice());
+        return collateral > mostSold ? collateral - mostSold : 0;
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Enough shares that `previewRedeem` of them covers `assets`: with N the whole position's equity net of its
+    /// worst-case exit cost and m a bound on the rounding of one exit, `ceil((assets + m) * supply / N)`.
+    function previewWithdraw(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256) {
+        (uint256 net, uint256 margin) = _netAssets();
+        if (net == 0) revert PoolNoEquity();
+        return Math.mulDiv(assets + margin, _virtualSupply(), net, Math.Rounding.Ceil);
+    }
+
+    /// @inheritdoc ERC4626
+    function deposit(
+        uint256 assets,
+        address receiver
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        return super.deposit(assets, receiver);
+    }
+
+    /// @inheritdoc ERC4626
+    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        return super.mint(shares, receiver);
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Burns `previewWithdraw(assets)` shares and unwinds their share of the position; whatever the exit gives
+    /// beyond `assets` (a better fill than the worst accepted) is supplied back to the position, for the holders who
+    /// stay.
+    function withdraw(
+        uint256 assets,
+        address receiver,
+        address holder
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 shares) {
+        uint256 maxAssets = maxWithdraw(holder);
+        if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(holder, assets, maxAssets);
+        shares = assets == 0 ? 0 : previewWithdraw(assets);
+        uint256 released = _burnAndExit(holder, shares);
+        IERC20(asset()).safeTransfer(receiver, assets);
+        uint256 surplus = released - assets;
+        if (surplus != 0) _supply(surplus);
+        emit Withdraw(_msgSender(), receiver, holder, assets, shares);
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Burns `shares` and unwinds their share of the position; the receiver gets all the exit gives, at least
+    /// `previewRedeem(shares)`.
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address holder
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 assets) {
+        uint256 maxShares = maxRedeem(holder);
+        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(holder, shares, maxShares);
+        assets = _burnAndExit(holder, shares);
+        IERC20(asset()).safeTransfer(receiver, assets);
+        emit Withdraw(_msgSender(), receiver, holder, assets, shares);
+    }
+
+    /// @inheritdoc IFlashLoanSimpleReceiver
+    /// @dev Repays the exit's share of the debt with the loan, withdraws its share of the collateral, and buys back
+    /// exactly the loan and its premium with the least collateral the route gives, at most the oracle-bounded maximum.
+    function executeOperation(
+        address asset_,
+        uint256 amount,
+        uint256 premium,
+        address initiator,
+        bytes calldata
+    ) external override returns (bool) {
+        if (msg.sender != address(POOL)) revert PoolCallerNotAavePool(msg.sender);
+        uint256 releasing = _releasing;
+        if (initiator != address(this) || releasing == 0) revert PoolInitiatorNotSelf(initiator);
+        address collateral = asset();
+        IERC20(asset_).forceApprove(address(POOL), amount);
+        POOL.repay(asset_, amount, _VARIABLE_RATE, address(VAULT));
+        VAULT.withdraw(releasing, address(this));
+
+        uint256 owed = amount + premium;
+        bytes memory path = _exitPath;
+        PRICE_GUARD.checkPath(path, 0);
+        uint256 mostSold = Math.min(_mostSold(owed, _exitPrice()), releasing);
+        IERC20(collateral).forceApprove(address(ROUTER), mostSold);
+        uint256 sold = ROUTER.exactOutput(
+            ISwapRouter.ExactOutputParams({
+                path: SwapPath.reverse(path),
+                recipient: address(this),
+                deadline: block.timestamp,
+                amountOut: owed,
+                amountInMaximum: mostSold
+            })
+        );
+        if (sold != mostSold) IERC20(collateral).forceApprove(address(ROUTER), 0);
+        // Aave pulls exactly `owed` after this callback, leaving no allowance behind.
+        IERC20(asset_).forceApprove(address(POOL), owed);
+        _sold = sold;
+        return true;
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Pulls the assets, mints, then supplies them to the position as collateral (levered at the next rebalance).
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        super._deposit(caller, receiver, assets, shares);
+        _supply(assets);
+    }
+
+    /// @inheritdoc ERC4626
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return _DECIMALS_OFFSET;
+    }
+
+    /// @dev Burns `shares` of `holder` (spending the caller's allowance), then unwinds their fraction of the position,
+    /// taken against the supply before the burn, into this pool. Returns the collateral the exit leaves.
+    function _burnAndExit(address holder, uint256 shares) private returns (uint256 released) {
+        if (_msgSender() != holder) _spendAllowance(holder, _msgSender(), shares);
+        (uint256 collateral, uint256 debt) = _shareOf(shares);
+        _burn(holder, shares);
+        if (collateral == 0) return 0;
+        uint256 sold;
+        if (debt == 0) {
+            VAULT.withdraw(collateral, address(this));
+        } else {
+            _releasing = collateral;
+            POOL.flashLoanSimple(address(this), DEBT_ASSET, debt, "", 0);
+            sold = _sold;
+            _releasing = 0;
+            _sold = 0;
+        }
+        released = collateral - sold;
+        emit Unwound(holder, shares, collateral, debt, sold);
+    }
+
+    function _supply(uint256 assets) private {
+        IERC20(asset()).forceApprove(address(VAULT), assets);
+        VAULT.deposit(assets);
+    }
+
+    function _setExitPath(bytes memory path) private {
+        SwapPath.validate(path, asset(), DEBT_ASSET);
+        PRICE_GUARD.checkPath(path, 0);
+        _exitPath = path;
+        emit ExitPathSet(path);
+    }
+
+    /// @dev The fraction `shares / (totalSupply + 10**offset)` of the collateral, rounded down, and of the debt,
+    /// rounded up: an exit leaves the position's HF where it was, or a hair higher.
+    function _shareOf(uint256 shares) private view returns (uint256 collateral, uint256 debt) {
+        (uint256 allCollateral, uint256 allDebt) = holdings();
+        uint256 supply = _virtualSupply();
+        collateral = Math.mulDiv(allCollateral, shares, supply);
+        debt = Math.mulDiv(allDebt, shares, supply, Math.Rounding.Ceil);
+    }
+
+    /// @dev The whole position's equity net of its worst-case exit cost, rounded down, and a bound on what one exit's
+    /// rounding may lose against it: one unit of collateral, one more unit of debt and of premium, and the rounding
+    /// up of the amount sold, so at most `3 * price + 2` collateral units.
+    function _netAssets() private view returns (uint256 net, uint256 margin) {
+        (uint256 collateral, uint256 debt) = holdings();
+        ExitPrice memory price = _exitPrice();
+        uint256 premiumBps = POOL.FLASHLOAN_PREMIUM_TOTAL();
+        uint256 mostSold = Math.mulDiv(
+            debt,
+            price.numerator * (_BPS + premiumBps),
+            price.denominator * _BPS,
+            Math.Rounding.Ceil
+        );
+        net = collateral > mostSold ? collateral - mostSold : 0;
+        margin = _mostSold(3, price) + 2;
+    }
+
+    /// @dev The debt asset's worst accepted price in collateral: the oracle price, as fresh as an owner's exit reads
+    /// it, over one less the position's slippage bound (clamped to the factory's current cap).
+    function _exitPrice() private view returns (ExitPrice memory price) {
+        (uint256 collateralPrice, uint256 debtPrice) = PRICE_GUARD.freshPrices(asset(), DEBT_ASSET);
+        uint256 slippageBps = FACTORY.boundedPolicy(VAULT.policy()).maxSlippageBps;
+        price.numerator = debtPrice * COLLATERAL_UNIT * _BPS;
+        price.denominator = collateralPrice * DEBT_UNIT * (_BPS - slippageBps);
+    }
+
+    /// @dev The most collateral an exit sells to buy `owed` of the debt asset at `price`, rounded up.
+    function _mostSold(uint256 owed, ExitPrice memory price) private pure returns (uint256) {
+        return Math.mulDiv(owed, price.numerator, price.denominator, Math.Rounding.Ceil);
+    }
+
+    /// @dev Whether an exit of `shares` can read its prices and its route: where either fails, so would the exit.
+    function _exitPriced(uint256 shares) private view returns (bool) {
+        try this.previewRedeem(shares) returns (uint256) {
+            try PRICE_GUARD.checkPath(_exitPath, 0) returns (uint256) {
+                return true;
+            } catch {
+                return false;
+            }
+        } catch {
+            return false;
+        }
+    }
+
+    function _virtualSupply() private view returns (uint256) {
+        return totalSupply() + 10 ** _DECIMALS_OFFSET;
+    }
+
+    function _reserveOpen(address reserve) private view returns (bool) {
+        (bool active, , , , bool paused) = POOL.getConfiguration(reserve).getFlags();
+        return active && !paused;
+    }
+}

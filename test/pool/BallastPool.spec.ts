@@ -1,0 +1,507 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { expect } from "chai";
+import { MaxUint256, parseUnits, type ContractTransactionResponse } from "ethers";
+import hre from "hardhat";
+
+import { BallastVault__factory, SwapPath__factory, type BallastPool, type BallastVault } from "../../typechain-types";
+import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
+import { mined } from "../../lib/market/aave";
+import { DEFAULT_POLICY, deployPool, encodePath, singleHopPath } from "../../lib/protocol";
+import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
+import { drainUsdc, movePrice, NEW_POLICY, NEW_POLICY_VALUES } from "../shared/vault";
+
+const ONE = parseUnits("1", 18);
+const FUNDS = parseUnits("100", 18);
+/** One whole WETH's worth of shares at the first deposit: the pool's decimals offset is 6. */
+const SHARE_UNIT = 10n ** 24n;
+const price = (usd: bigint): bigint => usd * ORACLE_BASE_CURRENCY_UNIT;
+
+export interface PoolFixture extends ProtocolFixture {
+  pool: BallastPool;
+  /** The pool's position, connected as the keeper. */
+  vault: BallastVault;
+  alice: HardhatEthersSigner;
+  bob: HardhatEthersSigner;
+  keeper: HardhatEthersSigner;
+  attacker: HardhatEthersSigner;
+  /** USDC -> WETH (0.05%): a keeper's leverage. */
+  up: string;
+  /** WETH -> USDC (0.05%): a keeper's deleverage. */
+  down: string;
+}
+
+/** A WETH/USDC pool on DEFAULT_POLICY with no cap; alice and bob each hold 100 WETH and approved the pool. */
+export async function poolFixture(): Promise<PoolFixture> {
+  const f = await protocolFixture();
+  const signers = await hre.ethers.getSigners();
+  const [governance, guardian, alice, keeper, attacker, bob] = signers;
+  const pool = await deployPool(f, f, governance, guardian.address);
+  const vault = BallastVault__factory.connect(await pool.VAULT(), keeper);
+  for (const holder of [alice, bob, attacker]) {
+    await f.world.fund("WETH", holder.address, FUNDS);
+    await mined(f.tokens.erc20.WETH.connect(holder).approve(pool, MaxUint256));
+  }
+  const up = await singleHopPath(f, "USDC", "WETH", 500);
+  const down = await singleHopPath(f, "WETH", "USDC", 500);
+  return { ...f, pool, vault, alice, bob, keeper, attacker, up, down };
+}
+
+/** Alice deposited 10 WETH and bob 5, then the keeper levered the position to the policy's target HF (1.5). */
+export async function leveredPoolFixture(): Promise<PoolFixture> {
+  const f = await poolFixture();
+  await mined(f.pool.connect(f.alice).deposit(parseUnits("10", 18), f.alice.address));
+  await mined(f.pool.connect(f.bob).deposit(parseUnits("5", 18), f.bob.address));
+  await mined(f.pool.connect(f.keeper).lever());
+  return f;
+}
+
+/**
+ * What a refused call must leave unchanged: the position as Aave's scaled balances (free of interest accrued between
+ * blocks), the parties' WETH and shares, and the supply.
+ */
+async function poolState(f: PoolFixture) {
+  const weth = f.tokens.erc20.WETH;
+  return {
+    collateral: await f.aave.aTokens.WETH.scaledBalanceOf(f.vault),
+    debt: await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault),
+    supply: await f.pool.totalSupply(),
+    wethOf: await Promise.all([f.alice, f.bob, f.attacker].map((s) => weth.balanceOf(s))),
+    sharesOf: await Promise.all([f.alice, f.bob, f.attacker].map((s) => f.pool.balanceOf(s))),
+  };
+}
+
+/** The assets one whole share unit converts to: what staying holders must not see fall. */
+async function sharePrice(f: PoolFixture): Promise<bigint> {
+  return f.pool.convertToAssets(SHARE_UNIT);
+}
+
+/** The pool's `Unwound` event of a transaction. */
+async function unwound(f: PoolFixture, tx: ContractTransactionResponse) {
+  const receipt = await tx.wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = f.pool.interface.parseLog(log);
+    if (parsed?.name === "Unwound") return parsed.args;
+  }
+  throw new Error("no Unwound event");
+}
+
+/** The pool holds nothing between calls, and leaves no allowance behind. */
+async function expectPoolClean(f: PoolFixture): Promise<void> {
+  for (const symbol of ["WETH", "USDC"] as const) {
+    const token = f.tokens.erc20[symbol];
+    expect(await token.balanceOf(f.pool), `pool ${symbol}`).to.equal(0n);
+    for (const spender of [f.aave.pool, f.uniswap.router, f.vault]) {
+      expect(await token.allowance(f.pool, spender), `pool ${symbol} allowance`).to.equal(0n);
+    }
+  }
+}
+
+describe("BallastPool", () => {
+  describe("deployment", () => {
+    it("owns a factory vault on the pair, which keepers see as any other", async () => {
+      const f = await loadFixture(poolFixture);
+      expect(await f.factory.isVault(f.vault)).to.equal(true);
+      expect(await f.vault.owner()).to.equal(await f.pool.getAddress());
+      expect(await f.vault.collateralAsset()).to.equal(await f.tokens.erc20.WETH.getAddress());
+      expect(await f.pool.asset()).to.equal(await f.tokens.erc20.WETH.getAddress());
+      expect(await f.pool.DEBT_ASSET()).to.equal(await f.tokens.erc20.USDC.getAddress());
+      expect(await f.pool.decimals()).to.equal(24n);
+      expect(await f.pool.exitPath()).to.equal(f.down);
+    });
+
+    it("refuses a zero guardian with PoolZeroAddress", async () => {
+      const f = await loadFixture(poolFixture);
+      const [governance] = await hre.ethers.getSigners();
+      await expect(deployPool(f, f, governance, hre.ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        f.pool,
+        "PoolZeroAddress",
+      );
+    });
+  });
+
+  describe("#deposit and #mint", () => {
+    it("mints at NAV and supplies the assets as collateral, unlevered until the next keeper rebalance", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const hfBefore = (await f.vault.position()).healthFactor;
+      const assets = await f.pool.totalAssets();
+      const supply = await f.pool.totalSupply();
+      const deposit = parseUnits("20", 18);
+      const preview = await f.pool.previewDeposit(deposit);
+      // OpenZeppelin's conversion with the virtual share and asset, rounded down: the pool's favour.
+      expect(preview).to.equal((deposit * (supply + 10n ** 6n)) / (assets + 1n));
+      const aBefore = await f.aave.aTokens.WETH.balanceOf(f.vault);
+      await expect(f.pool.connect(f.alice).deposit(deposit, f.alice.address))
+        .to.emit(f.pool, "Deposit")
+        .withArgs(f.alice.address, f.alice.address, deposit, preview);
+      expect(await f.aave.aTokens.WETH.balanceOf(f.vault)).to.be.closeTo(aBefore + deposit, 1n);
+      // The consequence of not levering at once: the new collateral lifts the HF, over the band here, and the next
+      // keeper rebalance levers everyone's equity back to the target.
+      const hfAfter = (await f.vault.position()).healthFactor;
+      expect(hfAfter).to.be.gt(hfBefore);
+      expect(hfAfter).to.be.gt(DEFAULT_POLICY.maxHF);
+      expect((await f.vault.rebalanceNeeded()).needed).to.equal(true);
+      await mined(f.vault.rebalance(f.up, MaxUint256));
+      expect((await f.vault.position()).healthFactor).to.be.closeTo(DEFAULT_POLICY.targetHF, parseUnits("0.01", 18));
+      await expectPoolClean(f);
+    });
+
+    it("mints exactly the shares asked for, pulling previewMint's assets (rounded up)", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const shares = 7n * SHARE_UNIT;
+      const preview = await f.pool.previewMint(shares);
+      expect(await f.pool.convertToShares(preview)).to.be.gte(shares);
+      const before = await f.tokens.erc20.WETH.balanceOf(f.bob);
+      const sharesBefore = await f.pool.balanceOf(f.bob);
+      await mined(f.pool.connect(f.bob).mint(shares, f.bob.address));
+      expect(before - (await f.tokens.erc20.WETH.balanceOf(f.bob))).to.equal(preview);
+      expect((await f.pool.balanceOf(f.bob)) - sharesBefore).to.equal(shares);
+    });
+
+    it("refuses deposits while the guardian pauses them (ERC4626ExceededMaxDeposit), and never exits", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const [, guardian] = await hre.ethers.getSigners();
+      await expect(f.pool.connect(guardian).pauseDeposits(true)).to.emit(f.pool, "DepositsPaused").withArgs(true);
+      expect(await f.pool.maxDeposit(f.alice)).to.equal(0n);
+      expect(await f.pool.maxMint(f.alice)).to.equal(0n);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.alice).deposit(ONE, f.alice.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxDeposit")
+        .withArgs(f.alice.address, ONE, 0n);
+      await expect(f.pool.connect(f.alice).mint(SHARE_UNIT, f.alice.address)).to.be.revertedWithCustomError(
+        f.pool,
+        "ERC4626ExceededMaxMint",
+      );
+      expect(await poolState(f)).to.deep.equal(before);
+      const shares = await f.pool.balanceOf(f.bob);
+      expect(await f.pool.maxRedeem(f.bob)).to.equal(shares);
+      await mined(f.pool.connect(f.bob).redeem(shares, f.bob.address, f.bob.address));
+      expect(await f.pool.balanceOf(f.bob)).to.equal(0n);
+    });
+
+    it("lets only the guardian pause (PoolNotGuardian)", async () => {
+      const f = await loadFixture(poolFixture);
+      await expect(f.pool.connect(f.attacker).pauseDeposits(true))
+        .to.be.revertedWithCustomError(f.pool, "PoolNotGuardian")
+        .withArgs(f.attacker.address);
+      expect(await f.pool.depositsPaused()).to.equal(false);
+    });
+
+    it("caps deposits at the supply cap", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const [governance] = await hre.ethers.getSigners();
+      const assets = await f.pool.totalAssets();
+      const cap = assets + ONE;
+      await expect(f.pool.connect(governance).setSupplyCap(cap)).to.emit(f.pool, "SupplyCapSet").withArgs(cap);
+      const room = await f.pool.maxDeposit(f.alice);
+      expect(room).to.equal(cap - assets);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.alice).deposit(room + 1n, f.alice.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxDeposit")
+        .withArgs(f.alice.address, room + 1n, room);
+      expect(await poolState(f)).to.deep.equal(before);
+      await mined(f.pool.connect(f.alice).deposit(room, f.alice.address));
+      expect(await f.pool.maxDeposit(f.alice)).to.be.lte(1n);
+    });
+
+    it("reports no room while Aave's collateral reserve is frozen or paused", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const admin = f.aave.configurator.connect(f.accounts.admin);
+      await mined(admin.setReserveFreeze(f.tokens.erc20.WETH, true));
+      expect(await f.pool.maxDeposit(f.alice)).to.equal(0n);
+      // A frozen reserve still lets holders out.
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(await f.pool.balanceOf(f.alice));
+      await mined(admin.setReserveFreeze(f.tokens.erc20.WETH, false));
+      await mined(admin.setReservePause(f.tokens.erc20.WETH, true));
+      expect(await f.pool.maxDeposit(f.alice)).to.equal(0n);
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
+      expect(await f.pool.maxWithdraw(f.alice)).to.equal(0n);
+    });
+
+    it("reports no room, and refuses a deposit, while the oracle is stale", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      await f.world.advance(2 * 24 * 3600);
+      expect(await f.pool.maxDeposit(f.alice)).to.equal(0n);
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
+      await expect(f.pool.connect(f.alice).deposit(ONE, f.alice.address)).to.be.revertedWithCustomError(
+        f.pool,
+        "ERC4626ExceededMaxDeposit",
+      );
+    });
+  });
+
+  describe("#redeem and #withdraw", () => {
+    it("unwinds the holder's share atomically: at least previewRedeem, the HF kept, staying holders' price kept", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const shares = (await f.pool.balanceOf(f.alice)) / 2n;
+      const preview = await f.pool.previewRedeem(shares);
+      const priceBefore = await sharePrice(f);
+      const hfBefore = (await f.vault.position()).healthFactor;
+      const before = await poolState(f);
+      const [collateralBefore, debtBefore] = await f.pool.holdings();
+      const tx = await f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address);
+      const event = await unwound(f, tx);
+      const received = (await f.tokens.erc20.WETH.balanceOf(f.alice)) - before.wethOf[0];
+      expect(received).to.be.gte(preview);
+      expect(received).to.equal(event.collateralReleased - event.collateralSold);
+      await expect(tx)
+        .to.emit(f.pool, "Withdraw")
+        .withArgs(f.alice.address, f.alice.address, f.alice.address, received, shares);
+      // The holder's fraction of each side, against the supply plus the virtual shares.
+      const virtualSupply = before.supply + 10n ** 6n;
+      // Read in the block before: the redemption's block accrues one block's interest, which both sides carry.
+      expect(event.collateralReleased).to.be.closeTo((collateralBefore * shares) / virtualSupply, 10n ** 6n);
+      expect(event.debtRepaid).to.be.closeTo((debtBefore * shares + virtualSupply - 1n) / virtualSupply, 2n);
+      const after = await poolState(f);
+      const [, debtAfter] = await f.pool.holdings();
+      expect(debtAfter).to.be.lt(debtBefore - event.debtRepaid + 2n);
+      expect((await f.vault.position()).healthFactor).to.be.gte(hfBefore - 1n);
+      expect(await sharePrice(f)).to.be.gte(priceBefore - 1n);
+      expect(after.sharesOf[1]).to.equal(before.sharesOf[1]);
+      await expectPoolClean(f);
+    });
+
+    it("withdraws exactly the assets asked for, burning previewWithdraw's shares; a better fill stays in the pool", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const assets = parseUnits("2", 18);
+      const shares = await f.pool.previewWithdraw(assets);
+      expect(await f.pool.previewRedeem(shares)).to.be.gte(assets);
+      const priceBefore = await sharePrice(f);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.bob).withdraw(assets, f.attacker.address, f.bob.address))
+        .to.emit(f.pool, "Withdraw")
+        .withArgs(f.bob.address, f.attacker.address, f.bob.address, assets, shares);
+      const after = await poolState(f);
+      expect(after.wethOf[2] - before.wethOf[2]).to.equal(assets);
+      expect(before.sharesOf[1] - after.sharesOf[1]).to.equal(shares);
+      expect(await sharePrice(f)).to.be.gte(priceBefore);
+      await expectPoolClean(f);
+    });
+
+    it("lets the last holders out completely", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      for (const holder of [f.alice, f.bob]) {
+        const shares = await f.pool.balanceOf(holder);
+        await mined(f.pool.connect(holder).redeem(shares, holder.address, holder.address));
+      }
+      expect(await f.pool.totalSupply()).to.equal(0n);
+      const [collateral, debt] = await f.pool.holdings();
+      // What the virtual shares own: a millionth of a share unit's worth, at the same HF.
+      expect(collateral).to.be.lt(10n ** 6n);
+      expect(debt).to.be.lt(10n ** 6n);
+      await expectPoolClean(f);
+    });
+
+    it("spends an operator's allowance, and refuses one without it (ERC20InsufficientAllowance)", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const shares = SHARE_UNIT;
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.attacker).redeem(shares, f.attacker.address, f.alice.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC20InsufficientAllowance")
+        .withArgs(f.attacker.address, 0n, shares);
+      expect(await poolState(f)).to.deep.equal(before);
+      await mined(f.pool.connect(f.alice).approve(f.bob, shares));
+      await mined(f.pool.connect(f.bob).redeem(shares, f.bob.address, f.alice.address));
+      expect(await f.pool.allowance(f.alice, f.bob)).to.equal(0n);
+    });
+
+    it("refuses more than maxRedeem and maxWithdraw, with nothing moved", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const shares = await f.pool.balanceOf(f.bob);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.bob).redeem(shares + 1n, f.bob.address, f.bob.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
+        .withArgs(f.bob.address, shares + 1n, shares);
+      const most = await f.pool.maxWithdraw(f.bob);
+      await expect(f.pool.connect(f.bob).withdraw(most + 1n, f.bob.address, f.bob.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxWithdraw")
+        .withArgs(f.bob.address, most + 1n, most);
+      expect(await poolState(f)).to.deep.equal(before);
+      expect(await f.pool.previewWithdraw(most)).to.be.lte(shares);
+      await mined(f.pool.connect(f.bob).withdraw(most, f.bob.address, f.bob.address));
+    });
+
+    it("refuses exits below minHF until a keeper restores the band", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      await movePrice(f, "WETH", price(1_600n));
+      expect((await f.vault.position()).healthFactor).to.be.lt(DEFAULT_POLICY.minHF);
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
+      const shares = await f.pool.balanceOf(f.alice);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
+        .withArgs(f.alice.address, shares, 0n);
+      expect(await poolState(f)).to.deep.equal(before);
+      await mined(f.vault.rebalance(f.down, MaxUint256));
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(shares);
+      await mined(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address));
+    });
+
+    it("limits exits to what the debt reserve can lend (0 at 100% utilisation)", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      await drainUsdc(f);
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
+      expect(await f.pool.maxWithdraw(f.alice)).to.equal(0n);
+      const shares = await f.pool.balanceOf(f.alice);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
+        .withArgs(f.alice.address, shares, 0n);
+      expect(await poolState(f)).to.deep.equal(before);
+    });
+
+    it("redeems without a flash loan while the position has no debt", async () => {
+      const f = await loadFixture(poolFixture);
+      await mined(f.pool.connect(f.alice).deposit(ONE, f.alice.address));
+      const shares = await f.pool.balanceOf(f.alice);
+      const preview = await f.pool.previewRedeem(shares);
+      const before = await f.tokens.erc20.WETH.balanceOf(f.alice);
+      await mined(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address));
+      expect((await f.tokens.erc20.WETH.balanceOf(f.alice)) - before).to.equal(preview);
+      expect(preview).to.be.closeTo(ONE, 1n);
+    });
+  });
+
+  describe("#lever", () => {
+    it("opens the first deposits at the target HF, for anyone, along the reversed exit path", async () => {
+      const f = await loadFixture(poolFixture);
+      await mined(f.pool.connect(f.alice).deposit(parseUnits("10", 18), f.alice.address));
+      expect((await f.vault.rebalanceNeeded()).needed).to.equal(false);
+      const assetsBefore = await f.pool.totalAssets();
+      await expect(f.pool.connect(f.attacker).lever()).to.emit(f.vault, "Rebalanced");
+      expect((await f.vault.position()).healthFactor).to.be.closeTo(DEFAULT_POLICY.targetHF, parseUnits("0.01", 18));
+      // The open's swap costs come out of the equity, within the policy's slippage bound on what it bought.
+      const assetsAfter = await f.pool.totalAssets();
+      expect(assetsAfter).to.be.lt(assetsBefore);
+      expect(assetsAfter).to.be.gt((assetsBefore * 98n) / 100n);
+      await expectPoolClean(f);
+    });
+
+    it("refuses an open position or an empty one (PoolNotOpenable)", async () => {
+      const f = await loadFixture(poolFixture);
+      await expect(f.pool.lever()).to.be.revertedWithCustomError(f.pool, "PoolNotOpenable").withArgs(0n, 0n);
+      await mined(f.pool.connect(f.alice).deposit(ONE, f.alice.address));
+      await mined(f.pool.lever());
+      const [collateral, debt] = await f.pool.holdings();
+      const before = await poolState(f);
+      await expect(f.pool.lever()).to.be.revertedWithCustomError(f.pool, "PoolNotOpenable").withArgs(collateral, debt);
+      expect(await poolState(f)).to.deep.equal(before);
+    });
+  });
+
+  describe("first-depositor inflation attack", () => {
+    it("costs the attacker its donation, and the victim at most rounding", async () => {
+      const f = await loadFixture(poolFixture);
+      const weth = f.tokens.erc20.WETH;
+      const donation = parseUnits("10", 18);
+      const attackerBefore = await weth.balanceOf(f.attacker);
+      await mined(f.pool.connect(f.attacker).deposit(1n, f.attacker.address));
+      // The donation: WETH supplied to Aave on the position's behalf, so that it counts in totalAssets.
+      await mined(weth.connect(f.attacker).approve(f.aave.pool, donation));
+      await mined(f.aave.pool.connect(f.attacker).supply(weth, donation, f.vault, 0));
+      const deposit = parseUnits("10", 18);
+      await mined(f.pool.connect(f.alice).deposit(deposit, f.alice.address));
+      expect(await f.pool.balanceOf(f.alice)).to.be.gt(0n);
+      for (const holder of [f.attacker, f.alice]) {
+        const shares = await f.pool.balanceOf(holder);
+        await mined(f.pool.connect(holder).redeem(shares, holder.address, holder.address));
+      }
+      // The virtual shares outweigh the attacker's: it gets back about a quarter of the pool, half its donation.
+      const attackerLoss = attackerBefore - (await weth.balanceOf(f.attacker));
+      expect(attackerLoss).to.be.gt((donation * 49n) / 100n);
+      const aliceBack = (await weth.balanceOf(f.alice)) - (FUNDS - deposit);
+      expect(deposit - aliceBack).to.be.lt(deposit / 10n ** 5n);
+    });
+  });
+
+  describe("flash-loan callback", () => {
+    it("refuses a caller other than the Aave pool (PoolCallerNotAavePool)", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const usdc = await f.tokens.erc20.USDC.getAddress();
+      await expect(f.pool.connect(f.attacker).executeOperation(usdc, 1n, 0n, f.pool, "0x"))
+        .to.be.revertedWithCustomError(f.pool, "PoolCallerNotAavePool")
+        .withArgs(f.attacker.address);
+    });
+
+    it("refuses a flash loan someone else started with the pool as receiver (PoolInitiatorNotSelf)", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const before = await poolState(f);
+      await expect(
+        f.aave.pool.connect(f.attacker).flashLoanSimple(f.pool, f.tokens.erc20.USDC, parseUnits("100", 6), "0x", 0),
+      )
+        .to.be.revertedWithCustomError(f.pool, "PoolInitiatorNotSelf")
+        .withArgs(f.attacker.address);
+      expect(await poolState(f)).to.deep.equal(before);
+    });
+  });
+
+  describe("governance", () => {
+    it("sets the exit path only along allowed routes, with SwapPath's and the price guard's errors", async () => {
+      const f = await loadFixture(poolFixture);
+      const [governance] = await hre.ethers.getSigners();
+      const [weth, usdc, wbtc] = await Promise.all(
+        (["WETH", "USDC", "WBTC"] as const).map((s) => f.tokens.erc20[s].getAddress()),
+      );
+      const swapPath = { interface: SwapPath__factory.createInterface() };
+      await expect(f.pool.connect(governance).setExitPath(encodePath([usdc, weth], [500])))
+        .to.be.revertedWithCustomError(swapPath, "SwapPathWrongTokenIn")
+        .withArgs(weth, usdc);
+      await expect(f.pool.connect(governance).setExitPath(encodePath([weth, usdc], [10_000])))
+        .to.be.revertedWithCustomError(f.priceGuard, "PriceGuardRouteNotAllowed")
+        .withArgs(weth, usdc, 10_000);
+      await expect(f.pool.connect(f.attacker).setExitPath(f.down))
+        .to.be.revertedWithCustomError(f.pool, "OwnableUnauthorizedAccount")
+        .withArgs(f.attacker.address);
+      const twoHops = encodePath([weth, wbtc, usdc], [3_000, 3_000]);
+      const allowed = await f.priceGuard.routeAllowed(weth, wbtc, 3_000);
+      if (allowed) {
+        await expect(f.pool.connect(governance).setExitPath(twoHops)).to.emit(f.pool, "ExitPathSet");
+      } else {
+        await expect(f.pool.connect(governance).setExitPath(twoHops)).to.be.revertedWithCustomError(
+          f.priceGuard,
+          "PriceGuardRouteNotAllowed",
+        );
+      }
+      expect(await f.pool.exitPath()).to.equal(allowed ? twoHops : f.down);
+    });
+
+    it("sets the position's policy, the guardian and the cap; each only by governance", async () => {
+      const f = await loadFixture(poolFixture);
+      const [governance] = await hre.ethers.getSigners();
+      await mined(f.pool.connect(governance).setPolicy(NEW_POLICY));
+      expect(await f.vault.policy()).to.deep.equal(NEW_POLICY_VALUES);
+      await expect(f.pool.connect(governance).setGuardian(hre.ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        f.pool,
+        "PoolZeroAddress",
+      );
+      await expect(f.pool.connect(governance).setGuardian(f.bob.address))
+        .to.emit(f.pool, "GuardianSet")
+        .withArgs(f.bob.address);
+      for (const call of [
+        f.pool.connect(f.attacker).setPolicy(DEFAULT_POLICY),
+        f.pool.connect(f.attacker).setGuardian(f.attacker.address),
+        f.pool.connect(f.attacker).setSupplyCap(1n),
+      ]) {
+        await expect(call).to.be.revertedWithCustomError(f.pool, "OwnableUnauthorizedAccount");
+      }
+      expect(await f.pool.guardian()).to.equal(f.bob.address);
+      expect(await f.pool.supplyCap()).to.equal(0n);
+    });
+  });
+
+  describe("keepers", () => {
+    it("rebalance the pool's position through the auction, as any vault", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      await movePrice(f, "WETH", price(1_600n));
+      await mined(f.auction.connect(f.keeper).kick(f.vault));
+      await f.world.advance(60);
+      const before = await f.tokens.erc20.USDC.balanceOf(f.keeper);
+      await expect(f.auction.connect(f.keeper).execute(f.vault, f.down, MaxUint256, f.keeper.address)).to.emit(
+        f.auction,
+        "Executed",
+      );
+      expect(await f.tokens.erc20.USDC.balanceOf(f.keeper)).to.be.gt(before);
+      expect((await f.vault.position()).healthFactor).to.be.closeTo(DEFAULT_POLICY.targetHF, parseUnits("0.01", 18));
+    });
+  });
+});
