@@ -15,7 +15,8 @@ import {IBallastVault} from "./IBallastVault.sol";
 ///   first deposits) is levered by anyone's call of `lever`, since keepers leave a vault without debt alone.
 /// - A redemption unwinds the holder's share of the position atomically: a flash loan repays the share of the debt,
 ///   the share of the collateral is withdrawn, and just enough of it is sold, within the oracle-derived bound, to repay
-///   the loan. The leaving holder bears that sale and the loan's premium; the position left behind keeps its HF.
+///   the loan. The leaving holder bears that sale and the loan's premium; the position left behind keeps its HF. When
+///   Aave cannot lend the debt share, the exit runs in steps within the HF's headroom above `minHF` instead.
 /// - `previewRedeem` and `previewWithdraw` price the exit at its worst accepted outcome (the slippage bound and the
 ///   premium), so the action never gives less than the preview.
 interface IBallastPool is IERC4626 {
@@ -31,6 +32,9 @@ interface IBallastPool is IERC4626 {
     error PoolInitiatorNotSelf(address initiator);
     /// @notice The position has no equity left to price an exit against.
     error PoolNoEquity();
+    /// @notice An exit without a flash loan could not finish: a step found no HF headroom, or `_MAX_STEPS` were not
+    /// enough. Redeem less, or wait for flash liquidity.
+    error PoolExitStuck(uint256 debtLeft);
     /// @notice `lever` needs collateral and no debt: keepers keep an open position in band.
     error PoolNotOpenable(uint256 collateral, uint256 debt);
 

@@ -35,6 +35,11 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     uint256 private constant _BPS = 10_000;
     uint256 private constant _VARIABLE_RATE = 2;
     uint8 private constant _DECIMALS_OFFSET = 6;
+    /// @dev Without a flash loan, at most this many withdraw-buy-repay steps: each step's headroom grows by about
+    /// minHF / liquidation threshold, so a few steps unwind even a whole position from its band.
+    uint256 private constant _MAX_STEPS = 16;
+    /// @dev Each step keeps the HF 0.1% above `minHF`, so that Aave's base-unit rounding cannot fail the vault's check.
+    uint256 private constant _STEP_HF_MARGIN_BPS = 10_010;
 
     /// @notice What the pool is deployed with.
     /// @param factory The Ballast factory that creates the pool's vault.
@@ -228,19 +233,22 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     }
 
     /// @inheritdoc ERC4626
-    /// @dev The owner's shares, less what the debt reserve cannot lend for the exit's flash loan; 0 while either Aave
-    /// reserve is inactive or paused, while the position's HF is below its `minHF` (the vault refuses the withdrawal
-    /// until a keeper has restored the band), or while the oracle or the exit route cannot price the exit.
+    /// @dev The holder's shares; 0 while either Aave reserve is inactive or paused, while the position's HF is below
+    /// its `minHF` (the vault refuses the withdrawal until a keeper has restored the band; without flash liquidity,
+    /// below `minHF` plus the stepped exit's 0.1% margin), or while the oracle or the exit route cannot price the exit.
     function maxRedeem(address holder) public view override(ERC4626, IERC4626) returns (uint256) {
         uint256 shares = balanceOf(holder);
         if (shares == 0 || !_reserveOpen(asset()) || !_reserveOpen(DEBT_ASSET)) return 0;
         (, uint256 debt) = holdings();
         if (debt == 0) return shares;
         (, , , , , uint256 healthFactor) = POOL.getUserAccountData(address(VAULT));
-        if (healthFactor < VAULT.policy().minHF) return 0;
-        if (!_exitPriced(shares)) return 0;
-        uint256 lendable = IERC20(DEBT_ASSET).balanceOf(DEBT_RESERVE_A_TOKEN);
-        return Math.min(shares, Math.mulDiv(lendable, _virtualSupply(), debt));
+        uint256 minHF = VAULT.policy().minHF;
+        // Without a flash loan, every step keeps the HF a margin above minHF: below it, none can start.
+        if (_lendable() < Math.mulDiv(debt, shares, _virtualSupply(), Math.Rounding.Ceil)) {
+            minHF = (minHF * _STEP_HF_MARGIN_BPS) / _BPS;
+        }
+        if (healthFactor < minHF || !_exitPriced(shares)) return 0;
+        return shares;
     }
 
     /// @inheritdoc ERC4626
@@ -255,13 +263,17 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     }
 
     /// @inheritdoc ERC4626
-    /// @dev The share of the collateral less the most the exit may sell to repay the share of the debt and the flash
-    /// premium at the worst accepted price: `redeem` gives at least this, usually a little more.
+    /// @dev The share of the collateral less the most the exit may sell to repay the share of the debt at the worst
+    /// accepted price: with the flash premium when Aave can lend it, or with the stepped exit's rounding when it
+    /// cannot. `redeem` gives at least this, usually a little more.
     function previewRedeem(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256) {
         (uint256 collateral, uint256 debt) = _shareOf(shares);
         if (debt == 0) return collateral;
-        uint256 owed = debt + Math.mulDiv(debt, POOL.FLASHLOAN_PREMIUM_TOTAL(), _BPS, Math.Rounding.Ceil);
-        uint256 mostSold = _mostSold(owed, _exitPrice());
+        ExitPrice memory price = _exitPrice();
+        uint256 mostSold =
+            _lendable() >= debt
+                ? _mostSold(debt + Math.mulDiv(debt, POOL.FLASHLOAN_PREMIUM_TOTAL(), _BPS, Math.Rounding.Ceil), price)
+                : _mostSold(debt, price) + _MAX_STEPS;
         return collateral > mostSold ? collateral - mostSold : 0;
     }
 
@@ -334,29 +346,12 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
         if (msg.sender != address(POOL)) revert PoolCallerNotAavePool(msg.sender);
         uint256 releasing = _releasing;
         if (initiator != address(this) || releasing == 0) revert PoolInitiatorNotSelf(initiator);
-        address collateral = asset();
-        IERC20(asset_).forceApprove(address(POOL), amount);
-        POOL.repay(asset_, amount, _VARIABLE_RATE, address(VAULT));
+        _repay(amount);
         VAULT.withdraw(releasing, address(this));
-
         uint256 owed = amount + premium;
-        bytes memory path = _exitPath;
-        PRICE_GUARD.checkPath(path, 0);
-        uint256 mostSold = Math.min(_mostSold(owed, _exitPrice()), releasing);
-        IERC20(collateral).forceApprove(address(ROUTER), mostSold);
-        uint256 sold = ROUTER.exactOutput(
-            ISwapRouter.ExactOutputParams({
-                path: SwapPath.reverse(path),
-                recipient: address(this),
-                deadline: block.timestamp,
-                amountOut: owed,
-                amountInMaximum: mostSold
-            })
-        );
-        if (sold != mostSold) IERC20(collateral).forceApprove(address(ROUTER), 0);
+        _sold = _buy(owed, Math.min(_mostSold(owed, _exitPrice()), releasing));
         // Aave pulls exactly `owed` after this callback, leaving no allowance behind.
         IERC20(asset_).forceApprove(address(POOL), owed);
-        _sold = sold;
         return true;
     }
 
@@ -382,15 +377,82 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
         uint256 sold;
         if (debt == 0) {
             VAULT.withdraw(collateral, address(this));
-        } else {
+        } else if (_lendable() >= debt) {
             _releasing = collateral;
             POOL.flashLoanSimple(address(this), DEBT_ASSET, debt, "", 0);
             sold = _sold;
             _releasing = 0;
             _sold = 0;
+        } else {
+            sold = _exitInSteps(collateral, debt);
         }
         released = collateral - sold;
         emit Unwound(holder, shares, collateral, debt, sold);
+    }
+
+    /// @dev The exit without a flash loan: each step takes what the position's HF can spare above its `minHF` (with a
+    /// 0.1% margin for Aave's rounding) and the holder's collateral still has, buys the debt that surely buys at the
+    /// worst accepted price (at most the rest of the debt share), withdraws the collateral that costs at that price,
+    /// rounded up, and repays; the rest of the holder's collateral follows once the debt share is repaid. Every
+    /// withdrawal passes the vault's own HF check. Each step rounds its sale up by at most one unit: `previewRedeem`
+    /// counts `_MAX_STEPS` of them.
+    function _exitInSteps(uint256 collateral, uint256 debt) private returns (uint256 sold) {
+        ExitPrice memory price = _exitPrice();
+        uint256 hfFloor = (uint256(VAULT.policy().minHF) * _STEP_HF_MARGIN_BPS) / _BPS;
+        uint256 withdrawn;
+        for (uint256 step; debt != 0; ++step) {
+            uint256 spare = Math.min(_headroom(hfFloor), collateral - withdrawn);
+            uint256 bought = Math.min(debt, Math.mulDiv(spare, price.denominator, price.numerator));
+            if (step == _MAX_STEPS || bought == 0) revert PoolExitStuck(debt);
+            // At most `spare`: `bought` is what `spare` surely buys, rounded down.
+            uint256 slice = _mostSold(bought, price);
+            VAULT.withdraw(slice, address(this));
+            withdrawn += slice;
+            sold += _buy(bought, slice);
+            _repay(bought);
+            debt -= bought;
+        }
+        if (collateral != withdrawn) VAULT.withdraw(collateral - withdrawn, address(this));
+    }
+
+    /// @dev The collateral the position can release with its HF staying at or above `hfFloor`, rounded down.
+    function _headroom(uint256 hfFloor) private view returns (uint256) {
+        (uint256 collateralBase, uint256 debtBase, , uint256 thresholdBps, , ) = POOL.getUserAccountData(
+            address(VAULT)
+        );
+        uint256 floorBase = Math.mulDiv(debtBase, hfFloor * _BPS, thresholdBps * 1e18, Math.Rounding.Ceil);
+        if (collateralBase <= floorBase) return 0;
+        return Math.mulDiv(collateralBase - floorBase, COLLATERAL_UNIT, PRICE_GUARD.price(asset()));
+    }
+
+    /// @dev Buys exactly `amountOut` of the debt asset along the reversed exit path (checked against governance's
+    /// routes again), spending at most `maxIn` collateral; no allowance is left behind.
+    function _buy(uint256 amountOut, uint256 maxIn) private returns (uint256 spent) {
+        bytes memory path = _exitPath;
+        PRICE_GUARD.checkPath(path, 0);
+        IERC20 collateral = IERC20(asset());
+        collateral.forceApprove(address(ROUTER), maxIn);
+        spent = ROUTER.exactOutput(
+            ISwapRouter.ExactOutputParams({
+                path: SwapPath.reverse(path),
+                recipient: address(this),
+                deadline: block.timestamp,
+                amountOut: amountOut,
+                amountInMaximum: maxIn
+            })
+        );
+        if (spent != maxIn) collateral.forceApprove(address(ROUTER), 0);
+    }
+
+    /// @dev Repays `amount` of the position's debt from this pool's balance; Aave pulls exactly `amount`.
+    function _repay(uint256 amount) private {
+        IERC20(DEBT_ASSET).forceApprove(address(POOL), amount);
+        POOL.repay(DEBT_ASSET, amount, _VARIABLE_RATE, address(VAULT));
+    }
+
+    /// @dev What Aave can lend of the debt asset now: a flash loan larger than this cannot be funded.
+    function _lendable() private view returns (uint256) {
+        return IERC20(DEBT_ASSET).balanceOf(DEBT_RESERVE_A_TOKEN);
     }
 
     function _supply(uint256 assets) private {
@@ -415,8 +477,8 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     }
 
     /// @dev The whole position's equity net of its worst-case exit cost, rounded down, and a bound on what one exit's
-    /// rounding may lose against it: one unit of collateral, one more unit of debt and of premium, and the rounding
-    /// up of the amount sold, so at most `3 * price + 2` collateral units.
+    /// rounding may lose against it: one unit of collateral, one more unit of debt and of premium, the rounding up of
+    /// the amount sold, and a stepped exit's per-step rounding: at most `3 * price + 2 + _MAX_STEPS` collateral units.
     function _netAssets() private view returns (uint256 net, uint256 margin) {
         (uint256 collateral, uint256 debt) = holdings();
         ExitPrice memory price = _exitPrice();
@@ -428,7 +490,7 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
             Math.Rounding.Ceil
         );
         net = collateral > mostSold ? collateral - mostSold : 0;
-        margin = _mostSold(3, price) + 2;
+        margin = _mostSold(3, price) + 2 + _MAX_STEPS;
     }
 
     /// @dev The debt asset's worst accepted price in collateral: the oracle price, as fresh as an owner's exit reads

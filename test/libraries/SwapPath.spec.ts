@@ -156,8 +156,14 @@ describe("SwapPath", function () {
     it("runs the same pools the other way, for one to three hops", async function () {
       const cases: [string[], number[]][] = [
         [[WETH, USDC], [500]],
-        [[WETH, WBTC, USDC], [500, 3000]],
-        [[WETH, WBTC, DAI, USDC], [100, 3000, 10_000]],
+        [
+          [WETH, WBTC, USDC],
+          [500, 3000],
+        ],
+        [
+          [WETH, WBTC, DAI, USDC],
+          [100, 3000, 10_000],
+        ],
       ];
       for (const [tokens, fees] of cases) {
         const reversed = await harness.reverse(encodePath(tokens, fees));

@@ -4,7 +4,14 @@ import { expect } from "chai";
 import { MaxUint256, parseUnits, type ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
-import { BallastVault__factory, SwapPath__factory, type BallastPool, type BallastVault } from "../../typechain-types";
+import {
+  BallastVault__factory,
+  ERC4626Probe__factory,
+  SwapPath__factory,
+  type BallastPool,
+  type BallastVault,
+  type ERC4626Probe,
+} from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
 import { DEFAULT_POLICY, deployPool, encodePath, singleHopPath } from "../../lib/protocol";
@@ -19,6 +26,8 @@ const price = (usd: bigint): bigint => usd * ORACLE_BASE_CURRENCY_UNIT;
 
 export interface PoolFixture extends ProtocolFixture {
   pool: BallastPool;
+  /** Runs a preview and its action in one transaction, where ERC-4626 promises they agree. */
+  probe: ERC4626Probe;
   /** The pool's position, connected as the keeper. */
   vault: BallastVault;
   alice: HardhatEthersSigner;
@@ -42,9 +51,14 @@ export async function poolFixture(): Promise<PoolFixture> {
     await f.world.fund("WETH", holder.address, FUNDS);
     await mined(f.tokens.erc20.WETH.connect(holder).approve(pool, MaxUint256));
   }
+  const probe = await new ERC4626Probe__factory(governance).deploy();
+  for (const holder of [alice, bob, attacker]) {
+    await mined(f.tokens.erc20.WETH.connect(holder).approve(probe, MaxUint256));
+    await mined(pool.connect(holder).approve(probe, MaxUint256));
+  }
   const up = await singleHopPath(f, "USDC", "WETH", 500);
   const down = await singleHopPath(f, "WETH", "USDC", 500);
-  return { ...f, pool, vault, alice, bob, keeper, attacker, up, down };
+  return { ...f, pool, probe, vault, alice, bob, keeper, attacker, up, down };
 }
 
 /** Alice deposited 10 WETH and bob 5, then the keeper levered the position to the policy's target HF (1.5). */
@@ -71,14 +85,32 @@ async function poolState(f: PoolFixture) {
   };
 }
 
-/** The assets one whole share unit converts to: what staying holders must not see fall. */
-async function sharePrice(f: PoolFixture): Promise<bigint> {
-  return f.pool.convertToAssets(SHARE_UNIT);
+/** What the probe's transaction compared: the preview and the action's result, read in the same transaction. */
+export async function compared(
+  probe: ERC4626Probe,
+  tx: Promise<ContractTransactionResponse>,
+): Promise<{ preview: bigint; actual: bigint; priceBefore: bigint; priceAfter: bigint }> {
+  const receipt = await (await tx).wait();
+  const address = await probe.getAddress();
+  const found: Partial<{ preview: bigint; actual: bigint; priceBefore: bigint; priceAfter: bigint }> = {};
+  for (const log of receipt?.logs ?? []) {
+    if (log.address !== address) continue;
+    const parsed = probe.interface.parseLog(log);
+    if (parsed?.name === "Compared") Object.assign(found, { preview: parsed.args.preview, actual: parsed.args.actual });
+    if (parsed?.name === "SharePrice") {
+      Object.assign(found, { priceBefore: parsed.args.priceBefore, priceAfter: parsed.args.priceAfter });
+    }
+  }
+  const { preview, actual, priceBefore, priceAfter } = found;
+  if (preview === undefined || actual === undefined || priceBefore === undefined || priceAfter === undefined) {
+    throw new Error("no Compared and SharePrice events");
+  }
+  return { preview, actual, priceBefore, priceAfter };
 }
 
 /** The pool's `Unwound` event of a transaction. */
-async function unwound(f: PoolFixture, tx: ContractTransactionResponse) {
-  const receipt = await tx.wait();
+async function unwound(f: PoolFixture, tx: ContractTransactionResponse | Promise<ContractTransactionResponse>) {
+  const receipt = await (await tx).wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = f.pool.interface.parseLog(log);
     if (parsed?.name === "Unwound") return parsed.args;
@@ -235,18 +267,21 @@ describe("BallastPool", () => {
       const f = await loadFixture(leveredPoolFixture);
       const shares = (await f.pool.balanceOf(f.alice)) / 2n;
       const preview = await f.pool.previewRedeem(shares);
-      const priceBefore = await sharePrice(f);
       const hfBefore = (await f.vault.position()).healthFactor;
       const before = await poolState(f);
       const [collateralBefore, debtBefore] = await f.pool.holdings();
-      const tx = await f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address);
+      const tx = await f.probe.connect(f.alice).redeem(f.pool, shares);
       const event = await unwound(f, tx);
       const received = (await f.tokens.erc20.WETH.balanceOf(f.alice)) - before.wethOf[0];
+      // The preview of the same transaction, and the one read a block before (one block's interest apart).
+      const same = await compared(f.probe, Promise.resolve(tx));
+      expect(same.actual).to.equal(received).and.to.be.gte(same.preview);
+      // The previews price the worst accepted fill; the pool filled better.
       expect(received).to.be.gte(preview);
       expect(received).to.equal(event.collateralReleased - event.collateralSold);
       await expect(tx)
         .to.emit(f.pool, "Withdraw")
-        .withArgs(f.alice.address, f.alice.address, f.alice.address, received, shares);
+        .withArgs(await f.probe.getAddress(), f.alice.address, f.alice.address, received, shares);
       // The holder's fraction of each side, against the supply plus the virtual shares.
       const virtualSupply = before.supply + 10n ** 6n;
       // Read in the block before: the redemption's block accrues one block's interest, which both sides carry.
@@ -256,7 +291,8 @@ describe("BallastPool", () => {
       const [, debtAfter] = await f.pool.holdings();
       expect(debtAfter).to.be.lt(debtBefore - event.debtRepaid + 2n);
       expect((await f.vault.position()).healthFactor).to.be.gte(hfBefore - 1n);
-      expect(await sharePrice(f)).to.be.gte(priceBefore - 1n);
+      // Within the transaction: the staying holders' shares are worth no less, beyond a unit of rounding.
+      expect(same.priceAfter).to.be.gte(same.priceBefore - 1n);
       expect(after.sharesOf[1]).to.equal(before.sharesOf[1]);
       await expectPoolClean(f);
     });
@@ -266,7 +302,6 @@ describe("BallastPool", () => {
       const assets = parseUnits("2", 18);
       const shares = await f.pool.previewWithdraw(assets);
       expect(await f.pool.previewRedeem(shares)).to.be.gte(assets);
-      const priceBefore = await sharePrice(f);
       const before = await poolState(f);
       await expect(f.pool.connect(f.bob).withdraw(assets, f.attacker.address, f.bob.address))
         .to.emit(f.pool, "Withdraw")
@@ -274,7 +309,11 @@ describe("BallastPool", () => {
       const after = await poolState(f);
       expect(after.wethOf[2] - before.wethOf[2]).to.equal(assets);
       expect(before.sharesOf[1] - after.sharesOf[1]).to.equal(shares);
-      expect(await sharePrice(f)).to.be.gte(priceBefore);
+      // Through the probe, within one transaction: the shares burned match the preview, and the better fill that
+      // stays in the pool lifts the others' price.
+      const probed = await compared(f.probe, f.probe.connect(f.bob).withdraw(f.pool, assets));
+      expect(probed.actual).to.equal(probed.preview);
+      expect(probed.priceAfter).to.be.gt(probed.priceBefore);
       await expectPoolClean(f);
     });
 
@@ -337,16 +376,41 @@ describe("BallastPool", () => {
       await mined(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address));
     });
 
-    it("limits exits to what the debt reserve can lend (0 at 100% utilisation)", async () => {
+    it("exits in steps, without a flash loan, at 100% utilisation: at least previewRedeem, others' price kept", async () => {
       const f = await loadFixture(leveredPoolFixture);
       await drainUsdc(f);
-      expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
-      expect(await f.pool.maxWithdraw(f.alice)).to.equal(0n);
+      const shares = await f.pool.balanceOf(f.alice);
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(shares);
+      const before = await poolState(f);
+      const tx = await f.probe.connect(f.alice).redeem(f.pool, shares);
+      const event = await unwound(f, tx);
+      const received = (await f.tokens.erc20.WETH.balanceOf(f.alice)) - before.wethOf[0];
+      const { preview, actual, priceBefore, priceAfter } = await compared(f.probe, Promise.resolve(tx));
+      expect(actual).to.equal(received).and.to.be.gte(preview);
+      expect(received).to.equal(event.collateralReleased - event.collateralSold);
+      // No flash loan was taken: Aave had nothing to lend.
+      const receipt = await tx.wait();
+      const flashLoans = (receipt?.logs ?? []).filter(
+        (log) => f.aave.pool.interface.parseLog(log)?.name === "FlashLoan",
+      );
+      expect(flashLoans).to.have.length(0);
+      expect((await f.vault.position()).healthFactor).to.be.gte(DEFAULT_POLICY.minHF);
+      expect(priceAfter).to.be.gte(priceBefore - 1n);
+      await expectPoolClean(f);
+    });
+
+    it("refuses a stepped exit that cannot finish with PoolExitStuck, with nothing moved", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      // The HF a hair above the steps' floor (minHF plus 0.1%): each step finds almost no headroom.
+      const { healthFactor } = await f.vault.position();
+      const target = (BigInt(DEFAULT_POLICY.minHF) * 100_105n) / 100_000n;
+      await movePrice(f, "WETH", (price(2_000n) * target) / healthFactor);
+      await drainUsdc(f);
       const shares = await f.pool.balanceOf(f.alice);
       const before = await poolState(f);
-      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
-        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
-        .withArgs(f.alice.address, shares, 0n);
+      await expect(
+        f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address),
+      ).to.be.revertedWithCustomError(f.pool, "PoolExitStuck");
       expect(await poolState(f)).to.deep.equal(before);
     });
 
@@ -477,12 +541,15 @@ describe("BallastPool", () => {
       await expect(f.pool.connect(governance).setGuardian(f.bob.address))
         .to.emit(f.pool, "GuardianSet")
         .withArgs(f.bob.address);
+      const asAttacker = f.pool.connect(f.attacker);
       for (const call of [
-        f.pool.connect(f.attacker).setPolicy(DEFAULT_POLICY),
-        f.pool.connect(f.attacker).setGuardian(f.attacker.address),
-        f.pool.connect(f.attacker).setSupplyCap(1n),
+        () => asAttacker.setPolicy(DEFAULT_POLICY),
+        () => asAttacker.setGuardian(f.attacker.address),
+        () => asAttacker.setSupplyCap(1n),
       ]) {
-        await expect(call).to.be.revertedWithCustomError(f.pool, "OwnableUnauthorizedAccount");
+        await expect(call())
+          .to.be.revertedWithCustomError(f.pool, "OwnableUnauthorizedAccount")
+          .withArgs(f.attacker.address);
       }
       expect(await f.pool.guardian()).to.equal(f.bob.address);
       expect(await f.pool.supplyCap()).to.equal(0n);
