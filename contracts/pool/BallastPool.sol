@@ -103,8 +103,10 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     /// @inheritdoc IBallastPool
     address public override guardian;
 
-    // Set only while this pool's own exit holds its flash loan: the collateral to release, then what was sold.
+    // Set only while this pool's own exit holds its flash loan: the collateral to release, the most of it that may
+    // be sold, then what was sold.
     uint256 private transient _releasing;
+    uint256 private transient _mostSoldBound;
     uint256 private transient _sold;
 
     /// @dev The worst accepted price of the debt asset in collateral, as `numerator / denominator` collateral units
@@ -269,11 +271,7 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     function previewRedeem(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256) {
         (uint256 collateral, uint256 debt) = _shareOf(shares);
         if (debt == 0) return collateral;
-        ExitPrice memory price = _exitPrice();
-        uint256 mostSold =
-            _lendable() >= debt
-                ? _mostSold(debt + Math.mulDiv(debt, POOL.FLASHLOAN_PREMIUM_TOTAL(), _BPS, Math.Rounding.Ceil), price)
-                : _mostSold(debt, price) + _MAX_STEPS;
+        uint256 mostSold = _exitCost(debt, _exitPrice());
         return collateral > mostSold ? collateral - mostSold : 0;
     }
 
@@ -348,10 +346,10 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
         if (initiator != address(this) || releasing == 0) revert PoolInitiatorNotSelf(initiator);
         _repay(amount);
         VAULT.withdraw(releasing, address(this));
-        uint256 owed = amount + premium;
-        _sold = _buy(owed, Math.min(_mostSold(owed, _exitPrice()), releasing));
-        // Aave pulls exactly `owed` after this callback, leaving no allowance behind.
-        IERC20(asset_).forceApprove(address(POOL), owed);
+        // The bound `_exitCost` set, with the premium rounded up: Aave's own premium is no larger.
+        _sold = _buy(amount + premium, _mostSoldBound);
+        // Aave pulls exactly the loan and its premium after this callback, leaving no allowance behind.
+        IERC20(asset_).forceApprove(address(POOL), amount + premium);
         return true;
     }
 
@@ -373,18 +371,26 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
         if (_msgSender() != holder) _spendAllowance(holder, _msgSender(), shares);
         (uint256 collateral, uint256 debt) = _shareOf(shares);
         _burn(holder, shares);
-        if (collateral == 0) return 0;
         uint256 sold;
         if (debt == 0) {
-            VAULT.withdraw(collateral, address(this));
-        } else if (_lendable() >= debt) {
-            _releasing = collateral;
-            POOL.flashLoanSimple(address(this), DEBT_ASSET, debt, "", 0);
-            sold = _sold;
-            _releasing = 0;
-            _sold = 0;
+            if (collateral != 0) VAULT.withdraw(collateral, address(this));
         } else {
-            sold = _exitInSteps(collateral, debt);
+            ExitPrice memory price = _exitPrice();
+            uint256 mostSold = _exitCost(debt, price);
+            // Dust whose debt, rounded up to a whole unit, may cost all of its collateral: `previewRedeem` said 0,
+            // and the shares go for nothing rather than fail.
+            if (collateral <= mostSold) {
+                emit Unwound(holder, shares, 0, 0, 0);
+                return 0;
+            }
+            if (_lendable() >= debt) {
+                (_releasing, _mostSoldBound) = (collateral, mostSold);
+                POOL.flashLoanSimple(address(this), DEBT_ASSET, debt, "", 0);
+                sold = _sold;
+                (_releasing, _mostSoldBound, _sold) = (0, 0, 0);
+            } else {
+                sold = _exitInSteps(collateral, debt, price);
+            }
         }
         released = collateral - sold;
         emit Unwound(holder, shares, collateral, debt, sold);
@@ -396,8 +402,7 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     /// rounded up, and repays; the rest of the holder's collateral follows once the debt share is repaid. Every
     /// withdrawal passes the vault's own HF check. Each step rounds its sale up by at most one unit: `previewRedeem`
     /// counts `_MAX_STEPS` of them.
-    function _exitInSteps(uint256 collateral, uint256 debt) private returns (uint256 sold) {
-        ExitPrice memory price = _exitPrice();
+    function _exitInSteps(uint256 collateral, uint256 debt, ExitPrice memory price) private returns (uint256 sold) {
         uint256 hfFloor = (uint256(VAULT.policy().minHF) * _STEP_HF_MARGIN_BPS) / _BPS;
         uint256 withdrawn;
         for (uint256 step; debt != 0; ++step) {
@@ -468,17 +473,21 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     }
 
     /// @dev The fraction `shares / (totalSupply + 10**offset)` of the collateral, rounded down, and of the debt,
-    /// rounded up: an exit leaves the position's HF where it was, or a hair higher.
+    /// rounded up, plus one unit (within the debt): Aave rounds a repayment's scaled amount to the nearest, so the
+    /// debt may fall by one unit less than was repaid, and that unit must not stay with the other holders. An exit
+    /// leaves the position's HF where it was, or a hair higher.
     function _shareOf(uint256 shares) private view returns (uint256 collateral, uint256 debt) {
         (uint256 allCollateral, uint256 allDebt) = holdings();
         uint256 supply = _virtualSupply();
         collateral = Math.mulDiv(allCollateral, shares, supply);
         debt = Math.mulDiv(allDebt, shares, supply, Math.Rounding.Ceil);
+        if (debt != 0 && debt < allDebt) ++debt;
     }
 
     /// @dev The whole position's equity net of its worst-case exit cost, rounded down, and a bound on what one exit's
-    /// rounding may lose against it: one unit of collateral, one more unit of debt and of premium, the rounding up of
-    /// the amount sold, and a stepped exit's per-step rounding: at most `3 * price + 2 + _MAX_STEPS` collateral units.
+    /// rounding may lose against it: one unit of collateral, two more units of debt (see `_shareOf`) with their
+    /// premium, one of premium, the rounding up of the amount sold, and a stepped exit's per-step rounding: at most
+    /// `5 * price + 2 + _MAX_STEPS` collateral units.
     function _netAssets() private view returns (uint256 net, uint256 margin) {
         (uint256 collateral, uint256 debt) = holdings();
         ExitPrice memory price = _exitPrice();
@@ -490,7 +499,7 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
             Math.Rounding.Ceil
         );
         net = collateral > mostSold ? collateral - mostSold : 0;
-        margin = _mostSold(3, price) + 2 + _MAX_STEPS;
+        margin = _mostSold(5, price) + 2 + _MAX_STEPS;
     }
 
     /// @dev The debt asset's worst accepted price in collateral: the oracle price, as fresh as an owner's exit reads
@@ -500,6 +509,13 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
         uint256 slippageBps = FACTORY.boundedPolicy(VAULT.policy()).maxSlippageBps;
         price.numerator = debtPrice * COLLATERAL_UNIT * _BPS;
         price.denominator = collateralPrice * DEBT_UNIT * (_BPS - slippageBps);
+    }
+
+    /// @dev The most collateral an exit of `debt` may sell at `price`: with the flash premium, rounded up, when Aave
+    /// can lend `debt`; otherwise the stepped exit's, with one unit of rounding per step.
+    function _exitCost(uint256 debt, ExitPrice memory price) private view returns (uint256) {
+        if (_lendable() < debt) return _mostSold(debt, price) + _MAX_STEPS;
+        return _mostSold(debt + Math.mulDiv(debt, POOL.FLASHLOAN_PREMIUM_TOTAL(), _BPS, Math.Rounding.Ceil), price);
     }
 
     /// @dev The most collateral an exit sells to buy `owed` of the debt asset at `price`, rounded up.

@@ -1,112 +1,26 @@
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { MaxUint256, parseUnits, type ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
-import {
-  BallastVault__factory,
-  ERC4626Probe__factory,
-  SwapPath__factory,
-  type BallastPool,
-  type BallastVault,
-  type ERC4626Probe,
-} from "../../typechain-types";
+import { SwapPath__factory } from "../../typechain-types";
 import { ORACLE_BASE_CURRENCY_UNIT } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
-import { DEFAULT_POLICY, deployPool, encodePath, singleHopPath } from "../../lib/protocol";
-import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
+import { DEFAULT_POLICY, deployPool, encodePath } from "../../lib/protocol";
+import {
+  compared,
+  expectPoolClean,
+  FUNDS,
+  leveredPoolFixture,
+  poolFixture,
+  poolState,
+  SHARE_UNIT,
+  type PoolFixture,
+} from "../shared/pool";
 import { drainUsdc, movePrice, NEW_POLICY, NEW_POLICY_VALUES } from "../shared/vault";
 
 const ONE = parseUnits("1", 18);
-const FUNDS = parseUnits("100", 18);
-/** One whole WETH's worth of shares at the first deposit: the pool's decimals offset is 6. */
-const SHARE_UNIT = 10n ** 24n;
 const price = (usd: bigint): bigint => usd * ORACLE_BASE_CURRENCY_UNIT;
-
-export interface PoolFixture extends ProtocolFixture {
-  pool: BallastPool;
-  /** Runs a preview and its action in one transaction, where ERC-4626 promises they agree. */
-  probe: ERC4626Probe;
-  /** The pool's position, connected as the keeper. */
-  vault: BallastVault;
-  alice: HardhatEthersSigner;
-  bob: HardhatEthersSigner;
-  keeper: HardhatEthersSigner;
-  attacker: HardhatEthersSigner;
-  /** USDC -> WETH (0.05%): a keeper's leverage. */
-  up: string;
-  /** WETH -> USDC (0.05%): a keeper's deleverage. */
-  down: string;
-}
-
-/** A WETH/USDC pool on DEFAULT_POLICY with no cap; alice and bob each hold 100 WETH and approved the pool. */
-export async function poolFixture(): Promise<PoolFixture> {
-  const f = await protocolFixture();
-  const signers = await hre.ethers.getSigners();
-  const [governance, guardian, alice, keeper, attacker, bob] = signers;
-  const pool = await deployPool(f, f, governance, guardian.address);
-  const vault = BallastVault__factory.connect(await pool.VAULT(), keeper);
-  for (const holder of [alice, bob, attacker]) {
-    await f.world.fund("WETH", holder.address, FUNDS);
-    await mined(f.tokens.erc20.WETH.connect(holder).approve(pool, MaxUint256));
-  }
-  const probe = await new ERC4626Probe__factory(governance).deploy();
-  for (const holder of [alice, bob, attacker]) {
-    await mined(f.tokens.erc20.WETH.connect(holder).approve(probe, MaxUint256));
-    await mined(pool.connect(holder).approve(probe, MaxUint256));
-  }
-  const up = await singleHopPath(f, "USDC", "WETH", 500);
-  const down = await singleHopPath(f, "WETH", "USDC", 500);
-  return { ...f, pool, probe, vault, alice, bob, keeper, attacker, up, down };
-}
-
-/** Alice deposited 10 WETH and bob 5, then the keeper levered the position to the policy's target HF (1.5). */
-export async function leveredPoolFixture(): Promise<PoolFixture> {
-  const f = await poolFixture();
-  await mined(f.pool.connect(f.alice).deposit(parseUnits("10", 18), f.alice.address));
-  await mined(f.pool.connect(f.bob).deposit(parseUnits("5", 18), f.bob.address));
-  await mined(f.pool.connect(f.keeper).lever());
-  return f;
-}
-
-/**
- * What a refused call must leave unchanged: the position as Aave's scaled balances (free of interest accrued between
- * blocks), the parties' WETH and shares, and the supply.
- */
-async function poolState(f: PoolFixture) {
-  const weth = f.tokens.erc20.WETH;
-  return {
-    collateral: await f.aave.aTokens.WETH.scaledBalanceOf(f.vault),
-    debt: await f.aave.variableDebtTokens.USDC.scaledBalanceOf(f.vault),
-    supply: await f.pool.totalSupply(),
-    wethOf: await Promise.all([f.alice, f.bob, f.attacker].map((s) => weth.balanceOf(s))),
-    sharesOf: await Promise.all([f.alice, f.bob, f.attacker].map((s) => f.pool.balanceOf(s))),
-  };
-}
-
-/** What the probe's transaction compared: the preview and the action's result, read in the same transaction. */
-export async function compared(
-  probe: ERC4626Probe,
-  tx: Promise<ContractTransactionResponse>,
-): Promise<{ preview: bigint; actual: bigint; priceBefore: bigint; priceAfter: bigint }> {
-  const receipt = await (await tx).wait();
-  const address = await probe.getAddress();
-  const found: Partial<{ preview: bigint; actual: bigint; priceBefore: bigint; priceAfter: bigint }> = {};
-  for (const log of receipt?.logs ?? []) {
-    if (log.address !== address) continue;
-    const parsed = probe.interface.parseLog(log);
-    if (parsed?.name === "Compared") Object.assign(found, { preview: parsed.args.preview, actual: parsed.args.actual });
-    if (parsed?.name === "SharePrice") {
-      Object.assign(found, { priceBefore: parsed.args.priceBefore, priceAfter: parsed.args.priceAfter });
-    }
-  }
-  const { preview, actual, priceBefore, priceAfter } = found;
-  if (preview === undefined || actual === undefined || priceBefore === undefined || priceAfter === undefined) {
-    throw new Error("no Compared and SharePrice events");
-  }
-  return { preview, actual, priceBefore, priceAfter };
-}
 
 /** The pool's `Unwound` event of a transaction. */
 async function unwound(f: PoolFixture, tx: ContractTransactionResponse | Promise<ContractTransactionResponse>) {
@@ -116,17 +30,6 @@ async function unwound(f: PoolFixture, tx: ContractTransactionResponse | Promise
     if (parsed?.name === "Unwound") return parsed.args;
   }
   throw new Error("no Unwound event");
-}
-
-/** The pool holds nothing between calls, and leaves no allowance behind. */
-async function expectPoolClean(f: PoolFixture): Promise<void> {
-  for (const symbol of ["WETH", "USDC"] as const) {
-    const token = f.tokens.erc20[symbol];
-    expect(await token.balanceOf(f.pool), `pool ${symbol}`).to.equal(0n);
-    for (const spender of [f.aave.pool, f.uniswap.router, f.vault]) {
-      expect(await token.allowance(f.pool, spender), `pool ${symbol} allowance`).to.equal(0n);
-    }
-  }
 }
 
 describe("BallastPool", () => {
@@ -286,7 +189,8 @@ describe("BallastPool", () => {
       const virtualSupply = before.supply + 10n ** 6n;
       // Read in the block before: the redemption's block accrues one block's interest, which both sides carry.
       expect(event.collateralReleased).to.be.closeTo((collateralBefore * shares) / virtualSupply, 10n ** 6n);
-      expect(event.debtRepaid).to.be.closeTo((debtBefore * shares + virtualSupply - 1n) / virtualSupply, 2n);
+      // Rounded up, plus the unit Aave's rounding of the repayment may keep.
+      expect(event.debtRepaid).to.be.closeTo((debtBefore * shares + virtualSupply - 1n) / virtualSupply + 1n, 2n);
       const after = await poolState(f);
       const [, debtAfter] = await f.pool.holdings();
       expect(debtAfter).to.be.lt(debtBefore - event.debtRepaid + 2n);
