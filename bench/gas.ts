@@ -23,7 +23,7 @@ import hre from "hardhat";
 
 import { deployMarket, ORACLE_BASE_CURRENCY_UNIT, type Market } from "../lib/market";
 import { signForwardRequest, signIntent } from "../lib/intents";
-import { DEFAULT_POLICY, deployProtocol, marketPath, singleHopPath, type Protocol } from "../lib/protocol";
+import { DEFAULT_POLICY, deployPool, deployProtocol, marketPath, singleHopPath, type Protocol } from "../lib/protocol";
 import {
   BallastVault__factory,
   BareRebalancer__factory,
@@ -184,6 +184,66 @@ async function auctionBatches(
   return perVault;
 }
 
+interface PoolGas {
+  deposit: bigint;
+  redeem: bigint;
+  rebalance: Measured;
+  /** What the redemption unwound, from the pool's `Unwound` event. */
+  debtRepaid: bigint;
+  collateralReleased: bigint;
+  /** The most collateral the redemption could sell: its buy's amountInMaximum, derived as the pool derives it. */
+  maxSold: bigint;
+}
+
+/**
+ * A WETH/USDC BallastPool: the first holder's 10 WETH opened by `lever`, then measured from the same state as the
+ * per-user vault: a second deposit of 5 WETH, a redemption of half the first holder's shares (flash loan, repay,
+ * withdraw, exactOutput buy), and a keeper's deleverage after the same price move.
+ */
+async function poolOperations(
+  market: Market,
+  protocol: Protocol,
+  governance: HardhatEthersSigner,
+  holder: HardhatEthersSigner,
+  down: string,
+): Promise<PoolGas> {
+  const pool = await deployPool(market, protocol, governance, governance.address);
+  const weth = market.tokens.erc20.WETH.connect(holder);
+  await market.world.fund("WETH", holder.address, DEPOSIT + DEPOSIT / 2n);
+  await receipt(weth.approve(pool, MaxUint256));
+  await receipt(pool.connect(holder).deposit(DEPOSIT, holder.address));
+  await receipt(pool.connect(holder).lever());
+  const before = await takeSnapshot();
+  const deposit = (await receipt(pool.connect(holder).deposit(DEPOSIT / 2n, holder.address))).gasUsed;
+  await before.restore();
+  const shares = (await pool.balanceOf(holder)) / 2n;
+  const redeemed = await receipt(pool.connect(holder).redeem(shares, holder.address, holder.address));
+  let debtRepaid = 0n;
+  let collateralReleased = 0n;
+  let premium = 0n;
+  for (const log of redeemed.logs) {
+    if (log.address === (await pool.getAddress())) {
+      const parsed = pool.interface.parseLog(log);
+      if (parsed?.name === "Unwound") [, , collateralReleased, debtRepaid] = parsed.args;
+    } else if (log.address === (await market.aave.pool.getAddress())) {
+      const parsed = market.aave.pool.interface.parseLog(log);
+      if (parsed?.name === "FlashLoan") premium = parsed.args.premium as bigint;
+    }
+  }
+  await before.restore();
+  // The pool's bound, recomputed from the same oracle prices and policy: the bare buy gets the same maximum.
+  const prices = await market.world.oraclePrices();
+  const owed = debtRepaid + premium;
+  const slippage = BigInt(DEFAULT_POLICY.maxSlippageBps);
+  const maxSold =
+    (owed * prices.USDC * 10n ** 18n * 10_000n + prices.WETH * 10n ** 6n * (10_000n - slippage) - 1n) /
+    (prices.WETH * 10n ** 6n * (10_000n - slippage));
+  await movePrice(market, MOVES.deleverage);
+  const vault = BallastVault__factory.connect(await pool.VAULT(), holder);
+  const rebalance = await measure(market, vault, await receipt(vault.rebalance(down, MaxUint256)));
+  return { deposit, redeem: redeemed.gasUsed, rebalance, debtRepaid, collateralReleased, maxSold };
+}
+
 async function movePrice(market: Market, price: bigint): Promise<void> {
   await market.world.setPrice("WETH", price);
   await market.world.advance(700);
@@ -255,6 +315,41 @@ async function main(): Promise<void> {
   await start.restore();
   const batch = await auctionBatches(market, protocol, keeper, { up, down });
 
+  // The pool, and the bare sequences of the same calls with the amounts it used.
+  await start.restore();
+  const poolGas = await poolOperations(market, protocol, governance, owner, down);
+  await start.restore();
+  const barePool = await new BareRebalancer__factory(owner).deploy(
+    market.aave.pool,
+    market.uniswap.router,
+    weth,
+    usdc,
+    wbtc,
+  );
+  await market.world.fund("WETH", owner.address, DEPOSIT / 2n);
+  await receipt(weth.connect(owner).approve(barePool, DEPOSIT + DEPOSIT / 2n));
+  await receipt(barePool.open(DEPOSIT, open.flashAmount, up, 0n));
+  const beforeBarePool = await takeSnapshot();
+  const bareSupply = (await receipt(barePool.supply(DEPOSIT / 2n))).gasUsed;
+  await beforeBarePool.restore();
+  const bareUnwind = (
+    await receipt(
+      barePool.unwind(
+        poolGas.debtRepaid,
+        poolGas.collateralReleased,
+        await singleHopPath(market, "USDC", "WETH", 500),
+        poolGas.maxSold,
+      ),
+    )
+  ).gasUsed;
+  await beforeBarePool.restore();
+  await movePrice(market, MOVES.deleverage);
+  const barePoolDelever = (
+    await receipt(
+      barePool.deleverage(poolGas.rebalance.flashAmount, poolGas.rebalance.amountIn, down, poolGas.rebalance.amountOut),
+    )
+  ).gasUsed;
+
   const row = (gas: bigint, bareGas: bigint) => ({
     gas: Number(gas),
     bare: Number(bareGas),
@@ -273,6 +368,11 @@ async function main(): Promise<void> {
       flashLoanSimpleThenBorrow: Number(bareLeverSimple.gasUsed),
     },
     batch: { ...batch, ratio: Math.round((batch[20] / batch[1]) * 1000) / 1000 },
+    pool: {
+      deposit: row(poolGas.deposit, bareSupply),
+      redeem: row(poolGas.redeem, bareUnwind),
+      rebalance: row(poolGas.rebalance.gas, barePoolDelever),
+    },
   };
   console.table(
     Object.fromEntries((["deleverage", "leverage", "open", "close", "switch"] as const).map((k) => [k, report[k]])),
@@ -288,6 +388,7 @@ async function main(): Promise<void> {
   );
   console.log("deleverage through the auction (kick, then execute):", report.deleverage.auction);
   console.log("executeBatch gas per vault by batch size:", report.batch);
+  console.table(report.pool);
 
   if (process.env.BENCH_CHECK === "1") {
     const committed = JSON.parse(fs.readFileSync(REPORT, "utf8")) as typeof report;
@@ -302,6 +403,9 @@ async function main(): Promise<void> {
       "intent.setPolicyBySig": r.intent.setPolicyBySig,
       "deleverage.auction": r.deleverage.auction,
       ...Object.fromEntries(BATCH_SIZES.map((n) => [`batch.${n}`, r.batch?.[n]])),
+      "pool.deposit": r.pool?.deposit.gas,
+      "pool.redeem": r.pool?.redeem.gas,
+      "pool.rebalance": r.pool?.rebalance.gas,
     });
     const now = flat(report);
     const before = flat(committed);

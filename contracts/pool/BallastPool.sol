@@ -215,23 +215,20 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     /// oracle cannot price the position, or while shares exist and the position has no equity (a deposit would only
     /// pay its debt); otherwise what the supply cap leaves.
     function maxDeposit(address) public view override(ERC4626, IERC4626) returns (uint256) {
-        if (depositsPaused) return 0;
-        (bool active, bool frozen, , , bool paused) = POOL.getConfiguration(asset()).getFlags();
-        if (!active || frozen || paused) return 0;
-        try this.totalAssets() returns (uint256 assets) {
-            if (assets == 0 && totalSupply() != 0) return 0;
-            uint256 cap = supplyCap;
-            if (cap == 0) return type(uint256).max;
-            return cap > assets ? cap - assets : 0;
+        try this.totalAssets() returns (uint256 total) {
+            return _maxDeposit(total);
         } catch {
             return 0;
         }
     }
 
     /// @inheritdoc ERC4626
-    function maxMint(address receiver) public view override(ERC4626, IERC4626) returns (uint256) {
-        uint256 assets = maxDeposit(receiver);
-        return assets == type(uint256).max ? assets : _convertToShares(assets, Math.Rounding.Floor);
+    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256) {
+        try this.totalAssets() returns (uint256 total) {
+            return _maxMint(total);
+        } catch {
+            return 0;
+        }
     }
 
     /// @inheritdoc ERC4626
@@ -285,16 +282,30 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     }
 
     /// @inheritdoc ERC4626
+    /// @dev As OpenZeppelin's, with the position priced once for the limit and the conversion (a stale oracle reverts
+    /// with the price guard's error).
     function deposit(
         uint256 assets,
         address receiver
-    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
-        return super.deposit(assets, receiver);
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 shares) {
+        uint256 total = totalAssets();
+        uint256 maxAssets = _maxDeposit(total);
+        if (assets > maxAssets) revert ERC4626ExceededMaxDeposit(receiver, assets, maxAssets);
+        shares = Math.mulDiv(assets, _virtualSupply(), total + 1);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
-    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
-        return super.mint(shares, receiver);
+    /// @dev As `deposit`: the position priced once.
+    function mint(
+        uint256 shares,
+        address receiver
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 assets) {
+        uint256 total = totalAssets();
+        uint256 maxShares = _maxMint(total);
+        if (shares > maxShares) revert ERC4626ExceededMaxMint(receiver, shares, maxShares);
+        assets = Math.mulDiv(shares, total + 1, _virtualSupply(), Math.Rounding.Ceil);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc ERC4626
@@ -363,6 +374,22 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
     /// @inheritdoc ERC4626
     function _decimalsOffset() internal pure override returns (uint8) {
         return _DECIMALS_OFFSET;
+    }
+
+    /// @dev The deposit limit with the position's equity at `total`: see `maxDeposit`.
+    function _maxDeposit(uint256 total) private view returns (uint256) {
+        if (depositsPaused) return 0;
+        (bool active, bool frozen, , , bool paused) = POOL.getConfiguration(asset()).getFlags();
+        if (!active || frozen || paused || (total == 0 && totalSupply() != 0)) return 0;
+        uint256 cap = supplyCap;
+        if (cap == 0) return type(uint256).max;
+        return cap > total ? cap - total : 0;
+    }
+
+    /// @dev The shares `_maxDeposit(total)` buys, rounded down.
+    function _maxMint(uint256 total) private view returns (uint256) {
+        uint256 assets = _maxDeposit(total);
+        return assets == type(uint256).max ? assets : Math.mulDiv(assets, _virtualSupply(), total + 1);
     }
 
     /// @dev Burns `shares` of `holder` (spending the caller's allowance), then unwinds their fraction of the position,
@@ -460,9 +487,12 @@ contract BallastPool is IBallastPool, ERC4626, Ownable2Step, ReentrancyGuardTran
         return IERC20(DEBT_ASSET).balanceOf(DEBT_RESERVE_A_TOKEN);
     }
 
+    /// @dev Supplies `assets` to Aave on the position's behalf: the vault's collateral grows without a call through it
+    /// (Aave credits `onBehalfOf`; the reserve is the vault's collateral already, or becomes it on the first supply).
     function _supply(uint256 assets) private {
-        IERC20(asset()).forceApprove(address(VAULT), assets);
-        VAULT.deposit(assets);
+        address collateral = asset();
+        IERC20(collateral).forceApprove(address(POOL), assets);
+        POOL.supply(collateral, assets, address(VAULT), 0);
     }
 
     function _setExitPath(bytes memory path) private {

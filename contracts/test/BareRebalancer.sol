@@ -14,7 +14,8 @@ contract BareRebalancer {
         Deleverage,
         Close,
         LeverageSimple,
-        Switch
+        Switch,
+        Unwind
     }
 
     IPool public immutable POOL;
@@ -72,6 +73,20 @@ contract BareRebalancer {
         POOL.flashLoanSimple(address(this), SWITCH_TO, flashAmount, abi.encode(Op.Switch, sell, path, minOut), 0);
     }
 
+    /// @notice Supplies `amount` of collateral pulled from the caller: a pool deposit's Aave part.
+    function supply(uint256 amount) external {
+        IERC20(COLLATERAL).transferFrom(msg.sender, address(this), amount);
+        POOL.supply(COLLATERAL, amount, address(this), 0);
+    }
+
+    /// @notice A pool holder's exit: flash-borrow `debt`, repay it, withdraw `collateral`, buy back the loan and its
+    /// premium with at most `maxIn` of it along `path` (an exactOutput path, debt asset first), and send the rest of
+    /// the collateral to the caller.
+    function unwind(uint256 debt, uint256 collateral, bytes calldata path, uint256 maxIn) external {
+        POOL.flashLoanSimple(address(this), DEBT, debt, abi.encode(Op.Unwind, collateral, path, maxIn), 0);
+        IERC20(COLLATERAL).transfer(msg.sender, IERC20(COLLATERAL).balanceOf(address(this)));
+    }
+
     /// @notice Aave flashLoanSimple callback.
     function executeOperation(
         address,
@@ -85,6 +100,21 @@ contract BareRebalancer {
             uint256 bought = _swap(path, amount, minOut);
             POOL.supply(COLLATERAL, bought, address(this), 0);
             POOL.borrow(DEBT, amount + premium, 2, 0, address(this));
+            return true;
+        }
+        if (op == Op.Unwind) {
+            // Here `sell` is the collateral withdrawn and `minOut` the most of it the buy may spend.
+            POOL.repay(DEBT, amount, 2, address(this));
+            POOL.withdraw(COLLATERAL, sell, address(this));
+            ROUTER.exactOutput(
+                ISwapRouter.ExactOutputParams({
+                    path: path,
+                    recipient: address(this),
+                    deadline: block.timestamp,
+                    amountOut: amount + premium,
+                    amountInMaximum: minOut
+                })
+            );
             return true;
         }
         if (op == Op.Switch) {

@@ -153,15 +153,21 @@ describe("BallastPool", () => {
       expect(await f.pool.maxWithdraw(f.alice)).to.equal(0n);
     });
 
-    it("reports no room, and refuses a deposit, while the oracle is stale", async () => {
+    it("reports no room, and refuses deposits with the price guard's error, while the oracle is stale", async () => {
       const f = await loadFixture(leveredPoolFixture);
       await f.world.advance(2 * 24 * 3600);
       expect(await f.pool.maxDeposit(f.alice)).to.equal(0n);
       expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
+      const before = await poolState(f);
       await expect(f.pool.connect(f.alice).deposit(ONE, f.alice.address)).to.be.revertedWithCustomError(
-        f.pool,
-        "ERC4626ExceededMaxDeposit",
+        f.priceGuard,
+        "PriceGuardStalePrice",
       );
+      await expect(f.pool.connect(f.alice).mint(SHARE_UNIT, f.alice.address)).to.be.revertedWithCustomError(
+        f.priceGuard,
+        "PriceGuardStalePrice",
+      );
+      expect(await poolState(f)).to.deep.equal(before);
     });
   });
 
@@ -316,6 +322,22 @@ describe("BallastPool", () => {
         f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address),
       ).to.be.revertedWithCustomError(f.pool, "PoolExitStuck");
       expect(await poolState(f)).to.deep.equal(before);
+    });
+
+    it("burns dust whose rounded-up debt may cost all its collateral for nothing, as previewRedeem says", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      await mined(f.pool.connect(f.attacker).deposit(10n ** 6n, f.attacker.address));
+      const shares = await f.pool.balanceOf(f.attacker);
+      expect(await f.pool.previewRedeem(shares)).to.equal(0n);
+      const before = await poolState(f);
+      const probed = await compared(f.probe, f.probe.connect(f.attacker).redeem(f.pool, shares));
+      expect(probed.actual).to.equal(0n);
+      expect(probed.priceAfter).to.be.gte(probed.priceBefore);
+      const after = await poolState(f);
+      expect(after.sharesOf[2]).to.equal(0n);
+      expect(after.wethOf[2]).to.equal(before.wethOf[2]);
+      expect(after.debt).to.equal(before.debt);
+      await expectPoolClean(f);
     });
 
     it("redeems without a flash loan while the position has no debt", async () => {
