@@ -16,6 +16,7 @@ import { mined } from "../../lib/market/aave";
 import { marketPath } from "../../lib/protocol";
 import { movePrice, rebalancedReports } from "../shared/vault";
 import { executedEvents, kickRefunds } from "../shared/keeper";
+import { compared } from "../shared/pool";
 import { minAmountOut, saleSlippageBps } from "../shared/reference/rebalanceMath";
 import { Direction, expectRebalanceBounded, type RebalanceBounds } from "../shared/rebalance";
 import {
@@ -26,6 +27,7 @@ import {
   Dir,
   expectMatchesModel,
   expectOutcome,
+  expectPoolConsistent,
   expectProtocolClean,
   HF_TOLERANCE,
   INVALID_POLICY,
@@ -94,6 +96,7 @@ export abstract class Step implements fc.AsyncCommand<Model, System> {
     bump(stats.reverted, this.kind, outcomes.reverted - reverted);
     await expectProtocolClean(sys);
     await expectMatchesModel(sys, m);
+    await expectPoolConsistent(sys);
   }
 
   protected abstract act(m: Model, sys: System): Promise<Ran>;
@@ -489,8 +492,8 @@ export class MovePrice extends Step {
     const price = await wethPrice(sys);
     const next = (price * this.bps) / 10_000n;
     if (next < 800n * 10n ** 8n || next > 5_000n * 10n ** 8n) return "skipped";
-    for (const owner of Object.values(sys.owners)) {
-      const pos = await owner.vault.position();
+    for (const vault of [...Object.values(sys.owners).map((o) => o.vault), sys.poolVault]) {
+      const pos = await vault.position();
       if (pos.debtBase !== 0n && (pos.healthFactor * this.bps) / 10_000n < parseUnits("1.1", 18)) return "skipped";
     }
     await movePrice(sys, "WETH", next);
@@ -1290,6 +1293,103 @@ export class AavePauseProbe extends Step {
   }
 }
 
+/**
+ * A pool holder (alice or bob, as EOAs) deposits 1 or 5 WETH through the probe: refused with
+ * `ERC4626ExceededMaxDeposit` while Aave's WETH reserve is frozen; otherwise it mints exactly `previewDeposit` in the
+ * same transaction and no other holder's shares lose value. Skipped while the oracle cannot price the pool.
+ */
+export class PoolDeposit extends Step {
+  override readonly kind = "pool:deposit";
+  constructor(
+    readonly holder: number,
+    readonly weth: bigint,
+  ) {
+    super();
+  }
+  protected override async act(m: Model, sys: System): Promise<Ran> {
+    const holder = sys.poolHolders[this.holder];
+    const amount = parseUnits(this.weth.toString(), 18);
+    const priced = await sys.pool.totalAssets().then(
+      () => true,
+      () => false,
+    );
+    if (!priced) return "skipped";
+    const tx = sys.probe.connect(holder).deposit(sys.pool, amount);
+    if (m.frozen.WETH) {
+      await expectOutcome(tx, custom(sys.pool, "ERC4626ExceededMaxDeposit", holder.address, amount, 0n));
+      return "ran";
+    }
+    const before = await sys.pool.balanceOf(holder);
+    outcomes.succeeded += 1;
+    const probed = await compared(sys.probe, tx);
+    expect(probed.actual, "deposit mints previewDeposit").to.equal(probed.preview);
+    expect((await sys.pool.balanceOf(holder)) - before).to.equal(probed.actual);
+    expect(probed.priceAfter, "a deposit never lowers the share price").to.be.gte(probed.priceBefore);
+    return "ran";
+  }
+  override toString() {
+    return `PoolDeposit(holder ${this.holder}, ${this.weth} WETH)`;
+  }
+}
+
+/**
+ * A pool holder redeems a quarter, half or all of their shares through the probe. Predicted from `maxRedeem` read
+ * just before (0 while the position is below its minHF, or Aave or the oracle cannot serve the exit): more than it is
+ * refused with `ERC4626ExceededMaxRedeem`; otherwise the holder gets at least `previewRedeem` of the same transaction
+ * and, the pool's invariant, no other holder's share price falls beyond a unit of rounding.
+ */
+export class PoolRedeem extends Step {
+  override readonly kind = "pool:redeem";
+  constructor(
+    readonly holder: number,
+    readonly ppm: bigint,
+  ) {
+    super();
+  }
+  protected override async act(_m: Model, sys: System): Promise<Ran> {
+    const holder = sys.poolHolders[this.holder];
+    const shares = ((await sys.pool.balanceOf(holder)) * this.ppm) / 1_000_000n;
+    if (shares === 0n) return "skipped";
+    const most = await sys.pool.maxRedeem(holder);
+    const tx = sys.probe.connect(holder).redeem(sys.pool, shares);
+    if (shares > most) {
+      await expectOutcome(tx, custom(sys.pool, "ERC4626ExceededMaxRedeem", holder.address, shares, most));
+      return "ran";
+    }
+    const weth = await sys.tokens.erc20.WETH.balanceOf(holder);
+    outcomes.succeeded += 1;
+    const probed = await compared(sys.probe, tx);
+    expect(probed.actual, "redeem gives at least previewRedeem").to.be.gte(probed.preview);
+    expect((await sys.tokens.erc20.WETH.balanceOf(holder)) - weth).to.equal(probed.actual);
+    expect(probed.priceAfter, "no redemption lowers the others' share price").to.be.gte(probed.priceBefore - 1n);
+    return "ran";
+  }
+  override toString() {
+    return `PoolRedeem(holder ${this.holder}, ${Number(this.ppm) / 10_000}%)`;
+  }
+}
+
+/** A keeper's rebalance of the pool's position when it left its band; skipped where the call would revert. */
+export class PoolRebalance extends Step {
+  override readonly kind = "pool:rebalance";
+  protected override async act(_m: Model, sys: System): Promise<Ran> {
+    const { needed, direction } = await sys.poolVault.rebalanceNeeded();
+    if (!needed) return "skipped";
+    const path = direction === BigInt(Dir.Deleverage) ? sys.down : sys.up;
+    // Frozen reserves, paused leverage and the like are the vault's own tests; here the pool's invariants matter.
+    const ok = await sys.poolVault.rebalance.staticCall(path, MaxUint256).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return "skipped";
+    await expectOutcome(sys.poolVault.rebalance(path, MaxUint256), OK);
+    return "ran";
+  }
+  override toString() {
+    return "PoolRebalance";
+  }
+}
+
 const who = fc.constantFrom(...OWNER_NAMES);
 const live = fc.integer({ min: 0, max: OWNER_NAMES.length - 1 }).map((n): Target => ({ live: n }));
 
@@ -1338,6 +1438,14 @@ export const commandArbitrary: fc.Arbitrary<Step> = fc.oneof(
       [1, fc.tuple(fc.constantFrom<"WETH" | "USDC">("WETH", "USDC"), fc.boolean()).map(([a, f]) => new Freeze(a, f))],
       [1, who.map((w) => new AavePauseProbe(w))],
       [1, fc.boolean().map((p) => new LeveragePause(p))],
+      [1, fc.tuple(fc.integer({ min: 0, max: 1 }), fc.constantFrom(1n, 5n)).map(([h, a]) => new PoolDeposit(h, a))],
+      [
+        2,
+        fc
+          .tuple(fc.integer({ min: 0, max: 1 }), fc.constantFrom(250_000n, 500_000n, 1_000_000n))
+          .map(([h, p]) => new PoolRedeem(h, p)),
+      ],
+      [2, fc.constant(new PoolRebalance())],
     ] as [number, fc.Arbitrary<Step>][]
   ).map(([weight, arbitrary]) => ({ weight, arbitrary })),
 );
@@ -1372,6 +1480,9 @@ export const ALL_KINDS = [
   "aavePause",
   "leveragePause",
   "leverageResume",
+  "pool:deposit",
+  "pool:redeem",
+  "pool:rebalance",
 ];
 
 /** Fixed sequences run in every CI run, so that every command kind runs (and does something) at least once. */
@@ -1460,6 +1571,19 @@ export const EXAMPLES: Step[][] = [
     new Open("bob", 2n),
     new LeveragePause(false),
     new Open("bob", 2n),
+  ],
+  [
+    new PoolDeposit(0, 1n),
+    new PoolRedeem(1, 500_000n),
+    new MovePrice(7_500n),
+    // Below its minHF the pool refuses exits until a keeper restores the band.
+    new PoolRedeem(0, 1_000_000n),
+    new PoolRebalance(),
+    new PoolRedeem(0, 250_000n),
+    new Freeze("WETH", true),
+    new PoolDeposit(1, 5n),
+    new Freeze("WETH", false),
+    new PoolRedeem(0, 1_000_000n),
   ],
   [
     new CancelNonce("wallet"),

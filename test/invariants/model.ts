@@ -12,16 +12,26 @@ import hre from "hardhat";
 
 import {
   BallastVault__factory,
+  ERC4626Probe__factory,
   GriefingKeeper__factory,
   MockERC1271Wallet__factory,
+  type BallastPool,
   type BallastVault,
+  type ERC4626Probe,
   type GriefingKeeper,
   type IBallastVault,
   type MockERC1271Wallet,
 } from "../../typechain-types";
 import { ASSET_SYMBOLS } from "../../lib/market";
 import { mined } from "../../lib/market/aave";
-import { DEFAULT_POLICY, LOCAL_PARAMS, policyValues, singleHopPath, type PolicyValues } from "../../lib/protocol";
+import {
+  DEFAULT_POLICY,
+  deployPool,
+  LOCAL_PARAMS,
+  policyValues,
+  singleHopPath,
+  type PolicyValues,
+} from "../../lib/protocol";
 import { protocolFixture, type ProtocolFixture } from "../shared/fixtures";
 
 export const WAD = 10n ** 18n;
@@ -136,6 +146,12 @@ export interface System extends ProtocolFixture {
   down: string;
   collateralDecimals: bigint;
   debtDecimals: bigint;
+  /** A BallastPool whose holders are alice and bob (as EOAs, beside their own vaults), and its position. */
+  pool: BallastPool;
+  poolVault: BallastVault;
+  poolHolders: HardhatEthersSigner[];
+  /** Runs a pool preview and its action in one transaction. */
+  probe: ERC4626Probe;
 }
 
 /** Sends `data` to the owner's vault as the owner: straight from the EOA, or through the wallet's `execute`. */
@@ -200,6 +216,21 @@ export async function invariantFixture(): Promise<System> {
   }
   const griefer = await new GriefingKeeper__factory(keeper).deploy(f.auction);
   const { chainId } = await hre.ethers.provider.getNetwork();
+  // Last, so that no other address moved: the pool, alice's 10 WETH and bob's 5 in it, levered to its target.
+  const [governance, guardian] = signers;
+  const pool = await deployPool(f, f, governance, guardian.address);
+  const probe = await new ERC4626Probe__factory(governance).deploy();
+  const poolHolders = [alice, bob];
+  for (const [holder, amount] of [
+    [alice, OPEN_AMOUNT],
+    [bob, OPEN_AMOUNT / 2n],
+  ] as const) {
+    await mined(weth.connect(holder).approve(pool, MaxUint256));
+    await mined(weth.connect(holder).approve(probe, MaxUint256));
+    await mined(pool.connect(holder).approve(probe, MaxUint256));
+    await mined(pool.connect(holder).deposit(amount, holder.address));
+  }
+  await mined(pool.lever());
   return {
     ...f,
     owners,
@@ -211,6 +242,10 @@ export async function invariantFixture(): Promise<System> {
     down,
     collateralDecimals: 18n,
     debtDecimals: 6n,
+    pool,
+    poolVault: BallastVault__factory.connect(await pool.VAULT(), keeper),
+    poolHolders,
+    probe,
   };
 }
 
@@ -352,3 +387,47 @@ export async function expectMatchesModel(sys: System, model: Model): Promise<voi
 
 /** The factory's HF tolerance around every target. */
 export const HF_TOLERANCE = BigInt(LOCAL_PARAMS.bounds.hfTolerance);
+
+/**
+ * The pool's invariants: it holds no token and approved no one between calls; its shares are all its holders';
+ * and its total assets are its position's equity at the Aave oracle price, in WETH, with the debt's value rounded up
+ * (exactly as the model computes it). While the oracle cannot price the position, `totalAssets` reverts and every
+ * `max*` reports 0.
+ */
+export async function expectPoolConsistent(sys: System): Promise<void> {
+  const pool = await sys.pool.getAddress();
+  for (const symbol of ["WETH", "USDC"] as const) {
+    const token = sys.tokens.erc20[symbol];
+    expect(await token.balanceOf(pool), `pool ${symbol}`).to.equal(0n);
+    for (const spender of [sys.aave.pool, sys.uniswap.router, sys.poolVault]) {
+      expect(await token.allowance(pool, spender), `pool ${symbol} allowance`).to.equal(0n);
+    }
+  }
+  const held = await Promise.all(sys.poolHolders.map((h) => sys.pool.balanceOf(h)));
+  expect(
+    held.reduce((a, b) => a + b, 0n),
+    "pool shares",
+  ).to.equal(await sys.pool.totalSupply());
+  let total: bigint;
+  try {
+    total = await sys.pool.totalAssets();
+  } catch {
+    for (const holder of sys.poolHolders) {
+      expect(await sys.pool.maxDeposit(holder), "maxDeposit while unpriced").to.equal(0n);
+      expect(await sys.pool.maxRedeem(holder), "maxRedeem while unpriced").to.equal(0n);
+    }
+    return;
+  }
+  const [collateral, debt, wethPrice, usdcPrice] = await Promise.all([
+    sys.aave.aTokens.WETH.balanceOf(sys.poolVault),
+    sys.aave.variableDebtTokens.USDC.balanceOf(sys.poolVault),
+    sys.aave.oracle.getAssetPrice(sys.tokens.erc20.WETH),
+    sys.aave.oracle.getAssetPrice(sys.tokens.erc20.USDC),
+  ]);
+  const numerator = debt * usdcPrice * 10n ** sys.collateralDecimals;
+  const denominator = wethPrice * 10n ** sys.debtDecimals;
+  const debtInWeth = (numerator + denominator - 1n) / denominator;
+  expect(total, "pool totalAssets = equity at the oracle").to.equal(
+    collateral > debtInWeth ? collateral - debtInWeth : 0n,
+  );
+}
