@@ -4,6 +4,7 @@ import "./market";
 import "./local";
 import "./intent";
 import "./vault";
+import "./pool";
 import "./keeper";
 import "./policy";
 import "./simulate";

@@ -6,6 +6,7 @@ import type { ErrorDescription, Interface } from "ethers";
 
 import {
   BallastForwarder__factory,
+  BallastPool__factory,
   BallastVault__factory,
   KeeperAuction__factory,
   PriceGuard__factory,
@@ -32,6 +33,7 @@ function knownInterfaces(): Interface[] {
     RebalanceExecutor__factory.createInterface(),
     RebalanceMath__factory.createInterface(),
     SwapPath__factory.createInterface(),
+    BallastPool__factory.createInterface(),
   ];
   return interfaces;
 }
@@ -158,6 +160,14 @@ export function describeError(e: ErrorDescription): string {
       return `the swap path goes through the ${String(a[0])}/${String(a[1])} pool at fee ${big(2)}, which governance has not allowed: route through an allowed pool (PriceGuard.routeAllowed; locally WETH/USDC 500 or 3000, WBTC/USDC 3000) with --path`;
     case "PriceGuardNoPool":
       return `the Uniswap factory holds no ${String(a[0])}/${String(a[1])} pool at fee ${big(2)}: create the pool first, or allow one that exists`;
+    case "PoolExitStuck":
+      return `the exit could not finish without a flash loan (${big(0)} of its debt left): redeem fewer shares, or wait until Aave can lend the debt asset again`;
+    case "PoolNotOpenable":
+      return "the pool's position is already open (or empty): later deposits are levered by the keepers";
+    case "ERC4626ExceededMaxRedeem":
+      return `at most ${big(2)} shares can be redeemed now: see pool:status (0 while the position is under its minHF or a reserve is paused)`;
+    case "ERC4626ExceededMaxDeposit":
+      return `the pool takes at most ${big(2)} now: see pool:status (0 while deposits are paused, a reserve is frozen or the oracle is stale)`;
     case "SwapPathWrongTokenIn":
     case "SwapPathWrongTokenOut":
       return `the swap path has the wrong ${e.name.endsWith("In") ? "input" : "output"} token (expected ${String(a[0])}, got ${String(a[1])}): check --path`;
