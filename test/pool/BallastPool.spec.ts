@@ -352,6 +352,30 @@ describe("BallastPool", () => {
     });
   });
 
+  describe("foreign collateral (R1) on the pool's vault", () => {
+    it("blocks exits with Aave's 57 until anyone disables it on the vault; nothing moves meanwhile", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const wbtc = f.tokens.erc20.WBTC;
+      await f.world.fund("WBTC", f.attacker.address, 1n);
+      await mined(wbtc.connect(f.attacker).approve(f.aave.pool, 1n));
+      await mined(f.aave.pool.connect(f.attacker).supply(wbtc, 1n, f.vault, 0));
+      const { data } = await f.aave.pool.getConfiguration(wbtc);
+      await mined(
+        f.aave.configurator
+          .connect(f.accounts.admin)
+          .configureReserveAsCollateral(wbtc, 0, (data >> 16n) & 0xffffn, (data >> 32n) & 0xffffn),
+      );
+      const shares = (await f.pool.balanceOf(f.alice)) / 2n;
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address)).to.be.revertedWith("57");
+      expect(await poolState(f)).to.deep.equal(before);
+      await mined(f.vault.connect(f.attacker).disableCollateral(wbtc));
+      await mined(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address));
+      expect(await f.pool.balanceOf(f.alice)).to.equal(before.sharesOf[0] - shares);
+      await expectPoolClean(f);
+    });
+  });
+
   describe("#lever", () => {
     it("opens the first deposits at the target HF, for anyone, along the reversed exit path", async () => {
       const f = await loadFixture(poolFixture);
