@@ -171,6 +171,7 @@ describe("BallastPool", () => {
       const f = await loadFixture(leveredPoolFixture);
       await f.world.advance(2 * 24 * 3600);
       expect(await f.pool.maxDeposit(f.alice)).to.equal(0n);
+      expect(await f.pool.maxMint(f.alice)).to.equal(0n);
       expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
       const before = await poolState(f);
       await expect(f.pool.connect(f.alice).deposit(ONE, f.alice.address)).to.be.revertedWithCustomError(
@@ -289,6 +290,22 @@ describe("BallastPool", () => {
       expect(await poolState(f)).to.deep.equal(before);
       expect(await f.pool.previewWithdraw(most)).to.be.lte(shares);
       await mined(f.pool.connect(f.bob).withdraw(most, f.bob.address, f.bob.address));
+    });
+
+    it("refuses exits while governance has revoked the exit route, and until it sets an allowed one", async () => {
+      const f = await loadFixture(leveredPoolFixture);
+      const [governance] = await hre.ethers.getSigners();
+      const [weth, usdc] = [f.tokens.erc20.WETH, f.tokens.erc20.USDC];
+      await mined(f.priceGuard.connect(governance).setRoute(weth, usdc, 500, false));
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
+      const shares = await f.pool.balanceOf(f.alice);
+      const before = await poolState(f);
+      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
+        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
+        .withArgs(f.alice.address, shares, 0n);
+      expect(await poolState(f)).to.deep.equal(before);
+      await mined(f.priceGuard.connect(governance).setRoute(weth, usdc, 500, true));
+      expect(await f.pool.maxRedeem(f.alice)).to.equal(shares);
     });
 
     it("refuses exits below minHF until a keeper restores the band", async () => {
