@@ -289,13 +289,10 @@ async function main(): Promise<void> {
 
   // The bare sequence, from the same state, with the amounts Ballast used.
   await start.restore();
-  const bare = await new BareRebalancer__factory(owner).deploy(
-    market.aave.pool,
-    market.uniswap.router,
-    weth,
-    usdc,
-    wbtc,
-  );
+  // The bare contract, on the same market and assets as the vault.
+  const deployBare = () =>
+    new BareRebalancer__factory(owner).deploy(market.aave.pool, market.uniswap.router, weth, usdc, wbtc);
+  const bare = await deployBare();
   await receipt(weth.connect(owner).approve(bare, DEPOSIT));
   const bareOpen = await receipt(bare.open(DEPOSIT, open.flashAmount, up, open.amountOut));
   const beforeBareSwitch = await takeSnapshot();
@@ -319,13 +316,7 @@ async function main(): Promise<void> {
   await start.restore();
   const poolGas = await poolOperations(market, protocol, governance, owner, down);
   await start.restore();
-  const barePool = await new BareRebalancer__factory(owner).deploy(
-    market.aave.pool,
-    market.uniswap.router,
-    weth,
-    usdc,
-    wbtc,
-  );
+  const barePool = await deployBare();
   await market.world.fund("WETH", owner.address, DEPOSIT / 2n);
   await receipt(weth.connect(owner).approve(barePool, DEPOSIT + DEPOSIT / 2n));
   await receipt(barePool.open(DEPOSIT, open.flashAmount, up, 0n));

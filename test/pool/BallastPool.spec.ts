@@ -23,6 +23,15 @@ import { drainUsdc, movePrice, NEW_POLICY, NEW_POLICY_VALUES } from "../shared/v
 const ONE = parseUnits("1", 18);
 const price = (usd: bigint): bigint => usd * ORACLE_BASE_CURRENCY_UNIT;
 
+/** Alice's redemption of `shares` is refused with a maximum of 0, and nothing moves. */
+async function expectExitRefused(f: PoolFixture, shares: bigint): Promise<void> {
+  const before = await poolState(f);
+  await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
+    .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
+    .withArgs(f.alice.address, shares, 0n);
+  expect(await poolState(f)).to.deep.equal(before);
+}
+
 /** The pool's `Unwound` event of a transaction. */
 async function unwound(f: PoolFixture, tx: ContractTransactionResponse | Promise<ContractTransactionResponse>) {
   const receipt = await (await tx).wait();
@@ -299,11 +308,7 @@ describe("BallastPool", () => {
       await mined(f.priceGuard.connect(governance).setRoute(weth, usdc, 500, false));
       expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
       const shares = await f.pool.balanceOf(f.alice);
-      const before = await poolState(f);
-      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
-        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
-        .withArgs(f.alice.address, shares, 0n);
-      expect(await poolState(f)).to.deep.equal(before);
+      await expectExitRefused(f, shares);
       await mined(f.priceGuard.connect(governance).setRoute(weth, usdc, 500, true));
       expect(await f.pool.maxRedeem(f.alice)).to.equal(shares);
     });
@@ -314,11 +319,7 @@ describe("BallastPool", () => {
       expect((await f.vault.position()).healthFactor).to.be.lt(DEFAULT_POLICY.minHF);
       expect(await f.pool.maxRedeem(f.alice)).to.equal(0n);
       const shares = await f.pool.balanceOf(f.alice);
-      const before = await poolState(f);
-      await expect(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address))
-        .to.be.revertedWithCustomError(f.pool, "ERC4626ExceededMaxRedeem")
-        .withArgs(f.alice.address, shares, 0n);
-      expect(await poolState(f)).to.deep.equal(before);
+      await expectExitRefused(f, shares);
       await mined(f.vault.rebalance(f.down, MaxUint256));
       expect(await f.pool.maxRedeem(f.alice)).to.equal(shares);
       await mined(f.pool.connect(f.alice).redeem(shares, f.alice.address, f.alice.address));
